@@ -1,0 +1,29 @@
+/** Identifiers shaped like B2's (reference §3.1: opaque to clients, realistic here). */
+import { randomBytes } from 'node:crypto';
+
+export const randomHex = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+/** Opaque random token; URL-safe. */
+export const newToken = (prefix: string): string => `${prefix}_${randomBytes(24).toString('base64url')}`;
+
+export const newAccountId = (): string => randomHex(6);
+export const newBucketId = (): string => randomHex(12);
+export const newApplicationKeyId = (accountId: string): string => `00${accountId.slice(0, 10)}${randomHex(7)}`.slice(0, 25);
+export const newApplicationKey = (): string => `K00${randomBytes(21).toString('base64url').replace(/[-_]/g, 'x').slice(0, 28)}`;
+
+function utcStamp(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 2021-12-30T17:15:12.000Z
+  return `d${iso.slice(0, 10).replace(/-/g, '')}_m${iso.slice(11, 19).replace(/:/g, '')}`;
+}
+
+/** `4_z<bucketId>_f<1|2><15 hex>_d<date>_m<time>_c000_v0001000_t<4 digits>` (f1 small, f2 large files). */
+export function newFileId(bucketId: string, timestampMs: number, large: boolean): string {
+  const serial = String(Math.floor(Math.random() * 10000)).padStart(4, '0');
+  return `4_z${bucketId}_f${large ? 2 : 1}${randomHex(8).slice(1)}_${utcStamp(timestampMs)}_c000_v0001000_t${serial}`;
+}
+
+const FILE_ID = /^4_z[0-9a-f]{24}_f[12][0-9a-f]{15}_d\d{8}_m\d{6}_c\d{3}_v\d{7}_t\d{4}$/;
+
+/** Whether a string is shaped like an id this emulator issues (malformed → 400, unknown → 404). */
+export const isWellFormedFileId = (fileId: string): boolean => fileId.length <= 200 && FILE_ID.test(fileId);
+export const isWellFormedBucketId = (bucketId: string): boolean => /^[0-9a-f]{24}$/.test(bucketId);

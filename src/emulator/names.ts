@@ -1,0 +1,163 @@
+/**
+ * Name rules and encodings of the B2 wire (reference §2): percent-encoding of header values,
+ * file-name and bucket-name rules, file-info limits, name ordering.
+ */
+import { fail } from './errors';
+
+/**
+ * Decodes a percent-encoded header value (`%XX` in either case, `+` → space, reference §2.2).
+ * A malformed escape or bytes that are not UTF-8 are a 400.
+ */
+export function percentDecode(value: string, what: string): string {
+  if (!/%|\+/.test(value)) return value;
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const ch = value.charCodeAt(i);
+    if (ch === 0x25 /* % */) {
+      const hex = value.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw fail.badRequest(`${what}: invalid percent-encoding`);
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (ch === 0x2b /* + */) {
+      bytes.push(0x20);
+    } else {
+      // Header values reach Node as latin1; anything non-ASCII here was sent unencoded.
+      if (ch > 0x7f) throw fail.badRequest(`${what}: non-ASCII characters must be percent-encoded`);
+      bytes.push(ch);
+    }
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+  } catch {
+    throw fail.badRequest(`${what}: percent-encoded bytes are not valid UTF-8`);
+  }
+}
+
+const UNRESERVED = /[A-Za-z0-9\-._~/]/;
+
+/** Encodes every byte except `A–Z a–z 0–9 - . _ ~ /`, spaces as `%20` (reference §2.2, emulator output). */
+export function percentEncode(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    if (UNRESERVED.test(ch)) out += ch;
+    else for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** File names: 1–1024 UTF-8 bytes, no code points below 0x20, no DEL, valid Unicode (reference §2.1). */
+export function checkFileName(name: unknown, field = 'fileName'): string {
+  if (typeof name !== 'string' || name.length === 0) throw fail.badRequest(`${field} is required`);
+  if (Buffer.byteLength(name, 'utf8') > 1024) throw fail.badRequest(`${field} is too long: at most 1024 bytes of UTF-8`);
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) throw fail.badRequest(`${field} contains a control character (0x${c.toString(16).padStart(2, '0')})`);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = name.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) throw fail.badRequest(`${field} is not valid Unicode`);
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      throw fail.badRequest(`${field} is not valid Unicode`);
+    }
+  }
+  return name;
+}
+
+/** Bucket names: 6–63 of `[A-Za-z0-9-]`, not starting with `b2-` (reference §2.1). */
+export function checkBucketName(name: unknown): string {
+  if (typeof name !== 'string') throw fail.badRequest('bucketName is required');
+  if (name.length < 6 || name.length > 63) throw fail.badRequest('bucketName must be 6 to 63 characters long');
+  if (!/^[A-Za-z0-9-]+$/.test(name)) throw fail.badRequest('bucketName may contain only letters, digits and "-"');
+  if (/^b2-/i.test(name)) throw fail.badRequest('bucketName may not start with "b2-"');
+  return name;
+}
+
+/** Reserved `b2-*` file-info keys and the download headers they become (reference §2.3). */
+export const RESERVED_INFO_HEADERS: Record<string, string> = {
+  'b2-content-disposition': 'Content-Disposition',
+  'b2-content-language': 'Content-Language',
+  'b2-expires': 'Expires',
+  'b2-cache-control': 'Cache-Control',
+  'b2-content-encoding': 'Content-Encoding',
+};
+
+export const MAX_FILE_INFO = 10;
+
+/**
+ * Checks a file-info map (keys lower-cased, ≤ 10 entries, key ≤ 50 bytes, known `b2-*` keys only)
+ * and the header budget for name + info: 7000 bytes, 2048 with SSE or Object Lock (reference §2.1).
+ */
+export function checkFileInfo(
+  info: Record<string, string>,
+  fileName: string,
+  headerBudget: number,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const entries = Object.entries(info);
+  if (entries.length > MAX_FILE_INFO) throw fail.badRequest(`too many file info entries: ${entries.length} (at most ${MAX_FILE_INFO})`);
+  let budget = `X-Bz-File-Name: ${percentEncode(fileName)}\r\n`.length;
+  for (const [rawKey, value] of entries) {
+    const key = rawKey.toLowerCase();
+    if (typeof value !== 'string') throw fail.badRequest(`fileInfo value for ${key} must be a string`);
+    if (Buffer.byteLength(key, 'utf8') > 50) throw fail.badRequest(`fileInfo key is too long (at most 50 bytes): ${key}`);
+    if (!/^[a-z0-9\-_.~!#$%^&*'+`|]+$/.test(key)) throw fail.badRequest(`fileInfo key has invalid characters: ${key}`);
+    if (key.startsWith('b2-')) {
+      if (!(key in RESERVED_INFO_HEADERS)) throw fail.badRequest(`unknown reserved fileInfo key: ${key}`);
+      checkReservedInfoValue(key, value);
+    }
+    out[key] = value;
+    budget += `X-Bz-Info-${key}: ${percentEncode(value)}\r\n`.length;
+  }
+  if (budget > headerBudget) {
+    throw fail.badRequest(`file name and file info take ${budget} bytes of headers; the limit is ${headerBudget}`);
+  }
+  return out;
+}
+
+function checkReservedInfoValue(key: string, value: string): void {
+  // Values become real response headers: they must be representable in one header line.
+  if (!/^[\x20-\x7e]*$/.test(value)) throw fail.badRequest(`invalid value for ${key}: only printable ASCII allowed`);
+  if (key === 'b2-expires' && Number.isNaN(Date.parse(value))) throw fail.badRequest(`invalid value for ${key}: not an HTTP date`);
+}
+
+/**
+ * Orders names by Unicode code point, i.e. by their UTF-8 bytes (reference §7.2). Plain `<` on JS
+ * strings compares UTF-16 units, which misplaces supplementary characters against U+E000–U+FFFF.
+ */
+export function compareNames(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800) x = x <= 0xdfff ? x + 0x2000 : x - 0x800;
+    if (y >= 0xd800) y = y <= 0xdfff ? y + 0x2000 : y - 0x800;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+const MIME_BY_EXTENSION: Record<string, string> = {
+  txt: 'text/plain', html: 'text/html', htm: 'text/html', css: 'text/css', csv: 'text/csv',
+  js: 'application/javascript', mjs: 'application/javascript', json: 'application/json',
+  xml: 'application/xml', pdf: 'application/pdf', zip: 'application/zip', gz: 'application/gzip',
+  tar: 'application/x-tar', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif',
+  webp: 'image/webp', svg: 'image/svg+xml', ico: 'image/x-icon', mp3: 'audio/mpeg', wav: 'audio/wav',
+  mp4: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime', md: 'text/markdown', wasm: 'application/wasm',
+};
+
+/** Resolves `b2/x-auto` from the extension, falling back to application/octet-stream (reference §6.2). */
+export function resolveContentType(contentType: string | undefined, fileName: string): string {
+  if (contentType !== 'b2/x-auto') return contentType as string;
+  const dot = fileName.lastIndexOf('.');
+  const ext = dot >= 0 ? fileName.slice(dot + 1).toLowerCase() : '';
+  return MIME_BY_EXTENSION[ext] ?? 'application/octet-stream';
+}
+
+export function checkContentType(contentType: unknown): string {
+  if (typeof contentType !== 'string' || contentType.length === 0) throw fail.badRequest('contentType is required');
+  if (!/^[\x20-\x7e]+$/.test(contentType) || !/^[^\s/]+\/[^\s/]+/.test(contentType)) {
+    throw fail.badRequest(`invalid contentType: ${contentType}`);
+  }
+  return contentType;
+}

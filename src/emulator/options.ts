@@ -1,0 +1,50 @@
+/** Options of `startEmulator` and the fault plan types. */
+
+export interface EmulatorOptions {
+  /** Interface to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Port; 0 (default) picks a free one. */
+  port?: number;
+  /** Directory for persistent state; absent = everything in memory. */
+  dataDir?: string;
+  /** Default 5,000,000 as in production. Tests use a few KB. */
+  absoluteMinimumPartSize?: number;
+  /** Default 100,000,000 as in production. */
+  recommendedPartSize?: number;
+  /** Lifetime of account and upload tokens in seconds. Default 86,400 (24 h). */
+  tokenLifetimeSeconds?: number;
+  /** Faults to inject from the start (more can be added through `emulator.faults`). */
+  faults?: FaultRule[];
+  /** Seed for probabilistic faults and `X-Bz-Test-Mode: fail_some_uploads`. */
+  faultSeed?: number;
+  /** Master key id/secret to use (default: generated, or the stored ones with a data directory). */
+  accountId?: string;
+  masterKey?: string;
+  /** Every Nth upload under `X-Bz-Test-Mode: fail_some_uploads` fails (default 3). */
+  failSomeUploadsEvery?: number;
+}
+
+/** What an injected fault does to a matching request. */
+export type Fault =
+  /** Answer with this status and B2 error code (503 service_unavailable, 429 too_many_requests, 500 internal_error, 408 request_timeout). */
+  | { kind: 'status'; status: 408 | 429 | 500 | 503; retryAfterSeconds?: number }
+  /** Answer 401 expired_auth_token. */
+  | { kind: 'expiredToken' }
+  /** Destroy the connection after reading this many request-body bytes (0 = before any). */
+  | { kind: 'resetRequest'; afterBytes: number }
+  /** Destroy the connection after sending this many response-body bytes. */
+  | { kind: 'resetResponse'; afterBytes: number }
+  /** Hold the response back for this long before handling the request. */
+  | { kind: 'delay'; ms: number };
+
+export interface FaultRule {
+  /** B2 call name (`b2_upload_file`, `b2_download_file_by_name`, `b2_list_file_names`, …) or '*' for every call. */
+  call: string;
+  fault: Fault;
+  /** How many matching requests this rule affects (default 1; Infinity for all). */
+  times?: number;
+  /** Matching requests to let through before the first fault (default 0). */
+  skip?: number;
+  /** Affect a matching request only with this probability (seeded, so runs repeat). Default 1. */
+  probability?: number;
+}
