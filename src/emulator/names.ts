@@ -33,17 +33,8 @@ export function percentDecode(value: string, what: string): string {
   }
 }
 
-const UNRESERVED = /[A-Za-z0-9\-._~/]/;
-
-/** Encodes every byte except `A–Z a–z 0–9 - . _ ~ /`, spaces as `%20` (reference §2.2, emulator output). */
-export function percentEncode(value: string): string {
-  let out = '';
-  for (const ch of value) {
-    if (UNRESERVED.test(ch)) out += ch;
-    else for (const byte of Buffer.from(ch, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
+import { percentEncode } from '../api/wire-encoding';
+export { percentEncode };
 
 /** File names: 1–1024 UTF-8 bytes, no code points below 0x20, no DEL, valid Unicode (reference §2.1). */
 export function checkFileName(name: unknown, field = 'fileName'): string {
