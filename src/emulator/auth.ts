@@ -168,9 +168,9 @@ export class TokenRegistry {
   }
 }
 
-/** Which API versions a key may log in through (multi-bucket keys: v4 only, reference §1.1). */
+/** Which API versions a key may log in through: one allowing several buckets only v4 (reference §1.1). */
 export function checkKeyVersion(key: KeyRecord | 'master', version: B2ApiVersion): void {
-  if (key !== 'master' && key.multiBucket && version < 4) {
+  if (key !== 'master' && (key.bucketIds?.length ?? 0) > 1 && version < 4) {
     throw fail.unsupported('this application key can only be used with API version 4 or later');
   }
 }

@@ -87,7 +87,7 @@ export interface KeyRecord {
   bucketIds: string[] | null;
   namePrefix: string | null;
   expirationTimestamp: number | null;
-  /** Created through v4 with `bucketIds`: listed only by v4 and usable only through v4. */
+  /** Created through v4 (`bucketIds`): b2_list_keys v4 lists only these, v1–v3 only the others (reference §1.1). */
   multiBucket: boolean;
   seq: number;
 }

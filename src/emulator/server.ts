@@ -235,6 +235,12 @@ export class EmulatorServer {
   }
 
   private sendError(req: IncomingMessage, res: ServerResponse, err: unknown, cors: Record<string, string>): void {
+    // The client went away mid-request (reset, half-close): nobody to answer, nothing to log.
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (!(err instanceof B2Failure) && (req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error)?.message === 'aborted')) {
+      res.destroy();
+      return;
+    }
     const failure = err instanceof B2Failure ? err : fail.internalError();
     if (!(err instanceof B2Failure)) process.stderr.write(`rxb2 emulator: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     if (res.headersSent) {

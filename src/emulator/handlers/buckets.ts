@@ -74,9 +74,12 @@ export function listBuckets(engine: Engine, call: JsonCall): { buckets: B2Bucket
     .filter((b) => bucketName === undefined || b.bucketName === bucketName)
     .filter((b) => !typeFilter || typeFilter.has(b.bucketType))
     .sort((a, b) => (a.bucketName < b.bucketName ? -1 : a.bucketName > b.bucketName ? 1 : 0));
-  if (caller.bucketIds && (bucketId !== undefined || bucketName !== undefined) && buckets.length === 0) {
-    const named = bucketId ? engine.state.buckets.get(bucketId) : engine.state.bucketByName(bucketName!);
-    if (named) throw fail.unauthorized('application key is not allowed to access this bucket');
+  if (caller.bucketIds) {
+    // Naming any other bucket, even one that does not exist, is refused (b2sdk's simulator).
+    const allowedNames = caller.bucketIds.map((id) => engine.state.buckets.get(id)?.bucketName);
+    if ((bucketId !== undefined && !caller.bucketIds.includes(bucketId)) || (bucketName !== undefined && !allowedNames.includes(bucketName))) {
+      throw fail.unauthorized('application key is not allowed to list this bucket');
+    }
   }
   return { buckets: buckets.map((b) => bucketWire(b, engine.accountId, caller)) };
 }

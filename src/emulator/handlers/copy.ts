@@ -88,9 +88,10 @@ export async function copyPart(engine: Engine, call: JsonCall): Promise<B2PartWi
   engine.forceCapExceeded(call);
   const partNumber = optInt(p, 'partNumber');
   if (partNumber === undefined || partNumber < 1 || partNumber > MAX_PARTS) throw fail.badRequest('Part number must be in range 1 - 10000');
-  if (large.sse.mode === 'SSE-C') {
-    engine.checkSseKey(large, engine.sseFromJson(optObject(p, 'destinationServerSideEncryption'), null, 'destinationServerSideEncryption'));
-  }
+  const destinationSse = optObject(p, 'destinationServerSideEncryption');
+  // SSE-B2 is fixed when the large file starts; only an SSE-C key may (must) be repeated here.
+  if (destinationSse?.mode === 'SSE-B2') throw fail.badRequest('SSE-B2 cannot be requested on b2_copy_part; set it on b2_start_large_file');
+  if (large.sse.mode === 'SSE-C') engine.checkSseKey(large, engine.sseFromJson(destinationSse, null, 'destinationServerSideEncryption'));
   const range = copyRange(optString(p, 'range'), source.contentLength);
   if (range.length > MAX_PART_SIZE) throw fail.badRequest(`part is too large: ${range.length} bytes`);
   const copied = await materialize(engine, source.segments, range.start, range.length);

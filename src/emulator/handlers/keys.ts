@@ -59,8 +59,7 @@ export function createKey(engine: Engine, call: JsonCall): B2CreatedKeyWire {
     bucketIds,
     namePrefix,
     expirationTimestamp: duration === undefined ? null : engine.clock.now() + duration * 1000,
-    // Keys for several buckets can only be used and listed through v4 (reference §1.1).
-    multiBucket: (bucketIds?.length ?? 0) > 1,
+    multiBucket: call.version >= 4,
     seq: engine.state.nextSeq(),
   };
   engine.state.commit([engine.state.put('key', key.applicationKeyId, key)]);
@@ -75,8 +74,7 @@ export function listKeys(engine: Engine, call: JsonCall): B2ListKeysWire {
   const max = countParam(p, 'maxKeyCount', 100, 10000);
   const start = optString(p, 'startApplicationKeyId');
   const keys = [...engine.state.keys.values()]
-    // Keys for several buckets cannot be shown in the v1–v3 shape (one bucketId); v4 shows every key.
-    .filter((k) => (call.version >= 4 ? true : !k.multiBucket))
+    .filter((k) => k.multiBucket === call.version >= 4)
     .filter((k) => start === undefined || k.applicationKeyId >= start)
     .sort((a, b) => (a.applicationKeyId < b.applicationKeyId ? -1 : 1));
   const page = keys.slice(0, max);

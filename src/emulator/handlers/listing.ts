@@ -56,7 +56,11 @@ function listArgs(engine: Engine, call: JsonCall) {
   const bucketId = reqString(p, 'bucketId');
   engine.bucket(caller, bucketId, 'invalid_bucket_id');
   const max = countParam(p, 'maxFileCount', 100, 10000);
-  const prefix = optString(p, 'prefix') ?? '';
+  let prefix = optString(p, 'prefix') ?? '';
+  // v1 narrowed a prefix-restricted key's listing silently; v2+ refuse it (reference §4.4).
+  if (call.version === 1 && caller.namePrefix && !prefix.startsWith(caller.namePrefix) && caller.namePrefix.startsWith(prefix)) {
+    prefix = caller.namePrefix;
+  }
   caller.needListPrefix(prefix);
   const delimiter = optString(p, 'delimiter') || undefined;
   return { caller, bucketId, max, prefix, delimiter };
