@@ -1,0 +1,159 @@
+/** The rxb2 client: `new B2(...)`, its authorization, buckets and application keys. */
+import { Observable, defer, map, mergeMap, throwError } from 'rxjs';
+import { authorizeAccount, type B2Authorization } from './api/account';
+import { createBucket, listBuckets } from './api/buckets';
+import { createKey, deleteKey, listKeys } from './api/keys';
+import type { B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
+import { AxiosTransport } from './http/axios-transport';
+import { B2Error, invalidArgument } from './http/b2-error';
+import type { B2Transport } from './http/transport';
+import { paginate } from './operators/paginate';
+import type { RetryB2Options } from './operators/retry-b2';
+import { Bucket } from './resources/bucket';
+import { ClientContext } from './resources/context';
+import { checkBucketName, checkPositiveInt } from './resources/validate';
+import { B2Session } from './session/session';
+
+export const PRODUCTION_REALM = 'https://api.backblazeb2.com';
+
+export interface B2Options {
+  /** Default: env `B2_APPLICATION_KEY_ID` (or aiob2's `B2_KEY_ID`). */
+  applicationKeyId?: string;
+  /** Default: env `B2_APPLICATION_KEY`. */
+  applicationKey?: string;
+  /** Where to authorize: production by default; any URL, such as an emulator's. */
+  realm?: string;
+  /** Retry settings, or `false` to switch retrying off. */
+  retry?: RetryB2Options | false;
+  /** Least time between two progress events of one transfer (default 100 ms). */
+  progressIntervalMs?: number;
+  /** The HTTP seam (default: axios with keep-alive). */
+  transport?: B2Transport;
+}
+
+export interface CreateBucketOptions {
+  /** aiob2's `security`: public or private (default private). */
+  type?: 'allPublic' | 'allPrivate';
+  bucketInfo?: Record<string, string>;
+  corsRules?: B2CorsRule[];
+  lifecycleRules?: B2LifecycleRule[];
+}
+
+export interface CreateKeyOptions {
+  capabilities: string[];
+  keyName: string;
+  validDurationInSeconds?: number;
+  /** Restrict the key to one bucket. */
+  bucketId?: string;
+  /** Restrict the key to names starting with this. */
+  namePrefix?: string;
+}
+
+function env(name: string): string | undefined {
+  return typeof process !== 'undefined' ? process.env?.[name] : undefined;
+}
+
+/**
+ * A B2 account. Every method returns a cold Observable: nothing is sent before subscribe, and
+ * unsubscribing aborts what is in flight. Authorization is lazy and shared; an expired token is
+ * renewed once, for all concurrent calls.
+ *
+ * @example
+ * const b2 = new B2({ applicationKeyId, applicationKey });
+ * b2.buckets.all().subscribe((bucket) => console.log(bucket.bucketName));
+ */
+export class B2 {
+  private readonly ctx: ClientContext;
+
+  constructor(options: B2Options = {}) {
+    const keyId = options.applicationKeyId ?? env('B2_APPLICATION_KEY_ID') ?? env('B2_KEY_ID');
+    const key = options.applicationKey ?? env('B2_APPLICATION_KEY');
+    if (!keyId) throw invalidArgument('applicationKeyId', 'missing: pass it or set B2_APPLICATION_KEY_ID');
+    if (!key) throw invalidArgument('applicationKey', 'missing: pass it or set B2_APPLICATION_KEY');
+    const realm = options.realm ?? PRODUCTION_REALM;
+    if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument('realm', 'must be an http(s) URL');
+    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined });
+    const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
+    // The key lives only inside this closure: never on an object that could be logged or serialized.
+    const session = new B2Session(transport, () => authorizeAccount(transport, realm, keyId, key), retry);
+    this.ctx = new ClientContext(session, retry, options.progressIntervalMs ?? 100);
+  }
+
+  /** Authorizes now (otherwise the first call does it). Emits the authorization once. */
+  authorize(): Observable<B2Authorization> {
+    return this.ctx.session.authorization();
+  }
+
+  readonly buckets = {
+    /** Emits each bucket of the account, by name. */
+    all: (): Observable<Bucket> =>
+      this.ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...this.restrictedTo(auth) })).pipe(
+        mergeMap((r) => r.buckets),
+        map((w) => new Bucket(this.ctx, w)),
+      ),
+
+    /** Creates a bucket; emits it. */
+    create: (name: string, options: CreateBucketOptions = {}): Observable<Bucket> =>
+      defer(() => {
+        const bucketName = checkBucketName(name);
+        const type = options.type ?? 'allPrivate';
+        if (type !== 'allPublic' && type !== 'allPrivate') throw invalidArgument('type', 'must be allPublic or allPrivate');
+        return this.ctx.session.call((t, auth) =>
+          createBucket(t, {
+            accountId: auth.accountId,
+            bucketName,
+            bucketType: type,
+            bucketInfo: options.bucketInfo,
+            corsRules: options.corsRules,
+            lifecycleRules: options.lifecycleRules,
+          }),
+        );
+      }).pipe(map((w) => new Bucket(this.ctx, w))),
+
+    /** A bucket by name, or `{ bucketId }`. Errors with 404 `not_found` when there is none. */
+    get: (which: string | { bucketId: string }): Observable<Bucket> =>
+      defer(() => {
+        const filter = typeof which === 'string' ? { bucketName: checkBucketName(which) } : { bucketId: which.bucketId };
+        if (typeof which !== 'string' && (typeof which.bucketId !== 'string' || which.bucketId === '')) throw invalidArgument('bucketId', 'must be a bucket id');
+        return this.ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter })).pipe(
+          mergeMap((r) =>
+            r.buckets.length > 0
+              ? [new Bucket(this.ctx, r.buckets[0])]
+              : throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no bucket ${typeof which === 'string' ? which : which.bucketId}` })),
+          ),
+        );
+      }),
+  };
+
+  readonly keys = {
+    /** Creates an application key; emits it with its secret `applicationKey` (shown only once). */
+    create: (options: CreateKeyOptions): Observable<B2CreatedKeyWire> =>
+      defer(() => {
+        if (!Array.isArray(options.capabilities) || options.capabilities.length === 0) throw invalidArgument('capabilities', 'must be a non-empty array');
+        if (!/^[A-Za-z0-9-]{1,100}$/.test(options.keyName ?? '')) throw invalidArgument('keyName', 'must be 1-100 letters, digits or "-"');
+        if (options.validDurationInSeconds !== undefined) checkPositiveInt(options.validDurationInSeconds, 'validDurationInSeconds', 86_400_000);
+        return this.ctx.session.call((t, auth) => createKey(t, { accountId: auth.accountId, ...options }));
+      }),
+
+    /** Emits every application key (not the master key), paging lazily. */
+    list: (): Observable<B2KeyWire> =>
+      paginate(
+        (start: string | undefined) =>
+          this.ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
+        (page) => page.nextApplicationKeyId,
+        (page) => page.keys,
+      ),
+
+    /** Deletes a key; emits the deleted key. */
+    delete: (applicationKeyId: string): Observable<B2KeyWire> =>
+      defer(() => {
+        if (typeof applicationKeyId !== 'string' || applicationKeyId === '') throw invalidArgument('applicationKeyId', 'must be a key id');
+        return this.ctx.session.call((t) => deleteKey(t, { applicationKeyId }));
+      }),
+  };
+
+  /** A bucket-restricted key must name its bucket when listing (reference §4.4). */
+  private restrictedTo(auth: B2Authorization): { bucketId?: string } {
+    return auth.allowed.buckets?.length === 1 ? { bucketId: auth.allowed.buckets[0].id } : {};
+  }
+}

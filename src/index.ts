@@ -1,0 +1,20 @@
+/** rxb2: a reactive client for Backblaze B2's native API. Every operation is a cold Observable. */
+export { B2, PRODUCTION_REALM, type B2Options, type CreateBucketOptions, type CreateKeyOptions } from './client';
+export { Bucket, type ListFilesOptions, type UploadFileOptions, type BucketUpdate } from './resources/bucket';
+export { B2File } from './resources/b2-file';
+export { B2Error, isB2Error } from './http/b2-error';
+export type {
+  B2Event, B2SentEvent, B2UploadProgressEvent, B2ResponseHeaderEvent, B2DownloadProgressEvent, B2ResponseEvent, B2ProgressEvent,
+} from './http/events';
+export { isResponse, isProgress } from './http/events';
+export type { B2Transport, B2HttpRequest, B2UploadBody } from './http/transport';
+export { AxiosTransport, type AxiosTransportOptions } from './http/axios-transport';
+export type { B2Authorization } from './api/account';
+export type { B2UploadContents } from './transfer/upload-source';
+export type { DownloadOptions, B2DownloadEvent, B2DownloadResult, B2ByteStream } from './transfer/download';
+export { retryB2, type RetryB2Options } from './operators/retry-b2';
+export { paginate } from './operators/paginate';
+export { toResponseBody } from './operators/to-response-body';
+export { throttleProgress } from './operators/throttle-progress';
+export { intoBuffer, intoFile } from './transfer/download-sinks';
+export type * from './api/wire';

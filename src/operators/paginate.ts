@@ -1,0 +1,34 @@
+import { EMPTY, Observable, concatMap, defer, expand, from, takeLast } from 'rxjs';
+
+/**
+ * Flattens a paginated B2 listing into its items, fetching pages lazily with `expand` over the
+ * `next*` cursor.
+ *
+ * Emits every item of page 1, then of page 2, …; completes after the page whose cursor is null.
+ * A page is requested only after the previous one completed and its items were delivered, so
+ * `take(5)` on a 100k-file bucket costs one call, and unsubscribing mid-listing requests nothing
+ * more. Errors with the first page that fails.
+ *
+ * @param fetchPage cold Observable of one page for a cursor (`undefined` for the first page)
+ * @example
+ * paginate((cursor) => listFileNames(t, { bucketId, startFileName: cursor }), (p) => p.nextFileName, (p) => p.files)
+ */
+export function paginate<P, C, T>(
+  fetchPage: (cursor: C | undefined) => Observable<P>,
+  nextCursor: (page: P) => C | null | undefined,
+  items: (page: P) => readonly T[],
+): Observable<T> {
+  // expand subscribes to the next page right after emitting a page, even when the consumer has
+  // already unsubscribed (take(5)); a closed subscriber must not start a request.
+  const page = (cursor: C | undefined) =>
+    new Observable<P>((subscriber) => (subscriber.closed ? undefined : fetchPage(cursor).pipe(takeLast(1)).subscribe(subscriber)));
+  return defer(() =>
+    page(undefined).pipe(
+      expand((p) => {
+        const next = nextCursor(p);
+        return next === null || next === undefined ? EMPTY : page(next);
+      }, 1),
+      concatMap((p) => from(items(p))),
+    ),
+  );
+}

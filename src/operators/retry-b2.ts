@@ -1,0 +1,74 @@
+import { asyncScheduler, defer, retry, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { B2Error } from '../http/b2-error';
+
+export interface RetryB2Options {
+  /** Tries in all, the first included (default 8). 1 switches retry off. */
+  maxAttempts?: number;
+  /** First backoff delay in ms (default 1000). */
+  baseDelayMs?: number;
+  /** Longest backoff delay in ms (default 64000). */
+  maxDelayMs?: number;
+  /** Fraction of each delay drawn at random, 0–1 (default 0.5: a delay lies in [d/2, d]). */
+  jitter?: number;
+  /** Source of randomness for the jitter (default Math.random). */
+  random?: () => number;
+  /** Scheduler for the waits (default asyncScheduler; marble tests pass the TestScheduler). */
+  scheduler?: SchedulerLike;
+  /**
+   * Called on 401 `expired_auth_token`/`bad_auth_token`: invalidate the authorization so the
+   * retried source authorizes again. Retried at once, and only once per subscription. If it
+   * throws, the operation fails at once with what it threw.
+   */
+  onExpiredAuth?: (error: B2Error) => void;
+  /** Extra failures to retry beyond B2's retryable ones (uploads: every `needsNewUploadUrl`). */
+  alsoRetry?: (error: B2Error) => boolean;
+}
+
+/**
+ * Retries a B2 operation by B2's rules (reference §11): 408, 429, 5xx and network errors after
+ * exponential backoff with jitter and a cap, `Retry-After` taking precedence; an expired token
+ * once, right after re-authorization; never 400, 401 `unauthorized`, 403, 404, 409 or 416.
+ *
+ * Emits what the source emits. Each retry resubscribes to the source, so the source must be cold
+ * and re-do its work (take a new upload URL, re-read the body). Errors with the last failure once
+ * attempts run out, or at once for a failure that is not retryable. Unsubscribing cancels a
+ * pending wait and the attempt in flight.
+ *
+ * @example
+ * listFileNames(target, req).pipe(retryB2({ maxAttempts: 5 }))
+ */
+export function retryB2<T>(options: RetryB2Options = {}): MonoTypeOperatorFunction<T> {
+  const maxAttempts = options.maxAttempts ?? 8;
+  const base = options.baseDelayMs ?? 1000;
+  const cap = options.maxDelayMs ?? 64_000;
+  const jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
+  const random = options.random ?? Math.random;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  return (source) =>
+    defer(() => {
+      let reauthorized = false;
+      let backoffs = 0;
+      return source.pipe(
+        retry({
+          count: Math.max(0, maxAttempts - 1),
+          delay: (error: unknown) => {
+            if (!(error instanceof B2Error)) throw error;
+            if (error.isExpiredAuth && options.onExpiredAuth) {
+              if (reauthorized) throw error;
+              reauthorized = true;
+              options.onExpiredAuth(error);
+              return timer(0, scheduler);
+            }
+            if (!error.isRetryable && !options.alsoRetry?.(error)) throw error;
+            if (error.retryAfter !== undefined) {
+              // The server's wait wins and restarts the backoff at the base (reference §11.1).
+              backoffs = 0;
+              return timer(error.retryAfter * 1000, scheduler);
+            }
+            const exponential = Math.min(cap, base * 2 ** backoffs++);
+            return timer(Math.round(exponential * (1 - jitter * random())), scheduler);
+          },
+        }),
+      );
+    });
+}

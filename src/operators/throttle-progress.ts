@@ -1,0 +1,32 @@
+import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import type { B2Event } from '../http/events';
+
+/**
+ * Thins out progress events so a UI is not flooded: at most one `uploadProgress` or
+ * `downloadProgress` per `intervalMs`, always the first and the final one (loaded === total).
+ * Every other event passes at once.
+ *
+ * Emits a subset of the source's events in order; completes and errors with it.
+ */
+export function throttleProgress<E extends B2Event<unknown, unknown>>(
+  intervalMs = 100,
+  scheduler: SchedulerLike = asyncScheduler,
+): MonoTypeOperatorFunction<E> {
+  return (source) =>
+    new Observable<E>((subscriber) => {
+      let last = -Infinity;
+      return source.subscribe({
+        next(event) {
+          if (event.type === 'uploadProgress' || event.type === 'downloadProgress') {
+            const now = scheduler.now();
+            const final = event.total !== undefined && event.loaded >= event.total;
+            if (!final && now - last < intervalMs) return;
+            last = now;
+          }
+          subscriber.next(event);
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
+}

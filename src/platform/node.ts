@@ -1,0 +1,69 @@
+/** The Node platform: node:crypto SHA-1, keep-alive agents, fs file sources, Node streams. */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Platform, RandomAccessSource } from './platform';
+
+/** Files are read in 1 MiB chunks: the 64 KiB default costs ~45% more CPU per GiB sent. */
+const READ_CHUNK = 1 << 20;
+
+let agents: { httpAgent: http.Agent; httpsAgent: https.Agent } | undefined;
+
+export const platform: Platform = {
+  name: 'node',
+  createSha1() {
+    const hash = createHash('sha1');
+    return { update: (bytes) => void hash.update(bytes), digest: () => hash.digest('hex') };
+  },
+  axiosDefaults() {
+    // One pair of keep-alive agents per process: re-creating agents costs a handshake per request.
+    agents ??= {
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 256 }),
+    };
+    return { ...agents, adapter: 'http' };
+  },
+  uploadData(chunks) {
+    return Readable.from(chunks, { objectMode: false, highWaterMark: READ_CHUNK });
+  },
+  async openFile(path): Promise<RandomAccessSource> {
+    const stat = await fsp.stat(path);
+    if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+    return {
+      size: stat.size,
+      description: `file ${path}`,
+      read: (start, length) =>
+        length === 0 ? emptyChunks() : createReadStream(path, { start, end: start + length - 1, highWaterMark: READ_CHUNK }),
+    };
+  },
+  isReadableStream(value): value is AsyncIterable<Uint8Array> & { readable: boolean } {
+    return value instanceof Readable;
+  },
+  responseChunks(body) {
+    return body as Readable;
+  },
+  destroyResponse(body) {
+    (body as Readable | undefined)?.destroy?.();
+  },
+  toByteStream(chunks) {
+    return Readable.from(chunks, { objectMode: false, highWaterMark: READ_CHUNK });
+  },
+  destroyStream(stream) {
+    if (stream instanceof Readable) stream.destroy();
+  },
+  async writeFileAtomically(path, chunks) {
+    const temp = `${path}.rxb2-${process.pid}-${Date.now().toString(36)}.part`;
+    try {
+      await pipeline(Readable.from(chunks, { objectMode: false }), createWriteStream(temp, { highWaterMark: READ_CHUNK }));
+      await fsp.rename(temp, path);
+    } catch (err) {
+      await fsp.rm(temp, { force: true });
+      throw err;
+    }
+  },
+};
+
+async function* emptyChunks(): AsyncGenerator<Uint8Array> {}

@@ -1,0 +1,46 @@
+/**
+ * What differs between Node and the browser, behind one small interface, so the core never imports
+ * Node built-ins itself. `platform/index.ts` picks Node; bundlers swap in `platform/browser.ts`
+ * through package.json's `browser` field.
+ */
+
+/** An incremental SHA-1. */
+export interface Sha1 {
+  update(bytes: Uint8Array): void;
+  /** Lower-case hex. */
+  digest(): string;
+}
+
+/** Bytes that can be read again from any offset (a file, a Blob, a buffer). */
+export interface RandomAccessSource {
+  readonly size: number;
+  /** Streams [start, start+length) in chunks. */
+  read(start: number, length: number): AsyncIterable<Uint8Array>;
+  /** A short description for errors and logs (never contents). */
+  readonly description: string;
+}
+
+export interface Platform {
+  readonly name: 'node' | 'browser';
+  createSha1(): Sha1;
+  /** Options merged into the axios instance (keep-alive agents in Node). */
+  axiosDefaults(): Record<string, unknown>;
+  /** Turns an upload body into what axios sends on this platform (a Node Readable, a Blob…). */
+  uploadData(chunks: AsyncIterable<Uint8Array>, length: number): unknown;
+  /** A file on disk as a source; the browser has none. */
+  openFile(path: string): Promise<RandomAccessSource>;
+  /** Whether a value is a Node Readable stream. */
+  isReadableStream(value: unknown): value is AsyncIterable<Uint8Array> & { readable: boolean };
+  /** Turns a streamed download body (axios responseType "stream") into chunks. */
+  responseChunks(body: unknown): AsyncIterable<Uint8Array>;
+  /** Destroys a streamed download body (abort). */
+  destroyResponse(body: unknown): void;
+  /** Wraps chunks as the platform's byte stream (a Node Readable; an async iterable elsewhere). */
+  toByteStream(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array>;
+  destroyStream(stream: AsyncIterable<Uint8Array>): void;
+  /**
+   * Writes chunks to a file through a temporary name and renames it at the end, so a failed or
+   * aborted download never leaves a half-written file at `path`.
+   */
+  writeFileAtomically(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void>;
+}

@@ -1,0 +1,104 @@
+/** A file version, as aiob2's File: its fields, and download / delete / hide / versions on it. */
+import { Observable, defer, map, mergeMap, toArray, type Observable as Obs } from 'rxjs';
+import type { B2FileWire } from '../api/wire';
+import { deleteFileVersion, hideFile } from '../api/files';
+import type { B2Event } from '../http/events';
+import { downloadPipeline, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
+import { intoBuffer, intoFile } from '../transfer/download-sinks';
+import type { ClientContext } from './context';
+import { checkPositiveInt } from './validate';
+
+export class B2File {
+  readonly fileId: string;
+  readonly fileName: string;
+  readonly bucketId: string;
+  /** 40 hex; "none" for large files (see `fileInfo.large_file_sha1`). */
+  readonly contentSha1: string | null;
+  readonly contentLength: number;
+  readonly contentType: string | null;
+  readonly fileInfo: Readonly<Record<string, string>>;
+  /** upload, hide, start (unfinished large file) or folder (listing with a delimiter). */
+  readonly action: string;
+  readonly uploadTimestamp: number;
+  /** True once `delete()` removed this version. */
+  deleted = false;
+
+  /** @internal */
+  constructor(
+    private readonly ctx: ClientContext,
+    readonly wire: B2FileWire,
+  ) {
+    this.fileId = wire.fileId ?? '';
+    this.fileName = wire.fileName;
+    this.bucketId = wire.bucketId;
+    this.contentSha1 = wire.contentSha1;
+    this.contentLength = wire.contentLength ?? wire.size ?? 0;
+    this.contentType = wire.contentType;
+    this.fileInfo = wire.fileInfo ?? {};
+    this.action = wire.action;
+    this.uploadTimestamp = wire.uploadTimestamp;
+  }
+
+  /**
+   * Downloads this version by id. Emits `sent`, `responseHeader` with `body` (a byte stream to
+   * consume; in Node a `stream.Readable`), `downloadProgress` as it is read, and `response` last
+   * once the body ended — after verifying the whole-file SHA-1 (a mismatch errors with
+   * `checksum_mismatch`). Unsubscribing aborts the request.
+   *
+   * @example
+   * file.download().subscribe((e) => { if (e.type === 'responseHeader') e.body!.pipe(out) })
+   */
+  download(options: DownloadOptions = {}): Observable<B2DownloadEvent> {
+    return downloadPipeline(this.ctx.session, { fileId: this.fileId }, options, this.ctx.retry, this.ctx.progressIntervalMs);
+  }
+
+  /** Downloads into memory: events, then `response.body.data`. */
+  downloadToBuffer(options: DownloadOptions = {}): Observable<B2Event<B2DownloadResult & { data: Uint8Array }>> {
+    return this.download(options).pipe(intoBuffer());
+  }
+
+  /** Downloads into a file (Node), written under a temporary name and renamed when verified. */
+  downloadToFile(path: string, options: DownloadOptions = {}): Observable<B2Event<B2DownloadResult & { path: string }>> {
+    return this.download(options).pipe(intoFile(path));
+  }
+
+  /** Deletes this version (b2_delete_file_version); emits this file, marked `deleted`, then completes. */
+  delete(options: { bypassGovernance?: boolean } = {}): Observable<B2File> {
+    return this.ctx.session
+      .call((t) => deleteFileVersion(t, { fileName: this.fileName, fileId: this.fileId, bypassGovernance: options.bypassGovernance || undefined }))
+      .pipe(
+        map(() => {
+          this.deleted = true;
+          return this;
+        }),
+      );
+  }
+
+  /** Hides the file's name (b2_hide_file); emits the new hide marker. */
+  hide(): Observable<B2File> {
+    return this.ctx.session.call((t) => hideFile(t, { bucketId: this.bucketId, fileName: this.fileName })).pipe(map((w) => new B2File(this.ctx, w)));
+  }
+
+  /** Every version of this name, newest first, up to `limit` (default 10,000 as in aiob2). */
+  getVersions(options: { limit?: number } = {}): Observable<B2File> {
+    const limit = checkPositiveInt(options.limit ?? 10_000, 'limit');
+    return this.ctx.listVersionsOfName(this.bucketId, this.fileName, limit);
+  }
+
+  /** Deletes every version of this file's name, `concurrency` at a time; emits each deleted version. */
+  deleteAllVersions(options: { concurrency?: number; bypassGovernance?: boolean } = {}): Obs<B2File> {
+    const concurrency = checkPositiveInt(options.concurrency ?? 4, 'concurrency', 64);
+    return defer(() =>
+      // Listed in full first, so deleting does not shift the listing under its own cursor.
+      this.ctx.listVersionsOfName(this.bucketId, this.fileName, Number.MAX_SAFE_INTEGER).pipe(
+        toArray(),
+        mergeMap((versions) => versions),
+        mergeMap((version) => version.delete({ bypassGovernance: options.bypassGovernance }), concurrency),
+      ),
+    );
+  }
+
+  toJSON(): B2FileWire {
+    return this.wire;
+  }
+}

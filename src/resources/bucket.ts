@@ -1,0 +1,224 @@
+/** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
+import { Observable, defer, map, mergeMap, take, throwError } from 'rxjs';
+import type { B2BucketWire, B2CorsRule, B2FileWire, B2LifecycleRule } from '../api/wire';
+import { deleteBucket, updateBucket } from '../api/buckets';
+import { getDownloadAuthorization, getFileInfo, listFileNames, listFileVersions } from '../api/files';
+import { downloadByNameUrl } from '../api/transfers';
+import { B2Error, invalidArgument } from '../http/b2-error';
+import type { B2Event } from '../http/events';
+import { paginate } from '../operators/paginate';
+import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
+import { uploadSmallFile } from '../transfer/upload';
+import { openUploadSource, type B2UploadContents } from '../transfer/upload-source';
+import { B2File } from './b2-file';
+import type { ClientContext } from './context';
+import { checkContentType, checkFileInfo, checkFileName, checkPositiveInt } from './validate';
+
+export interface ListFilesOptions {
+  /** Stop after this many files (default: all). */
+  limit?: number;
+  prefix?: string;
+  /** Usually "/": names below a folder collapse into one `folder` row. */
+  delimiter?: string;
+  startFileName?: string;
+  /** Files per request (1–10,000; default 1,000). */
+  pageSize?: number;
+}
+
+export interface UploadFileOptions {
+  contents: B2UploadContents;
+  fileName: string;
+  /** Default `b2/x-auto`: B2 picks by extension. */
+  contentType?: string;
+  fileInfo?: Record<string, string>;
+  /** Required when `contents` is a stream. */
+  contentLength?: number;
+}
+
+export interface BucketUpdate {
+  type?: 'allPublic' | 'allPrivate';
+  bucketInfo?: Record<string, string>;
+  corsRules?: B2CorsRule[];
+  lifecycleRules?: B2LifecycleRule[];
+  /** Refuse the update (409 conflict) unless the bucket is still at this revision. */
+  ifRevisionIs?: number;
+}
+
+export class Bucket {
+  readonly bucketId: string;
+  readonly bucketName: string;
+  readonly bucketType: string;
+  readonly bucketInfo: Readonly<Record<string, string>>;
+  readonly lifecycleRules: readonly B2LifecycleRule[];
+  readonly corsRules: readonly B2CorsRule[];
+  readonly revision: number;
+  /** True once `delete()` removed the bucket. */
+  deleted = false;
+
+  /** @internal */
+  constructor(
+    private readonly ctx: ClientContext,
+    readonly wire: B2BucketWire,
+  ) {
+    this.bucketId = wire.bucketId;
+    this.bucketName = wire.bucketName;
+    this.bucketType = wire.bucketType;
+    this.bucketInfo = wire.bucketInfo ?? {};
+    this.lifecycleRules = wire.lifecycleRules ?? [];
+    this.corsRules = wire.corsRules ?? [];
+    this.revision = wire.revision;
+  }
+
+  /**
+   * Emits each current file (newest version of each visible name) in name order; with a
+   * delimiter, `folder` rows too. Pages are fetched lazily with `expand`: `take(5)` costs one
+   * call; unsubscribing stops further requests. Completes after the last page (or `limit`).
+   */
+  listFiles(options: ListFilesOptions = {}): Observable<B2File> {
+    return this.list(options, false);
+  }
+
+  /** Emits every version (uploads, hide markers, unfinished large files), name order then newest first. */
+  listFileVersions(options: ListFilesOptions = {}): Observable<B2File> {
+    return this.list(options, true);
+  }
+
+  private list(options: ListFilesOptions, versions: boolean): Observable<B2File> {
+    return defer(() => {
+      const pageSize = checkPositiveInt(options.pageSize ?? 1000, 'pageSize', 10_000);
+      const limit = options.limit === undefined ? undefined : checkPositiveInt(options.limit, 'limit');
+      if (options.startFileName !== undefined) checkFileName(options.startFileName, 'startFileName');
+      const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
+      const maxFileCount = limit === undefined ? pageSize : Math.min(pageSize, limit);
+      const files = versions
+        ? paginate(
+            (c: { name: string; id: string | null } | undefined) =>
+              this.ctx.session.call((t) =>
+                listFileVersions(t, { ...base, maxFileCount, startFileName: c?.name ?? options.startFileName, startFileId: c?.id ?? undefined }),
+              ),
+            (p) => (p.nextFileName === null ? null : { name: p.nextFileName, id: p.nextFileId }),
+            (p) => p.files,
+          )
+        : paginate(
+            (c: string | undefined) => this.ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount, startFileName: c ?? options.startFileName })),
+            (p) => p.nextFileName,
+            (p) => p.files,
+          );
+      const all = files.pipe(map((w: B2FileWire) => this.ctx.file(w)));
+      return limit === undefined ? all : all.pipe(take(limit));
+    });
+  }
+
+  /**
+   * Uploads a file (b2_upload_file). Emits `sent` (per attempt), `uploadProgress` as bytes are
+   * sent (throttled, never going back on a retry), `responseHeader`, and `response` with the
+   * `B2File` last. Files, Blobs and streams are streamed and hashed on the way, never held whole.
+   * Unsubscribing aborts the request. Use `toResponseBody()` for just the file.
+   */
+  uploadFile(options: UploadFileOptions): Observable<B2Event<B2File, unknown>> {
+    return defer(() => {
+      const fileName = checkFileName(options.fileName);
+      const contentType = checkContentType(options.contentType ?? 'b2/x-auto');
+      const fileInfo = checkFileInfo(options.fileInfo);
+      return uploadSmallFile(this.ctx, this.bucketId, () => openUploadSource(options.contents, options.contentLength), {
+        fileName,
+        contentType,
+        fileInfo,
+        extraHeaders: {},
+      }).pipe(map((e) => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)));
+    });
+  }
+
+  /** The current version of a name, or a version by id. Errors with 404 `not_found` when absent. */
+  getFile(which: { name: string } | { id: string }): Observable<B2File> {
+    return defer(() => {
+      if ('id' in which) {
+        if (typeof which.id !== 'string' || which.id === '') return throwError(() => invalidArgument('id', 'must be a file id'));
+        return this.ctx.session.call((t) => getFileInfo(t, { fileId: which.id })).pipe(map((w) => this.ctx.file(w)));
+      }
+      const name = checkFileName(which.name, 'name');
+      return this.ctx.session.call((t) => listFileNames(t, { bucketId: this.bucketId, startFileName: name, maxFileCount: 1, prefix: name })).pipe(
+        mergeMap((page) => {
+          const file = page.files.find((f) => f.fileName === name);
+          if (!file) return throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no file named ${name} in bucket ${this.bucketName}` }));
+          return [this.ctx.file(file)];
+        }),
+      );
+    });
+  }
+
+  /** Downloads the current version of a name (by-name URL). Events as `B2File.download`. */
+  downloadFileByName(name: string, options: DownloadOptions = {}): Observable<B2DownloadEvent> {
+    return defer(() =>
+      downloadPipeline(this.ctx.session, { bucketName: this.bucketName, fileName: checkFileName(name, 'name') }, options, this.ctx.retry, this.ctx.progressIntervalMs),
+    );
+  }
+
+  /** Deletes every version of `name`, `concurrency` at a time; emits each deleted version. */
+  deleteAllVersions(name: string, options: { concurrency?: number; bypassGovernance?: boolean } = {}): Observable<B2File> {
+    return defer(() => {
+      checkFileName(name, 'name');
+      const probe = this.ctx.file({ fileName: name, bucketId: this.bucketId, fileId: null } as B2FileWire);
+      return probe.deleteAllVersions(options);
+    });
+  }
+
+  /** Changes the bucket; emits the updated bucket. */
+  update(changes: BucketUpdate): Observable<Bucket> {
+    return this.ctx.session
+      .call((t, auth) =>
+        updateBucket(t, {
+          accountId: auth.accountId,
+          bucketId: this.bucketId,
+          bucketType: changes.type,
+          bucketInfo: changes.bucketInfo,
+          corsRules: changes.corsRules,
+          lifecycleRules: changes.lifecycleRules,
+          ifRevisionIs: changes.ifRevisionIs,
+        }),
+      )
+      .pipe(map((w) => new Bucket(this.ctx, w)));
+  }
+
+  /** Deletes the bucket (it must be empty); emits this bucket marked `deleted`. */
+  delete(): Observable<Bucket> {
+    return this.ctx.session.call((t, auth) => deleteBucket(t, { accountId: auth.accountId, bucketId: this.bucketId })).pipe(
+      map(() => {
+        this.deleted = true;
+        return this;
+      }),
+    );
+  }
+
+  /**
+   * A download authorization for names starting with `prefix`, valid `validDurationInSeconds`
+   * (1–604,800). Emits `{ authorizationToken, bucketId, fileNamePrefix }`.
+   */
+  getDownloadAuthorization(prefix: string, validDurationInSeconds: number) {
+    return defer(() => {
+      checkPositiveInt(validDurationInSeconds, 'validDurationInSeconds', 604_800);
+      if (typeof prefix !== 'string') throw invalidArgument('prefix', 'must be a string');
+      return this.ctx.session.call((t) => getDownloadAuthorization(t, { bucketId: this.bucketId, fileNamePrefix: prefix, validDurationInSeconds }));
+    });
+  }
+
+  /**
+   * A by-name download URL for `name`. With `validDurationInSeconds`, it carries a download
+   * authorization for exactly that name in its query (shareable; works for private buckets).
+   */
+  getDownloadUrl(name: string, options: { validDurationInSeconds?: number } = {}): Observable<string> {
+    return defer(() => {
+      checkFileName(name, 'name');
+      const url$ = this.ctx.session.authorization().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
+      if (options.validDurationInSeconds === undefined) return url$;
+      return this.getDownloadAuthorization(name, options.validDurationInSeconds).pipe(
+        mergeMap((grant) => url$.pipe(map((url) => `${url}?Authorization=${encodeURIComponent(grant.authorizationToken)}`))),
+      );
+    });
+  }
+
+  toJSON(): B2BucketWire {
+    return this.wire;
+  }
+}
+

@@ -1,0 +1,85 @@
+/**
+ * The session: one cached authorization shared by every call (the one deliberate share in rxb2),
+ * fetched lazily on first use and fetched again, once for all concurrent callers, when B2 says the
+ * token expired.
+ */
+import { defer, shareReplay, switchMap, take, tap, type Observable } from 'rxjs';
+import type { B2Authorization } from '../api/account';
+import type { B2ApiTarget } from '../api/call';
+import type { B2Transport } from '../http/transport';
+import { retryB2, type RetryB2Options } from '../operators/retry-b2';
+
+interface CachedAuthorization {
+  authorization$: Observable<B2Authorization>;
+  /** Known once the authorization arrived; a pending one is never invalidated. */
+  token?: string;
+}
+
+export class B2Session {
+  private cached: CachedAuthorization | null = null;
+
+  constructor(
+    readonly transport: B2Transport,
+    private readonly authorize: () => Observable<B2Authorization>,
+    readonly retryOptions: RetryB2Options,
+  ) {}
+
+  /** The current authorization: cold; the first subscriber starts it, concurrent ones share it. */
+  authorization(): Observable<B2Authorization> {
+    return defer(() => {
+      if (!this.cached) {
+        const entry: CachedAuthorization = { authorization$: null as unknown as Observable<B2Authorization> };
+        entry.authorization$ = this.authorize().pipe(
+          tap({
+            next: (auth) => (entry.token = auth.authorizationToken),
+            // A failed authorization is not cached: the next call tries again.
+            error: () => {
+              if (this.cached === entry) this.cached = null;
+            },
+          }),
+          shareReplay({ bufferSize: 1, refCount: false }),
+        );
+        this.cached = entry;
+      }
+      return this.cached.authorization$.pipe(take(1));
+    });
+  }
+
+  /** Drops the authorization that carried `token`, so the next call authorizes again. */
+  invalidate(token: string): void {
+    if (this.cached?.token === token) this.cached = null;
+  }
+
+  /** Forgets the authorization whatever its token (the next call authorizes again). */
+  reset(): void {
+    this.cached = null;
+  }
+
+  /**
+   * Runs one API call with the current authorization and B2's retry rules: an expired token
+   * re-authorizes once (shared with concurrent callers) and retries.
+   */
+  call<T>(op: (target: B2ApiTarget, auth: B2Authorization) => Observable<T>, retry: RetryB2Options = {}): Observable<T> {
+    return defer(() => {
+      let usedToken: string | undefined;
+      return defer(() => {
+        usedToken = undefined; // per attempt: set only once this attempt has a token
+        return this.authorization();
+      }).pipe(
+        switchMap((auth) => {
+          usedToken = auth.authorizationToken;
+          return op({ transport: this.transport, apiUrl: auth.apiUrl, authorizationToken: auth.authorizationToken }, auth);
+        }),
+        retryB2<T>({
+          ...this.retryOptions,
+          ...retry,
+          onExpiredAuth: (error) => {
+            // A 401 from b2_authorize_account itself: authorizing again cannot help (reference §11.1).
+            if (usedToken === undefined) throw error;
+            this.invalidate(usedToken);
+          },
+        }),
+      );
+    });
+  }
+}

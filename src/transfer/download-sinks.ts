@@ -1,0 +1,74 @@
+/**
+ * Consumers of a download's body stream: into memory, or into a file (written under a temporary
+ * name and renamed at the end). Both keep the download's events and put the result in `response`.
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { B2Event } from '../http/events';
+import { platform } from '../platform';
+import type { B2ByteStream, B2DownloadEvent, B2DownloadResult } from './download';
+
+/**
+ * Reads the body into one `Uint8Array` (a Buffer in Node).
+ * Emits the download's events with `response.body` = `{ ...result, data }`; errors as the download does.
+ */
+export function intoBuffer(): OperatorFunction<B2DownloadEvent, B2Event<B2DownloadResult & { data: Uint8Array }>> {
+  return consumeBody(async (body) => {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    const data = typeof Buffer !== 'undefined' ? Buffer.concat(chunks, size) : concat(chunks, size);
+    return { data };
+  });
+}
+
+/** Streams the body into `path` (Node); `response.body` = `{ ...result, path }`. */
+export function intoFile(path: string): OperatorFunction<B2DownloadEvent, B2Event<B2DownloadResult & { path: string }>> {
+  return consumeBody(async (body) => {
+    await platform.writeFileAtomically(path, body);
+    return { path };
+  });
+}
+
+function consumeBody<X extends object>(
+  sink: (body: B2ByteStream) => Promise<X>,
+): OperatorFunction<B2DownloadEvent, B2Event<B2DownloadResult & X>> {
+  return (source) =>
+    new Observable((subscriber) => {
+      let consumed: Promise<X> | undefined;
+      const sub = source.subscribe({
+        next(event) {
+          if (event.type === 'responseHeader' && event.body) {
+            const { body, ...header } = event;
+            consumed = sink(body);
+            // A sink failure that is not also a download failure (disk full) ends the download.
+            consumed.catch((err) => subscriber.error(err));
+            subscriber.next(header);
+          } else if (event.type === 'response') {
+            consumed!.then((extra) => {
+              subscriber.next({ ...event, body: { ...event.body, ...extra } });
+              subscriber.complete();
+            }, () => undefined);
+          } else {
+            subscriber.next(event as B2Event<B2DownloadResult & X>);
+          }
+        },
+        error: (err) => subscriber.error(err),
+        // Completion is signalled after the sink finished (above).
+        complete: () => undefined,
+      });
+      return sub;
+    });
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+/**
+ * What an upload reads from: bytes in memory, a file, a Blob, or a one-shot stream, behind one
+ * shape. Files, Blobs and streams are hashed as they are sent (`hex_digits_at_end`), so each byte
+ * is read and hashed once; bytes in memory are hashed up front.
+ */
+import { platform, type RandomAccessSource } from '../platform';
+import { B2Error, invalidArgument } from '../http/b2-error';
+
+/** Upload contents: bytes, text (UTF-8), `{ path }` of a file, a Blob, or a readable stream of bytes. */
+export type B2UploadContents =
+  | Uint8Array
+  | string
+  | { path: string }
+  | Blob
+  | AsyncIterable<Uint8Array>;
+
+export interface UploadSource {
+  readonly size: number;
+  /** SHA-1 when known before sending (bytes in memory); otherwise it rides at the end of the body. */
+  readonly sha1: string | undefined;
+  /** Reads [start, start+length). A one-shot stream can be read once, from its start. */
+  read(start: number, length: number): AsyncIterable<Uint8Array>;
+  readonly description: string;
+}
+
+const CHUNK = 1 << 20;
+
+/** Resolves contents into a source; `contentLength` is required for streams. Runs at subscribe time. */
+export async function openUploadSource(contents: B2UploadContents, contentLength?: number): Promise<UploadSource> {
+  if (typeof contents === 'string') return bytesSource(new TextEncoder().encode(contents), 'text');
+  if (contents instanceof Uint8Array) return bytesSource(contents, 'bytes');
+  if (typeof Blob !== 'undefined' && contents instanceof Blob) return randomAccess(blobSource(contents));
+  if (isPathContents(contents)) {
+    try {
+      return randomAccess(await platform.openFile(contents.path));
+    } catch (err) {
+      throw invalidArgument('contents.path', `cannot read ${contents.path}: ${(err as Error).message}`);
+    }
+  }
+  if (isAsyncIterable(contents)) {
+    if (contentLength === undefined || !Number.isSafeInteger(contentLength) || contentLength < 0) {
+      throw invalidArgument('contentLength', 'a stream upload needs its exact byte count (contentLength)');
+    }
+    return streamSource(contents, contentLength);
+  }
+  throw invalidArgument('contents', 'expected a Uint8Array/Buffer, a string, { path }, a Blob or a readable stream');
+}
+
+function isPathContents(value: unknown): value is { path: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string' && !isAsyncIterable(value);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+export function bytesSource(bytes: Uint8Array, description: string): UploadSource {
+  const hash = platform.createSha1();
+  hash.update(bytes);
+  return {
+    size: bytes.length,
+    sha1: hash.digest(),
+    description,
+    async *read(start, length) {
+      // Views, not copies.
+      for (let at = start; at < start + length; at += CHUNK) yield bytes.subarray(at, Math.min(start + length, at + CHUNK));
+    },
+  };
+}
+
+function randomAccess(source: RandomAccessSource): UploadSource {
+  return { size: source.size, sha1: undefined, description: source.description, read: (s, l) => source.read(s, l) };
+}
+
+export function blobSource(blob: Blob): RandomAccessSource {
+  return {
+    size: blob.size,
+    description: `Blob of ${blob.size} bytes`,
+    async *read(start, length) {
+      for (let at = start; at < start + length; at += CHUNK) {
+        yield new Uint8Array(await blob.slice(at, Math.min(start + length, at + CHUNK)).arrayBuffer());
+      }
+    },
+  };
+}
+
+/** A one-shot stream: readable once, in order, and exactly `size` bytes long. */
+function streamSource(stream: AsyncIterable<Uint8Array>, size: number): UploadSource {
+  let position = 0;
+  let iterator: AsyncIterator<Uint8Array> | undefined;
+  let carry: Uint8Array | undefined;
+  return {
+    size,
+    sha1: undefined,
+    description: 'stream',
+    async *read(start, length) {
+      if (start !== position) {
+        throw new B2Error({
+          status: 0,
+          code: 'stream_not_replayable',
+          message: `a stream cannot be read again (an attempt failed after ${position} bytes were sent); upload from a file, a Blob or bytes to allow retries`,
+        });
+      }
+      iterator ??= stream[Symbol.asyncIterator]();
+      let remaining = length;
+      while (remaining > 0) {
+        let chunk = carry;
+        carry = undefined;
+        if (!chunk) {
+          const next = await iterator.next();
+          if (next.done) throw invalidArgument('contentLength', `the stream ended after ${position} bytes, before the ${size} declared`);
+          chunk = next.value;
+        }
+        if (chunk.length > remaining) {
+          carry = chunk.subarray(remaining);
+          chunk = chunk.subarray(0, remaining);
+        }
+        remaining -= chunk.length;
+        position += chunk.length;
+        yield chunk;
+      }
+      if (position === size && !carry) {
+        const extra = await iterator.next();
+        if (!extra.done && extra.value.length > 0) throw invalidArgument('contentLength', `the stream is longer than the ${size} bytes declared`);
+      }
+    },
+  };
+}
+
+/**
+ * The wire body for [start, start+length) of a source: the bytes, then — when the SHA-1 is not
+ * known up front — its 40 hex digits, computed as the bytes go by (`hex_digits_at_end`).
+ */
+export function wireBody(source: UploadSource, start: number, length: number, knownSha1: string | undefined) {
+  return {
+    sha1Header: knownSha1 ?? 'hex_digits_at_end',
+    length: knownSha1 ? length : length + 40,
+    async *open(): AsyncGenerator<Uint8Array> {
+      if (knownSha1) {
+        yield* source.read(start, length);
+        return;
+      }
+      const hash = platform.createSha1();
+      for await (const chunk of source.read(start, length)) {
+        hash.update(chunk);
+        yield chunk;
+      }
+      yield new TextEncoder().encode(hash.digest());
+    },
+  };
+}
