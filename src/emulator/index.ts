@@ -49,7 +49,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     recommendedPartSize: Math.max(options.recommendedPartSize ?? 100_000_000, absoluteMinimumPartSize),
     tokenLifetimeMs: (options.tokenLifetimeSeconds ?? 86_400) * 1000,
     failSomeUploadsEvery: options.failSomeUploadsEvery ?? 3,
-    md5Limit: 100_000_000,
+    md5Limit: options.md5Limit ?? 100_000_000,
   });
   try {
     await engine.load(options.accountId, options.masterKey);

@@ -20,6 +20,12 @@ export interface EmulatorOptions {
   /** Master key id/secret to use (default: generated, or the stored ones with a data directory). */
   accountId?: string;
   masterKey?: string;
+  /**
+   * Bodies up to this many bytes get a `contentMd5` (default 100,000,000, the recommended part
+   * size). Larger simple uploads report `contentMd5: null`, a deliberate deviation: MD5 costs 2.5×
+   * SHA-1, and clients verify SHA-1 only.
+   */
+  md5Limit?: number;
   /** Every Nth upload under `X-Bz-Test-Mode: fail_some_uploads` fails (default 3). */
   failSomeUploadsEvery?: number;
 }
