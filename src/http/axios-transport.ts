@@ -59,6 +59,8 @@ export class AxiosTransport implements B2Transport {
         })
         .then(
           async (res: AxiosResponse) => {
+            // The body may be only partly sent when B2 answers early (an error): release it.
+            if (data) platform.destroyStream(data as AsyncIterable<Uint8Array>);
             const responseHeaders = flatHeaders(res.headers);
             if (res.status >= 400) {
               const text = req.responseType === 'stream' ? await readText(res.data) : (res.data as string);
@@ -81,12 +83,15 @@ export class AxiosTransport implements B2Transport {
         )
         .catch((err: unknown) => {
           done = true;
+          if (data) platform.destroyStream(data as AsyncIterable<Uint8Array>);
           if (!subscriber.closed) subscriber.error(toB2Error(req.operation, err));
         });
       return () => {
         // Unsubscribed before the end: abort the request in flight.
         if (!done) {
           abort.abort();
+          // axios leaves a piped request body open on abort: close it (and the file behind it).
+          if (data) platform.destroyStream(data as AsyncIterable<Uint8Array>);
           if (streamBody) platform.destroyResponse(streamBody);
         }
       };
