@@ -1,0 +1,119 @@
+import type { Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { UploadUrlPool, type UploadUrl } from '../../src/session/upload-url-pool';
+
+const url = (n: number): UploadUrl => ({ uploadUrl: `https://pod-${n}.example/upload`, authorizationToken: `upload-token-${n}` });
+const u = { u1: url(1), u2: url(2), u3: url(3), u4: url(4) };
+
+describe('UploadUrlPool', () => {
+  let scheduler: TestScheduler;
+
+  beforeEach(() => {
+    scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  });
+
+  /** A fake b2_get_upload_url: its n-th call answers the n-th cold observable. */
+  function fakeFetch(...answers: Observable<UploadUrl>[]) {
+    let n = 0;
+    return jasmine.createSpy('fetch').and.callFake(() => {
+      const answer = answers[n++];
+      if (!answer) throw new Error(`unexpected fetch ${n}`);
+      return answer;
+    });
+  }
+
+  it('fetches lazily: nothing before subscribe, the fetch on subscribe', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const f1 = cold('-a|', { a: u.u1 });
+      const fetch = fakeFetch(f1);
+      const pool = new UploadUrlPool();
+      const taken$ = pool.take('bucket', fetch);
+      expect(fetch).not.toHaveBeenCalled();
+      expectObservable(taken$, '--^').toBe('---a|', { a: u.u1 });
+      expectSubscriptions(f1.subscriptions).toBe('--^-!');
+      scheduler.flush();
+      expect(fetch).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  it('never hands one URL to two takers at once; reuses released URLs and drops unreleased ones', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const f1 = cold('-a|', { a: u.u1 });
+      const f2 = cold('-a|', { a: u.u2 });
+      const f3 = cold('-a|', { a: u.u3 });
+      const f4 = cold('-a|', { a: u.u4 });
+      const fetch = fakeFetch(f1, f2, f3, f4);
+      const pool = new UploadUrlPool();
+      const take = () => pool.take('bucket', fetch);
+
+      // A and B at 0: two fetches, two URLs
+      expectObservable(take()).toBe('-a|', { a: u.u1 });
+      expectObservable(take()).toBe('-a|', { a: u.u2 });
+      // A succeeded and releases u1 at 3; B failed and does not release u2
+      scheduler.schedule(() => pool.release('bucket', u.u1), 3);
+      // C and D at 5: C gets u1 from the pool without a fetch; D must not get u1 too, nor u2: it fetches
+      expectObservable(take(), '-----^').toBe('-----(a|)', { a: u.u1 });
+      expectObservable(take(), '-----^').toBe('------a|', { a: u.u3 });
+      // E at 8, while u1 is still C's: another fetch
+      expectObservable(take(), '--------^').toBe('---------a|', { a: u.u4 });
+
+      expectSubscriptions(f1.subscriptions).toBe('^-!');
+      expectSubscriptions(f2.subscriptions).toBe('^-!');
+      expectSubscriptions(f3.subscriptions).toBe('-----^-!');
+      expectSubscriptions(f4.subscriptions).toBe('--------^-!');
+      scheduler.flush();
+      expect(fetch).toHaveBeenCalledTimes(4);
+      expect(pool.idleCount('bucket')).toBe(0);
+    });
+  });
+
+  it('hands out each released URL once, then fetches', () => {
+    scheduler.run(({ cold }) => {
+      const fetch = fakeFetch(cold('-a|', { a: u.u3 }));
+      const pool = new UploadUrlPool();
+      pool.release('bucket', u.u1);
+      pool.release('bucket', u.u2);
+      expect(pool.idleCount('bucket')).toBe(2);
+
+      const got: UploadUrl[] = [];
+      for (let i = 0; i < 3; i++) pool.take('bucket', fetch).subscribe((x) => got.push(x));
+      scheduler.flush();
+      expect(got.length).toBe(3);
+      expect(new Set(got.map((x) => x.uploadUrl)).size).toBe(3);
+      expect(got.map((x) => x.uploadUrl).sort()).toEqual([u.u1, u.u2, u.u3].map((x) => x.uploadUrl));
+      expect(fetch).toHaveBeenCalledTimes(1);
+      expect(pool.idleCount('bucket')).toBe(0);
+    });
+  });
+
+  it('keeps keys apart, and clear(key) forgets only that key', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const pool = new UploadUrlPool();
+      pool.release('bucket-1', u.u1);
+      pool.release('large-file-9', u.u2);
+      pool.clear('large-file-9');
+      expect(pool.idleCount('bucket-1')).toBe(1);
+      expect(pool.idleCount('large-file-9')).toBe(0);
+
+      const fetchForBucket2 = fakeFetch(cold('-a|', { a: u.u3 }));
+      expectObservable(pool.take('bucket-2', fetchForBucket2)).toBe('-a|', { a: u.u3 });
+      const fetchForLargeFile = fakeFetch(cold('--a|', { a: u.u4 }));
+      expectObservable(pool.take('large-file-9', fetchForLargeFile)).toBe('--a|', { a: u.u4 });
+      const noFetch = fakeFetch();
+      expectObservable(pool.take('bucket-1', noFetch)).toBe('(a|)', { a: u.u1 });
+      scheduler.flush();
+      expect(noFetch).not.toHaveBeenCalled();
+    });
+  });
+
+  it('a taker that unsubscribes before the fetch answers ends the fetch and takes nothing', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const f1 = cold('---a|', { a: u.u1 });
+      const pool = new UploadUrlPool();
+      expectObservable(pool.take('bucket', fakeFetch(f1)), '^-!').toBe('');
+      expectSubscriptions(f1.subscriptions).toBe('^-!');
+      scheduler.flush();
+      expect(pool.idleCount('bucket')).toBe(0);
+    });
+  });
+});
