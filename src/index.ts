@@ -1,6 +1,8 @@
 /** rxb2: a reactive client for Backblaze B2's native API. Every operation is a cold Observable. */
 export { B2, PRODUCTION_REALM, type B2Options, type CreateBucketOptions, type CreateKeyOptions } from './client';
-export { Bucket, type ListFilesOptions, type UploadFileOptions, type BucketUpdate } from './resources/bucket';
+export { Bucket, type ListFilesOptions, type UploadFileOptions, type BucketUpdate, type B2UploadEvent } from './resources/bucket';
+export type { B2LargeFileStartedEvent, B2PartUploadedEvent, B2LargeUploadEvent, LargeUploadCheckpoint } from './transfer/large-upload';
+export type { LargeUploadOptions } from './transfer/upload-large-file';
 export { B2File } from './resources/b2-file';
 export { B2Error, isB2Error } from './http/b2-error';
 export type {

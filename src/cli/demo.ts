@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, mergeMap, tap, toArray } from 'rxjs';
-import { B2, toResponseBody, type B2Event, type B2File } from '../index';
+import { B2, toResponseBody, type B2UploadEvent } from '../index';
 import { startEmulator, type RunningEmulator } from '../emulator';
 
 const FILE_SIZE = 64 * 1024 * 1024;
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     const uploadStart = Date.now();
     const uploaded = await lastValueFrom(
       bucket.uploadFile({ contents: { path: source }, fileName: 'demo/random.bin', fileInfo: { purpose: 'rxb2 demo' } }).pipe(
-        tap((e: B2Event<B2File, unknown>) => {
+        tap((e: B2UploadEvent) => {
           if (e.type === 'uploadProgress') bar('upload  ', e.loaded, e.total ?? FILE_SIZE, uploadStart);
         }),
         toResponseBody(),

@@ -1,5 +1,7 @@
 import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import type { B2Event } from '../http/events';
+import type { B2ProgressEvent } from '../http/events';
+
+const isProgress = (e: { type: string }): e is B2ProgressEvent => e.type === 'uploadProgress' || e.type === 'downloadProgress';
 
 /**
  * Thins out progress events so a UI is not flooded: at most one `uploadProgress` or
@@ -8,7 +10,7 @@ import type { B2Event } from '../http/events';
  *
  * Emits a subset of the source's events in order; completes and errors with it.
  */
-export function throttleProgress<E extends B2Event<unknown, unknown>>(
+export function throttleProgress<E extends { type: string }>(
   intervalMs = 100,
   scheduler: SchedulerLike = asyncScheduler,
 ): MonoTypeOperatorFunction<E> {
@@ -17,7 +19,7 @@ export function throttleProgress<E extends B2Event<unknown, unknown>>(
       let last = -Infinity;
       return source.subscribe({
         next(event) {
-          if (event.type === 'uploadProgress' || event.type === 'downloadProgress') {
+          if (isProgress(event)) {
             const now = scheduler.now();
             const final = event.total !== undefined && event.loaded >= event.total;
             if (!final && now - last < intervalMs) return;

@@ -1,5 +1,5 @@
 import { filter, map, type OperatorFunction } from 'rxjs';
-import type { B2Event } from '../http/events';
+import type { B2ResponseEvent } from '../http/events';
 
 /**
  * Turns an operation's events into just its result: the body of the final `response` event
@@ -10,10 +10,10 @@ import type { B2Event } from '../http/events';
  * @example
  * bucket.uploadFile({ contents, fileName }).pipe(toResponseBody()).subscribe((file) => console.log(file.fileId));
  */
-export function toResponseBody<T>(): OperatorFunction<B2Event<T, unknown>, T> {
+export function toResponseBody<T>(): OperatorFunction<{ type: string } | B2ResponseEvent<T>, T> {
   return (source) =>
     source.pipe(
-      filter((e): e is Extract<B2Event<T, unknown>, { type: 'response' }> => e.type === 'response'),
+      filter((e): e is B2ResponseEvent<T> => e.type === 'response'),
       map((e) => e.body),
     );
 }

@@ -1,14 +1,15 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
-import { Observable, defer, map, mergeMap, take, throwError } from 'rxjs';
+import { Observable, defer, firstValueFrom, map, mergeMap, switchMap, take, throwError } from 'rxjs';
 import type { B2BucketWire, B2CorsRule, B2FileWire, B2LifecycleRule } from '../api/wire';
 import { deleteBucket, updateBucket } from '../api/buckets';
 import { getDownloadAuthorization, getFileInfo, listFileNames, listFileVersions } from '../api/files';
 import { downloadByNameUrl } from '../api/transfers';
 import { B2Error, invalidArgument } from '../http/b2-error';
-import type { B2Event } from '../http/events';
 import { paginate } from '../operators/paginate';
 import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
 import { uploadSmallFile } from '../transfer/upload';
+import { uploadLargeFile, type LargeUploadOptions } from '../transfer/upload-large-file';
+import type { B2LargeUploadEvent } from '../transfer/large-upload';
 import { openUploadSource, type B2UploadContents } from '../transfer/upload-source';
 import { B2File } from './b2-file';
 import type { ClientContext } from './context';
@@ -25,7 +26,7 @@ export interface ListFilesOptions {
   pageSize?: number;
 }
 
-export interface UploadFileOptions {
+export interface UploadFileOptions extends LargeUploadOptions {
   contents: B2UploadContents;
   fileName: string;
   /** Default `b2/x-auto`: B2 picks by extension. */
@@ -33,7 +34,12 @@ export interface UploadFileOptions {
   fileInfo?: Record<string, string>;
   /** Required when `contents` is a stream. */
   contentLength?: number;
+  /** Above this many bytes the upload goes as a large file in parts (default: the account's recommendedPartSize). */
+  largeFileThreshold?: number;
 }
+
+/** The events of an upload: a small file's, or a large file's with `largeFileStarted` and `partUploaded`. */
+export type B2UploadEvent = B2LargeUploadEvent<B2File>;
 
 export interface BucketUpdate {
   type?: 'allPublic' | 'allPrivate';
@@ -110,22 +116,49 @@ export class Bucket {
   }
 
   /**
-   * Uploads a file (b2_upload_file). Emits `sent` (per attempt), `uploadProgress` as bytes are
-   * sent (throttled, never going back on a retry), `responseHeader`, and `response` with the
-   * `B2File` last. Files, Blobs and streams are streamed and hashed on the way, never held whole.
-   * Unsubscribing aborts the request. Use `toResponseBody()` for just the file.
+   * Uploads a file: as one request (b2_upload_file), or above `largeFileThreshold` as a large
+   * file whose parts go up `concurrency` at a time. Emits `sent` (per attempt), `uploadProgress`
+   * as bytes are sent (throttled; never going back on a retry), for large files
+   * `largeFileStarted` and a `partUploaded` per part, and `response` with the `B2File` last.
+   * Files and Blobs are read from their byte ranges as they are sent and hashed on the way, never
+   * held whole. Unsubscribing aborts every request in flight (and cancels a large file unless
+   * `keepOnFailure`). Use `toResponseBody()` for just the file.
+   *
+   * @example
+   * bucket.uploadFile({ contents: { path: './big.iso' }, fileName: 'isos/big.iso' }).pipe(toResponseBody())
    */
-  uploadFile(options: UploadFileOptions): Observable<B2Event<B2File, unknown>> {
+  uploadFile(options: UploadFileOptions): Observable<B2UploadEvent> {
+    return this.upload(options, false);
+  }
+
+  /** Uploads as a large file whatever the size (parts of `partSize`, `concurrency` at a time); events as `uploadFile`. */
+  uploadLargeFile(options: UploadFileOptions): Observable<B2UploadEvent> {
+    return this.upload(options, true);
+  }
+
+  private upload(options: UploadFileOptions, forceLarge: boolean): Observable<B2UploadEvent> {
     return defer(() => {
-      const fileName = checkFileName(options.fileName);
-      const contentType = checkContentType(options.contentType ?? 'b2/x-auto');
-      const fileInfo = checkFileInfo(options.fileInfo);
-      return uploadSmallFile(this.ctx, this.bucketId, () => openUploadSource(options.contents, options.contentLength), {
-        fileName,
-        contentType,
-        fileInfo,
+      const meta = {
+        fileName: checkFileName(options.fileName),
+        contentType: checkContentType(options.contentType ?? 'b2/x-auto'),
+        fileInfo: checkFileInfo(options.fileInfo),
         extraHeaders: {},
-      }).pipe(map((e) => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)));
+      };
+      if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
+      return defer(async () => {
+        const [source, auth] = await Promise.all([
+          openUploadSource(options.contents, options.contentLength),
+          firstValueFrom(this.ctx.session.authorization()),
+        ]);
+        return { source, large: forceLarge || source.size > (options.largeFileThreshold ?? auth.recommendedPartSize) };
+      }).pipe(
+        switchMap(({ source, large }): Observable<B2LargeUploadEvent> =>
+          large
+            ? uploadLargeFile(this.ctx, this.bucketId, source, meta, options)
+            : uploadSmallFile(this.ctx, this.bucketId, async () => source, meta),
+        ),
+        map((e): B2UploadEvent => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)),
+      );
     });
   }
 

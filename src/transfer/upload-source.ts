@@ -18,6 +18,8 @@ export interface UploadSource {
   readonly size: number;
   /** SHA-1 when known before sending (bytes in memory); otherwise it rides at the end of the body. */
   readonly sha1: string | undefined;
+  /** A stream: readable once, in order (large uploads then hold each part in memory while it is sent). */
+  readonly oneShot?: boolean;
   /** Reads [start, start+length). A one-shot stream can be read once, from its start. */
   read(start: number, length: number): AsyncIterable<Uint8Array>;
   readonly description: string;
@@ -92,6 +94,7 @@ function streamSource(stream: AsyncIterable<Uint8Array>, size: number): UploadSo
   return {
     size,
     sha1: undefined,
+    oneShot: true,
     description: 'stream',
     async *read(start, length) {
       if (start !== position) {

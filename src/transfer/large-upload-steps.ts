@@ -1,0 +1,156 @@
+/**
+ * The B2 side of a large upload: start (or find the unfinished file to resume and check its parts
+ * against the source), upload one part through the part-URL pool, finish, cancel.
+ */
+import { Observable, defer, filter, map, mergeMap, of, reduce, switchMap } from 'rxjs';
+import { cancelLargeFile, finishLargeFile, getUploadPartUrl, listParts, listUnfinishedLargeFiles, startLargeFile } from '../api/large-files';
+import { uploadPart } from '../api/transfers';
+import type { B2FileWire, B2PartWire } from '../api/wire';
+import { B2Error } from '../http/b2-error';
+import { platform } from '../platform';
+import { paginate } from '../operators/paginate';
+import type { LargeUploadCheckpoint, LargeUploadSteps, PartEvent } from './large-upload';
+import type { PartDescriptor } from './part-plan';
+import { uploadBody, type TransferContext, type UploadMetadata } from './upload';
+import { bytesSource, type UploadSource } from './upload-source';
+
+export interface ResumeOptions {
+  /** Look for a matching unfinished large file (same name, content type and file info) and reuse its parts. */
+  resume?: boolean;
+  /** Resume exactly this upload (from another process's checkpoint). */
+  checkpoint?: LargeUploadCheckpoint;
+}
+
+export function largeUploadSteps(
+  ctx: TransferContext,
+  bucketId: string,
+  source: UploadSource,
+  meta: UploadMetadata,
+  parts: readonly PartDescriptor[],
+  resume: ResumeOptions,
+): LargeUploadSteps {
+  const session = ctx.session;
+  const planned = new Map(parts.map((p) => [p.partNumber, p]));
+  // A one-shot stream is read in order, one part into memory as that part starts, so retries can
+  // re-send it: at most `concurrency` parts are held. Files and Blobs are read from their ranges.
+  const reader = source.oneShot ? new SequentialPartReader(source) : null;
+  const partSource = (part: PartDescriptor): Observable<{ source: UploadSource; offset: number }> =>
+    reader ? defer(async () => ({ source: bytesSource(await reader.read(part), `part ${part.partNumber}`), offset: 0 })) : of({ source, offset: part.offset });
+
+  /** Parts of an unfinished file whose length and SHA-1 match the source; others get re-sent. */
+  const verifiedParts = (fileId: string): Observable<Map<number, string>> =>
+    paginate(
+      (start: number | undefined) => session.call((t) => listParts(t, { fileId, startPartNumber: start, maxPartCount: 1000 })),
+      (page) => page.nextPartNumber,
+      (page) => page.parts,
+    ).pipe(
+      filter((p: B2PartWire) => planned.get(p.partNumber)?.length === p.contentLength),
+      mergeMap(async (p) => ((await sha1Of(source, planned.get(p.partNumber)!)) === p.contentSha1 ? [p.partNumber, p.contentSha1] as const : null), 2),
+      reduce((done, entry) => (entry ? done.set(entry[0], entry[1]) : done), new Map<number, string>()),
+    );
+
+  const findResumable = (): Observable<B2FileWire | undefined> =>
+    paginate(
+      (startFileId: string | undefined) =>
+        session.call((t) => listUnfinishedLargeFiles(t, { bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 })),
+      (page) => page.nextFileId,
+      (page) => page.files,
+    ).pipe(
+      filter((f) => f.fileName === meta.fileName && sameInfo(f.fileInfo, meta.fileInfo) && (meta.contentType === 'b2/x-auto' || f.contentType === meta.contentType)),
+      // The newest match wins (the list is oldest first).
+      reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined),
+    );
+
+  return {
+    start: () =>
+      defer(() => {
+        const fresh = () =>
+          session
+            .call((t) => startLargeFile(t, { bucketId, fileName: meta.fileName, contentType: meta.contentType, fileInfo: meta.fileInfo }))
+            .pipe(map((f) => ({ fileId: f.fileId!, resumed: false, partsDone: new Map<number, string>() })));
+        if (resume.checkpoint) {
+          const cp = resume.checkpoint;
+          if (cp.fileName !== meta.fileName || cp.size !== source.size) {
+            throw new B2Error({ status: 0, code: 'invalid_argument', field: 'checkpoint', message: 'checkpoint: it belongs to another file (name or size differ)' });
+          }
+          return verifiedParts(cp.fileId).pipe(map((partsDone) => ({ fileId: cp.fileId, resumed: true, partsDone })));
+        }
+        if (!resume.resume) return fresh();
+        return findResumable().pipe(
+          switchMap((found) =>
+            found ? verifiedParts(found.fileId!).pipe(map((partsDone) => ({ fileId: found.fileId!, resumed: true, partsDone }))) : fresh(),
+          ),
+        );
+      }),
+
+    uploadPart: (fileId, part) =>
+      partSource(part).pipe(switchMap((p) => uploadBody<B2PartWire>(ctx, {
+        poolKey: fileId,
+        fetchUrl: () => session.call((t) => getUploadPartUrl(t, { fileId })),
+        size: part.length,
+        source: p.source,
+        offset: p.offset,
+        knownSha1: undefined,
+        send: (url, body, sha1Header, attempt) => uploadPart(session.transport, url, part.partNumber, sha1Header, body, attempt),
+      }))).pipe(
+        mergeMap((e): PartEvent[] => {
+          if (e.type === 'uploadProgress') return [{ type: 'progress', loaded: e.loaded }];
+          // The server checked our trailing SHA-1 (hex_digits_at_end): its answer is the part's hash.
+          if (e.type === 'response') return [{ type: 'done', contentSha1: e.body.contentSha1 }];
+          return [];
+        }),
+      ),
+
+    finish: (fileId, partSha1Array) =>
+      session.call((t) => finishLargeFile(t, { fileId, partSha1Array })).pipe(
+        map((file) => {
+          ctx.uploadUrls.clear(fileId);
+          return file;
+        }),
+      ),
+
+    cancel: (fileId) =>
+      defer(() => {
+        ctx.uploadUrls.clear(fileId);
+        return session.call((t) => cancelLargeFile(t, { fileId }), { maxAttempts: 3 });
+      }),
+  };
+}
+
+function sameInfo(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+async function sha1Of(source: UploadSource, part: PartDescriptor): Promise<string> {
+  const hash = platform.createSha1();
+  for await (const chunk of source.read(part.offset, part.length)) hash.update(chunk);
+  return hash.digest();
+}
+
+
+/** Reads a one-shot stream part by part, strictly in part order, whatever order parts start in. */
+class SequentialPartReader {
+  private queue: Promise<unknown> = Promise.resolve();
+  private next = 1;
+
+  constructor(private readonly source: UploadSource) {}
+
+  read(part: PartDescriptor): Promise<Uint8Array> {
+    const result = this.queue.then(async () => {
+      if (part.partNumber !== this.next) {
+        throw new B2Error({ status: 0, code: 'stream_not_replayable', message: `part ${part.partNumber} of a stream was requested out of order (expected ${this.next})` });
+      }
+      const bytes = new Uint8Array(part.length);
+      let at = 0;
+      for await (const chunk of this.source.read(part.offset, part.length)) {
+        bytes.set(chunk, at);
+        at += chunk.length;
+      }
+      this.next++;
+      return bytes;
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The large-file pipeline: part descriptors into `mergeMap(…, concurrency)`, each part with its
+ * own upload-part URL from the pool, its SHA-1 and the retry operator; `b2_finish_large_file`
+ * with the SHA-1s in part order; the large file cancelled after a failure or an unsubscribe
+ * (unless kept for resuming). Never a "success" with a missing part.
+ */
+import { EMPTY, Observable, concat, concatWith, defer, from, ignoreElements, map, mergeMap, of, switchMap, throwError, catchError } from 'rxjs';
+import type { B2FileWire } from '../api/wire';
+import type { B2Event, B2ResponseEvent, B2UploadProgressEvent } from '../http/events';
+import { B2Error } from '../http/b2-error';
+import type { PartDescriptor } from './part-plan';
+
+/** Enough to resume an upload from another process: serializable as JSON. */
+export interface LargeUploadCheckpoint {
+  fileId: string;
+  fileName: string;
+  size: number;
+  partSize: number;
+  /** Parts already on B2: part number → SHA-1. */
+  partsDone: Record<number, string>;
+}
+
+export interface B2LargeFileStartedEvent {
+  type: 'largeFileStarted';
+  fileId: string;
+  /** True when an unfinished large file was resumed rather than started. */
+  resumed: boolean;
+  checkpoint: LargeUploadCheckpoint;
+}
+
+export interface B2PartUploadedEvent {
+  type: 'partUploaded';
+  partNumber: number;
+  contentSha1: string;
+  contentLength: number;
+  checkpoint: LargeUploadCheckpoint;
+}
+
+export type B2LargeUploadEvent<T = B2FileWire> = B2Event<T, unknown> | B2LargeFileStartedEvent | B2PartUploadedEvent;
+
+/** What one part's upload emits: its own progress, then its SHA-1. */
+export type PartEvent = { type: 'progress'; loaded: number } | { type: 'done'; contentSha1: string };
+
+/** The steps the pipeline composes; each is a cold Observable (the seams marble specs fake). */
+export interface LargeUploadSteps {
+  /** Starts the large file, or finds the one to resume: its id and the parts already there. */
+  start(): Observable<{ fileId: string; resumed: boolean; partsDone: ReadonlyMap<number, string> }>;
+  /** Uploads one part (URL pool and retries inside). */
+  uploadPart(fileId: string, part: PartDescriptor): Observable<PartEvent>;
+  finish(fileId: string, partSha1Array: string[]): Observable<B2FileWire>;
+  cancel(fileId: string): Observable<unknown>;
+}
+
+export interface LargeUploadRun {
+  fileName: string;
+  size: number;
+  partSize: number;
+  parts: readonly PartDescriptor[];
+  concurrency: number;
+  /** Keep the unfinished large file on failure or unsubscribe, for resuming. */
+  keepOnFailure: boolean;
+}
+
+/**
+ * Runs the steps. Emits `largeFileStarted`, aggregated monotonic `uploadProgress`, a
+ * `partUploaded` per part, and `response` with the finished file last. A part that fails after
+ * its retries ends its in-flight siblings, skips finish, cancels the large file once (unless
+ * kept) and errors. Unsubscribing aborts every part in flight and cancels the large file (unless
+ * kept).
+ */
+export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Observable<B2LargeUploadEvent> {
+  return steps.start().pipe(
+    switchMap(
+      ({ fileId, resumed, partsDone }) =>
+        new Observable<B2LargeUploadEvent>((subscriber) => {
+          const sha1s = new Map(partsDone);
+          const perPart = new Map<number, number>();
+          let doneBytes = run.parts.filter((p) => sha1s.has(p.partNumber)).reduce((n, p) => n + p.length, 0);
+          let reported = doneBytes;
+          let settled = false;
+          let cancelling = false;
+          const checkpoint = (): LargeUploadCheckpoint => ({
+            fileId,
+            fileName: run.fileName,
+            size: run.size,
+            partSize: run.partSize,
+            partsDone: Object.fromEntries(sha1s),
+          });
+          const progress = (): B2UploadProgressEvent[] => {
+            let inFlight = 0;
+            for (const bytes of perPart.values()) inFlight += bytes;
+            const loaded = doneBytes + inFlight;
+            if (loaded <= reported) return [];
+            reported = loaded;
+            return [{ type: 'uploadProgress', loaded, total: run.size }];
+          };
+          const todo = run.parts.filter((p) => !sha1s.has(p.partNumber));
+          const partsRun = from(todo).pipe(
+            mergeMap(
+              (part) =>
+                steps.uploadPart(fileId, part).pipe(
+                  mergeMap((e): B2LargeUploadEvent[] => {
+                    if (e.type === 'progress') {
+                      // A retried part starts again from 0: keep its best count so progress never goes back.
+                      perPart.set(part.partNumber, Math.max(perPart.get(part.partNumber) ?? 0, e.loaded));
+                      return progress();
+                    }
+                    perPart.delete(part.partNumber);
+                    doneBytes += part.length;
+                    sha1s.set(part.partNumber, e.contentSha1);
+                    return [
+                      ...progress(),
+                      { type: 'partUploaded', partNumber: part.partNumber, contentSha1: e.contentSha1, contentLength: part.length, checkpoint: checkpoint() },
+                    ];
+                  }),
+                ),
+              run.concurrency,
+            ),
+          );
+          const finish = defer(() => {
+            const missing = run.parts.filter((p) => !sha1s.has(p.partNumber)).map((p) => p.partNumber);
+            if (missing.length > 0) {
+              return throwError(() => new B2Error({ status: 0, code: 'missing_part', message: `parts ${missing.join(', ')} were not uploaded; not finishing` }));
+            }
+            return steps.finish(fileId, run.parts.map((p) => sha1s.get(p.partNumber)!));
+          }).pipe(map((file): B2ResponseEvent<B2FileWire> => ({ type: 'response', status: 200, headers: {}, body: file })));
+          const all = concat(
+            of<B2LargeUploadEvent>({ type: 'largeFileStarted', fileId, resumed, checkpoint: checkpoint() }),
+            partsRun,
+            finish,
+          ).pipe(
+            catchError((err) => {
+              if (run.keepOnFailure) return throwError(() => err);
+              cancelling = true;
+              // Cancel once; a failed cancel must not hide the original error.
+              return steps.cancel(fileId).pipe(
+                ignoreElements(),
+                catchError(() => EMPTY),
+                concatWith(throwError(() => err)),
+              );
+            }),
+          );
+          const sub = all.subscribe({
+            next: (e) => subscriber.next(e),
+            error: (err) => {
+              settled = true;
+              subscriber.error(err);
+            },
+            complete: () => {
+              settled = true;
+              subscriber.complete();
+            },
+          });
+          return () => {
+            sub.unsubscribe();
+            // Abandoned mid-way: cancel on B2 so no unfinished file is left behind.
+            if (!settled && !cancelling && !run.keepOnFailure) steps.cancel(fileId).subscribe({ error: () => undefined });
+          };
+        }),
+    ),
+  );
+}

@@ -1,0 +1,50 @@
+/** Large uploads end to end: plan the parts, pick start or resume, run the pipeline, throttle progress. */
+import { Observable, defer, firstValueFrom, switchMap } from 'rxjs';
+import { invalidArgument } from '../http/b2-error';
+import { throttleProgress } from '../operators/throttle-progress';
+import { runLargeUpload, type B2LargeUploadEvent } from './large-upload';
+import { largeUploadSteps, type ResumeOptions } from './large-upload-steps';
+import { choosePartSize, planParts } from './part-plan';
+import type { TransferContext, UploadMetadata } from './upload';
+import type { UploadSource } from './upload-source';
+
+export interface LargeUploadOptions extends ResumeOptions {
+  /** Bytes per part (default: the account's recommendedPartSize, grown to fit 10,000 parts). */
+  partSize?: number;
+  /** Parts in flight at once (default 4). */
+  concurrency?: number;
+  /** Keep the unfinished large file after a failure or an unsubscribe, to resume later. */
+  keepOnFailure?: boolean;
+}
+
+export function uploadLargeFile(
+  ctx: TransferContext,
+  bucketId: string,
+  source: UploadSource,
+  meta: UploadMetadata,
+  options: LargeUploadOptions,
+): Observable<B2LargeUploadEvent> {
+  return defer(async () => firstValueFrom(ctx.session.authorization())).pipe(
+    switchMap((auth) => {
+      const concurrency = options.concurrency ?? 4;
+      if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64) throw invalidArgument('concurrency', 'must be a whole number from 1 to 64');
+      if (source.oneShot && (options.resume || options.checkpoint)) {
+        throw invalidArgument('resume', 'a stream cannot be resumed (its parts cannot be checked): upload from a file, a Blob or bytes');
+      }
+      const partSize = options.checkpoint?.partSize ?? choosePartSize(source.size, auth, options.partSize);
+      const plan = planParts(source.size, partSize);
+      // The whole-file SHA-1 is known up front only for bytes in memory (reference §7A.9).
+      const fileInfo = source.sha1 && !('large_file_sha1' in meta.fileInfo) ? { ...meta.fileInfo, large_file_sha1: source.sha1 } : meta.fileInfo;
+      const steps = largeUploadSteps(ctx, bucketId, source, { ...meta, fileInfo }, plan.parts, options);
+      return runLargeUpload(steps, {
+        fileName: meta.fileName,
+        size: source.size,
+        partSize,
+        parts: plan.parts,
+        concurrency,
+        keepOnFailure: options.keepOnFailure ?? false,
+      });
+    }),
+    throttleProgress<B2LargeUploadEvent>(ctx.progressIntervalMs, ctx.retry.scheduler),
+  );
+}
