@@ -8,9 +8,10 @@ import { B2Error, invalidArgument } from '../http/b2-error';
 import { paginate } from '../operators/paginate';
 import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
 import { uploadSmallFile } from '../transfer/upload';
-import { uploadLargeFile, type LargeUploadOptions } from '../transfer/upload-large-file';
+import { uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
-import { openUploadSource, type B2UploadContents } from '../transfer/upload-source';
+import { bytesSource, isAsyncIterable, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
+import { peekStream } from '../transfer/stream-parts';
 import { B2File } from './b2-file';
 import type { ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkPositiveInt } from './validate';
@@ -32,7 +33,7 @@ export interface UploadFileOptions extends LargeUploadOptions {
   /** Default `b2/x-auto`: B2 picks by extension. */
   contentType?: string;
   fileInfo?: Record<string, string>;
-  /** Required when `contents` is a stream. */
+  /** A stream's exact length, when known (otherwise it is cut into parts as it is read). */
   contentLength?: number;
   /** Above this many bytes the upload goes as a large file in parts (default: the account's recommendedPartSize). */
   largeFileThreshold?: number;
@@ -145,17 +146,22 @@ export class Bucket {
         extraHeaders: {},
       };
       if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
-      return defer(async () => {
-        const [source, auth] = await Promise.all([
-          openUploadSource(options.contents, options.contentLength),
-          firstValueFrom(this.ctx.session.authorization()),
-        ]);
-        return { source, large: forceLarge || source.size > (options.largeFileThreshold ?? auth.recommendedPartSize) };
+      return defer(async (): Promise<{ source: UploadSource | StreamOfUnknownLength; large: boolean }> => {
+        const auth = await firstValueFrom(this.ctx.session.authorization());
+        const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
+        if (isAsyncIterable(options.contents) && options.contentLength === undefined) {
+          // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
+          const { head, ended, whole } = await peekStream(options.contents, threshold);
+          if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
+          return { source: { unknownLength: true, stream: whole }, large: true };
+        }
+        const source = await openUploadSource(options.contents, options.contentLength);
+        return { source, large: forceLarge || source.size > threshold };
       }).pipe(
         switchMap(({ source, large }): Observable<B2LargeUploadEvent> =>
           large
             ? uploadLargeFile(this.ctx, this.bucketId, source, meta, options)
-            : uploadSmallFile(this.ctx, this.bucketId, async () => source, meta),
+            : uploadSmallFile(this.ctx, this.bucketId, async () => source as UploadSource, meta),
         ),
         map((e): B2UploadEvent => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)),
       );

@@ -13,6 +13,7 @@ import type { LargeUploadCheckpoint, LargeUploadSteps, PartEvent } from './large
 import type { PartDescriptor } from './part-plan';
 import { uploadBody, type TransferContext, type UploadMetadata } from './upload';
 import { bytesSource, type UploadSource } from './upload-source';
+import type { StreamParts } from './stream-parts';
 
 export interface ResumeOptions {
   /** Look for a matching unfinished large file (same name, content type and file info) and reuse its parts. */
@@ -28,14 +29,19 @@ export function largeUploadSteps(
   meta: UploadMetadata,
   parts: readonly PartDescriptor[],
   resume: ResumeOptions,
+  /** For a one-shot stream: its parts, read in order as they start. */
+  streamParts: StreamParts | null,
 ): LargeUploadSteps {
   const session = ctx.session;
   const planned = new Map(parts.map((p) => [p.partNumber, p]));
-  // A one-shot stream is read in order, one part into memory as that part starts, so retries can
-  // re-send it: at most `concurrency` parts are held. Files and Blobs are read from their ranges.
-  const reader = source.oneShot ? new SequentialPartReader(source) : null;
-  const partSource = (part: PartDescriptor): Observable<{ source: UploadSource; offset: number }> =>
-    reader ? defer(async () => ({ source: bytesSource(await reader.read(part), `part ${part.partNumber}`), offset: 0 })) : of({ source, offset: part.offset });
+  // Files and Blobs are read from their byte ranges; a stream's part is read into memory as it starts.
+  const partSource = (part: PartDescriptor): Observable<{ source: UploadSource; offset: number; length: number }> =>
+    streamParts
+      ? defer(async () => {
+          const bytes = await streamParts.read(part);
+          return { source: bytesSource(bytes, `part ${part.partNumber}`), offset: 0, length: bytes.length };
+        })
+      : of({ source, offset: part.offset, length: part.length });
 
   /** Parts of an unfinished file whose length and SHA-1 match the source; others get re-sent. */
   const verifiedParts = (fileId: string): Observable<Map<number, string>> =>
@@ -84,22 +90,25 @@ export function largeUploadSteps(
       }),
 
     uploadPart: (fileId, part) =>
-      partSource(part).pipe(switchMap((p) => uploadBody<B2PartWire>(ctx, {
+      partSource(part).pipe(switchMap((p): Observable<PartEvent> => p.length === 0 && part.partNumber > 1
+        // The stream ended on the previous part's last byte: nothing to send.
+        ? of({ type: 'skipped' })
+        : uploadBody<B2PartWire>(ctx, {
         poolKey: fileId,
         fetchUrl: () => session.call((t) => getUploadPartUrl(t, { fileId })),
-        size: part.length,
+        size: p.length,
         source: p.source,
         offset: p.offset,
         knownSha1: undefined,
         send: (url, body, sha1Header, attempt) => uploadPart(session.transport, url, part.partNumber, sha1Header, body, attempt),
-      }))).pipe(
+      }).pipe(
         mergeMap((e): PartEvent[] => {
           if (e.type === 'uploadProgress') return [{ type: 'progress', loaded: e.loaded }];
           // The server checked our trailing SHA-1 (hex_digits_at_end): its answer is the part's hash.
-          if (e.type === 'response') return [{ type: 'done', contentSha1: e.body.contentSha1 }];
+          if (e.type === 'response') return [{ type: 'done', contentSha1: e.body.contentSha1, contentLength: e.body.contentLength }];
           return [];
         }),
-      ),
+      ))),
 
     finish: (fileId, partSha1Array) =>
       session.call((t) => finishLargeFile(t, { fileId, partSha1Array })).pipe(
@@ -129,28 +138,3 @@ async function sha1Of(source: UploadSource, part: PartDescriptor): Promise<strin
 }
 
 
-/** Reads a one-shot stream part by part, strictly in part order, whatever order parts start in. */
-class SequentialPartReader {
-  private queue: Promise<unknown> = Promise.resolve();
-  private next = 1;
-
-  constructor(private readonly source: UploadSource) {}
-
-  read(part: PartDescriptor): Promise<Uint8Array> {
-    const result = this.queue.then(async () => {
-      if (part.partNumber !== this.next) {
-        throw new B2Error({ status: 0, code: 'stream_not_replayable', message: `part ${part.partNumber} of a stream was requested out of order (expected ${this.next})` });
-      }
-      const bytes = new Uint8Array(part.length);
-      let at = 0;
-      for await (const chunk of this.source.read(part.offset, part.length)) {
-        bytes.set(chunk, at);
-        at += chunk.length;
-      }
-      this.next++;
-      return bytes;
-    });
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-}

@@ -14,7 +14,8 @@ import type { PartDescriptor } from './part-plan';
 export interface LargeUploadCheckpoint {
   fileId: string;
   fileName: string;
-  size: number;
+  /** Total bytes; undefined for a stream of unknown length. */
+  size: number | undefined;
   partSize: number;
   /** Parts already on B2: part number → SHA-1. */
   partsDone: Record<number, string>;
@@ -38,8 +39,14 @@ export interface B2PartUploadedEvent {
 
 export type B2LargeUploadEvent<T = B2FileWire> = B2Event<T, unknown> | B2LargeFileStartedEvent | B2PartUploadedEvent;
 
-/** What one part's upload emits: its own progress, then its SHA-1. */
-export type PartEvent = { type: 'progress'; loaded: number } | { type: 'done'; contentSha1: string };
+/**
+ * What one part's upload emits: its own progress, then its SHA-1 (and its length when it was only
+ * known once read, for streams). `skipped`: a stream ended before this part had any bytes.
+ */
+export type PartEvent =
+  | { type: 'progress'; loaded: number }
+  | { type: 'done'; contentSha1: string; contentLength?: number }
+  | { type: 'skipped' };
 
 /** The steps the pipeline composes; each is a cold Observable (the seams marble specs fake). */
 export interface LargeUploadSteps {
@@ -53,9 +60,11 @@ export interface LargeUploadSteps {
 
 export interface LargeUploadRun {
   fileName: string;
-  size: number;
+  /** Total bytes; undefined for a stream of unknown length. */
+  size: number | undefined;
   partSize: number;
-  parts: readonly PartDescriptor[];
+  /** Every part, or (a stream of unknown length) descriptors emitted as the stream is read. */
+  parts: readonly PartDescriptor[] | Observable<PartDescriptor>;
   concurrency: number;
   /** Keep the unfinished large file on failure or unsubscribe, for resuming. */
   keepOnFailure: boolean;
@@ -75,7 +84,8 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
         new Observable<B2LargeUploadEvent>((subscriber) => {
           const sha1s = new Map(partsDone);
           const perPart = new Map<number, number>();
-          let doneBytes = run.parts.filter((p) => sha1s.has(p.partNumber)).reduce((n, p) => n + p.length, 0);
+          const known = Array.isArray(run.parts) ? (run.parts as readonly PartDescriptor[]) : null;
+          let doneBytes = (known ?? []).filter((p) => sha1s.has(p.partNumber)).reduce((n, p) => n + p.length, 0);
           let reported = doneBytes;
           let settled = false;
           let cancelling = false;
@@ -94,8 +104,8 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             reported = loaded;
             return [{ type: 'uploadProgress', loaded, total: run.size }];
           };
-          const todo = run.parts.filter((p) => !sha1s.has(p.partNumber));
-          const partsRun = from(todo).pipe(
+          const todo = known ? from(known.filter((p) => !sha1s.has(p.partNumber))) : (run.parts as Observable<PartDescriptor>);
+          const partsRun = todo.pipe(
             mergeMap(
               (part) =>
                 steps.uploadPart(fileId, part).pipe(
@@ -106,11 +116,13 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
                       return progress();
                     }
                     perPart.delete(part.partNumber);
-                    doneBytes += part.length;
+                    if (e.type === 'skipped') return [];
+                    const length = e.contentLength ?? part.length;
+                    doneBytes += length;
                     sha1s.set(part.partNumber, e.contentSha1);
                     return [
                       ...progress(),
-                      { type: 'partUploaded', partNumber: part.partNumber, contentSha1: e.contentSha1, contentLength: part.length, checkpoint: checkpoint() },
+                      { type: 'partUploaded', partNumber: part.partNumber, contentSha1: e.contentSha1, contentLength: length, checkpoint: checkpoint() },
                     ];
                   }),
                 ),
@@ -118,11 +130,14 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             ),
           );
           const finish = defer(() => {
-            const missing = run.parts.filter((p) => !sha1s.has(p.partNumber)).map((p) => p.partNumber);
-            if (missing.length > 0) {
-              return throwError(() => new B2Error({ status: 0, code: 'missing_part', message: `parts ${missing.join(', ')} were not uploaded; not finishing` }));
+            // Every part from 1 to the last must be there: never a "success" with a missing part.
+            const count = known ? known.length : Math.max(0, ...sha1s.keys());
+            const numbers = Array.from({ length: count }, (_, i) => i + 1);
+            const missing = numbers.filter((n) => !sha1s.has(n));
+            if (missing.length > 0 || count === 0) {
+              return throwError(() => new B2Error({ status: 0, code: 'missing_part', message: `parts ${missing.join(', ') || '1'} were not uploaded; not finishing` }));
             }
-            return steps.finish(fileId, run.parts.map((p) => sha1s.get(p.partNumber)!));
+            return steps.finish(fileId, numbers.map((n) => sha1s.get(n)!));
           }).pipe(map((file): B2ResponseEvent<B2FileWire> => ({ type: 'response', status: 200, headers: {}, body: file })));
           const all = concat(
             of<B2LargeUploadEvent>({ type: 'largeFileStarted', fileId, resumed, checkpoint: checkpoint() }),

@@ -6,7 +6,8 @@ import { runLargeUpload, type B2LargeUploadEvent } from './large-upload';
 import { largeUploadSteps, type ResumeOptions } from './large-upload-steps';
 import { choosePartSize, planParts } from './part-plan';
 import type { TransferContext, UploadMetadata } from './upload';
-import type { UploadSource } from './upload-source';
+import { bytesSource, type UploadSource } from './upload-source';
+import { StreamParts } from './stream-parts';
 
 export interface LargeUploadOptions extends ResumeOptions {
   /** Bytes per part (default: the account's recommendedPartSize, grown to fit 10,000 parts). */
@@ -17,10 +18,18 @@ export interface LargeUploadOptions extends ResumeOptions {
   keepOnFailure?: boolean;
 }
 
+/** A stream whose length is not known: parts are cut as it is read. */
+export interface StreamOfUnknownLength {
+  unknownLength: true;
+  stream: AsyncIterable<Uint8Array>;
+}
+
+const emptySource = bytesSource(new Uint8Array(0), 'none');
+
 export function uploadLargeFile(
   ctx: TransferContext,
   bucketId: string,
-  source: UploadSource,
+  source: UploadSource | StreamOfUnknownLength,
   meta: UploadMetadata,
   options: LargeUploadOptions,
 ): Observable<B2LargeUploadEvent> {
@@ -28,22 +37,23 @@ export function uploadLargeFile(
     switchMap((auth) => {
       const concurrency = options.concurrency ?? 4;
       if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64) throw invalidArgument('concurrency', 'must be a whole number from 1 to 64');
-      if (source.oneShot && (options.resume || options.checkpoint)) {
+      if (('unknownLength' in source || source.oneShot) && (options.resume || options.checkpoint)) {
         throw invalidArgument('resume', 'a stream cannot be resumed (its parts cannot be checked): upload from a file, a Blob or bytes');
       }
-      const partSize = options.checkpoint?.partSize ?? choosePartSize(source.size, auth, options.partSize);
+      const size = 'unknownLength' in source ? undefined : source.size;
+      const partSize = options.checkpoint?.partSize ?? choosePartSize(size, auth, options.partSize);
+      const keepOnFailure = options.keepOnFailure ?? false;
+      if ('unknownLength' in source) {
+        const streamParts = new StreamParts(source.stream, partSize);
+        const steps = largeUploadSteps(ctx, bucketId, emptySource, meta, [], {}, streamParts);
+        return runLargeUpload(steps, { fileName: meta.fileName, size, partSize, parts: streamParts.descriptors(concurrency), concurrency, keepOnFailure });
+      }
       const plan = planParts(source.size, partSize);
       // The whole-file SHA-1 is known up front only for bytes in memory (reference §7A.9).
       const fileInfo = source.sha1 && !('large_file_sha1' in meta.fileInfo) ? { ...meta.fileInfo, large_file_sha1: source.sha1 } : meta.fileInfo;
-      const steps = largeUploadSteps(ctx, bucketId, source, { ...meta, fileInfo }, plan.parts, options);
-      return runLargeUpload(steps, {
-        fileName: meta.fileName,
-        size: source.size,
-        partSize,
-        parts: plan.parts,
-        concurrency,
-        keepOnFailure: options.keepOnFailure ?? false,
-      });
+      const streamParts = source.oneShot ? new StreamParts(source.read(0, source.size), partSize) : null;
+      const steps = largeUploadSteps(ctx, bucketId, source, { ...meta, fileInfo }, plan.parts, options, streamParts);
+      return runLargeUpload(steps, { fileName: meta.fileName, size: source.size, partSize, parts: plan.parts, concurrency, keepOnFailure });
     }),
     throttleProgress<B2LargeUploadEvent>(ctx.progressIntervalMs, ctx.retry.scheduler),
   );

@@ -52,7 +52,7 @@ function isPathContents(value: unknown): value is { path: string } {
   return typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string' && !isAsyncIterable(value);
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+export function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
   return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
