@@ -141,7 +141,7 @@ function parseJson(operation: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new B2Error({ status: 0, code: 'bad_response', message: `${operation}: the server's answer is not JSON`, operation });
+    throw new B2Error({ status: 0, code: 'bad_response', message: "the server's answer is not JSON", operation });
   }
 }
 
@@ -164,12 +164,15 @@ export function errorFromResponse(operation: string, status: number, text: strin
 /** Network-level failures become `network_error` (retryable); our own B2Errors pass through. */
 function toB2Error(operation: string, err: unknown): B2Error {
   if (err instanceof B2Error) return err;
+  // axios wraps what the request body threw (a stream cut short, a file gone): hand it on as it was.
+  const cause = (err as { cause?: unknown })?.cause;
+  if (cause instanceof B2Error) return cause;
   const e = err as { code?: string; message?: string; name?: string };
   if (e?.name === 'CanceledError' || e?.code === 'ERR_CANCELED') {
-    return new B2Error({ status: 0, code: 'aborted', message: `${operation} was aborted`, operation });
+    return new B2Error({ status: 0, code: 'aborted', message: 'the request was aborted', operation });
   }
   const why = e?.code ?? 'unknown';
-  return new B2Error({ status: 0, code: 'network_error', message: `${operation}: network error (${why})`, operation });
+  return new B2Error({ status: 0, code: 'network_error', message: `network error (${why})`, operation });
 }
 
 /** B2 echoes an upload token in `auth_token_limit` messages: never pass a token on. */

@@ -54,8 +54,34 @@ export const platform: Platform = {
   destroyStream(stream) {
     if (stream instanceof Readable) stream.destroy();
   },
+  async openPositionalFile(path) {
+    const temp = tempName(path);
+    const handle = await fsp.open(temp, 'w');
+    let closed = false;
+    const close = async () => {
+      if (!closed) {
+        closed = true;
+        await handle.close();
+      }
+    };
+    return {
+      async writeAt(bytes, position) {
+        let done = 0;
+        while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
+      },
+      async commit() {
+        await handle.sync();
+        await close();
+        await fsp.rename(temp, path);
+      },
+      async abort() {
+        await close().catch(() => undefined);
+        await fsp.rm(temp, { force: true });
+      },
+    };
+  },
   async writeFileAtomically(path, chunks) {
-    const temp = `${path}.rxb2-${process.pid}-${Date.now().toString(36)}.part`;
+    const temp = tempName(path);
     try {
       await pipeline(Readable.from(chunks, { objectMode: false }), createWriteStream(temp, { highWaterMark: READ_CHUNK }));
       await fsp.rename(temp, path);
@@ -67,3 +93,8 @@ export const platform: Platform = {
 };
 
 async function* emptyChunks(): AsyncGenerator<Uint8Array> {}
+
+/** A sibling temporary name, so the final rename stays on one file system. */
+function tempName(path: string): string {
+  return `${path}.rxb2-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.part`;
+}

@@ -43,4 +43,14 @@ export interface Platform {
    * aborted download never leaves a half-written file at `path`.
    */
   writeFileAtomically(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /** A file written at positions (parallel downloads), under a temporary name until `commit`. */
+  openPositionalFile(path: string): Promise<PositionalFile>;
+}
+
+export interface PositionalFile {
+  writeAt(bytes: Uint8Array, position: number): Promise<void>;
+  /** Flushes and renames into place. */
+  commit(): Promise<void>;
+  /** Closes and removes the temporary file. */
+  abort(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { deleteFileVersion, hideFile } from '../api/files';
 import type { B2Event } from '../http/events';
 import { downloadPipeline, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
+import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import type { ClientContext } from './context';
 import { checkPositiveInt } from './validate';
 
@@ -48,18 +49,41 @@ export class B2File {
    * @example
    * file.download().subscribe((e) => { if (e.type === 'responseHeader') e.body!.pipe(out) })
    */
-  download(options: DownloadOptions = {}): Observable<B2DownloadEvent> {
+  download(options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2DownloadEvent> {
+    if (this.parallel(options, 1)) {
+      return parallelDownload(this.ctx.session, this.parallelTarget(), options, this.ctx.retry, this.ctx.progressIntervalMs, 'stream') as Observable<B2DownloadEvent>;
+    }
     return downloadPipeline(this.ctx.session, { fileId: this.fileId }, options, this.ctx.retry, this.ctx.progressIntervalMs);
   }
 
   /** Downloads into memory: events, then `response.body.data`. */
-  downloadToBuffer(options: DownloadOptions = {}): Observable<B2Event<B2DownloadResult & { data: Uint8Array }>> {
+  downloadToBuffer(options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2Event<B2DownloadResult & { data: Uint8Array }>> {
     return this.download(options).pipe(intoBuffer());
   }
 
-  /** Downloads into a file (Node), written under a temporary name and renamed when verified. */
-  downloadToFile(path: string, options: DownloadOptions = {}): Observable<B2Event<B2DownloadResult & { path: string }>> {
-    return this.download(options).pipe(intoFile(path));
+  /**
+   * Downloads into a file (Node), written under a temporary name and renamed once complete and
+   * verified. Files above two parts go as parallel ranged requests (`concurrency`, default 4),
+   * written at their offsets as they arrive, hashed in one pass in order.
+   */
+  downloadToFile(path: string, options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2Event<B2DownloadResult & { path: string }>> {
+    if (this.parallel(options, 4)) {
+      return parallelDownload(this.ctx.session, this.parallelTarget(), options, this.ctx.retry, this.ctx.progressIntervalMs, { path }) as Observable<
+        B2Event<B2DownloadResult & { path: string }>
+      >;
+    }
+    return this.download({ ...options, concurrency: 1 }).pipe(intoFile(path));
+  }
+
+  private parallel(options: DownloadOptions & ParallelDownloadOptions, defaultConcurrency: number): boolean {
+    const partSize = options.partSize ?? 16 << 20;
+    return !options.range && !options.authorizationToken && (options.concurrency ?? defaultConcurrency) > 1 && this.contentLength > 2 * partSize;
+  }
+
+  private parallelTarget() {
+    const sha1 = this.contentSha1?.replace(/^unverified:/, '');
+    const expectedSha1 = sha1 && /^[0-9a-f]{40}$/.test(sha1) ? sha1 : (this.fileInfo.large_file_sha1 ?? null);
+    return { fileId: this.fileId, contentLength: this.contentLength, expectedSha1 };
   }
 
   /** Deletes this version (b2_delete_file_version); emits this file, marked `deleted`, then completes. */

@@ -38,13 +38,17 @@ function consumeBody<X extends object>(
   return (source) =>
     new Observable((subscriber) => {
       let consumed: Promise<X> | undefined;
+      let sourceFailed = false;
       const sub = source.subscribe({
         next(event) {
           if (event.type === 'responseHeader' && event.body) {
             const { body, ...header } = event;
             consumed = sink(body);
-            // A sink failure that is not also a download failure (disk full) ends the download.
-            consumed.catch((err) => subscriber.error(err));
+            // A sink failure that is not also a download failure (disk full) ends the download;
+            // when the download failed, its error is the one to report (below).
+            consumed.catch((err) => {
+              if (!sourceFailed) subscriber.error(err);
+            });
             subscriber.next(header);
           } else if (event.type === 'response') {
             consumed!.then((extra) => {
@@ -55,7 +59,12 @@ function consumeBody<X extends object>(
             subscriber.next(event as B2Event<B2DownloadResult & X>);
           }
         },
-        error: (err) => subscriber.error(err),
+        // Let the sink settle first (a file sink removes its temporary file), then report.
+        error: (err) => {
+          sourceFailed = true;
+          if (consumed) consumed.then(() => subscriber.error(err), () => subscriber.error(err));
+          else subscriber.error(err);
+        },
         // Completion is signalled after the sink finished (above).
         complete: () => undefined,
       });

@@ -122,8 +122,8 @@ function streamSource(stream: AsyncIterable<Uint8Array>, size: number): UploadSo
         position += chunk.length;
         yield chunk;
       }
-      if (position === size && !carry) {
-        const extra = await iterator.next();
+      if (position === size) {
+        const extra = carry && carry.length > 0 ? { done: false, value: carry } : await iterator.next();
         if (!extra.done && extra.value.length > 0) throw invalidArgument('contentLength', `the stream is longer than the ${size} bytes declared`);
       }
     },
