@@ -7,7 +7,10 @@ import { downloadPipeline, type B2DownloadEvent, type B2DownloadResult, type Dow
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import type { ClientContext } from './context';
-import { checkPositiveInt } from './validate';
+import { checkContentType, checkFileInfo, checkFileName, checkPositiveInt } from './validate';
+import { invalidArgument } from '../http/b2-error';
+import { copyFileVersion } from '../transfer/copy';
+import type { B2LargeUploadEvent } from '../transfer/large-upload';
 
 export class B2File {
   readonly fileId: string;
@@ -84,6 +87,48 @@ export class B2File {
     const sha1 = this.contentSha1?.replace(/^unverified:/, '');
     const expectedSha1 = sha1 && /^[0-9a-f]{40}$/.test(sha1) ? sha1 : (this.fileInfo.large_file_sha1 ?? null);
     return { fileId: this.fileId, contentLength: this.contentLength, expectedSha1 };
+  }
+
+  /**
+   * Copies this version on the server (no bytes through the client): one b2_copy_file, or for
+   * files above `largeFileThreshold` a large file of b2_copy_part ranges, `concurrency` at a time.
+   * Emits (for large copies) `largeFileStarted` and `partUploaded` events, then `response` with the
+   * new `B2File`. `metadataDirective` COPY (default) keeps content type and file info; REPLACE
+   * takes `contentType` and `fileInfo`. `bucketId` copies into another bucket of the account.
+   */
+  copy(options: {
+    fileName: string;
+    bucketId?: string;
+    metadataDirective?: 'COPY' | 'REPLACE';
+    contentType?: string;
+    fileInfo?: Record<string, string>;
+    largeFileThreshold?: number;
+    partSize?: number;
+    concurrency?: number;
+  }): Observable<B2LargeUploadEvent<B2File>> {
+    return defer(() => {
+      const fileName = checkFileName(options.fileName);
+      const directive = options.metadataDirective ?? 'COPY';
+      if (directive !== 'COPY' && directive !== 'REPLACE') throw invalidArgument('metadataDirective', 'must be COPY or REPLACE');
+      if (directive === 'COPY' && (options.contentType !== undefined || options.fileInfo !== undefined)) {
+        throw invalidArgument('metadataDirective', 'contentType and fileInfo need metadataDirective REPLACE');
+      }
+      if (this.action !== 'upload') throw invalidArgument('file', `only an uploaded version can be copied (this one is "${this.action}")`);
+      return copyFileVersion(
+        this.ctx.session,
+        { fileId: this.fileId, contentLength: this.contentLength, contentType: this.contentType, fileInfo: { ...this.fileInfo } },
+        {
+          fileName,
+          destinationBucketId: options.bucketId ?? this.bucketId,
+          metadataDirective: directive,
+          contentType: options.contentType === undefined ? undefined : checkContentType(options.contentType),
+          fileInfo: options.fileInfo === undefined ? undefined : checkFileInfo(options.fileInfo),
+          largeFileThreshold: options.largeFileThreshold,
+          partSize: options.partSize,
+          concurrency: options.concurrency,
+        },
+      ).pipe(map((e): B2LargeUploadEvent<B2File> => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)));
+    });
   }
 
   /** Deletes this version (b2_delete_file_version); emits this file, marked `deleted`, then completes. */
