@@ -47,11 +47,14 @@ export function choosePartSize(size: number | undefined, limits: PartSizeLimits,
 /** Every part of a file of known size; the last one may be shorter. */
 export function planParts(size: number, partSize: number): PartPlan {
   if (!Number.isSafeInteger(size) || size < 0) throw invalidArgument('contents', 'size must be a whole number of bytes');
+  if (!Number.isSafeInteger(partSize) || partSize < 1) throw invalidArgument('partSize', 'must be a positive whole number of bytes');
+  const count = Math.max(1, Math.ceil(size / partSize));
+  // Counted before building: a tiny part size for a huge file must fail, not fill memory.
+  if (count > MAX_PARTS) throw invalidArgument('partSize', `${partSize} makes ${count} parts; B2 allows ${MAX_PARTS}`);
   const parts: PartDescriptor[] = [];
-  for (let offset = 0, partNumber = 1; offset < size || (size === 0 && partNumber === 1); offset += partSize, partNumber++) {
-    parts.push({ partNumber, offset, length: Math.min(partSize, size - offset) });
-    if (size === 0) break;
+  for (let i = 0; i < count; i++) {
+    const offset = i * partSize;
+    parts.push({ partNumber: i + 1, offset, length: Math.min(partSize, size - offset) });
   }
-  if (parts.length > MAX_PARTS) throw invalidArgument('partSize', `${partSize} makes ${parts.length} parts; B2 allows ${MAX_PARTS}`);
   return { partSize, parts };
 }
