@@ -36,26 +36,23 @@ export function getUploadUrl(engine: Engine, call: JsonCall): B2UploadUrlWire {
   const caller = engine.caller(call);
   caller.need('writeFiles');
   const bucket = engine.bucket(caller, reqString(call.params, 'bucketId'));
-  engine.forceCapExceeded(call);
-  const token = engine.tokens.issueUploadToken(bucket.bucketId, false, caller.keyId);
-  return {
-    authorizationToken: token,
-    bucketId: bucket.bucketId,
-    uploadUrl: `${call.baseUrl}/b2api/v${call.version}/b2_upload_file/${bucket.bucketId}/${tokenDigest(token)}`,
-  };
+  const { uploadUrl, authorizationToken } = issueUploadUrl(engine, call, caller.keyId, 'b2_upload_file', bucket.bucketId);
+  return { authorizationToken, bucketId: bucket.bucketId, uploadUrl };
 }
 
 export function getUploadPartUrl(engine: Engine, call: JsonCall): B2UploadPartUrlWire {
   const caller = engine.caller(call);
   caller.need('writeFiles');
   const file = engine.largeFile(caller, reqString(call.params, 'fileId'));
+  const { uploadUrl, authorizationToken } = issueUploadUrl(engine, call, caller.keyId, 'b2_upload_part', file.fileId);
+  return { authorizationToken, fileId: file.fileId, uploadUrl };
+}
+
+/** A new (URL, token) pair bound to a bucket (uploads) or a large file (parts). */
+function issueUploadUrl(engine: Engine, call: JsonCall, keyId: string, kind: 'b2_upload_file' | 'b2_upload_part', target: string) {
   engine.forceCapExceeded(call);
-  const token = engine.tokens.issueUploadToken(file.fileId, true, caller.keyId);
-  return {
-    authorizationToken: token,
-    fileId: file.fileId,
-    uploadUrl: `${call.baseUrl}/b2api/v${call.version}/b2_upload_part/${file.fileId}/${tokenDigest(token)}`,
-  };
+  const authorizationToken = engine.tokens.issueUploadToken(target, kind === 'b2_upload_part', keyId);
+  return { authorizationToken, uploadUrl: `${call.baseUrl}/b2api/v${call.version}/${kind}/${target}/${tokenDigest(authorizationToken)}` };
 }
 
 /** Takes the URL's token for one upload; released when `run` settles. */
