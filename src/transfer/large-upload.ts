@@ -4,7 +4,7 @@
  * with the SHA-1s in part order; the large file cancelled after a failure or an unsubscribe
  * (unless kept for resuming). Never a "success" with a missing part.
  */
-import { EMPTY, Observable, concat, concatWith, defer, from, ignoreElements, map, mergeMap, of, switchMap, throwError, catchError } from 'rxjs';
+import { Observable, concat, defer, from, map, mergeMap, of, switchMap, throwError, catchError } from 'rxjs';
 import type { B2FileWire } from '../api/wire';
 import type { B2Event, B2ResponseEvent, B2UploadProgressEvent } from '../http/events';
 import { B2Error } from '../http/b2-error';
@@ -78,7 +78,8 @@ export interface LargeUploadRun {
  * kept).
  */
 export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Observable<B2LargeUploadEvent> {
-  return steps.start().pipe(
+  // start() is called on subscribe, not here: nothing happens before subscribe.
+  return defer(() => steps.start()).pipe(
     switchMap(
       ({ fileId, resumed, partsDone }) =>
         new Observable<B2LargeUploadEvent>((subscriber) => {
@@ -147,12 +148,11 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             catchError((err) => {
               if (run.keepOnFailure) return throwError(() => err);
               cancelling = true;
-              // Cancel once; a failed cancel must not hide the original error.
-              return steps.cancel(fileId).pipe(
-                ignoreElements(),
-                catchError(() => EMPTY),
-                concatWith(throwError(() => err)),
-              );
+              // Cancel once, then the original error (a failed cancel must not hide it). The cancel is
+              // not tied to this subscription: a subscriber leaving meanwhile must not abort it.
+              return new Observable<never>((failed) => {
+                defer(() => steps.cancel(fileId)).subscribe({ error: () => failed.error(err), complete: () => failed.error(err) });
+              });
             }),
           );
           const sub = all.subscribe({
