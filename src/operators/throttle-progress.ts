@@ -6,7 +6,8 @@ const isProgress = (e: { type: string }): e is B2ProgressEvent => e.type === 'up
 /**
  * Thins out progress events so a UI is not flooded: at most one `uploadProgress` or
  * `downloadProgress` per `intervalMs`, always the first and the final one (loaded === total).
- * Every other event passes at once.
+ * A progress event held back is still delivered before the next other event (or completion), so
+ * the last count a UI sees is the true one, also when the total is unknown.
  *
  * Emits a subset of the source's events in order; completes and errors with it.
  */
@@ -17,18 +18,35 @@ export function throttleProgress<E extends { type: string }>(
   return (source) =>
     new Observable<E>((subscriber) => {
       let last = -Infinity;
+      let held: E | undefined;
+      const flush = () => {
+        if (held) {
+          const event = held;
+          held = undefined;
+          subscriber.next(event);
+        }
+      };
       return source.subscribe({
         next(event) {
           if (isProgress(event)) {
             const now = scheduler.now();
             const final = event.total !== undefined && event.loaded >= event.total;
-            if (!final && now - last < intervalMs) return;
+            if (!final && now - last < intervalMs) {
+              held = event;
+              return;
+            }
             last = now;
+            held = undefined;
+          } else {
+            flush();
           }
           subscriber.next(event);
         },
         error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
+        complete: () => {
+          flush();
+          subscriber.complete();
+        },
       });
     });
 }

@@ -53,10 +53,11 @@ export class B2File {
    * file.download().subscribe((e) => { if (e.type === 'responseHeader') e.body!.pipe(out) })
    */
   download(options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2DownloadEvent> {
-    if (this.parallel(options, 1)) {
-      return parallelDownload(this.ctx.session, this.parallelTarget(), options, this.ctx.retry, this.ctx.progressIntervalMs, 'stream') as Observable<B2DownloadEvent>;
-    }
-    return downloadPipeline(this.ctx.session, { fileId: this.fileId }, options, this.ctx.retry, this.ctx.progressIntervalMs);
+    return defer(() =>
+      this.parallel(options, 1)
+        ? (parallelDownload(this.ctx.session, this.parallelTarget(), options, this.ctx.retry, this.ctx.progressIntervalMs, 'stream') as Observable<B2DownloadEvent>)
+        : downloadPipeline(this.ctx.session, { fileId: this.fileId }, options, this.ctx.retry, this.ctx.progressIntervalMs),
+    );
   }
 
   /** Downloads into memory: events, then `response.body.data`. */
@@ -70,15 +71,18 @@ export class B2File {
    * written at their offsets as they arrive, hashed in one pass in order.
    */
   downloadToFile(path: string, options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2Event<B2DownloadResult & { path: string }>> {
-    if (this.parallel(options, 4)) {
-      return parallelDownload(this.ctx.session, this.parallelTarget(), options, this.ctx.retry, this.ctx.progressIntervalMs, { path }) as Observable<
-        B2Event<B2DownloadResult & { path: string }>
-      >;
-    }
-    return this.download({ ...options, concurrency: 1 }).pipe(intoFile(path));
+    return defer(() =>
+      this.parallel(options, 4)
+        ? (parallelDownload(this.ctx.session, this.parallelTarget(), options, this.ctx.retry, this.ctx.progressIntervalMs, { path }) as Observable<
+            B2Event<B2DownloadResult & { path: string }>
+          >)
+        : this.download({ ...options, concurrency: 1 }).pipe(intoFile(path)),
+    );
   }
 
   private parallel(options: DownloadOptions & ParallelDownloadOptions, defaultConcurrency: number): boolean {
+    if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
+    if (options.partSize !== undefined) checkPositiveInt(options.partSize, 'partSize');
     const partSize = options.partSize ?? 16 << 20;
     return !options.range && !options.authorizationToken && (options.concurrency ?? defaultConcurrency) > 1 && this.contentLength > 2 * partSize;
   }
@@ -114,6 +118,7 @@ export class B2File {
         throw invalidArgument('metadataDirective', 'contentType and fileInfo need metadataDirective REPLACE');
       }
       if (this.action !== 'upload') throw invalidArgument('file', `only an uploaded version can be copied (this one is "${this.action}")`);
+      if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
       return copyFileVersion(
         this.ctx.session,
         { fileId: this.fileId, contentLength: this.contentLength, contentType: this.contentType, fileInfo: { ...this.fileInfo } },
