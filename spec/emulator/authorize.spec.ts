@@ -1,7 +1,4 @@
-import { startEmulator } from '../../src/emulator';
 import * as b2 from '../helpers/b2-http';
-
-type Emu = Awaited<ReturnType<typeof startEmulator>>;
 
 const CORE_CAPS = [
   'listKeys', 'writeKeys', 'deleteKeys', 'listBuckets', 'writeBuckets', 'deleteBuckets',
@@ -9,28 +6,21 @@ const CORE_CAPS = [
 ];
 
 describe('emu-http authorize (§4.1)', () => {
-  let emu: Emu;
-
-  beforeAll(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-  });
-  afterAll(async () => {
-    await emu.close();
-  });
+  const fx = b2.useEmulator({ auth: false });
 
   it('exposes the master key: keyId === accountId', () => {
-    expect(emu.keyId).toBe(emu.accountId);
-    expect(emu.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(fx.emu.keyId).toBe(fx.emu.accountId);
+    expect(fx.emu.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('v2 GET returns the flat shape with apiUrl/downloadUrl = the emulator base and configured part sizes', async () => {
-    const res = await b2.authorizeRaw(emu, { version: 2 });
+    const res = await b2.authorizeRaw(fx.emu, { version: 2 });
     const j = b2.expectOk(res);
-    expect(j.accountId).toBe(emu.accountId);
+    expect(j.accountId).toBe(fx.emu.accountId);
     expect(typeof j.authorizationToken).toBe('string');
     expect(j.authorizationToken.length).toBeGreaterThan(0);
-    expect(j.apiUrl).toBe(emu.url);
-    expect(j.downloadUrl).toBe(emu.url);
+    expect(j.apiUrl).toBe(fx.emu.url);
+    expect(j.downloadUrl).toBe(fx.emu.url);
     expect(j.absoluteMinimumPartSize).toBe(1000);
     expect(j.recommendedPartSize).toBe(2000);
     expect(j.minimumPartSize).toBeUndefined();
@@ -40,24 +30,24 @@ describe('emu-http authorize (§4.1)', () => {
   });
 
   it('v2 POST with body {} is accepted as well (b2sdk style)', async () => {
-    const res = await b2.authorizeRaw(emu, { version: 2, method: 'POST' });
+    const res = await b2.authorizeRaw(fx.emu, { version: 2, method: 'POST' });
     const j = b2.expectOk(res);
-    expect(j.accountId).toBe(emu.accountId);
+    expect(j.accountId).toBe(fx.emu.accountId);
     expect(typeof j.authorizationToken).toBe('string');
   });
 
   it('v1 is flat and carries minimumPartSize = recommendedPartSize', async () => {
-    const j = b2.expectOk(await b2.authorizeRaw(emu, { version: 1 }));
-    expect(j.apiUrl).toBe(emu.url);
-    expect(j.downloadUrl).toBe(emu.url);
+    const j = b2.expectOk(await b2.authorizeRaw(fx.emu, { version: 1 }));
+    expect(j.apiUrl).toBe(fx.emu.url);
+    expect(j.downloadUrl).toBe(fx.emu.url);
     expect(j.minimumPartSize).toBe(2000);
     expect(j.recommendedPartSize).toBe(2000);
     expect(j.absoluteMinimumPartSize).toBe(1000);
   });
 
   it('v3 groups everything under apiInfo.storageApi', async () => {
-    const j = b2.expectOk(await b2.authorizeRaw(emu, { version: 3 }));
-    expect(j.accountId).toBe(emu.accountId);
+    const j = b2.expectOk(await b2.authorizeRaw(fx.emu, { version: 3 }));
+    expect(j.accountId).toBe(fx.emu.accountId);
     expect(typeof j.authorizationToken).toBe('string');
     expect('applicationKeyExpirationTimestamp' in j).withContext('v3 should emit applicationKeyExpirationTimestamp (§4.1)').toBeTrue();
     expect(j.applicationKeyExpirationTimestamp).toBeNull();
@@ -67,8 +57,8 @@ describe('emu-http authorize (§4.1)', () => {
       jasmine.objectContaining({
         absoluteMinimumPartSize: 1000,
         recommendedPartSize: 2000,
-        apiUrl: emu.url,
-        downloadUrl: emu.url,
+        apiUrl: fx.emu.url,
+        downloadUrl: fx.emu.url,
         bucketId: null,
         bucketName: null,
         namePrefix: null,
@@ -79,10 +69,10 @@ describe('emu-http authorize (§4.1)', () => {
   });
 
   it('v4 storageApi drops bucketId/bucketName/infoType and adds allowed{buckets,capabilities,namePrefix}', async () => {
-    const j = b2.expectOk(await b2.authorizeRaw(emu, { version: 4 }));
+    const j = b2.expectOk(await b2.authorizeRaw(fx.emu, { version: 4 }));
     const s = j.apiInfo.storageApi;
-    expect(s.apiUrl).toBe(emu.url);
-    expect(s.downloadUrl).toBe(emu.url);
+    expect(s.apiUrl).toBe(fx.emu.url);
+    expect(s.downloadUrl).toBe(fx.emu.url);
     expect(s.absoluteMinimumPartSize).toBe(1000);
     expect(s.recommendedPartSize).toBe(2000);
     expect('bucketId' in s).toBeFalse();
@@ -96,99 +86,91 @@ describe('emu-http authorize (§4.1)', () => {
   });
 
   it('a token from any version works on every version path', async () => {
-    const a1 = await b2.authorize(emu, { version: 1 });
-    const a4 = await b2.authorize(emu, { version: 4 });
+    const a1 = await b2.authorize(fx.emu, { version: 1 });
+    const a4 = await b2.authorize(fx.emu, { version: 4 });
     for (const v of [1, 2, 3, 4]) {
-      const r1 = await b2.call(a1, 'b2_list_buckets', { accountId: emu.accountId }, { version: v });
+      const r1 = await b2.call(a1, 'b2_list_buckets', { accountId: fx.emu.accountId }, { version: v });
       b2.expectOk(r1, `v1 token on v${v}`);
-      const r4 = await b2.call(a4, 'b2_list_buckets', { accountId: emu.accountId }, { version: v });
+      const r4 = await b2.call(a4, 'b2_list_buckets', { accountId: fx.emu.accountId }, { version: v });
       b2.expectOk(r4, `v4 token on v${v}`);
     }
   });
 
   it('wrong secret → 401 unauthorized (b2sdk simulator; live: bad_auth_token)', async () => {
-    const res = await b2.authorizeRaw(emu, { key: emu.applicationKey + 'x' });
+    const res = await b2.authorizeRaw(fx.emu, { key: fx.emu.applicationKey + 'x' });
     b2.expectError(res, 401, ['unauthorized', 'bad_auth_token']);
   });
 
   it('unknown key id → 401', async () => {
-    const res = await b2.authorizeRaw(emu, { keyId: '000000000000000000000000f', key: 'Knope' });
+    const res = await b2.authorizeRaw(fx.emu, { keyId: '000000000000000000000000f', key: 'Knope' });
     b2.expectError(res, 401, ['unauthorized', 'bad_auth_token']);
   });
 
   it('missing Authorization header → 401 (or 400 bad_request)', async () => {
-    const res = await b2.request(`${emu.url}/b2api/v2/b2_authorize_account`);
+    const res = await b2.request(`${fx.emu.url}/b2api/v2/b2_authorize_account`);
     b2.expectError(res, [400, 401], ['bad_request', 'unauthorized', 'bad_auth_token', 'missing_auth_token']);
   });
 
   it('malformed Basic credentials → 400/401 error, never 200', async () => {
-    const res = await b2.request(`${emu.url}/b2api/v2/b2_authorize_account`, {
+    const res = await b2.request(`${fx.emu.url}/b2api/v2/b2_authorize_account`, {
       headers: { Authorization: 'Basic ' + Buffer.from('no-colon-here').toString('base64') },
     });
     b2.expectError(res, [400, 401], ['bad_request', 'unauthorized', 'bad_auth_token']);
-    const res2 = await b2.request(`${emu.url}/b2api/v2/b2_authorize_account`, { headers: { Authorization: 'Bearer xyz' } });
+    const res2 = await b2.request(`${fx.emu.url}/b2api/v2/b2_authorize_account`, { headers: { Authorization: 'Bearer xyz' } });
     b2.expectError(res2, [400, 401], ['bad_request', 'unauthorized', 'bad_auth_token']);
   });
 
   it('each authorize returns a new usable token', async () => {
-    const a = await b2.authorize(emu);
-    const b = await b2.authorize(emu);
+    const a = await b2.authorize(fx.emu);
+    const b = await b2.authorize(fx.emu);
     expect(a.token).not.toBe(b.token);
-    b2.expectOk(await b2.call(a, 'b2_list_buckets', { accountId: emu.accountId }));
-    b2.expectOk(await b2.call(b, 'b2_list_buckets', { accountId: emu.accountId }));
+    b2.expectOk(await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }));
+    b2.expectOk(await b2.call(b, 'b2_list_buckets', { accountId: fx.emu.accountId }));
   });
 
   it('unknown token → 401 bad_auth_token', async () => {
-    const a = await b2.authorize(emu);
-    const res = await b2.call(a, 'b2_list_buckets', { accountId: emu.accountId }, { token: 'not-a-real-token' });
+    const a = await b2.authorize(fx.emu);
+    const res = await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }, { token: 'not-a-real-token' });
     b2.expectError(res, 401, 'bad_auth_token');
   });
 
   it('missing Authorization on a JSON call → 401 missing_auth_token/bad_auth_token (§17.2.7)', async () => {
-    const a = await b2.authorize(emu);
-    const res = await b2.call(a, 'b2_list_buckets', { accountId: emu.accountId }, { token: null });
+    const a = await b2.authorize(fx.emu);
+    const res = await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }, { token: null });
     b2.expectError(res, 401, ['missing_auth_token', 'bad_auth_token']);
   });
 });
 
 describe('emu-http token expiry (§4.2, §17.2)', () => {
-  let emu: Emu;
-
-  beforeEach(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-  });
-  afterEach(async () => {
-    await emu.close();
-  });
+  const fx = b2.useEmulator({ per: 'each', auth: false });
 
   it('account token expires after 24 h of emulator clock → 401 expired_auth_token; re-authorize works', async () => {
-    const a = await b2.authorize(emu);
-    emu.advanceClock(23 * 3600 * 1000);
-    b2.expectOk(await b2.call(a, 'b2_list_buckets', { accountId: emu.accountId }), 'still valid at 23 h');
-    emu.advanceClock(1 * 3600 * 1000 + 1000);
-    b2.expectError(await b2.call(a, 'b2_list_buckets', { accountId: emu.accountId }), 401, 'expired_auth_token');
-    const fresh = await b2.authorize(emu);
-    b2.expectOk(await b2.call(fresh, 'b2_list_buckets', { accountId: emu.accountId }));
+    const a = await b2.authorize(fx.emu);
+    fx.emu.advanceClock(23 * 3600 * 1000);
+    b2.expectOk(await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }), 'still valid at 23 h');
+    fx.emu.advanceClock(1 * 3600 * 1000 + 1000);
+    b2.expectError(await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }), 401, 'expired_auth_token');
+    const fresh = await b2.authorize(fx.emu);
+    b2.expectOk(await b2.call(fresh, 'b2_list_buckets', { accountId: fx.emu.accountId }));
   });
 
   it('expireAllTokens() → 401 expired_auth_token on JSON calls and on upload URLs', async () => {
-    const a = await b2.authorize(emu);
+    const a = await b2.authorize(fx.emu);
     const bucket = await b2.createBucket(a);
     const up = await b2.getUploadUrl(a, bucket.bucketId);
-    emu.expireAllTokens();
-    b2.expectError(await b2.call(a, 'b2_list_buckets', { accountId: emu.accountId }), 401, 'expired_auth_token');
+    fx.emu.expireAllTokens();
+    b2.expectError(await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }), 401, 'expired_auth_token');
     b2.expectError(await b2.uploadFile(up, { name: 'x', data: 'abc' }), 401, 'expired_auth_token');
-    const fresh = await b2.authorize(emu);
-    b2.expectOk(await b2.call(fresh, 'b2_list_buckets', { accountId: emu.accountId }));
+    const fresh = await b2.authorize(fx.emu);
+    b2.expectOk(await b2.call(fresh, 'b2_list_buckets', { accountId: fx.emu.accountId }));
   });
 
   it('tokenLifetimeSeconds option shortens account-token life', async () => {
-    await emu.close();
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000, tokenLifetimeSeconds: 60 });
-    const a = await b2.authorize(emu);
-    emu.advanceClock(30_000);
-    b2.expectOk(await b2.call(a, 'b2_list_buckets', { accountId: emu.accountId }));
-    emu.advanceClock(31_000);
-    b2.expectError(await b2.call(a, 'b2_list_buckets', { accountId: emu.accountId }), 401, 'expired_auth_token');
+    await fx.restart({ tokenLifetimeSeconds: 60 });
+    const a = await b2.authorize(fx.emu);
+    fx.emu.advanceClock(30_000);
+    b2.expectOk(await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }));
+    fx.emu.advanceClock(31_000);
+    b2.expectError(await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }), 401, 'expired_auth_token');
   });
 });

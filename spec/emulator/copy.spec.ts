@@ -1,32 +1,21 @@
-import { startEmulator } from '../../src/emulator';
 import * as b2 from '../helpers/b2-http';
 
-type Emu = Awaited<ReturnType<typeof startEmulator>>;
-
 describe('emu-http b2_copy_file (§7.6)', () => {
-  let emu: Emu;
-  let auth: b2.Auth;
-  let bucket: any;
+  const fx = b2.useEmulator({ bucket: true });
   let other: any;
   let src: any;
   const DATA = Buffer.from('0123456789abcdefghij');
 
   beforeAll(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-    auth = await b2.authorize(emu);
-    bucket = await b2.createBucket(auth);
-    other = await b2.createBucket(auth);
-    src = await b2.uploadOk(auth, bucket.bucketId, 'src/original.txt', DATA, {
+    other = await b2.createBucket(fx.auth);
+    src = await b2.uploadOk(fx.auth, fx.bucket.bucketId, 'src/original.txt', DATA, {
       contentType: 'text/plain',
       info: { src_last_modified_millis: '1600000000000', color: 'blue' },
     });
   });
-  afterAll(async () => {
-    await emu.close();
-  });
 
   function copy(body: Record<string, unknown>): Promise<b2.RawResponse> {
-    return b2.call(auth, 'b2_copy_file', { sourceFileId: src.fileId, ...body });
+    return b2.call(fx.auth, 'b2_copy_file', { sourceFileId: src.fileId, ...body });
   }
 
   it('COPY (default) keeps contentType and fileInfo; response action is "copy", later listed as "upload"', async () => {
@@ -36,7 +25,7 @@ describe('emu-http b2_copy_file (§7.6)', () => {
       jasmine.objectContaining({
         action: 'copy',
         fileName: 'dst/copy-default.txt',
-        bucketId: bucket.bucketId,
+        bucketId: fx.bucket.bucketId,
         contentLength: DATA.length,
         contentSha1: b2.sha1hex(DATA),
         contentType: 'text/plain',
@@ -45,11 +34,11 @@ describe('emu-http b2_copy_file (§7.6)', () => {
     );
     expect(c.fileId).not.toBe(src.fileId);
     expect(c.uploadTimestamp).toBeGreaterThanOrEqual(before - 5000);
-    const gi = b2.expectOk(await b2.call(auth, 'b2_get_file_info', { fileId: c.fileId }));
+    const gi = b2.expectOk(await b2.call(fx.auth, 'b2_get_file_info', { fileId: c.fileId }));
     expect(gi.action).toBe('upload');
-    const lf = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, prefix: 'dst/copy-default' }));
+    const lf = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, prefix: 'dst/copy-default' }));
     expect(lf.files[0].action).toBe('upload');
-    const d = await b2.downloadById(auth, c.fileId);
+    const d = await b2.downloadById(fx.auth, c.fileId);
     expect(d.body.equals(DATA)).toBeTrue();
   });
 
@@ -66,7 +55,7 @@ describe('emu-http b2_copy_file (§7.6)', () => {
     const c = b2.expectOk(await copy({ fileName: 'dst/replaced', metadataDirective: 'REPLACE', contentType: 'application/x-new', fileInfo: { fresh: 'yes' } }));
     expect(c.contentType).toBe('application/x-new');
     expect(c.fileInfo).toEqual({ fresh: 'yes' });
-    const d = await b2.downloadById(auth, c.fileId);
+    const d = await b2.downloadById(fx.auth, c.fileId);
     expect(d.headers['content-type']).toBe('application/x-new');
     expect(d.headers['x-bz-info-fresh']).toBe('yes');
     expect(d.headers['x-bz-info-color']).toBeUndefined();
@@ -91,23 +80,23 @@ describe('emu-http b2_copy_file (§7.6)', () => {
     const slice = DATA.subarray(2, 6);
     expect(c.contentLength).toBe(4);
     expect(c.contentSha1).toBe(b2.sha1hex(slice));
-    const d = await b2.downloadById(auth, c.fileId);
+    const d = await b2.downloadById(fx.auth, c.fileId);
     expect(d.body.equals(slice)).toBeTrue();
   });
 
   it('destinationBucketId copies into another bucket of the account', async () => {
     const c = b2.expectOk(await copy({ fileName: 'into-other.txt', destinationBucketId: other.bucketId }));
     expect(c.bucketId).toBe(other.bucketId);
-    const d = await b2.downloadByName(auth, other.bucketName, 'into-other.txt');
+    const d = await b2.downloadByName(fx.auth, other.bucketName, 'into-other.txt');
     expect(d.status).toBe(200);
     expect(d.body.equals(DATA)).toBeTrue();
   });
 
   it('copies a hidden file by id; the copy is visible', async () => {
-    const f = await b2.uploadOk(auth, bucket.bucketId, 'src/hidden.txt', 'hidden content');
-    b2.expectOk(await b2.call(auth, 'b2_hide_file', { bucketId: bucket.bucketId, fileName: 'src/hidden.txt' }));
-    const c = b2.expectOk(await b2.call(auth, 'b2_copy_file', { sourceFileId: f.fileId, fileName: 'dst/from-hidden.txt' }));
-    const d = await b2.downloadById(auth, c.fileId);
+    const f = await b2.uploadOk(fx.auth, fx.bucket.bucketId, 'src/hidden.txt', 'hidden content');
+    b2.expectOk(await b2.call(fx.auth, 'b2_hide_file', { bucketId: fx.bucket.bucketId, fileName: 'src/hidden.txt' }));
+    const c = b2.expectOk(await b2.call(fx.auth, 'b2_copy_file', { sourceFileId: f.fileId, fileName: 'dst/from-hidden.txt' }));
+    const d = await b2.downloadById(fx.auth, c.fileId);
     expect(d.text).toBe('hidden content');
   });
 
@@ -117,28 +106,25 @@ describe('emu-http b2_copy_file (§7.6)', () => {
   });
 
   it('missing sourceFileId or fileName → 400 bad_request', async () => {
-    b2.expectError(await b2.call(auth, 'b2_copy_file', { fileName: 'dst/x' }), 400, 'bad_request');
-    b2.expectError(await b2.call(auth, 'b2_copy_file', { sourceFileId: src.fileId }), 400, 'bad_request');
+    b2.expectError(await b2.call(fx.auth, 'b2_copy_file', { fileName: 'dst/x' }), 400, 'bad_request');
+    b2.expectError(await b2.call(fx.auth, 'b2_copy_file', { sourceFileId: src.fileId }), 400, 'bad_request');
   });
 
   it('unknown source → error (400 bad_request / 404 not_found)', async () => {
-    const f = await b2.uploadOk(auth, bucket.bucketId, 'src/gone.txt', 'gone');
-    b2.expectOk(await b2.call(auth, 'b2_delete_file_version', { fileName: 'src/gone.txt', fileId: f.fileId }));
-    b2.expectError(await b2.call(auth, 'b2_copy_file', { sourceFileId: f.fileId, fileName: 'dst/gone' }), [400, 404], ['bad_request', 'not_found', 'file_not_present']);
-    b2.expectError(await b2.call(auth, 'b2_copy_file', { sourceFileId: 'bad-id', fileName: 'dst/bad' }), [400, 404], ['bad_request', 'not_found', 'file_not_present']);
+    const f = await b2.uploadOk(fx.auth, fx.bucket.bucketId, 'src/gone.txt', 'gone');
+    b2.expectOk(await b2.call(fx.auth, 'b2_delete_file_version', { fileName: 'src/gone.txt', fileId: f.fileId }));
+    b2.expectError(await b2.call(fx.auth, 'b2_copy_file', { sourceFileId: f.fileId, fileName: 'dst/gone' }), [400, 404], ['bad_request', 'not_found', 'file_not_present']);
+    b2.expectError(await b2.call(fx.auth, 'b2_copy_file', { sourceFileId: 'bad-id', fileName: 'dst/bad' }), [400, 404], ['bad_request', 'not_found', 'file_not_present']);
   });
 
   it('a finished large file can be copied (contents concatenated)', async () => {
-    const s = await b2.startLarge(auth, bucket.bucketId, 'src/large.bin');
-    const pu = await b2.getPartUrl(auth, s.fileId);
     const p1 = Buffer.alloc(1000, 1);
     const p2 = Buffer.alloc(10, 2);
-    b2.expectOk(await b2.uploadPart(pu, 1, p1));
-    b2.expectOk(await b2.uploadPart(pu, 2, p2));
-    b2.expectOk(await b2.call(auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(p1), b2.sha1hex(p2)] }));
-    const c = b2.expectOk(await b2.call(auth, 'b2_copy_file', { sourceFileId: s.fileId, fileName: 'dst/large-copy.bin' }));
+    const { fileId, sha1s } = await b2.startLargeWithParts(fx.auth, fx.bucket.bucketId, 'src/large.bin', [p1, p2]);
+    b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
+    const c = b2.expectOk(await b2.call(fx.auth, 'b2_copy_file', { sourceFileId: fileId, fileName: 'dst/large-copy.bin' }));
     expect(c.contentLength).toBe(1010);
-    const d = await b2.downloadById(auth, c.fileId);
+    const d = await b2.downloadById(fx.auth, c.fileId);
     expect(d.body.equals(Buffer.concat([p1, p2]))).toBeTrue();
   });
 });

@@ -1,41 +1,32 @@
-import { startEmulator } from '../../src/emulator';
 import * as b2 from '../helpers/b2-http';
 
-type Emu = Awaited<ReturnType<typeof startEmulator>>;
-
 describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
-  let emu: Emu;
-  let master: b2.Auth;
+  const fx = b2.useEmulator(); // fx.auth: the master key
   let bucketA: any;
   let bucketB: any;
   let fileA: any;
   let fileB: any;
 
   beforeAll(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-    master = await b2.authorize(emu);
-    bucketA = await b2.createBucket(master);
-    bucketB = await b2.createBucket(master);
-    fileA = await b2.uploadOk(master, bucketA.bucketId, 'pub/a.txt', 'in A');
-    await b2.uploadOk(master, bucketA.bucketId, 'other.txt', 'other in A');
-    fileB = await b2.uploadOk(master, bucketB.bucketId, 'pub/b.txt', 'in B');
-  });
-  afterAll(async () => {
-    await emu.close();
+    bucketA = await b2.createBucket(fx.auth);
+    bucketB = await b2.createBucket(fx.auth);
+    fileA = await b2.uploadOk(fx.auth, bucketA.bucketId, 'pub/a.txt', 'in A');
+    await b2.uploadOk(fx.auth, bucketA.bucketId, 'other.txt', 'other in A');
+    fileB = await b2.uploadOk(fx.auth, bucketB.bucketId, 'pub/b.txt', 'in B');
   });
 
   function emuFor(key: any): b2.EmuLike {
-    return { url: emu.url, keyId: key.applicationKeyId, applicationKey: key.applicationKey, accountId: emu.accountId };
+    return { url: fx.emu.url, keyId: key.applicationKeyId, applicationKey: key.applicationKey, accountId: fx.emu.accountId };
   }
 
   describe('b2_create_key / b2_list_keys / b2_delete_key', () => {
     it('create returns the key with its secret; authorize with it shows the capabilities', async () => {
       const k = b2.expectOk(
-        await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listBuckets', 'listFiles'], keyName: 'reader-1' }),
+        await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets', 'listFiles'], keyName: 'reader-1' }),
       );
       expect(k).toEqual(
         jasmine.objectContaining({
-          accountId: master.accountId,
+          accountId: fx.auth.accountId,
           capabilities: ['listBuckets', 'listFiles'],
           keyName: 'reader-1',
           bucketId: null,
@@ -47,14 +38,14 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
       expect(typeof k.applicationKeyId).toBe('string');
       expect(typeof k.applicationKey).toBe('string');
       const a = b2.expectOk(await b2.authorizeRaw(emuFor(k)));
-      expect(a.accountId).toBe(master.accountId);
+      expect(a.accountId).toBe(fx.auth.accountId);
       expect(a.allowed).toEqual(jasmine.objectContaining({ bucketId: null, bucketName: null, namePrefix: null }));
       expect([...a.allowed.capabilities].sort()).toEqual(['listBuckets', 'listFiles']);
     });
 
     it('validDurationInSeconds sets expirationTimestamp (ms)', async () => {
       const k = b2.expectOk(
-        await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listBuckets'], keyName: 'short-lived', validDurationInSeconds: 100 }),
+        await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets'], keyName: 'short-lived', validDurationInSeconds: 100 }),
       );
       expect(k.expirationTimestamp).toBeGreaterThan(Date.now() + 90_000);
       expect(k.expirationTimestamp).toBeLessThan(Date.now() + 110_000);
@@ -73,16 +64,16 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
         { keyName: 'nocaps-field' },
       ];
       for (const c of cases) {
-        b2.expectError(await b2.call(master, 'b2_create_key', { accountId: master.accountId, ...c }), 400, 'bad_request', JSON.stringify(c));
+        b2.expectError(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, ...c }), 400, 'bad_request', JSON.stringify(c));
       }
       b2.expectOk(
-        await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listBuckets'], keyName: 'k'.repeat(100), validDurationInSeconds: 86_400_000 }),
+        await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets'], keyName: 'k'.repeat(100), validDurationInSeconds: 86_400_000 }),
       );
     });
 
     it('a bucket key may not hold account-level capabilities (writeKeys, writeBuckets…) → 400', async () => {
-      const res = await b2.call(master, 'b2_create_key', {
-        accountId: master.accountId,
+      const res = await b2.call(fx.auth, 'b2_create_key', {
+        accountId: fx.auth.accountId,
         capabilities: ['listFiles', 'writeKeys'],
         keyName: 'bucket-with-writekeys',
         bucketId: bucketA.bucketId,
@@ -91,8 +82,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
 
     it('unknown bucketId → 400', async () => {
-      const res = await b2.call(master, 'b2_create_key', {
-        accountId: master.accountId,
+      const res = await b2.call(fx.auth, 'b2_create_key', {
+        accountId: fx.auth.accountId,
         capabilities: ['listFiles'],
         keyName: 'nobucket',
         bucketId: '000000000000000000000000',
@@ -104,52 +95,46 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
       const made: string[] = [];
       for (let i = 0; i < 4; i++) {
         made.push(
-          b2.expectOk(await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listFiles'], keyName: `list-${i}` })).applicationKeyId,
+          b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: `list-${i}` })).applicationKeyId,
         );
       }
-      const all = b2.expectOk(await b2.call(master, 'b2_list_keys', { accountId: master.accountId, maxKeyCount: 10000 }));
+      const all = b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 10000 }));
       const ids: string[] = all.keys.map((k: any) => k.applicationKeyId);
       expect(ids).toEqual(jasmine.arrayContaining(made));
-      expect(ids).not.toContain(emu.keyId);
+      expect(ids).not.toContain(fx.emu.keyId);
       expect([...ids].sort()).toEqual(ids);
       expect(all.keys.every((k: any) => k.applicationKey === undefined)).toBeTrue();
       expect(all.nextApplicationKeyId).toBeNull();
-      const seen: string[] = [];
-      let start: string | null = null;
-      for (let guard = 0; guard < 100; guard++) {
-        const body: Record<string, unknown> = { accountId: master.accountId, maxKeyCount: 1 };
-        if (start !== null) body['startApplicationKeyId'] = start;
-        const j: any = b2.expectOk(await b2.call(master, 'b2_list_keys', body));
+      const seen = await b2.collectPages(async (start: string | undefined) => {
+        const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1, startApplicationKeyId: start }));
         expect(j.keys.length).toBeLessThanOrEqual(1);
-        seen.push(...j.keys.map((k: any) => k.applicationKeyId));
-        start = j.nextApplicationKeyId;
-        if (start === null) break;
-      }
+        return { items: j.keys.map((k: any) => k.applicationKeyId), next: j.nextApplicationKeyId };
+      });
       expect(seen).toEqual(ids);
     });
 
     it('delete_key returns the key (no secret); its tokens stop working; re-authorize → 401', async () => {
-      const k = b2.expectOk(await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listBuckets'], keyName: 'doomed' }));
+      const k = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets'], keyName: 'doomed' }));
       const ka = await b2.authorize(emuFor(k));
       b2.expectOk(await b2.call(ka, 'b2_list_buckets', { accountId: ka.accountId }));
-      const d = b2.expectOk(await b2.call(master, 'b2_delete_key', { applicationKeyId: k.applicationKeyId }));
+      const d = b2.expectOk(await b2.call(fx.auth, 'b2_delete_key', { applicationKeyId: k.applicationKeyId }));
       expect(d.applicationKeyId).toBe(k.applicationKeyId);
       expect(d.keyName).toBe('doomed');
       expect(d.applicationKey).toBeUndefined();
       b2.expectError(await b2.authorizeRaw(emuFor(k)), 401, ['unauthorized', 'bad_auth_token']);
       b2.expectError(await b2.call(ka, 'b2_list_buckets', { accountId: ka.accountId }), 401, ['bad_auth_token', 'expired_auth_token', 'unauthorized']);
-      const listed = b2.expectOk(await b2.call(master, 'b2_list_keys', { accountId: master.accountId, maxKeyCount: 1000 }));
+      const listed = b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1000 }));
       expect(listed.keys.map((x: any) => x.applicationKeyId)).not.toContain(k.applicationKeyId);
     });
 
     it('delete of an unknown key → 400 bad_request', async () => {
-      b2.expectError(await b2.call(master, 'b2_delete_key', { applicationKeyId: '000000000000000000000000a' }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_delete_key', { applicationKeyId: '000000000000000000000000a' }), 400, 'bad_request');
     });
   });
 
   describe('capability enforcement → 401 unauthorized (§4.3)', () => {
     it('a listBuckets-only key', async () => {
-      const { auth } = await b2.keyAuth(emu, master, ['listBuckets']);
+      const { auth } = await b2.keyAuth(fx.emu, fx.auth, ['listBuckets']);
       b2.expectOk(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId }));
       const denied: Array<[string, Record<string, unknown>]> = [
         ['b2_list_file_names', { bucketId: bucketA.bucketId }],
@@ -167,7 +152,7 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
         ['b2_delete_bucket', { accountId: auth.accountId, bucketId: bucketB.bucketId }],
         ['b2_create_key', { accountId: auth.accountId, capabilities: ['listFiles'], keyName: 'nope' }],
         ['b2_list_keys', { accountId: auth.accountId }],
-        ['b2_delete_key', { applicationKeyId: emu.keyId }],
+        ['b2_delete_key', { applicationKeyId: fx.emu.keyId }],
       ];
       for (const [name, body] of denied) {
         b2.expectError(await b2.call(auth, name, body), 401, 'unauthorized', name);
@@ -175,49 +160,38 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
       b2.expectError(await b2.downloadByName(auth, bucketA.bucketName, 'pub/a.txt'), 401, 'unauthorized', 'download by name');
       b2.expectError(await b2.downloadById(auth, fileA.fileId), 401, 'unauthorized', 'download by id');
       // nothing was changed
-      const still = b2.expectOk(await b2.call(master, 'b2_list_file_names', { bucketId: bucketA.bucketId }));
+      const still = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: bucketA.bucketId }));
       expect(still.files.map((f: any) => f.fileName)).toContain('pub/a.txt');
     });
 
     it('readFiles allows downloads and get_file_info; writeFiles allows uploads and hide; deleteFiles needed for delete', async () => {
-      const { auth: r } = await b2.keyAuth(emu, master, ['readFiles']);
+      const { auth: r } = await b2.keyAuth(fx.emu, fx.auth, ['readFiles']);
       expect((await b2.downloadById(r, fileA.fileId)).status).toBe(200);
       b2.expectOk(await b2.call(r, 'b2_get_file_info', { fileId: fileA.fileId }));
-      const { auth: w } = await b2.keyAuth(emu, master, ['writeFiles']);
+      const { auth: w } = await b2.keyAuth(fx.emu, fx.auth, ['writeFiles']);
       const f = await b2.uploadOk(w, bucketA.bucketId, 'w/x.txt', 'x');
       b2.expectOk(await b2.call(w, 'b2_hide_file', { bucketId: bucketA.bucketId, fileName: 'w/x.txt' }));
       b2.expectError(await b2.call(w, 'b2_delete_file_version', { fileName: 'w/x.txt', fileId: f.fileId }), 401, 'unauthorized');
-      const { auth: del } = await b2.keyAuth(emu, master, ['deleteFiles']);
+      const { auth: del } = await b2.keyAuth(fx.emu, fx.auth, ['deleteFiles']);
       b2.expectOk(await b2.call(del, 'b2_delete_file_version', { fileName: 'w/x.txt', fileId: f.fileId }));
-      const { auth: share } = await b2.keyAuth(emu, master, ['shareFiles']);
+      const { auth: share } = await b2.keyAuth(fx.emu, fx.auth, ['shareFiles']);
       b2.expectOk(await b2.call(share, 'b2_get_download_authorization', { bucketId: bucketA.bucketId, fileNamePrefix: '', validDurationInSeconds: 60 }));
     });
 
     it('writeBuckets without writeBucketRetentions cannot create a lock-enabled bucket', async () => {
-      const { auth } = await b2.keyAuth(emu, master, ['writeBuckets']);
-      b2.expectOk(await b2.call(auth, 'b2_create_bucket', { accountId: auth.accountId, bucketName: b2.uniqueBucketName('wb'), bucketType: 'allPrivate' }));
-      const res = await b2.call(auth, 'b2_create_bucket', {
-        accountId: auth.accountId,
-        bucketName: b2.uniqueBucketName('wbl'),
-        bucketType: 'allPrivate',
-        fileLockEnabled: true,
-      });
-      b2.expectError(res, 401, 'unauthorized');
+      const { auth } = await b2.keyAuth(fx.emu, fx.auth, ['writeBuckets']);
+      b2.expectOk(await b2.createBucketRaw(auth, { bucketName: b2.uniqueBucketName('wb') }));
+      b2.expectError(await b2.createBucketRaw(auth, { bucketName: b2.uniqueBucketName('wbl'), fileLockEnabled: true }), 401, 'unauthorized');
     });
 
     it('writeBuckets without writeBucketEncryption cannot set defaultServerSideEncryption', async () => {
-      const { auth } = await b2.keyAuth(emu, master, ['writeBuckets']);
-      const res = await b2.call(auth, 'b2_create_bucket', {
-        accountId: auth.accountId,
-        bucketName: b2.uniqueBucketName('wbe'),
-        bucketType: 'allPrivate',
-        defaultServerSideEncryption: { mode: 'SSE-B2', algorithm: 'AES256' },
-      });
+      const { auth } = await b2.keyAuth(fx.emu, fx.auth, ['writeBuckets']);
+      const res = await b2.createBucketRaw(auth, { bucketName: b2.uniqueBucketName('wbe'), defaultServerSideEncryption: { mode: 'SSE-B2', algorithm: 'AES256' } });
       b2.expectError(res, 401, 'unauthorized');
     });
 
     it('a namePrefix without bucketId is allowed (current docs) and enforced on every bucket', async () => {
-      const { key, auth } = await b2.keyAuth(emu, master, ['listFiles', 'readFiles'], { namePrefix: 'pub/' });
+      const { key, auth } = await b2.keyAuth(fx.emu, fx.auth, ['listFiles', 'readFiles'], { namePrefix: 'pub/' });
       expect(key.bucketId).toBeNull();
       expect(key.namePrefix).toBe('pub/');
       b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: bucketB.bucketId, prefix: 'pub/' }));
@@ -226,7 +200,7 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
 
     it('list_buckets without readBucketEncryption/readBucketRetentions hides those values', async () => {
-      const { auth } = await b2.keyAuth(emu, master, ['listBuckets']);
+      const { auth } = await b2.keyAuth(fx.emu, fx.auth, ['listBuckets']);
       const j = b2.expectOk(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId, bucketId: bucketA.bucketId }));
       expect(j.buckets[0].defaultServerSideEncryption).toEqual({ isClientAuthorizedToRead: false, value: null });
       expect(j.buckets[0].fileLockConfiguration).toEqual({ isClientAuthorizedToRead: false, value: null });
@@ -238,7 +212,7 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     let auth: b2.Auth;
 
     beforeAll(async () => {
-      const r = await b2.keyAuth(emu, master, ['listBuckets', 'listFiles', 'readFiles', 'writeFiles', 'deleteFiles', 'shareFiles'], { bucketId: bucketA.bucketId });
+      const r = await b2.keyAuth(fx.emu, fx.auth, ['listBuckets', 'listFiles', 'readFiles', 'writeFiles', 'deleteFiles', 'shareFiles'], { bucketId: bucketA.bucketId });
       key = r.key;
       auth = r.auth;
     });
@@ -286,10 +260,10 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
 
     it('allowed.bucketName becomes null once the bucket is deleted', async () => {
-      const tmp = await b2.createBucket(master);
-      const r = await b2.keyAuth(emu, master, ['listFiles'], { bucketId: tmp.bucketId });
+      const tmp = await b2.createBucket(fx.auth);
+      const r = await b2.keyAuth(fx.emu, fx.auth, ['listFiles'], { bucketId: tmp.bucketId });
       expect(r.auth.raw.allowed.bucketName).toBe(tmp.bucketName);
-      b2.expectOk(await b2.call(master, 'b2_delete_bucket', { accountId: master.accountId, bucketId: tmp.bucketId }));
+      b2.expectOk(await b2.call(fx.auth, 'b2_delete_bucket', { accountId: fx.auth.accountId, bucketId: tmp.bucketId }));
       const again = b2.expectOk(await b2.authorizeRaw(emuFor(r.key)));
       expect(again.allowed.bucketId).toBe(tmp.bucketId);
       expect(again.allowed.bucketName).toBeNull();
@@ -301,7 +275,7 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     let auth: b2.Auth;
 
     beforeAll(async () => {
-      const r = await b2.keyAuth(emu, master, ['listBuckets', 'listFiles', 'readFiles', 'writeFiles', 'deleteFiles'], {
+      const r = await b2.keyAuth(fx.emu, fx.auth, ['listBuckets', 'listFiles', 'readFiles', 'writeFiles', 'deleteFiles'], {
         bucketId: bucketA.bucketId,
         namePrefix: 'pub/',
       });
@@ -352,9 +326,9 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     it('v4 create_key with bucketIds; usable only through v4; listed only by v4', async () => {
       const k = b2.expectOk(
         await b2.call(
-          master,
+          fx.auth,
           'b2_create_key',
-          { accountId: master.accountId, capabilities: ['listFiles', 'readFiles'], keyName: 'multi', bucketIds: [bucketA.bucketId, bucketB.bucketId] },
+          { accountId: fx.auth.accountId, capabilities: ['listFiles', 'readFiles'], keyName: 'multi', bucketIds: [bucketA.bucketId, bucketB.bucketId] },
           { version: 4 },
         ),
       );
@@ -365,9 +339,9 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
       const v4 = b2.expectOk(await b2.authorizeRaw(emuFor(k), { version: 4 }));
       const ids = v4.apiInfo.storageApi.allowed.buckets.map((b: any) => b.id).sort();
       expect(ids).toEqual([bucketA.bucketId, bucketB.bucketId].sort());
-      const l4 = b2.expectOk(await b2.call(master, 'b2_list_keys', { accountId: master.accountId, maxKeyCount: 1000 }, { version: 4 }));
+      const l4 = b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1000 }, { version: 4 }));
       expect(l4.keys.map((x: any) => x.applicationKeyId)).toContain(k.applicationKeyId);
-      const l2 = b2.expectOk(await b2.call(master, 'b2_list_keys', { accountId: master.accountId, maxKeyCount: 1000 }, { version: 2 }));
+      const l2 = b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1000 }, { version: 2 }));
       expect(l2.keys.map((x: any) => x.applicationKeyId)).not.toContain(k.applicationKeyId);
       // the v4 key may use both buckets
       const a4 = await b2.authorize(emuFor(k), { version: 4 });
@@ -378,25 +352,18 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
 });
 
 describe('emu-http key listing per API version (§1.1, §3.3, §9.2)', () => {
-  let emu: Emu;
-  beforeAll(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-  });
-  afterAll(async () => {
-    await emu.close();
-  });
+  const fx = b2.useEmulator();
 
   it('v4 b2_list_keys returns only multi-bucket keys; v1–v3 only the others', async () => {
-    const master = await b2.authorize(emu);
-    const a = await b2.createBucket(master);
-    const b = await b2.createBucket(master);
+    const a = await b2.createBucket(fx.auth);
+    const b = await b2.createBucket(fx.auth);
     const mk = (keyName: string, extra: Record<string, unknown>, version: number) =>
-      b2.callOk(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listFiles'], keyName, ...extra }, { version });
+      b2.callOk(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName, ...extra }, { version });
     const single = await mk('single-v2', { bucketId: a.bucketId }, 2);
     const unrestricted = await mk('all-v2', {}, 2);
     const multi = await mk('multi-v4', { bucketIds: [a.bucketId, b.bucketId] }, 4);
     const ids = async (version: number) =>
-      (b2.expectOk(await b2.call(master, 'b2_list_keys', { accountId: master.accountId, maxKeyCount: 1000 }, { version })).keys as any[]).map(
+      (b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1000 }, { version })).keys as any[]).map(
         (k) => k.applicationKeyId,
       );
     const v2 = await ids(2);
@@ -410,22 +377,21 @@ describe('emu-http key listing per API version (§1.1, §3.3, §9.2)', () => {
   });
 
   it('v4 key objects carry bucketIds (array or null) instead of bucketId; v2 objects carry bucketId', async () => {
-    const master = await b2.authorize(emu);
-    const a = await b2.createBucket(master);
+    const a = await b2.createBucket(fx.auth);
     const created = b2.expectOk(
-      await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listFiles'], keyName: 'shape-v4', bucketIds: [a.bucketId] }, { version: 4 }),
+      await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v4', bucketIds: [a.bucketId] }, { version: 4 }),
     );
     expect(created.bucketIds).toEqual([a.bucketId]);
     expect('bucketId' in created).toBeFalse();
     const all4 = b2.expectOk(
-      await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listFiles'], keyName: 'shape-v4-all' }, { version: 4 }),
+      await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v4-all' }, { version: 4 }),
     );
     expect('bucketIds' in all4).withContext(JSON.stringify(all4)).toBeTrue();
     expect(all4.bucketIds).toBeNull();
-    const del = b2.expectOk(await b2.call(master, 'b2_delete_key', { applicationKeyId: all4.applicationKeyId }, { version: 4 }));
+    const del = b2.expectOk(await b2.call(fx.auth, 'b2_delete_key', { applicationKeyId: all4.applicationKeyId }, { version: 4 }));
     expect('bucketIds' in del).withContext(JSON.stringify(del)).toBeTrue();
     expect('bucketId' in del).toBeFalse();
-    const v2 = b2.expectOk(await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listFiles'], keyName: 'shape-v2' }));
+    const v2 = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v2' }));
     expect('bucketId' in v2).toBeTrue();
     expect(v2.bucketId).toBeNull();
     expect('bucketIds' in v2).toBeFalse();
@@ -433,22 +399,15 @@ describe('emu-http key listing per API version (§1.1, §3.3, §9.2)', () => {
 });
 
 describe('emu-http key expiry', () => {
-  let emu: Emu;
-  beforeEach(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-  });
-  afterEach(async () => {
-    await emu.close();
-  });
+  const fx = b2.useEmulator({ per: 'each' });
 
   it('a key past its validDurationInSeconds can no longer authorize', async () => {
-    const master = await b2.authorize(emu);
     const k = b2.expectOk(
-      await b2.call(master, 'b2_create_key', { accountId: master.accountId, capabilities: ['listBuckets'], keyName: 'brief', validDurationInSeconds: 60 }),
+      await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets'], keyName: 'brief', validDurationInSeconds: 60 }),
     );
-    const e = { url: emu.url, keyId: k.applicationKeyId, applicationKey: k.applicationKey, accountId: emu.accountId };
+    const e = { url: fx.emu.url, keyId: k.applicationKeyId, applicationKey: k.applicationKey, accountId: fx.emu.accountId };
     b2.expectOk(await b2.authorizeRaw(e));
-    emu.advanceClock(61_000);
+    fx.emu.advanceClock(61_000);
     b2.expectError(await b2.authorizeRaw(e), 401, ['unauthorized', 'bad_auth_token', 'expired_auth_token']);
   });
 });

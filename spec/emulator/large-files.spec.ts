@@ -1,7 +1,4 @@
-import { startEmulator } from '../../src/emulator';
 import * as b2 from '../helpers/b2-http';
-
-type Emu = Awaited<ReturnType<typeof startEmulator>>;
 
 // absoluteMinimumPartSize is 1000 in these specs
 const P1 = Buffer.alloc(1000, 0x41);
@@ -9,45 +6,21 @@ const P2 = Buffer.alloc(1200, 0x42);
 const P3 = Buffer.alloc(300, 0x43);
 
 describe('emu-http large files (§7A, §17.5)', () => {
-  let emu: Emu;
-  let auth: b2.Auth;
-  let bucket: any;
+  const fx = b2.useEmulator({ bucket: true });
 
-  beforeAll(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-    auth = await b2.authorize(emu);
-    bucket = await b2.createBucket(auth);
-  });
-  afterAll(async () => {
-    await emu.close();
-  });
-
-  async function startWithParts(name: string, parts: Buffer[]): Promise<{ fileId: string; sha1s: string[] }> {
-    const s = await b2.startLarge(auth, bucket.bucketId, name);
-    const pu = await b2.getPartUrl(auth, s.fileId);
-    const sha1s: string[] = [];
-    for (let i = 0; i < parts.length; i++) {
-      b2.expectOk(await b2.uploadPart(pu, i + 1, parts[i]), `part ${i + 1}`);
-      sha1s.push(b2.sha1hex(parts[i]));
-    }
-    return { fileId: s.fileId, sha1s };
-  }
+  const startWithParts = (name: string, parts: Buffer[]) => b2.startLargeWithParts(fx.auth, fx.bucket.bucketId, name, parts);
 
   describe('b2_start_large_file', () => {
     it('returns a start version (contentSha1 "none", contentMd5 null, length 0)', async () => {
-      const s = b2.expectOk(
-        await b2.call(auth, 'b2_start_large_file', {
-          bucketId: bucket.bucketId,
-          fileName: 'start/a.bin',
-          contentType: 'application/x-thing',
-          fileInfo: { large_file_sha1: 'a'.repeat(40), who: 'me' },
-        }),
-      );
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'start/a.bin', {
+        contentType: 'application/x-thing',
+        fileInfo: { large_file_sha1: 'a'.repeat(40), who: 'me' },
+      });
       expect(s).toEqual(
         jasmine.objectContaining({
-          accountId: auth.accountId,
+          accountId: fx.auth.accountId,
           action: 'start',
-          bucketId: bucket.bucketId,
+          bucketId: fx.bucket.bucketId,
           contentLength: 0,
           contentSha1: 'none',
           contentMd5: null,
@@ -60,8 +33,8 @@ describe('emu-http large files (§7A, §17.5)', () => {
     });
 
     it('unknown reserved b2-* fileInfo key → 400', async () => {
-      const res = await b2.call(auth, 'b2_start_large_file', {
-        bucketId: bucket.bucketId,
+      const res = await b2.call(fx.auth, 'b2_start_large_file', {
+        bucketId: fx.bucket.bucketId,
         fileName: 'start/reserved.bin',
         contentType: 'text/plain',
         fileInfo: { 'b2-not-a-thing': 'x' },
@@ -70,37 +43,37 @@ describe('emu-http large files (§7A, §17.5)', () => {
     });
 
     it('accepts b2/x-auto', async () => {
-      const s = b2.expectOk(await b2.call(auth, 'b2_start_large_file', { bucketId: bucket.bucketId, fileName: 'start/auto.txt', contentType: 'b2/x-auto' }));
+      const s = b2.expectOk(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: fx.bucket.bucketId, fileName: 'start/auto.txt', contentType: 'b2/x-auto' }));
       expect(s.action).toBe('start');
     });
 
     it('unknown bucket → 400 bad_bucket_id; illegal name → 400; >10 fileInfo → 400; missing contentType → 400', async () => {
       b2.expectError(
-        await b2.call(auth, 'b2_start_large_file', { bucketId: '000000000000000000000000', fileName: 'x', contentType: 'text/plain' }),
+        await b2.call(fx.auth, 'b2_start_large_file', { bucketId: '000000000000000000000000', fileName: 'x', contentType: 'text/plain' }),
         400,
         'bad_bucket_id',
       );
-      b2.expectError(await b2.call(auth, 'b2_start_large_file', { bucketId: bucket.bucketId, fileName: 'bad\u0002', contentType: 'text/plain' }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: fx.bucket.bucketId, fileName: 'bad\u0002', contentType: 'text/plain' }), 400, 'bad_request');
       const eleven: Record<string, string> = {};
       for (let i = 0; i < 11; i++) eleven[`k${i}`] = 'v';
       b2.expectError(
-        await b2.call(auth, 'b2_start_large_file', { bucketId: bucket.bucketId, fileName: 'start/eleven', contentType: 'text/plain', fileInfo: eleven }),
+        await b2.call(fx.auth, 'b2_start_large_file', { bucketId: fx.bucket.bucketId, fileName: 'start/eleven', contentType: 'text/plain', fileInfo: eleven }),
         400,
         'bad_request',
       );
-      b2.expectError(await b2.call(auth, 'b2_start_large_file', { bucketId: bucket.bucketId, fileName: 'start/noct' }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: fx.bucket.bucketId, fileName: 'start/noct' }), 400, 'bad_request');
     });
   });
 
   describe('b2_get_upload_part_url / b2_upload_part', () => {
     it('part URL has the documented shape; upload_part returns the part object', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'parts/shape.bin');
-      const j = b2.expectOk(await b2.call(auth, 'b2_get_upload_part_url', { fileId: s.fileId }));
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'parts/shape.bin');
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_part_url', { fileId: s.fileId }));
       expect(j.fileId).toBe(s.fileId);
       expect(j.uploadUrl).toContain('/b2_upload_part/' + s.fileId + '/');
-      expect(j.uploadUrl.startsWith(emu.url + '/b2api/v')).toBeTrue();
+      expect(j.uploadUrl.startsWith(fx.emu.url + '/b2api/v')).toBeTrue();
       expect(typeof j.authorizationToken).toBe('string');
-      expect(j.authorizationToken).not.toBe(auth.token);
+      expect(j.authorizationToken).not.toBe(fx.auth.token);
       const before = Date.now();
       const p = b2.expectOk(await b2.uploadPart(j, 1, P1));
       expect(p).toEqual(jasmine.objectContaining({ fileId: s.fileId, partNumber: 1, contentLength: P1.length, contentSha1: b2.sha1hex(P1) }));
@@ -109,8 +82,8 @@ describe('emu-http large files (§7A, §17.5)', () => {
     });
 
     it('part number outside 1…10000 or missing → 400 bad_request', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'parts/range.bin');
-      const pu = await b2.getPartUrl(auth, s.fileId);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'parts/range.bin');
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
       b2.expectError(await b2.uploadPart(pu, 0, P3), 400, 'bad_request');
       b2.expectError(await b2.uploadPart(pu, 10001, P3), 400, 'bad_request');
       b2.expectError(await b2.uploadPart(pu, 1, P3, { partNumber: 'one' }), 400, 'bad_request');
@@ -119,16 +92,16 @@ describe('emu-http large files (§7A, §17.5)', () => {
     });
 
     it('SHA-1 mismatch → 400 and the part is not stored', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'parts/sha.bin');
-      const pu = await b2.getPartUrl(auth, s.fileId);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'parts/sha.bin');
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
       b2.expectError(await b2.uploadPart(pu, 1, P1, { sha1: b2.sha1hex(P2) }), 400, 'bad_request');
-      const lp = b2.expectOk(await b2.call(auth, 'b2_list_parts', { fileId: s.fileId }));
+      const lp = b2.expectOk(await b2.call(fx.auth, 'b2_list_parts', { fileId: s.fileId }));
       expect(lp.parts).toEqual([]);
     });
 
     it('hex_digits_at_end works for parts', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'parts/hexend.bin');
-      const pu = await b2.getPartUrl(auth, s.fileId);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'parts/hexend.bin');
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
       const body = Buffer.concat([P1, Buffer.from(b2.sha1hex(P1))]);
       const p = b2.expectOk(await b2.uploadPart(pu, 1, body, { sha1: 'hex_digits_at_end' }));
       expect(p.contentLength).toBe(P1.length);
@@ -136,60 +109,40 @@ describe('emu-http large files (§7A, §17.5)', () => {
     });
 
     it('re-uploading a part number replaces the earlier part', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'parts/replace.bin');
-      const pu = await b2.getPartUrl(auth, s.fileId);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'parts/replace.bin');
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
       b2.expectOk(await b2.uploadPart(pu, 1, P1));
       b2.expectOk(await b2.uploadPart(pu, 1, P2));
-      const lp = b2.expectOk(await b2.call(auth, 'b2_list_parts', { fileId: s.fileId }));
+      const lp = b2.expectOk(await b2.call(fx.auth, 'b2_list_parts', { fileId: s.fileId }));
       expect(lp.parts.length).toBe(1);
       expect(lp.parts[0].contentSha1).toBe(b2.sha1hex(P2));
       expect(lp.parts[0].contentLength).toBe(P2.length);
     });
 
     it('account token on a part URL → 401; unknown token → 401', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'parts/token.bin');
-      const pu = await b2.getPartUrl(auth, s.fileId);
-      b2.expectError(await b2.uploadPart(pu, 1, P1, { token: auth.token }), 401, ['unauthorized', 'bad_auth_token']);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'parts/token.bin');
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
+      b2.expectError(await b2.uploadPart(pu, 1, P1, { token: fx.auth.token }), 401, ['unauthorized', 'bad_auth_token']);
       b2.expectError(await b2.uploadPart(pu, 1, P1, { token: 'bogus' }), 401, ['unauthorized', 'bad_auth_token']);
     });
 
     it('get_upload_part_url for an unknown / finished file → 400', async () => {
-      b2.expectError(await b2.call(auth, 'b2_get_upload_part_url', { fileId: 'bad-id' }), [400, 404], ['bad_request', 'not_found']);
+      b2.expectError(await b2.call(fx.auth, 'b2_get_upload_part_url', { fileId: 'bad-id' }), [400, 404], ['bad_request', 'not_found']);
       const { fileId, sha1s } = await startWithParts('parts/done.bin', [P1]);
-      b2.expectOk(await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
-      b2.expectError(await b2.call(auth, 'b2_get_upload_part_url', { fileId }), [400, 404], ['bad_request', 'not_found']);
+      b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
+      b2.expectError(await b2.call(fx.auth, 'b2_get_upload_part_url', { fileId }), [400, 404], ['bad_request', 'not_found']);
     });
 
     it('a second concurrent part upload on the same part URL → 400 auth_token_limit', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'parts/concurrent.bin');
-      const pu = await b2.getPartUrl(auth, s.fileId);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'parts/concurrent.bin');
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
       const big = Buffer.alloc(200_000, 9);
-      const http = await import('node:http');
-      const u = new URL(pu.uploadUrl);
-      let req!: import('node:http').ClientRequest;
-      const first = new Promise<number>((resolve, reject) => {
-        req = http.request(
-          {
-            host: u.hostname,
-            port: u.port,
-            path: u.pathname,
-            method: 'POST',
-            agent: false,
-            headers: { Authorization: pu.authorizationToken, 'X-Bz-Part-Number': '1', 'X-Bz-Content-Sha1': b2.sha1hex(big), 'Content-Length': big.length },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.on('error', reject);
-        req.write(big.subarray(0, 1000));
-      });
+      const headers = { Authorization: pu.authorizationToken, 'X-Bz-Part-Number': '1', 'X-Bz-Content-Sha1': b2.sha1hex(big) };
+      const first = b2.startHeldPost(pu.uploadUrl, headers, big, 1000);
       await b2.sleep(200);
       const second = await b2.uploadPart(pu, 2, P1);
       b2.expectError(second, 400, 'auth_token_limit');
-      req.end(big.subarray(1000));
-      expect(await first).toBe(200);
+      expect((await first.finish()).status).toBe(200);
     });
   });
 
@@ -203,50 +156,44 @@ describe('emu-http large files (§7A, §17.5)', () => {
     });
 
     it('lists parts ascending with the part fields', async () => {
-      const j = b2.expectOk(await b2.call(auth, 'b2_list_parts', { fileId }));
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_parts', { fileId }));
       expect(j.parts.map((p: any) => p.partNumber)).toEqual([1, 2, 3, 4, 5]);
       expect(j.parts[2]).toEqual(jasmine.objectContaining({ fileId, partNumber: 3, contentLength: 1002, contentSha1: b2.sha1hex(parts[2]) }));
       expect(j.nextPartNumber).toBeNull();
     });
 
     it('pages with maxPartCount / nextPartNumber (inclusive startPartNumber), visiting every part once', async () => {
-      const seen: number[] = [];
-      let start: number | null = null;
-      for (let guard = 0; guard < 20; guard++) {
-        const body: Record<string, unknown> = { fileId, maxPartCount: 2 };
-        if (start !== null) body['startPartNumber'] = start;
-        const j: any = b2.expectOk(await b2.call(auth, 'b2_list_parts', body));
+      const seen = await b2.collectPages(async (start: number | undefined) => {
+        const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_parts', { fileId, maxPartCount: 2, startPartNumber: start }));
         expect(j.parts.length).toBeLessThanOrEqual(2);
-        seen.push(...j.parts.map((p: any) => p.partNumber));
-        start = j.nextPartNumber;
-        if (start === null) break;
-      }
+        return { items: j.parts.map((p: any) => p.partNumber), next: j.nextPartNumber };
+      }, 20);
       expect(seen).toEqual([1, 2, 3, 4, 5]);
-      const from3 = b2.expectOk(await b2.call(auth, 'b2_list_parts', { fileId, startPartNumber: 3, maxPartCount: 1 }));
+      const from3 = b2.expectOk(await b2.call(fx.auth, 'b2_list_parts', { fileId, startPartNumber: 3, maxPartCount: 1 }));
       expect(from3.parts.map((p: any) => p.partNumber)).toEqual([3]);
       expect(from3.nextPartNumber).toBe(4);
     });
 
     it('maxPartCount above 1000 or 0 → 400', async () => {
-      b2.expectError(await b2.call(auth, 'b2_list_parts', { fileId, maxPartCount: 1001 }), 400, ['bad_request', 'out_of_range']);
-      b2.expectError(await b2.call(auth, 'b2_list_parts', { fileId, maxPartCount: 0 }), 400, ['bad_request', 'out_of_range']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_parts', { fileId, maxPartCount: 1001 }), 400, ['bad_request', 'out_of_range']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_parts', { fileId, maxPartCount: 0 }), 400, ['bad_request', 'out_of_range']);
     });
 
     it('unknown file → 400', async () => {
-      b2.expectError(await b2.call(auth, 'b2_list_parts', { fileId: 'bad-id' }), [400, 404], ['bad_request', 'not_found']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_parts', { fileId: 'bad-id' }), [400, 404], ['bad_request', 'not_found']);
     });
   });
 
   describe('b2_finish_large_file', () => {
     it('assembles parts; keeps the fileId; contentSha1 "none"; uploadTimestamp = start time', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'fin/ok.bin', { fileInfo: { large_file_sha1: b2.sha1hex(Buffer.concat([P1, P2, P3])) } });
-      const pu = await b2.getPartUrl(auth, s.fileId);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'fin/ok.bin', { fileInfo: { large_file_sha1: b2.sha1hex(Buffer.concat([P1, P2, P3])) } });
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
       // upload out of order
       b2.expectOk(await b2.uploadPart(pu, 3, P3));
       b2.expectOk(await b2.uploadPart(pu, 1, P1));
       b2.expectOk(await b2.uploadPart(pu, 2, P2));
       const f = b2.expectOk(
-        await b2.call(auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [P1, P2, P3].map((p) => b2.sha1hex(p)) }),
+        await b2.call(fx.auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [P1, P2, P3].map((p) => b2.sha1hex(p)) }),
       );
       expect(f).toEqual(
         jasmine.objectContaining({
@@ -259,86 +206,86 @@ describe('emu-http large files (§7A, §17.5)', () => {
           uploadTimestamp: s.uploadTimestamp,
         }),
       );
-      const d = await b2.downloadById(auth, s.fileId);
+      const d = await b2.downloadById(fx.auth, s.fileId);
       expect(d.status).toBe(200);
       expect(d.body.equals(Buffer.concat([P1, P2, P3]))).toBeTrue();
       expect(d.headers['x-bz-content-sha1']).toBe('none');
       expect(d.headers['x-bz-info-large_file_sha1']).toBe(b2.sha1hex(Buffer.concat([P1, P2, P3])));
-      const ln = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, prefix: 'fin/ok.bin' }));
+      const ln = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, prefix: 'fin/ok.bin' }));
       expect(ln.files.map((x: any) => [x.fileId, x.action])).toEqual([[s.fileId, 'upload']]);
-      const lu = b2.expectOk(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId, namePrefix: 'fin/ok.bin' }));
+      const lu = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: fx.bucket.bucketId, namePrefix: 'fin/ok.bin' }));
       expect(lu.files).toEqual([]);
     });
 
     it('a one-part large file is allowed', async () => {
       const { fileId, sha1s } = await startWithParts('fin/one.bin', [P3]);
-      const f = b2.expectOk(await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
+      const f = b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
       expect(f.contentLength).toBe(P3.length);
     });
 
     it('missing part (gap) → 400', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'fin/gap.bin');
-      const pu = await b2.getPartUrl(auth, s.fileId);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'fin/gap.bin');
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
       b2.expectOk(await b2.uploadPart(pu, 1, P1));
       b2.expectOk(await b2.uploadPart(pu, 3, P3));
-      const res = await b2.call(auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(P1), b2.sha1hex(P2), b2.sha1hex(P3)] });
+      const res = await b2.call(fx.auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(P1), b2.sha1hex(P2), b2.sha1hex(P3)] });
       b2.expectError(res, 400, ['bad_request', 'missing_part']);
-      const res2 = await b2.call(auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(P1), b2.sha1hex(P3)] });
+      const res2 = await b2.call(fx.auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(P1), b2.sha1hex(P3)] });
       b2.expectError(res2, 400, ['bad_request', 'part_sha1_mismatch', 'missing_part']);
     });
 
     it('SHA-1s in the wrong order → 400; the file stays unfinished', async () => {
       const { fileId, sha1s } = await startWithParts('fin/order.bin', [P1, P2]);
-      const res = await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: [sha1s[1], sha1s[0]] });
+      const res = await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: [sha1s[1], sha1s[0]] });
       b2.expectError(res, 400, ['bad_request', 'part_sha1_mismatch']);
-      const lu = b2.expectOk(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId, namePrefix: 'fin/order.bin' }));
+      const lu = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: fx.bucket.bucketId, namePrefix: 'fin/order.bin' }));
       expect(lu.files.map((x: any) => x.fileId)).toEqual([fileId]);
-      b2.expectOk(await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
+      b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
     });
 
     it('a part other than the last below absoluteMinimumPartSize → 400; the last may be small', async () => {
       const small = Buffer.alloc(999, 1);
       const { fileId, sha1s } = await startWithParts('fin/small.bin', [small, P1]);
-      b2.expectError(await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }), 400, 'bad_request');
     });
 
     it('partSha1Array omitting a stored trailing part is refused', async () => {
       const { fileId, sha1s } = await startWithParts('fin/extra.bin', [P1, P2, P3]);
-      const res = await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s.slice(0, 2) });
+      const res = await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s.slice(0, 2) });
       // B2 requires every uploaded part to be listed (§7A.5: "must list every part from 1 to N")
       b2.expectError(res, 400, ['bad_request', 'missing_part', 'part_sha1_mismatch']);
     });
 
     it('finishing twice / unknown id → 400', async () => {
       const { fileId, sha1s } = await startWithParts('fin/twice.bin', [P1]);
-      b2.expectOk(await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
-      b2.expectError(await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }), 400, 'bad_request');
-      b2.expectError(await b2.call(auth, 'b2_finish_large_file', { fileId: 'bad-id', partSha1Array: sha1s }), 400, ['bad_request', 'bad_bucket_id']);
+      b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
+      b2.expectError(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_finish_large_file', { fileId: 'bad-id', partSha1Array: sha1s }), 400, ['bad_request', 'bad_bucket_id']);
     });
 
     it('list_parts after finish → 400 (only while unfinished)', async () => {
       const { fileId, sha1s } = await startWithParts('fin/lp.bin', [P1]);
-      b2.expectOk(await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
-      b2.expectError(await b2.call(auth, 'b2_list_parts', { fileId }), 400, 'bad_request');
+      b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
+      b2.expectError(await b2.call(fx.auth, 'b2_list_parts', { fileId }), 400, 'bad_request');
     });
   });
 
   describe('b2_cancel_large_file', () => {
     it('returns {accountId, bucketId, fileId, fileName} and removes file and parts', async () => {
       const { fileId } = await startWithParts('cancel/a.bin', [P1]);
-      const c = b2.expectOk(await b2.call(auth, 'b2_cancel_large_file', { fileId }));
-      expect(c).toEqual(jasmine.objectContaining({ accountId: auth.accountId, bucketId: bucket.bucketId, fileId, fileName: 'cancel/a.bin' }));
-      const lu = b2.expectOk(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId, namePrefix: 'cancel/a.bin' }));
+      const c = b2.expectOk(await b2.call(fx.auth, 'b2_cancel_large_file', { fileId }));
+      expect(c).toEqual(jasmine.objectContaining({ accountId: fx.auth.accountId, bucketId: fx.bucket.bucketId, fileId, fileName: 'cancel/a.bin' }));
+      const lu = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: fx.bucket.bucketId, namePrefix: 'cancel/a.bin' }));
       expect(lu.files).toEqual([]);
-      const lv = b2.expectOk(await b2.call(auth, 'b2_list_file_versions', { bucketId: bucket.bucketId, prefix: 'cancel/a.bin' }));
+      const lv = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: fx.bucket.bucketId, prefix: 'cancel/a.bin' }));
       expect(lv.files).toEqual([]);
-      b2.expectError(await b2.call(auth, 'b2_list_parts', { fileId }), [400, 404], ['bad_request', 'not_found']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_parts', { fileId }), [400, 404], ['bad_request', 'not_found']);
     });
 
     it('a part URL of a cancelled file refuses uploads', async () => {
       const { fileId } = await startWithParts('cancel/stale-url.bin', []);
-      const pu = await b2.getPartUrl(auth, fileId);
-      b2.expectOk(await b2.call(auth, 'b2_cancel_large_file', { fileId }));
+      const pu = await b2.getPartUrl(fx.auth, fileId);
+      b2.expectOk(await b2.call(fx.auth, 'b2_cancel_large_file', { fileId }));
       const r = await b2.uploadPart(pu, 1, P1);
       expect(r.status).withContext(r.text).toBeGreaterThanOrEqual(400);
       expect(r.status).withContext(r.text).toBeLessThan(500);
@@ -346,15 +293,15 @@ describe('emu-http large files (§7A, §17.5)', () => {
 
     it('cancel twice / bad id → 400 bad_request', async () => {
       const { fileId } = await startWithParts('cancel/b.bin', []);
-      b2.expectOk(await b2.call(auth, 'b2_cancel_large_file', { fileId }));
-      b2.expectError(await b2.call(auth, 'b2_cancel_large_file', { fileId }), 400, 'bad_request');
-      b2.expectError(await b2.call(auth, 'b2_cancel_large_file', { fileId: 'bad-id' }), 400, 'bad_request');
+      b2.expectOk(await b2.call(fx.auth, 'b2_cancel_large_file', { fileId }));
+      b2.expectError(await b2.call(fx.auth, 'b2_cancel_large_file', { fileId }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_cancel_large_file', { fileId: 'bad-id' }), 400, 'bad_request');
     });
 
     it('cancel of a finished file → 400', async () => {
       const { fileId, sha1s } = await startWithParts('cancel/done.bin', [P1]);
-      b2.expectOk(await b2.call(auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
-      b2.expectError(await b2.call(auth, 'b2_cancel_large_file', { fileId }), 400, 'bad_request');
+      b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s }));
+      b2.expectError(await b2.call(fx.auth, 'b2_cancel_large_file', { fileId }), 400, 'bad_request');
     });
   });
 
@@ -363,50 +310,44 @@ describe('emu-http large files (§7A, §17.5)', () => {
     const started: string[] = [];
 
     beforeAll(async () => {
-      ub = await b2.createBucket(auth);
+      ub = await b2.createBucket(fx.auth);
       // names deliberately not in start order
       for (const n of ['u/zeta', 'u/alpha', 'u/mid', 'other/x', 'u/beta']) {
-        started.push((await b2.startLarge(auth, ub.bucketId, n)).fileId);
+        started.push((await b2.startLarge(fx.auth, ub.bucketId, n)).fileId);
       }
-      await b2.uploadOk(auth, ub.bucketId, 'u/finished-small', 'x');
+      await b2.uploadOk(fx.auth, ub.bucketId, 'u/finished-small', 'x');
     });
 
     it('lists only start versions, oldest first', async () => {
-      const j = b2.expectOk(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId }));
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId }));
       expect(j.files.map((f: any) => f.fileId)).toEqual(started);
       expect(j.files.every((f: any) => f.action === 'start')).toBeTrue();
       expect(j.nextFileId).toBeNull();
     });
 
     it('namePrefix filters', async () => {
-      const j = b2.expectOk(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, namePrefix: 'u/' }));
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, namePrefix: 'u/' }));
       expect(j.files.map((f: any) => f.fileName)).toEqual(['u/zeta', 'u/alpha', 'u/mid', 'u/beta']);
     });
 
     it('pages with maxFileCount / nextFileId (inclusive startFileId), each file once', async () => {
-      const seen: string[] = [];
-      let start: string | null = null;
-      for (let guard = 0; guard < 20; guard++) {
-        const body: Record<string, unknown> = { bucketId: ub.bucketId, maxFileCount: 2 };
-        if (start !== null) body['startFileId'] = start;
-        const j: any = b2.expectOk(await b2.call(auth, 'b2_list_unfinished_large_files', body));
+      const seen = await b2.collectPages(async (start: string | undefined) => {
+        const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, maxFileCount: 2, startFileId: start }));
         expect(j.files.length).toBeLessThanOrEqual(2);
-        seen.push(...j.files.map((f: any) => f.fileId));
-        start = j.nextFileId;
-        if (start === null) break;
-      }
+        return { items: j.files.map((f: any) => f.fileId), next: j.nextFileId };
+      }, 20);
       expect(seen).toEqual(started);
-      const from = b2.expectOk(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, startFileId: started[2], maxFileCount: 1 }));
+      const from = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, startFileId: started[2], maxFileCount: 1 }));
       expect(from.files.map((f: any) => f.fileId)).toEqual([started[2]]);
     });
 
     it('maxFileCount 101 or 0 → 400', async () => {
-      b2.expectError(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, maxFileCount: 101 }), 400, ['bad_request', 'out_of_range']);
-      b2.expectError(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, maxFileCount: 0 }), 400, ['bad_request', 'out_of_range']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, maxFileCount: 101 }), 400, ['bad_request', 'out_of_range']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, maxFileCount: 0 }), 400, ['bad_request', 'out_of_range']);
     });
 
     it('unknown bucket → 400 bad_bucket_id', async () => {
-      b2.expectError(await b2.call(auth, 'b2_list_unfinished_large_files', { bucketId: '000000000000000000000000' }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: '000000000000000000000000' }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
     });
   });
 
@@ -415,44 +356,44 @@ describe('emu-http large files (§7A, §17.5)', () => {
     const SRC = Buffer.concat([Buffer.alloc(1500, 0x61), Buffer.alloc(1500, 0x62)]);
 
     beforeAll(async () => {
-      source = await b2.uploadOk(auth, bucket.bucketId, 'cp/source.bin', SRC);
+      source = await b2.uploadOk(fx.auth, fx.bucket.bucketId, 'cp/source.bin', SRC);
     });
 
     it('copies ranges of a file as parts; finish assembles them', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'cp/dest.bin');
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'cp/dest.bin');
       const p1 = b2.expectOk(
-        await b2.call(auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 1, range: 'bytes=0-1199' }),
+        await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 1, range: 'bytes=0-1199' }),
       );
       const slice1 = SRC.subarray(0, 1200);
       expect(p1).toEqual(jasmine.objectContaining({ fileId: s.fileId, partNumber: 1, contentLength: 1200, contentSha1: b2.sha1hex(slice1) }));
       const p2 = b2.expectOk(
-        await b2.call(auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 2, range: 'bytes=1200-2999' }),
+        await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 2, range: 'bytes=1200-2999' }),
       );
       const slice2 = SRC.subarray(1200);
       expect(p2.contentSha1).toBe(b2.sha1hex(slice2));
       // mixed with an uploaded part
-      const pu = await b2.getPartUrl(auth, s.fileId);
+      const pu = await b2.getPartUrl(fx.auth, s.fileId);
       b2.expectOk(await b2.uploadPart(pu, 3, P3));
-      const lp = b2.expectOk(await b2.call(auth, 'b2_list_parts', { fileId: s.fileId }));
+      const lp = b2.expectOk(await b2.call(fx.auth, 'b2_list_parts', { fileId: s.fileId }));
       expect(lp.parts.map((p: any) => p.partNumber)).toEqual([1, 2, 3]);
       const f = b2.expectOk(
-        await b2.call(auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(slice1), b2.sha1hex(slice2), b2.sha1hex(P3)] }),
+        await b2.call(fx.auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(slice1), b2.sha1hex(slice2), b2.sha1hex(P3)] }),
       );
       expect(f.contentLength).toBe(SRC.length + P3.length);
-      const d = await b2.downloadById(auth, s.fileId);
+      const d = await b2.downloadById(fx.auth, s.fileId);
       expect(d.body.equals(Buffer.concat([SRC, P3]))).toBeTrue();
     });
 
     it('without range the whole source becomes the part', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'cp/whole.bin');
-      const p = b2.expectOk(await b2.call(auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 1 }));
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'cp/whole.bin');
+      const p = b2.expectOk(await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 1 }));
       expect(p.contentLength).toBe(SRC.length);
       expect(p.contentSha1).toBe(b2.sha1hex(SRC));
     });
 
     it('destinationServerSideEncryption SSE-B2 cannot be requested on copy_part → 400 (§7A.8)', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'cp/sseb2.bin');
-      const res = await b2.call(auth, 'b2_copy_part', {
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'cp/sseb2.bin');
+      const res = await b2.call(fx.auth, 'b2_copy_part', {
         sourceFileId: source.fileId,
         largeFileId: s.fileId,
         partNumber: 1,
@@ -462,10 +403,10 @@ describe('emu-http large files (§7A, §17.5)', () => {
     });
 
     it('bad part number / unknown large file → 400', async () => {
-      const s = await b2.startLarge(auth, bucket.bucketId, 'cp/bad.bin');
-      b2.expectError(await b2.call(auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 0 }), 400, 'bad_request');
-      b2.expectError(await b2.call(auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 10001 }), 400, 'bad_request');
-      b2.expectError(await b2.call(auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: 'bad-id', partNumber: 1 }), [400, 404], ['bad_request', 'not_found']);
+      const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'cp/bad.bin');
+      b2.expectError(await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 0 }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 10001 }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: 'bad-id', partNumber: 1 }), [400, 404], ['bad_request', 'not_found']);
     });
   });
 });

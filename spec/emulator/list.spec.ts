@@ -1,7 +1,4 @@
-import { startEmulator } from '../../src/emulator';
 import * as b2 from '../helpers/b2-http';
-
-type Emu = Awaited<ReturnType<typeof startEmulator>>;
 
 /** Byte-wise UTF-8 comparison (what B2 sorts by; §7.2). */
 function utf8Compare(a: string, b: string): number {
@@ -29,29 +26,21 @@ const NAMES = [
 ];
 
 describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
-  let emu: Emu;
-  let auth: b2.Auth;
-  let bucket: any;
+  const fx = b2.useEmulator({ bucket: true });
 
   beforeAll(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-    auth = await b2.authorize(emu);
-    bucket = await b2.createBucket(auth);
-    const up = await b2.getUploadUrl(auth, bucket.bucketId);
+    const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
     // upload in scrambled order
     for (const n of [...NAMES].reverse()) {
       b2.expectOk(await b2.uploadFile(up, { name: n, data: `data of ${n}` }), n);
     }
   });
-  afterAll(async () => {
-    await emu.close();
-  });
 
   function names(body: Record<string, unknown>): Promise<any> {
-    return b2.call(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, ...body }).then((r) => b2.expectOk(r, JSON.stringify(body)));
+    return b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, ...body }).then((r) => b2.expectOk(r, JSON.stringify(body)));
   }
-  function versions(body: Record<string, unknown>, b = bucket): Promise<any> {
-    return b2.call(auth, 'b2_list_file_versions', { bucketId: b.bucketId, ...body }).then((r) => b2.expectOk(r, JSON.stringify(body)));
+  function versions(body: Record<string, unknown>, b = fx.bucket): Promise<any> {
+    return b2.call(fx.auth, 'b2_list_file_versions', { bucketId: b.bucketId, ...body }).then((r) => b2.expectOk(r, JSON.stringify(body)));
   }
 
   describe('b2_list_file_names', () => {
@@ -108,7 +97,7 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
 
     it('maxFileCount bounds: 0 and 10001 → 400 out_of_range; 1 and 10000 OK', async () => {
       for (const n of [0, 10001, -1]) {
-        b2.expectError(await b2.call(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, maxFileCount: n }), 400, 'out_of_range', `maxFileCount ${n}`);
+        b2.expectError(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, maxFileCount: n }), 400, 'out_of_range', `maxFileCount ${n}`);
       }
       expect((await names({ maxFileCount: 1 })).files.length).toBe(1);
       expect((await names({ maxFileCount: 10000 })).files.length).toBe(NAMES.length);
@@ -116,61 +105,49 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
 
     it('nextFileName paging visits every name exactly once', async () => {
       for (const pageSize of [1, 2, 3, 5]) {
-        const seen: string[] = [];
-        let start: string | null = null;
-        for (let guard = 0; guard < 100; guard++) {
-          const j: any = await names({ maxFileCount: pageSize, ...(start !== null ? { startFileName: start } : {}) });
+        const seen = await b2.collectPages(async (start: string | undefined) => {
+          const j = await names({ maxFileCount: pageSize, startFileName: start });
           expect(j.files.length).toBeLessThanOrEqual(pageSize);
-          seen.push(...j.files.map((f: any) => f.fileName));
-          start = j.nextFileName;
-          if (start === null) break;
-          expect(typeof start).toBe('string');
-        }
+          if (j.nextFileName !== null) expect(typeof j.nextFileName).toBe('string');
+          return { items: j.files.map((f: any) => f.fileName), next: j.nextFileName };
+        });
         expect(seen).withContext(`page size ${pageSize}`).toEqual([...NAMES].sort(utf8Compare));
       }
     });
 
     it('paging with a delimiter visits each folder once and skips its content', async () => {
-      const seen: string[] = [];
-      let start: string | null = null;
-      for (let guard = 0; guard < 100; guard++) {
-        const j: any = await names({ maxFileCount: 1, delimiter: '/', ...(start !== null ? { startFileName: start } : {}) });
-        seen.push(...j.files.map((f: any) => f.fileName));
-        start = j.nextFileName;
-        if (start === null) break;
-      }
+      const seen = await b2.collectPages(async (start: string | undefined) => {
+        const j = await names({ maxFileCount: 1, delimiter: '/', startFileName: start });
+        return { items: j.files.map((f: any) => f.fileName), next: j.nextFileName };
+      });
       expect(seen).toEqual(['a.txt', 'b/', 'c.txt', 'd/', 'e', 'photos/', 'z\uFFFD', 'z\u{1F600}']);
     });
 
     it('paging with prefix + delimiter', async () => {
-      const seen: string[] = [];
-      let start: string | null = null;
-      for (let guard = 0; guard < 100; guard++) {
-        const j: any = await names({ prefix: 'b/', delimiter: '/', maxFileCount: 1, ...(start !== null ? { startFileName: start } : {}) });
-        seen.push(...j.files.map((f: any) => f.fileName));
-        start = j.nextFileName;
-        if (start === null) break;
-      }
+      const seen = await b2.collectPages(async (start: string | undefined) => {
+        const j = await names({ prefix: 'b/', delimiter: '/', maxFileCount: 1, startFileName: start });
+        return { items: j.files.map((f: any) => f.fileName), next: j.nextFileName };
+      });
       expect(seen).toEqual(['b/1.txt', 'b/2.txt', 'b/c/', 'b/d/']);
     });
 
     it('unknown bucket → 400 bad_bucket_id / invalid_bucket_id', async () => {
-      b2.expectError(await b2.call(auth, 'b2_list_file_names', { bucketId: '000000000000000000000000' }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: '000000000000000000000000' }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
     });
 
     it('default maxFileCount is 100', async () => {
-      const many = await b2.createBucket(auth);
-      const up = await b2.getUploadUrl(auth, many.bucketId);
+      const many = await b2.createBucket(fx.auth);
+      const up = await b2.getUploadUrl(fx.auth, many.bucketId);
       for (let i = 0; i < 105; i++) {
         b2.expectOk(await b2.uploadFile(up, { name: `n${String(i).padStart(3, '0')}`, data: 'x' }));
       }
-      const j = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: many.bucketId }));
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: many.bucketId }));
       expect(j.files.length).toBe(100);
       expect(j.files[99].fileName).toBe('n099');
       expect(j.nextFileName).not.toBeNull();
-      const rest = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: many.bucketId, startFileName: j.nextFileName }));
+      const rest = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: many.bucketId, startFileName: j.nextFileName }));
       expect(rest.files.map((f: any) => f.fileName)).toEqual(['n100', 'n101', 'n102', 'n103', 'n104']);
-      const v = b2.expectOk(await b2.call(auth, 'b2_list_file_versions', { bucketId: many.bucketId }));
+      const v = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: many.bucketId }));
       expect(v.files.length).toBe(100);
     });
   });
@@ -178,39 +155,39 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
   describe('current version selection', () => {
     let vb: any;
     beforeAll(async () => {
-      vb = await b2.createBucket(auth);
+      vb = await b2.createBucket(fx.auth);
     });
 
     it('only the newest version of a name is listed', async () => {
-      await b2.uploadOk(auth, vb.bucketId, 'multi', 'v1');
-      await b2.uploadOk(auth, vb.bucketId, 'multi', 'v2');
-      const last = await b2.uploadOk(auth, vb.bucketId, 'multi', 'v3');
-      const j = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: vb.bucketId, prefix: 'multi' }));
+      await b2.uploadOk(fx.auth, vb.bucketId, 'multi', 'v1');
+      await b2.uploadOk(fx.auth, vb.bucketId, 'multi', 'v2');
+      const last = await b2.uploadOk(fx.auth, vb.bucketId, 'multi', 'v3');
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: vb.bucketId, prefix: 'multi' }));
       expect(j.files.length).toBe(1);
       expect(j.files[0].fileId).toBe(last.fileId);
     });
 
     it('an unfinished large file never appears and does not mask the older upload', async () => {
-      const f = await b2.uploadOk(auth, vb.bucketId, 'lf-masked', 'small');
-      await b2.startLarge(auth, vb.bucketId, 'lf-masked');
-      await b2.startLarge(auth, vb.bucketId, 'lf-only');
-      const j = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: vb.bucketId, prefix: 'lf-' }));
+      const f = await b2.uploadOk(fx.auth, vb.bucketId, 'lf-masked', 'small');
+      await b2.startLarge(fx.auth, vb.bucketId, 'lf-masked');
+      await b2.startLarge(fx.auth, vb.bucketId, 'lf-only');
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: vb.bucketId, prefix: 'lf-' }));
       expect(j.files.map((x: any) => [x.fileName, x.fileId, x.action])).toEqual([['lf-masked', f.fileId, 'upload']]);
-      const d = await b2.downloadByName(auth, vb.bucketName, 'lf-masked');
+      const d = await b2.downloadByName(fx.auth, vb.bucketName, 'lf-masked');
       expect(d.status).toBe(200);
       expect(d.text).toBe('small');
     });
 
     it('hidden names are omitted', async () => {
-      await b2.uploadOk(auth, vb.bucketId, 'hid/den', 'x');
-      await b2.uploadOk(auth, vb.bucketId, 'hid/visible', 'x');
-      b2.expectOk(await b2.call(auth, 'b2_hide_file', { bucketId: vb.bucketId, fileName: 'hid/den' }));
-      const j = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: vb.bucketId, prefix: 'hid/' }));
+      await b2.uploadOk(fx.auth, vb.bucketId, 'hid/den', 'x');
+      await b2.uploadOk(fx.auth, vb.bucketId, 'hid/visible', 'x');
+      b2.expectOk(await b2.call(fx.auth, 'b2_hide_file', { bucketId: vb.bucketId, fileName: 'hid/den' }));
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: vb.bucketId, prefix: 'hid/' }));
       expect(j.files.map((x: any) => x.fileName)).toEqual(['hid/visible']);
       // a folder whose only file is hidden is not shown either
-      await b2.uploadOk(auth, vb.bucketId, 'hidfolder/only', 'x');
-      b2.expectOk(await b2.call(auth, 'b2_hide_file', { bucketId: vb.bucketId, fileName: 'hidfolder/only' }));
-      const k = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: vb.bucketId, prefix: 'hidfolder', delimiter: '/' }));
+      await b2.uploadOk(fx.auth, vb.bucketId, 'hidfolder/only', 'x');
+      b2.expectOk(await b2.call(fx.auth, 'b2_hide_file', { bucketId: vb.bucketId, fileName: 'hidfolder/only' }));
+      const k = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: vb.bucketId, prefix: 'hidfolder', delimiter: '/' }));
       expect(k.files).toEqual([]);
     });
   });
@@ -222,14 +199,14 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
     let startId = '';
 
     beforeAll(async () => {
-      vb = await b2.createBucket(auth);
-      const up = await b2.getUploadUrl(auth, vb.bucketId);
+      vb = await b2.createBucket(fx.auth);
+      const up = await b2.getUploadUrl(fx.auth, vb.bucketId);
       for (const n of ['v/b', 'v/a', 'v/c', 'v/a', 'v/b', 'v/a']) {
         const f = b2.expectOk(await b2.uploadFile(up, { name: n, data: n }));
         (ids[n] ??= []).unshift(f.fileId); // newest first
       }
-      hideId = b2.expectOk(await b2.call(auth, 'b2_hide_file', { bucketId: vb.bucketId, fileName: 'v/c' })).fileId;
-      startId = (await b2.startLarge(auth, vb.bucketId, 'v/d')).fileId;
+      hideId = b2.expectOk(await b2.call(fx.auth, 'b2_hide_file', { bucketId: vb.bucketId, fileName: 'v/c' })).fileId;
+      startId = (await b2.startLarge(fx.auth, vb.bucketId, 'v/d')).fileId;
     });
 
     it('lists every version: name ascending, newest first within a name, with hide and start rows', async () => {
@@ -258,20 +235,11 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
     it('paging with nextFileName + nextFileId visits every version exactly once, in order', async () => {
       const all = (await versions({ maxFileCount: 1000 }, vb)).files.map((f: any) => f.fileId);
       for (const pageSize of [1, 2, 3]) {
-        const seen: string[] = [];
-        let sName: string | null = null;
-        let sId: string | null = null;
-        for (let guard = 0; guard < 100; guard++) {
-          const body: Record<string, unknown> = { maxFileCount: pageSize };
-          if (sName !== null) body['startFileName'] = sName;
-          if (sId !== null) body['startFileId'] = sId;
-          const j: any = await versions(body, vb);
+        const seen = await b2.collectPages(async (start: { name: string; id: string | null } | undefined) => {
+          const j = await versions({ maxFileCount: pageSize, startFileName: start?.name, startFileId: start?.id ?? undefined }, vb);
           expect(j.files.length).toBeLessThanOrEqual(pageSize);
-          seen.push(...j.files.map((f: any) => f.fileId));
-          sName = j.nextFileName;
-          sId = j.nextFileId;
-          if (sName === null) break;
-        }
+          return { items: j.files.map((f: any) => f.fileId), next: j.nextFileName === null ? null : { name: j.nextFileName, id: j.nextFileId } };
+        });
         expect(seen).withContext(`page size ${pageSize}`).toEqual(all);
       }
     });
@@ -290,26 +258,26 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
 
     it('maxFileCount 0 / 10001 → 400 out_of_range', async () => {
       for (const n of [0, 10001]) {
-        b2.expectError(await b2.call(auth, 'b2_list_file_versions', { bucketId: vb.bucketId, maxFileCount: n }), 400, 'out_of_range', `maxFileCount ${n}`);
+        b2.expectError(await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: vb.bucketId, maxFileCount: n }), 400, 'out_of_range', `maxFileCount ${n}`);
       }
     });
 
     it('malformed startFileId → 400 invalid_file_id (§7.3)', async () => {
-      const res = await b2.call(auth, 'b2_list_file_versions', { bucketId: vb.bucketId, startFileName: 'v/a', startFileId: '!!! not an id !!!' });
+      const res = await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: vb.bucketId, startFileName: 'v/a', startFileId: '!!! not an id !!!' });
       b2.expectError(res, 400, ['invalid_file_id', 'bad_request']);
     });
 
     it('startFileId without startFileName → 400 bad_request', async () => {
-      b2.expectError(await b2.call(auth, 'b2_list_file_versions', { bucketId: vb.bucketId, startFileId: ids['v/a'][0] }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: vb.bucketId, startFileId: ids['v/a'][0] }), 400, 'bad_request');
     });
 
     it('unknown bucket → 400', async () => {
-      b2.expectError(await b2.call(auth, 'b2_list_file_versions', { bucketId: '000000000000000000000000' }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
+      b2.expectError(await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: '000000000000000000000000' }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
     });
 
     it('uploadTimestamp strictly increases across rapid uploads of one name (§17.3.14)', async () => {
-      const rb = await b2.createBucket(auth);
-      const up = await b2.getUploadUrl(auth, rb.bucketId);
+      const rb = await b2.createBucket(fx.auth);
+      const up = await b2.getUploadUrl(fx.auth, rb.bucketId);
       const got: number[] = [];
       for (let i = 0; i < 6; i++) got.push(b2.expectOk(await b2.uploadFile(up, { name: 'rapid', data: String(i) })).uploadTimestamp);
       for (let i = 1; i < got.length; i++) expect(got[i]).toBeGreaterThan(got[i - 1]);

@@ -1,7 +1,4 @@
-import { startEmulator } from '../../src/emulator';
 import * as b2 from '../helpers/b2-http';
-
-type Emu = Awaited<ReturnType<typeof startEmulator>>;
 
 function expectGoodDate(res: b2.RawResponse, context: string): void {
   const d = res.headers['date'];
@@ -13,37 +10,29 @@ function expectGoodDate(res: b2.RawResponse, context: string): void {
 }
 
 describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
-  let emu: Emu;
-  let auth: b2.Auth;
-  let bucket: any;
+  const fx = b2.useEmulator({ bucket: true });
   let file: any;
 
   beforeAll(async () => {
-    emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-    auth = await b2.authorize(emu);
-    bucket = await b2.createBucket(auth);
-    file = await b2.uploadOk(auth, bucket.bucketId, 'proto/hello.txt', 'hello protocol', { contentType: 'text/plain' });
-  });
-  afterAll(async () => {
-    await emu.close();
+    file = await b2.uploadOk(fx.auth, fx.bucket.bucketId, 'proto/hello.txt', 'hello protocol', { contentType: 'text/plain' });
   });
 
   describe('Date header on every response', () => {
     it('on authorize, JSON success and JSON error', async () => {
-      expectGoodDate(await b2.authorizeRaw(emu), 'authorize');
-      expectGoodDate(await b2.authorizeRaw(emu, { key: 'wrong' }), 'authorize 401');
-      expectGoodDate(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId }), 'list_buckets');
-      expectGoodDate(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId }, { token: 'bogus' }), 'list_buckets 401');
-      expectGoodDate(await b2.call(auth, 'b2_list_file_names', {}), 'list_file_names 400');
+      expectGoodDate(await b2.authorizeRaw(fx.emu), 'authorize');
+      expectGoodDate(await b2.authorizeRaw(fx.emu, { key: 'wrong' }), 'authorize 401');
+      expectGoodDate(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId }), 'list_buckets');
+      expectGoodDate(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId }, { token: 'bogus' }), 'list_buckets 401');
+      expectGoodDate(await b2.call(fx.auth, 'b2_list_file_names', {}), 'list_file_names 400');
     });
 
     it('on unknown calls, downloads (incl. HEAD and 404) and uploads', async () => {
-      expectGoodDate(await b2.call(auth, 'b2_nope', {}), 'unknown call');
-      expectGoodDate(await b2.request(`${emu.url}/nothing/here`), 'unknown path');
-      expectGoodDate(await b2.downloadByName(auth, bucket.bucketName, 'proto/hello.txt'), 'download');
-      expectGoodDate(await b2.downloadByName(auth, bucket.bucketName, 'proto/hello.txt', { method: 'HEAD' }), 'HEAD');
-      expectGoodDate(await b2.downloadByName(auth, bucket.bucketName, 'proto/missing.txt'), 'download 404');
-      const up = await b2.getUploadUrl(auth, bucket.bucketId);
+      expectGoodDate(await b2.call(fx.auth, 'b2_nope', {}), 'unknown call');
+      expectGoodDate(await b2.request(`${fx.emu.url}/nothing/here`), 'unknown path');
+      expectGoodDate(await b2.downloadByName(fx.auth, fx.bucket.bucketName, 'proto/hello.txt'), 'download');
+      expectGoodDate(await b2.downloadByName(fx.auth, fx.bucket.bucketName, 'proto/hello.txt', { method: 'HEAD' }), 'HEAD');
+      expectGoodDate(await b2.downloadByName(fx.auth, fx.bucket.bucketName, 'proto/missing.txt'), 'download 404');
+      const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       expectGoodDate(await b2.uploadFile(up, { name: 'proto/d.txt', data: 'x' }), 'upload');
       expectGoodDate(await b2.uploadFile(up, { name: 'proto/d.txt', data: 'x', sha1: '0'.repeat(40) }), 'upload 400');
     });
@@ -51,14 +40,14 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
 
   describe('response conventions', () => {
     it('success JSON: 200, application/json content type, Cache-Control max-age=0, no-cache, no-store', async () => {
-      const res = await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId });
+      const res = await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId });
       expect(res.status).toBe(200);
       expect(String(res.headers['content-type']).toLowerCase()).toMatch(/^application\/json/);
       expect(res.headers['cache-control']).toBe('max-age=0, no-cache, no-store');
     });
 
     it('error JSON: {status, code, message} with status equal to the HTTP status, JSON content type', async () => {
-      const res = await b2.call(auth, 'b2_get_file_info', { fileId: 'bad-id' });
+      const res = await b2.call(fx.auth, 'b2_get_file_info', { fileId: 'bad-id' });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(String(res.headers['content-type']).toLowerCase()).toMatch(/^application\/json/);
       expect(Object.keys(res.json).sort()).toEqual(jasmine.arrayContaining(['code', 'message', 'status']));
@@ -66,9 +55,9 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
     });
 
     it('fileName comes back raw UTF-8 in JSON (not percent-encoded)', async () => {
-      const f = await b2.uploadOk(auth, bucket.bucketId, 'proto/ü 自由+%.txt', 'x');
+      const f = await b2.uploadOk(fx.auth, fx.bucket.bucketId, 'proto/ü 自由+%.txt', 'x');
       expect(f.fileName).toBe('proto/ü 自由+%.txt');
-      const info = b2.expectOk(await b2.call(auth, 'b2_get_file_info', { fileId: f.fileId }));
+      const info = b2.expectOk(await b2.call(fx.auth, 'b2_get_file_info', { fileId: f.fileId }));
       expect(info.fileName).toBe('proto/ü 自由+%.txt');
     });
 
@@ -81,12 +70,12 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
   describe('request encoding', () => {
     it('JSON null is treated exactly like an absent field', async () => {
       const lb = b2.expectOk(
-        await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId, bucketId: null, bucketName: null, bucketTypes: null }),
+        await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, bucketId: null, bucketName: null, bucketTypes: null }),
       );
-      expect(lb.buckets.map((b: any) => b.bucketId)).toContain(bucket.bucketId);
+      expect(lb.buckets.map((b: any) => b.bucketId)).toContain(fx.bucket.bucketId);
       const lf = b2.expectOk(
-        await b2.call(auth, 'b2_list_file_names', {
-          bucketId: bucket.bucketId,
+        await b2.call(fx.auth, 'b2_list_file_names', {
+          bucketId: fx.bucket.bucketId,
           startFileName: null,
           maxFileCount: null,
           prefix: null,
@@ -95,8 +84,8 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
       );
       expect(lf.files.map((f: any) => f.fileName)).toContain('proto/hello.txt');
       const lv = b2.expectOk(
-        await b2.call(auth, 'b2_list_file_versions', {
-          bucketId: bucket.bucketId,
+        await b2.call(fx.auth, 'b2_list_file_versions', {
+          bucketId: fx.bucket.bucketId,
           startFileName: null,
           startFileId: null,
           maxFileCount: null,
@@ -105,93 +94,92 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
         }),
       );
       expect(lv.files.length).toBeGreaterThan(0);
-      const up = b2.expectOk(await b2.call(auth, 'b2_get_upload_url', { bucketId: bucket.bucketId, foo: null }));
+      const up = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId, foo: null }));
       expect(up.uploadUrl).toBeDefined();
     });
 
     it('unknown JSON fields are ignored', async () => {
-      b2.expectOk(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId, someFutureField: 'x', another: 3 }));
+      b2.expectOk(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, someFutureField: 'x', another: 3 }));
     });
 
     it('POST without Content-Type is accepted (b2sdk does not send one)', async () => {
-      const res = await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId }, { contentType: null });
+      const res = await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId }, { contentType: null });
       b2.expectOk(res);
     });
 
     it('GET with query parameters works for JSON calls', async () => {
-      const lb = b2.expectOk(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId, bucketName: bucket.bucketName }, { method: 'GET' }));
+      const lb = b2.expectOk(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, bucketName: fx.bucket.bucketName }, { method: 'GET' }));
       expect(lb.buckets.length).toBe(1);
-      expect(lb.buckets[0].bucketId).toBe(bucket.bucketId);
+      expect(lb.buckets[0].bucketId).toBe(fx.bucket.bucketId);
       const lf = b2.expectOk(
-        await b2.call(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, maxFileCount: 1, prefix: 'proto/' }, { method: 'GET' }),
+        await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, maxFileCount: 1, prefix: 'proto/' }, { method: 'GET' }),
       );
       expect(lf.files.length).toBe(1);
-      const up = b2.expectOk(await b2.call(auth, 'b2_get_upload_url', { bucketId: bucket.bucketId }, { method: 'GET' }));
-      expect(up.bucketId).toBe(bucket.bucketId);
-      const fi = b2.expectOk(await b2.call(auth, 'b2_get_file_info', { fileId: file.fileId }, { method: 'GET' }));
+      const up = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }, { method: 'GET' }));
+      expect(up.bucketId).toBe(fx.bucket.bucketId);
+      const fi = b2.expectOk(await b2.call(fx.auth, 'b2_get_file_info', { fileId: file.fileId }, { method: 'GET' }));
       expect(fi.fileId).toBe(file.fileId);
     });
 
     it('GET query maxFileCount out of range → 400 out_of_range like POST', async () => {
-      const res = await b2.call(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, maxFileCount: 0 }, { method: 'GET' });
+      const res = await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, maxFileCount: 0 }, { method: 'GET' });
       b2.expectError(res, 400, 'out_of_range');
     });
 
     it('malformed JSON body → 400 (bad_request / bad_json)', async () => {
-      const res = await b2.call(auth, 'b2_list_buckets', undefined, { rawBody: '{"accountId": ' });
+      const res = await b2.call(fx.auth, 'b2_list_buckets', undefined, { rawBody: '{"accountId": ' });
       b2.expectError(res, 400, ['bad_request', 'bad_json']);
-      const res2 = await b2.call(auth, 'b2_list_buckets', undefined, { rawBody: '[1,2,3]' });
+      const res2 = await b2.call(fx.auth, 'b2_list_buckets', undefined, { rawBody: '[1,2,3]' });
       b2.expectError(res2, 400, ['bad_request', 'bad_json']);
     });
 
     it('wrong field types → 400', async () => {
-      const res = await b2.call(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, maxFileCount: 'lots' });
+      const res = await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, maxFileCount: 'lots' });
       b2.expectError(res, 400, ['bad_request', 'bad_json', 'out_of_range']);
-      const res2 = await b2.call(auth, 'b2_list_buckets', { accountId: 12345 });
+      const res2 = await b2.call(fx.auth, 'b2_list_buckets', { accountId: 12345 });
       b2.expectError(res2, [400, 401], ['bad_request', 'bad_json', 'unauthorized']);
     });
 
     it('missing required field → 400 bad_request', async () => {
-      b2.expectError(await b2.call(auth, 'b2_list_file_names', {}), 400, 'bad_request');
-      b2.expectError(await b2.call(auth, 'b2_get_upload_url', {}), 400, 'bad_request');
-      b2.expectError(await b2.call(auth, 'b2_hide_file', { bucketId: bucket.bucketId }), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_list_file_names', {}), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_get_upload_url', {}), 400, 'bad_request');
+      b2.expectError(await b2.call(fx.auth, 'b2_hide_file', { bucketId: fx.bucket.bucketId }), 400, 'bad_request');
     });
   });
 
   describe('routing', () => {
+    /** b2_list_buckets sent raw, so the path version and the method can be anything. */
+    function rawListBuckets(version: string, method: string): Promise<b2.RawResponse> {
+      return b2.request(`${fx.emu.url}/b2api/${version}/b2_list_buckets`, {
+        method,
+        headers: { Authorization: fx.auth.token },
+        body: JSON.stringify({ accountId: fx.auth.accountId }),
+      });
+    }
+
     it('unknown call → 404 B2 JSON error', async () => {
-      const res = await b2.call(auth, 'b2_no_such_call', {});
+      const res = await b2.call(fx.auth, 'b2_no_such_call', {});
       b2.expectError(res, 404, 'not_found');
     });
 
     it('unknown API version → 404', async () => {
-      const res = await b2.request(`${emu.url}/b2api/v9/b2_list_buckets`, {
-        method: 'POST',
-        headers: { Authorization: auth.token },
-        body: JSON.stringify({ accountId: auth.accountId }),
-      });
-      b2.expectError(res, 404, 'not_found');
+      b2.expectError(await rawListBuckets('v9', 'POST'), 404, 'not_found');
     });
 
     it('unknown path → 404 B2 JSON error; never a 3xx', async () => {
-      const res = await b2.request(`${emu.url}/some/where`);
+      const res = await b2.request(`${fx.emu.url}/some/where`);
       b2.expectError(res, 404, 'not_found');
-      const res2 = await b2.request(`${emu.url}/`);
+      const res2 = await b2.request(`${fx.emu.url}/`);
       expect(res2.status).toBeGreaterThanOrEqual(400);
     });
 
     it('a method other than GET/POST on a JSON call → 405 method_not_allowed (§10.2)', async () => {
-      const res = await b2.request(`${emu.url}/b2api/v2/b2_list_buckets`, {
-        method: 'PUT',
-        headers: { Authorization: auth.token },
-        body: JSON.stringify({ accountId: auth.accountId }),
-      });
-      b2.expectError(res, 405, 'method_not_allowed');
+      b2.expectError(await rawListBuckets('v2', 'PUT'), 405, 'method_not_allowed');
     });
 
     it('v3 and v4 paths serve the other calls exactly like v2', async () => {
       for (const v of [3, 4]) {
-        const lf = b2.expectOk(await b2.call(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, prefix: 'proto/hello' }, { version: v }));
+        const lf = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, prefix: 'proto/hello' }, { version: v }));
         expect(lf.files.length).toBe(1);
         expect(lf.files[0].contentLength).toBe(14);
         expect(lf.files[0].size).toBeUndefined();
@@ -201,8 +189,8 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
 
   describe('API v1 file objects', () => {
     it('v1 upload response, get_file_info and lists carry size = contentLength', async () => {
-      const a1 = await b2.authorize(emu, { version: 1 });
-      const upj = b2.expectOk(await b2.call(a1, 'b2_get_upload_url', { bucketId: bucket.bucketId }));
+      const a1 = await b2.authorize(fx.emu, { version: 1 });
+      const upj = b2.expectOk(await b2.call(a1, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }));
       expect(upj.uploadUrl).toMatch(/\/b2api\/v\d\/b2_upload_file\/[^/]+\/[^/]+$/);
       const res = await b2.uploadFile(upj, { name: 'proto/v1.bin', data: Buffer.alloc(77, 1) });
       const f = b2.expectOk(res);
@@ -210,14 +198,14 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
       expect(f.contentLength).toBe(77);
       const gi = b2.expectOk(await b2.call(a1, 'b2_get_file_info', { fileId: f.fileId }));
       expect(gi.size).toBe(77);
-      const lf = b2.expectOk(await b2.call(a1, 'b2_list_file_names', { bucketId: bucket.bucketId, prefix: 'proto/v1.bin' }));
+      const lf = b2.expectOk(await b2.call(a1, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, prefix: 'proto/v1.bin' }));
       expect(lf.files[0].size).toBe(77);
-      const lv = b2.expectOk(await b2.call(a1, 'b2_list_file_versions', { bucketId: bucket.bucketId, prefix: 'proto/v1.bin' }));
+      const lv = b2.expectOk(await b2.call(a1, 'b2_list_file_versions', { bucketId: fx.bucket.bucketId, prefix: 'proto/v1.bin' }));
       expect(lv.files[0].size).toBe(77);
     });
 
     it('v2 file objects do not carry size', async () => {
-      const gi = b2.expectOk(await b2.call(auth, 'b2_get_file_info', { fileId: file.fileId }));
+      const gi = b2.expectOk(await b2.call(fx.auth, 'b2_get_file_info', { fileId: file.fileId }));
       expect(gi.size).toBeUndefined();
       expect(gi.contentLength).toBe(14);
     });
@@ -227,9 +215,9 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
     it('upload result has every v2 field', async () => {
       expect(file).toEqual(
         jasmine.objectContaining({
-          accountId: auth.accountId,
+          accountId: fx.auth.accountId,
           action: 'upload',
-          bucketId: bucket.bucketId,
+          bucketId: fx.bucket.bucketId,
           contentLength: 14,
           contentMd5: b2.md5hex('hello protocol'),
           contentSha1: b2.sha1hex('hello protocol'),
@@ -251,15 +239,12 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
 
 describe('emu-http Date header vs emulator clock (§1.4, §17.1.4)', () => {
   it('the Date header keeps the real clock after advanceClock (b2sdk rejects > 10 min skew)', async () => {
-    const emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 });
-    try {
+    await b2.withEmulator({}, async (emu) => {
       emu.advanceClock(25 * 3600 * 1000);
       const res = await b2.authorizeRaw(emu);
       expect(res.status).toBe(200);
       expectGoodDate(res, 'after advanceClock');
-    } finally {
-      await emu.close();
-    }
+    });
   });
 });
 
@@ -270,27 +255,23 @@ describe('emu-http persistence (dataDir)', () => {
     const path = await import('node:path');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxb2-emu-spec-'));
     try {
-      let emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000, dataDir: dir });
-      const keyId = emu.keyId;
-      const secret = emu.applicationKey;
-      let auth = await b2.authorize(emu);
-      const bucket = await b2.createBucket(auth);
-      const f = await b2.uploadOk(auth, bucket.bucketId, 'persist/a.txt', 'persisted bytes');
-      await emu.close();
+      const first = await b2.withEmulator({ dataDir: dir }, async (emu) => {
+        const auth = await b2.authorize(emu);
+        const bucket = await b2.createBucket(auth);
+        const f = await b2.uploadOk(auth, bucket.bucketId, 'persist/a.txt', 'persisted bytes');
+        return { keyId: emu.keyId, secret: emu.applicationKey, bucket, f };
+      });
 
-      emu = await startEmulator({ port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000, dataDir: dir });
-      try {
-        expect(emu.keyId).toBe(keyId);
-        expect(emu.applicationKey).toBe(secret);
-        auth = await b2.authorize(emu);
-        const lb = b2.expectOk(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId, bucketId: bucket.bucketId }));
+      await b2.withEmulator({ dataDir: dir }, async (emu) => {
+        expect(emu.keyId).toBe(first.keyId);
+        expect(emu.applicationKey).toBe(first.secret);
+        const auth = await b2.authorize(emu);
+        const lb = b2.expectOk(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId, bucketId: first.bucket.bucketId }));
         expect(lb.buckets.length).toBe(1);
-        const d = await b2.downloadById(auth, f.fileId);
+        const d = await b2.downloadById(auth, first.f.fileId);
         expect(d.status).toBe(200);
         expect(d.text).toBe('persisted bytes');
-      } finally {
-        await emu.close();
-      }
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,14 +1,18 @@
 /**
  * A small raw B2 test client over node:http / node:net, used by the emulator specs.
  * It is deliberately NOT the product client: every header and byte is under the spec's control,
- * so specs can also send malformed requests. Only exports functions (jasmine loads this file as a
- * helper; it must not have side effects).
+ * so specs can also send malformed requests. Only exports functions and types (jasmine loads this
+ * file as a helper; it must not have side effects: the fixtures register their hooks only when a
+ * describe block calls them).
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+
+export type Emu = RunningEmulator;
 
 export interface EmuLike {
   url: string;
@@ -172,6 +176,49 @@ export function request(url: string, opts: RequestOptions = {}): Promise<RawResp
   });
 }
 
+/** A POST whose body is only partly sent; it keeps its upload token busy until finish(). */
+export interface HeldRequest {
+  /** Sends the rest of the body and resolves with the response. */
+  finish(): Promise<RawResponse>;
+}
+
+/**
+ * Starts a POST of `body` with a Content-Length covering all of it but sends only the first
+ * `sentBytes`; the server waits for the rest until finish() (for specs on concurrent use of one
+ * upload URL).
+ */
+export function startHeldPost(url: string, headers: Headers, body: Buffer, sentBytes: number): HeldRequest {
+  const u = new URL(url);
+  let req!: http.ClientRequest;
+  const response = new Promise<RawResponse>((resolve, reject) => {
+    req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: 'POST',
+        agent: false,
+        headers: { ...normHeaders(headers), 'Content-Length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve(toResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
+      },
+    );
+    req.on('error', reject);
+    req.write(body.subarray(0, sentBytes));
+  });
+  response.catch(() => undefined); // an early failure surfaces through finish(), not as an unhandled rejection
+  return {
+    finish(): Promise<RawResponse> {
+      req.end(body.subarray(sentBytes));
+      return response;
+    },
+  };
+}
+
 /**
  * Sends raw bytes on a TCP socket (for requests node:http would not produce, e.g. a POST with
  * neither Content-Length nor Transfer-Encoding) and parses the reply. The request should carry
@@ -250,6 +297,80 @@ function dechunk(b: Buffer): Buffer {
     i = eol + 2 + n + 2;
   }
   return Buffer.concat(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// emulator fixtures
+
+/** What every emulator spec starts from: a free port and tiny part sizes (so large files stay small). */
+export const SPEC_EMULATOR_OPTIONS: EmulatorOptions = { port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 };
+
+/** Starts an emulator with SPEC_EMULATOR_OPTIONS plus `extra`. The caller closes it. */
+export function startSpecEmulator(extra: EmulatorOptions = {}): Promise<Emu> {
+  return startEmulator({ ...SPEC_EMULATOR_OPTIONS, ...extra });
+}
+
+/** Runs `fn` against a fresh emulator (SPEC_EMULATOR_OPTIONS plus `extra`) and closes it afterwards, also when `fn` fails. */
+export async function withEmulator<T>(extra: EmulatorOptions, fn: (emu: Emu) => Promise<T>): Promise<T> {
+  const emu = await startSpecEmulator(extra);
+  try {
+    return await fn(emu);
+  } finally {
+    await emu.close();
+  }
+}
+
+export interface FixtureOptions {
+  /** 'all' (default): one emulator for the whole describe block (beforeAll/afterAll); 'each': a fresh one for every spec (beforeEach/afterEach). */
+  per?: 'all' | 'each';
+  /** Emulator options on top of SPEC_EMULATOR_OPTIONS. */
+  emulator?: EmulatorOptions;
+  /** Authorize the master key into `auth` (default true). */
+  auth?: boolean;
+  /** Create `bucket` with the master key (needs auth); an object gives extra b2_create_bucket fields. */
+  bucket?: boolean | Record<string, unknown>;
+}
+
+/** The emulator of a describe block; the fields are filled in by the set-up hook, so read them inside specs and hooks only. */
+export interface EmuFixture {
+  emu: Emu;
+  /** The master key's authorization (undefined with `auth: false`). */
+  auth: Auth;
+  /** The bucket created by the `bucket` option (undefined without it). */
+  bucket: any;
+  /** Closes the emulator and starts a new one with `extra` options, then authorizes and creates the bucket again as configured; the tear-down hook closes the new one. */
+  restart(extra?: EmulatorOptions): Promise<void>;
+}
+
+/**
+ * Registers set-up and tear-down hooks in the calling describe block (beforeAll/afterAll, or
+ * beforeEach/afterEach with `per: 'each'`) that start an emulator, authorize the master key and
+ * optionally create a bucket, and close the emulator afterwards. Returns the object those hooks fill
+ * in. Hooks the describe block registers after this call run after the fixture's set-up.
+ */
+export function useEmulator(options: FixtureOptions = {}): EmuFixture {
+  const { per = 'all', emulator = {}, auth = true, bucket = false } = options;
+  if (bucket && !auth) throw new Error('useEmulator: the bucket option needs auth');
+  const start = async (extra: EmulatorOptions): Promise<void> => {
+    fx.emu = await startSpecEmulator({ ...emulator, ...extra });
+    if (auth) fx.auth = await authorize(fx.emu);
+    if (bucket) fx.bucket = await createBucket(fx.auth, bucket === true ? {} : bucket);
+  };
+  const fx: EmuFixture = {
+    emu: undefined as unknown as Emu,
+    auth: undefined as unknown as Auth,
+    bucket: undefined,
+    async restart(extra: EmulatorOptions = {}): Promise<void> {
+      await fx.emu.close();
+      await start(extra);
+    },
+  };
+  const [setUp, tearDown] = per === 'each' ? [beforeEach, afterEach] : [beforeAll, afterAll];
+  setUp(() => start({}));
+  tearDown(async () => {
+    await fx.emu?.close();
+  });
+  return fx;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,6 +495,15 @@ export async function createBucket(auth: Auth, extra: Record<string, unknown> = 
   });
 }
 
+/**
+ * Raw b2_create_bucket with the caller's accountId and bucketType allPrivate filled in (body
+ * overrides both). No bucketName is added: specs that expect success pass one, and a spec may
+ * leave it out on purpose.
+ */
+export function createBucketRaw(auth: Auth, body: Record<string, unknown>): Promise<RawResponse> {
+  return call(auth, 'b2_create_bucket', { accountId: auth.accountId, bucketType: 'allPrivate', ...body });
+}
+
 // ---------------------------------------------------------------------------------------------
 // uploads
 
@@ -473,6 +603,18 @@ export function uploadPart(pu: UploadUrl, partNumber: number, data: Buffer, o: P
   return request(pu.uploadUrl, { method: 'POST', headers: h, body: data });
 }
 
+/** start_large_file, then uploads `parts` as parts 1…N through one part URL (each must answer 200); returns the fileId and the parts' SHA-1s. */
+export async function startLargeWithParts(auth: Auth, bucketId: string, fileName: string, parts: Buffer[]): Promise<{ fileId: string; sha1s: string[] }> {
+  const s = await startLarge(auth, bucketId, fileName);
+  const pu = await getPartUrl(auth, s.fileId);
+  const sha1s: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    expectOk(await uploadPart(pu, i + 1, parts[i]), `part ${i + 1}`);
+    sha1s.push(sha1hex(parts[i]));
+  }
+  return { fileId: s.fileId, sha1s };
+}
+
 // ---------------------------------------------------------------------------------------------
 // downloads
 
@@ -518,6 +660,32 @@ export function downloadById(auth: Auth, fileId: string, o: DownloadOptions = {}
 }
 
 // ---------------------------------------------------------------------------------------------
+// paging
+
+export interface Page<T, S> {
+  items: T[];
+  /** where the next page starts; null on the last page */
+  next: S | null;
+}
+
+/**
+ * Follows a paged listing: calls `page` with undefined (JSON bodies drop it: no start field), then
+ * with every `next` it returns, until `next` is null or `maxPages` pages were fetched. Returns the
+ * items of all pages in order. Per-page expectations belong in `page`.
+ */
+export async function collectPages<T, S>(page: (start: S | undefined) => Promise<Page<T, S>>, maxPages = 100): Promise<T[]> {
+  const all: T[] = [];
+  let start: S | undefined;
+  for (let i = 0; i < maxPages; i++) {
+    const p = await page(start);
+    all.push(...p.items);
+    if (p.next === null) break;
+    start = p.next;
+  }
+  return all;
+}
+
+// ---------------------------------------------------------------------------------------------
 // assertions
 
 /** Expects a B2 JSON error with this status and code (code may be a list of acceptable codes). */
@@ -531,6 +699,13 @@ export function expectError(res: RawResponse, status: number | number[], code?: 
     expect(codes).withContext(where).toContain(res.json?.code);
     expect(res.json?.status).withContext(where + ' (body status)').toBe(res.status);
     expect(typeof res.json?.message).withContext(where + ' (message)').toBe('string');
+  }
+}
+
+/** Expects every named response header (lower-case name) to be exactly this value; undefined = absent. */
+export function expectHeaders(res: RawResponse, expected: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(expected)) {
+    expect(res.headers[name]).withContext(`header ${name}`).toBe(value);
   }
 }
 
