@@ -12,6 +12,8 @@ export interface B2UploadBody {
   open(): AsyncIterable<Uint8Array>;
   /** Counts content bytes as they are pulled by the transport (progress). */
   onProgress?: (loaded: number) => void;
+  /** The whole body, when it is small and already in memory: sent in one write, no stream. */
+  bytes?: Uint8Array;
 }
 
 export interface B2HttpRequest {

@@ -26,6 +26,9 @@ export const platform: Platform = {
     };
     return { ...agents, adapter: 'http' };
   },
+  uploadBytes(bytes) {
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  },
   uploadData(chunks) {
     return Readable.from(chunks, { objectMode: false, highWaterMark: READ_CHUNK });
   },

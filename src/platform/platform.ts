@@ -27,6 +27,8 @@ export interface Platform {
   axiosDefaults(): Record<string, unknown>;
   /** Turns an upload body into what axios sends on this platform (a Node Readable, a Blob…). */
   uploadData(chunks: AsyncIterable<Uint8Array>, length: number): unknown;
+  /** In-memory bytes as axios sends them (Node: a Buffer view; axios sends a plain view's whole ArrayBuffer). */
+  uploadBytes(bytes: Uint8Array): unknown;
   /** A file on disk as a source; the browser has none. */
   openFile(path: string): Promise<RandomAccessSource>;
   /** Whether a value is a Node Readable stream. */

@@ -23,6 +23,8 @@ export interface UploadSource {
   /** Reads [start, start+length). A one-shot stream can be read once, from its start. */
   read(start: number, length: number): AsyncIterable<Uint8Array>;
   readonly description: string;
+  /** The bytes, when the source is in memory. */
+  readonly bytes?: Uint8Array;
 }
 
 const CHUNK = 1 << 20;
@@ -61,6 +63,7 @@ export function bytesSource(bytes: Uint8Array, description: string): UploadSourc
   hash.update(bytes);
   return {
     size: bytes.length,
+    bytes,
     sha1: hash.digest(),
     description,
     async *read(start, length) {
@@ -138,6 +141,8 @@ export function wireBody(source: UploadSource, start: number, length: number, kn
   return {
     sha1Header: knownSha1 ?? 'hex_digits_at_end',
     length: knownSha1 ? length : length + 40,
+    // Up to one read chunk in memory: sent as one buffer (progress has one step either way).
+    bytes: knownSha1 && source.bytes && length <= CHUNK ? source.bytes.subarray(start, start + length) : undefined,
     async *open(): AsyncGenerator<Uint8Array> {
       if (knownSha1) {
         yield* source.read(start, length);

@@ -60,7 +60,7 @@ export function uploadBody<T>(ctx: TransferContext, u: BodyUpload<T>): Observabl
         switchMap((url) => {
           const body = wireBody(u.source, u.offset, u.size, u.knownSha1);
           return u
-            .send(url, { length: body.length, open: () => body.open(), onProgress: (loaded) => progress.next(Math.min(loaded, u.size)) }, body.sha1Header, attempt)
+            .send(url, { length: body.length, bytes: body.bytes, open: () => body.open(), onProgress: (loaded) => progress.next(Math.min(loaded, u.size)) }, body.sha1Header, attempt)
             // Back to the pool only after a complete success; any failure drops the URL (§6.3).
             .pipe(tap({ complete: () => ctx.uploadUrls.release(u.poolKey, url) }));
         }),
