@@ -1,5 +1,5 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
-import { Observable, defer, firstValueFrom, map, mergeMap, switchMap, take, throwError } from 'rxjs';
+import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
 import type { B2BucketWire, B2CorsRule, B2FileWire, B2LifecycleRule } from '../api/wire';
 import { deleteBucket, updateBucket } from '../api/buckets';
 import { getDownloadAuthorization, getFileInfo, listFileNames, listFileVersions } from '../api/files';
@@ -10,7 +10,7 @@ import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '..
 import { uploadSmallFile } from '../transfer/upload';
 import { uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
-import { bytesSource, isAsyncIterable, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
+import { bytesSource, isAsyncIterable, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
 import { B2File } from './b2-file';
 import type { ClientContext } from './context';
@@ -137,6 +137,10 @@ export class Bucket {
     return this.upload(options, true);
   }
 
+  private plan(source: UploadSource, threshold: number, forceLarge: boolean) {
+    return { source, large: forceLarge || source.size > threshold };
+  }
+
   private upload(options: UploadFileOptions, forceLarge: boolean): Observable<B2UploadEvent> {
     return defer(() => {
       const meta = {
@@ -146,22 +150,29 @@ export class Bucket {
         extraHeaders: {},
       };
       if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
-      return defer(async (): Promise<{ source: UploadSource | StreamOfUnknownLength; large: boolean }> => {
-        const auth = await firstValueFrom(this.ctx.session.authorization());
-        const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
-        if (isAsyncIterable(options.contents) && options.contentLength === undefined) {
-          // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
-          const { head, ended, whole } = await peekStream(options.contents, threshold);
-          if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
-          return { source: { unknownLength: true, stream: whole }, large: true };
-        }
-        const source = await openUploadSource(options.contents, options.contentLength);
-        return { source, large: forceLarge || source.size > threshold };
-      }).pipe(
+      const contents = options.contents;
+      // Bytes and text open synchronously: a small upload should not pay for promise hops.
+      const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
+      return this.ctx.session.authorization().pipe(
+        switchMap((auth) => {
+          const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
+          if (inMemory) return of(this.plan(openBytesSource(contents), threshold, forceLarge));
+          return from(
+            (async (): Promise<{ source: UploadSource | StreamOfUnknownLength; large: boolean }> => {
+              if (isAsyncIterable(contents) && options.contentLength === undefined) {
+                // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
+                const { head, ended, whole } = await peekStream(contents, threshold);
+                if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
+                return { source: { unknownLength: true, stream: whole }, large: true };
+              }
+              return this.plan(await openUploadSource(contents, options.contentLength), threshold, forceLarge);
+            })(),
+          );
+        }),
         switchMap(({ source, large }): Observable<B2LargeUploadEvent> =>
           large
             ? uploadLargeFile(this.ctx, this.bucketId, source, meta, options)
-            : uploadSmallFile(this.ctx, this.bucketId, async () => source as UploadSource, meta),
+            : uploadSmallFile(this.ctx, this.bucketId, source as UploadSource, meta),
         ),
         map((e): B2UploadEvent => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)),
       );

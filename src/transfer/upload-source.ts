@@ -31,8 +31,7 @@ const CHUNK = 1 << 20;
 
 /** Resolves contents into a source; `contentLength` is required for streams. Runs at subscribe time. */
 export async function openUploadSource(contents: B2UploadContents, contentLength?: number): Promise<UploadSource> {
-  if (typeof contents === 'string') return bytesSource(new TextEncoder().encode(contents), 'text');
-  if (contents instanceof Uint8Array) return bytesSource(contents, 'bytes');
+  if (typeof contents === 'string' || contents instanceof Uint8Array) return openBytesSource(contents);
   if (typeof Blob !== 'undefined' && contents instanceof Blob) return randomAccess(blobSource(contents));
   if (isPathContents(contents)) {
     try {
@@ -48,6 +47,11 @@ export async function openUploadSource(contents: B2UploadContents, contentLength
     return streamSource(contents, contentLength);
   }
   throw invalidArgument('contents', 'expected a Uint8Array/Buffer, a string, { path }, a Blob or a readable stream');
+}
+
+/** Bytes or text (UTF-8) in memory: opened synchronously. */
+export function openBytesSource(contents: Uint8Array | string): UploadSource {
+  return typeof contents === 'string' ? bytesSource(new TextEncoder().encode(contents), 'text') : bytesSource(contents, 'bytes');
 }
 
 function isPathContents(value: unknown): value is { path: string } {

@@ -81,28 +81,23 @@ export function uploadBody<T>(ctx: TransferContext, u: BodyUpload<T>): Observabl
 export function uploadSmallFile(
   ctx: TransferContext,
   bucketId: string,
-  openSource: () => Promise<UploadSource>,
+  source: UploadSource,
   meta: UploadMetadata,
 ): Observable<B2Event<B2FileWire, unknown>> {
-  return defer(async () => openSource()).pipe(
-    switchMap((source) =>
-      uploadBody<B2FileWire>(ctx, {
-        poolKey: bucketId,
-        fetchUrl: () => ctx.session.call((t) => getUploadUrl(t, { bucketId })),
-        size: source.size,
-        source,
-        offset: 0,
-        knownSha1: source.sha1,
-        send: (url, body, sha1Header, attempt) =>
-          uploadFile(
-            ctx.session.transport,
-            url,
-            { fileName: meta.fileName, contentType: meta.contentType, contentSha1: sha1Header, fileInfo: meta.fileInfo, extra: meta.extraHeaders },
-            body,
-            attempt,
-          ),
-      }),
-    ),
-    throttleProgress<B2Event<B2FileWire, unknown>>(ctx.progressIntervalMs, ctx.retry.scheduler),
-  );
+  return uploadBody<B2FileWire>(ctx, {
+    poolKey: bucketId,
+    fetchUrl: () => ctx.session.call((t) => getUploadUrl(t, { bucketId })),
+    size: source.size,
+    source,
+    offset: 0,
+    knownSha1: source.sha1,
+    send: (url, body, sha1Header, attempt) =>
+      uploadFile(
+        ctx.session.transport,
+        url,
+        { fileName: meta.fileName, contentType: meta.contentType, contentSha1: sha1Header, fileInfo: meta.fileInfo, extra: meta.extraHeaders },
+        body,
+        attempt,
+      ),
+  }).pipe(throttleProgress<B2Event<B2FileWire, unknown>>(ctx.progressIntervalMs, ctx.retry.scheduler));
 }
