@@ -9,7 +9,7 @@ import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
 import { paginate } from './operators/paginate';
 import type { RetryB2Options } from './operators/retry-b2';
-import { Bucket } from './resources/bucket';
+import { Bucket, defaultSse } from './resources/bucket';
 import { ClientContext } from './resources/context';
 import { checkBucketName, checkPositiveInt } from './resources/validate';
 import { B2Session } from './session/session';
@@ -37,6 +37,10 @@ export interface CreateBucketOptions {
   bucketInfo?: Record<string, string>;
   corsRules?: B2CorsRule[];
   lifecycleRules?: B2LifecycleRule[];
+  /** Object Lock (file retention and legal hold) for this bucket. */
+  fileLockEnabled?: boolean;
+  /** Encrypt new files with SSE-B2 unless they say otherwise. */
+  defaultServerSideEncryption?: { mode: 'SSE-B2' | null };
 }
 
 export interface CreateKeyOptions {
@@ -99,6 +103,7 @@ export class B2 {
         const bucketName = checkBucketName(name);
         const type = options.type ?? 'allPrivate';
         if (type !== 'allPublic' && type !== 'allPrivate') throw invalidArgument('type', 'must be allPublic or allPrivate');
+        const defaultServerSideEncryption = defaultSse(options.defaultServerSideEncryption);
         return this.ctx.session.call((t, auth) =>
           createBucket(t, {
             accountId: auth.accountId,
@@ -107,6 +112,8 @@ export class B2 {
             bucketInfo: options.bucketInfo,
             corsRules: options.corsRules,
             lifecycleRules: options.lifecycleRules,
+            fileLockEnabled: options.fileLockEnabled,
+            defaultServerSideEncryption,
           }),
         );
       }).pipe(map((w) => new Bucket(this.ctx, w))),

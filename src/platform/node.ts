@@ -18,6 +18,9 @@ export const platform: Platform = {
     const hash = createHash('sha1');
     return { update: (bytes) => void hash.update(bytes), digest: () => hash.digest('hex') };
   },
+  md5Base64: (bytes) => createHash('md5').update(bytes).digest('base64'),
+  toBase64: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+  fromBase64: (text) => Buffer.from(text, 'base64'),
   axiosDefaults() {
     // One pair of keep-alive agents per process: re-creating agents costs a handshake per request.
     // axios sets a 60 s keep-alive delay on every request's socket; agents with the same value

@@ -23,6 +23,10 @@ export interface RandomAccessSource {
 export interface Platform {
   readonly name: 'node' | 'browser';
   createSha1(): Sha1;
+  /** Base64 of the MD5 of some bytes (SSE-C key checks). */
+  md5Base64(bytes: Uint8Array): string;
+  toBase64(bytes: Uint8Array): string;
+  fromBase64(text: string): Uint8Array;
   /** Options merged into the axios instance (keep-alive agents in Node). */
   axiosDefaults(): Record<string, unknown>;
   /** Turns an upload body into what axios sends on this platform (a Node Readable, a Blob…). */

@@ -1,13 +1,14 @@
 /** A file version, as aiob2's File: its fields, and download / delete / hide / versions on it. */
 import { Observable, defer, map, mergeMap, toArray, type Observable as Obs } from 'rxjs';
-import type { B2FileWire } from '../api/wire';
-import { deleteFileVersion, hideFile } from '../api/files';
+import type { B2FileRetentionValue, B2FileWire } from '../api/wire';
+import { deleteFileVersion, hideFile, updateFileLegalHold, updateFileRetention } from '../api/files';
 import type { B2Event } from '../http/events';
 import { downloadPipeline, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import type { ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkPositiveInt } from './validate';
+import { checkLegalHold, checkRetention, encryptionJson, uploadProtectionHeaders, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
 import { invalidArgument } from '../http/b2-error';
 import { copyFileVersion } from '../transfer/copy';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
@@ -24,6 +25,12 @@ export class B2File {
   /** upload, hide, start (unfinished large file) or folder (listing with a delimiter). */
   readonly action: string;
   readonly uploadTimestamp: number;
+  /** Retention (null when none, or when the key may not read it). */
+  readonly fileRetention: B2FileRetentionValue | null;
+  /** Legal hold: on, off, or null (never set, or the key may not read it). */
+  readonly legalHold: 'on' | 'off' | null;
+  /** SSE-B2, SSE-C or none. */
+  readonly serverSideEncryption: { mode: string | null; algorithm: string | null } | null;
   /** True once `delete()` removed this version. */
   deleted = false;
 
@@ -41,6 +48,9 @@ export class B2File {
     this.fileInfo = wire.fileInfo ?? {};
     this.action = wire.action;
     this.uploadTimestamp = wire.uploadTimestamp;
+    this.fileRetention = wire.fileRetention?.value ?? null;
+    this.legalHold = wire.legalHold?.value ?? null;
+    this.serverSideEncryption = wire.serverSideEncryption ?? null;
   }
 
   /**
@@ -100,7 +110,9 @@ export class B2File {
    * new `B2File`. `metadataDirective` COPY (default) keeps content type and file info; REPLACE
    * takes `contentType` and `fileInfo`. `bucketId` copies into another bucket of the account.
    */
-  copy(options: {
+  copy(options: B2FileProtection & {
+    /** The source's SSE-C key, when it is an SSE-C file. */
+    sourceEncryption?: B2Encryption;
     fileName: string;
     bucketId?: string;
     metadataDirective?: 'COPY' | 'REPLACE';
@@ -119,6 +131,9 @@ export class B2File {
       }
       if (this.action !== 'upload') throw invalidArgument('file', `only an uploaded version can be copied (this one is "${this.action}")`);
       if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
+      // Checked now, before any request.
+      encryptionJson(options.sourceEncryption, 'sourceEncryption');
+      uploadProtectionHeaders(options);
       return copyFileVersion(
         this.ctx.session,
         { fileId: this.fileId, contentLength: this.contentLength, contentType: this.contentType, fileInfo: { ...this.fileInfo } },
@@ -131,6 +146,8 @@ export class B2File {
           largeFileThreshold: options.largeFileThreshold,
           partSize: options.partSize,
           concurrency: options.concurrency,
+          sourceEncryption: options.sourceEncryption,
+          protection: { serverSideEncryption: options.serverSideEncryption, fileRetention: options.fileRetention, legalHold: options.legalHold },
         },
       ).pipe(map((e): B2LargeUploadEvent<B2File> => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)));
     });
@@ -146,6 +163,28 @@ export class B2File {
           return this;
         }),
       );
+  }
+
+  /**
+   * Sets or (null) removes this version's retention (b2_update_file_retention). Shortening or
+   * removing governance retention needs `bypassGovernance`; compliance can only be extended.
+   * Emits the new retention.
+   */
+  updateRetention(retention: B2Retention | null, options: { bypassGovernance?: boolean } = {}) {
+    return defer(() => {
+      const fileRetention = retention === null ? { mode: null, retainUntilTimestamp: null } : checkRetention(retention)!;
+      return this.ctx.session
+        .call((t) => updateFileRetention(t, { fileName: this.fileName, fileId: this.fileId, fileRetention, bypassGovernance: options.bypassGovernance || undefined }))
+        .pipe(map((r) => r.fileRetention));
+    });
+  }
+
+  /** Turns this version's legal hold on or off (b2_update_file_legal_hold); emits the new value. */
+  updateLegalHold(legalHold: 'on' | 'off') {
+    return defer(() => {
+      const value = checkLegalHold(legalHold)!;
+      return this.ctx.session.call((t) => updateFileLegalHold(t, { fileName: this.fileName, fileId: this.fileId, legalHold: value })).pipe(map((r) => r.legalHold));
+    });
   }
 
   /** Hides the file's name (b2_hide_file); emits the new hide marker. */

@@ -15,6 +15,7 @@ import { peekStream } from '../transfer/stream-parts';
 import { B2File } from './b2-file';
 import type { ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkPositiveInt } from './validate';
+import { uploadProtectionHeaders, type B2FileProtection } from './protection';
 
 export interface ListFilesOptions {
   /** Stop after this many files (default: all). */
@@ -27,7 +28,7 @@ export interface ListFilesOptions {
   pageSize?: number;
 }
 
-export interface UploadFileOptions extends LargeUploadOptions {
+export interface UploadFileOptions extends LargeUploadOptions, B2FileProtection {
   contents: B2UploadContents;
   fileName: string;
   /** Default `b2/x-auto`: B2 picks by extension. */
@@ -44,11 +45,24 @@ export type B2UploadEvent = B2LargeUploadEvent<B2File>;
 
 export interface BucketUpdate {
   type?: 'allPublic' | 'allPrivate';
+  /** Turn Object Lock on (it cannot be turned off). */
+  fileLockEnabled?: boolean;
+  /** Retention applied to new files when they set none. */
+  defaultRetention?: { mode: 'governance' | 'compliance' | null; period: { duration: number; unit: 'days' | 'years' } | null };
+  /** SSE-B2 for new files by default, or `{ mode: null }` for none. */
+  defaultServerSideEncryption?: { mode: 'SSE-B2' | null };
   bucketInfo?: Record<string, string>;
   corsRules?: B2CorsRule[];
   lifecycleRules?: B2LifecycleRule[];
   /** Refuse the update (409 conflict) unless the bucket is still at this revision. */
   ifRevisionIs?: number;
+}
+
+/** A bucket's default encryption as B2 takes it. */
+export function defaultSse(value: { mode: 'SSE-B2' | null } | undefined) {
+  if (value === undefined) return undefined;
+  if (value.mode !== 'SSE-B2' && value.mode !== null) throw invalidArgument('defaultServerSideEncryption.mode', 'must be SSE-B2 or null');
+  return value.mode === 'SSE-B2' ? { mode: 'SSE-B2' as const, algorithm: 'AES256' as const } : { mode: null };
 }
 
 export class Bucket {
@@ -59,6 +73,10 @@ export class Bucket {
   readonly lifecycleRules: readonly B2LifecycleRule[];
   readonly corsRules: readonly B2CorsRule[];
   readonly revision: number;
+  /** Object Lock (null when the key may not read it). */
+  readonly fileLockConfiguration: B2BucketWire['fileLockConfiguration']['value'];
+  /** Default encryption of new files (null when the key may not read it). */
+  readonly defaultServerSideEncryption: B2BucketWire['defaultServerSideEncryption']['value'];
   /** True once `delete()` removed the bucket. */
   deleted = false;
 
@@ -74,6 +92,8 @@ export class Bucket {
     this.lifecycleRules = wire.lifecycleRules ?? [];
     this.corsRules = wire.corsRules ?? [];
     this.revision = wire.revision;
+    this.fileLockConfiguration = wire.fileLockConfiguration?.value ?? null;
+    this.defaultServerSideEncryption = wire.defaultServerSideEncryption?.value ?? null;
   }
 
   /**
@@ -147,8 +167,10 @@ export class Bucket {
         fileName: checkFileName(options.fileName),
         contentType: checkContentType(options.contentType ?? 'b2/x-auto'),
         fileInfo: checkFileInfo(options.fileInfo),
-        extraHeaders: {},
+        protection: { serverSideEncryption: options.serverSideEncryption, fileRetention: options.fileRetention, legalHold: options.legalHold },
       };
+      // Checked now, before any request (an SSE-C key of the wrong size, a bad retention).
+      uploadProtectionHeaders(meta.protection);
       if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
       const contents = options.contents;
       // Bytes and text open synchronously: a small upload should not pay for promise hops.
@@ -215,8 +237,9 @@ export class Bucket {
 
   /** Changes the bucket; emits the updated bucket. */
   update(changes: BucketUpdate): Observable<Bucket> {
-    return this.ctx.session
-      .call((t, auth) =>
+    return defer(() => {
+      const defaultServerSideEncryption = defaultSse(changes.defaultServerSideEncryption);
+      return this.ctx.session.call((t, auth) =>
         updateBucket(t, {
           accountId: auth.accountId,
           bucketId: this.bucketId,
@@ -224,10 +247,13 @@ export class Bucket {
           bucketInfo: changes.bucketInfo,
           corsRules: changes.corsRules,
           lifecycleRules: changes.lifecycleRules,
+          fileLockEnabled: changes.fileLockEnabled,
+          defaultRetention: changes.defaultRetention,
+          defaultServerSideEncryption,
           ifRevisionIs: changes.ifRevisionIs,
         }),
-      )
-      .pipe(map((w) => new Bucket(this.ctx, w)));
+      );
+    }).pipe(map((w) => new Bucket(this.ctx, w)));
   }
 
   /** Deletes the bucket (it must be empty); emits this bucket marked `deleted`. */

@@ -11,6 +11,7 @@ import type { B2ResponseEvent } from '../http/events';
 import type { B2Session } from '../session/session';
 import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadSteps } from './large-upload';
 import { choosePartSize, planParts } from './part-plan';
+import { checkLegalHold, checkRetention, encryptionJson, type B2Encryption, type B2FileProtection } from '../resources/protection';
 
 export interface CopySource {
   fileId: string;
@@ -30,6 +31,10 @@ export interface CopyRequest {
   largeFileThreshold?: number;
   partSize?: number;
   concurrency?: number;
+  /** The source's SSE-C key, when it is an SSE-C file. */
+  sourceEncryption?: B2Encryption;
+  /** Encryption, retention and legal hold of the copy. */
+  protection: B2FileProtection;
 }
 
 export function copyFileVersion(session: B2Session, source: CopySource, req: CopyRequest): Observable<B2LargeUploadEvent> {
@@ -42,6 +47,10 @@ export function copyFileVersion(session: B2Session, source: CopySource, req: Cop
           fileName: req.fileName,
           destinationBucketId: req.destinationBucketId,
           metadataDirective: req.metadataDirective,
+          sourceServerSideEncryption: encryptionJson(req.sourceEncryption, 'sourceEncryption'),
+          destinationServerSideEncryption: encryptionJson(req.protection.serverSideEncryption),
+          fileRetention: checkRetention(req.protection.fileRetention),
+          legalHold: checkLegalHold(req.protection.legalHold),
           ...(req.metadataDirective === 'REPLACE' ? { contentType: req.contentType ?? 'b2/x-auto', fileInfo: req.fileInfo ?? {} } : {}),
         };
         return session.call((t) => copyFile(t, body)).pipe(map((file): B2ResponseEvent<B2FileWire> => ({ type: 'response', status: 200, headers: {}, body: file })));
@@ -58,12 +67,26 @@ export function copyFileVersion(session: B2Session, source: CopySource, req: Cop
                 fileName: req.fileName,
                 contentType: replace ? (req.contentType ?? 'b2/x-auto') : (source.contentType ?? 'application/octet-stream'),
                 fileInfo: replace ? (req.fileInfo ?? {}) : source.fileInfo,
+                serverSideEncryption: encryptionJson(req.protection.serverSideEncryption),
+                fileRetention: checkRetention(req.protection.fileRetention),
+                legalHold: checkLegalHold(req.protection.legalHold),
               }),
             )
             .pipe(map((f) => ({ fileId: f.fileId!, resumed: false, partsDone: new Map<number, string>() }))),
         uploadPart: (fileId, part) =>
           session
-            .call((t) => copyPart(t, { sourceFileId: source.fileId, largeFileId: fileId, partNumber: part.partNumber, range: `bytes=${part.offset}-${part.offset + part.length - 1}` }))
+            .call((t) =>
+              copyPart(t, {
+                sourceFileId: source.fileId,
+                largeFileId: fileId,
+                partNumber: part.partNumber,
+                range: `bytes=${part.offset}-${part.offset + part.length - 1}`,
+                sourceServerSideEncryption: encryptionJson(req.sourceEncryption, 'sourceEncryption'),
+                // An SSE-C destination repeats its key on every part; SSE-B2 was set at start.
+                destinationServerSideEncryption:
+                  req.protection.serverSideEncryption?.mode === 'SSE-C' ? encryptionJson(req.protection.serverSideEncryption) : undefined,
+              }),
+            )
             .pipe(map((p) => ({ type: 'done' as const, contentSha1: p.contentSha1, contentLength: p.contentLength }))),
         finish: (fileId, partSha1Array) => session.call((t) => finishLargeFile(t, { fileId, partSha1Array })),
         cancel: (fileId) => session.call((t) => cancelLargeFile(t, { fileId }), { maxAttempts: 3 }),

@@ -12,12 +12,15 @@ import type { B2Event, B2ResponseEvent } from '../http/events';
 import { platform } from '../platform';
 import type { B2Session } from '../session/session';
 import type { RetryB2Options } from '../operators/retry-b2';
+import { customerKeyHeaders, type B2Encryption } from '../resources/protection';
 import { throttleProgress } from '../operators/throttle-progress';
 
 export interface DownloadOptions {
   /** Inclusive byte range; absent = the whole file (then its SHA-1 is verified). */
   range?: { start: number; end?: number };
-  /** Extra request headers (SSE-C key). */
+  /** The SSE-C key of an SSE-C file (needed to read it). */
+  serverSideEncryption?: B2Encryption;
+  /** Extra request headers. */
   headers?: Record<string, string>;
   /** A download-authorization token to use instead of the account token (by name only). */
   authorizationToken?: string;
@@ -55,7 +58,7 @@ export function downloadPipeline(
   progressIntervalMs: number,
 ): Observable<B2DownloadEvent> {
   const request = (auth: B2Authorization, from: number | undefined, attempt: number) => {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string> = { ...options.headers, ...customerKeyHeaders(options.serverSideEncryption) };
     const start = from ?? options.range?.start;
     if (start !== undefined) headers.Range = `bytes=${start}-${options.range?.end ?? ''}`;
     return downloadFile(

@@ -13,6 +13,7 @@ import type { LargeUploadCheckpoint, LargeUploadSteps, PartEvent } from './large
 import type { PartDescriptor } from './part-plan';
 import { uploadBody, type TransferContext, type UploadMetadata } from './upload';
 import { bytesSource, type UploadSource } from './upload-source';
+import { checkLegalHold, checkRetention, customerKeyHeaders, encryptionJson } from '../resources/protection';
 import type { StreamParts } from './stream-parts';
 
 export interface ResumeOptions {
@@ -34,6 +35,8 @@ export function largeUploadSteps(
 ): LargeUploadSteps {
   const session = ctx.session;
   const planned = new Map(parts.map((p) => [p.partNumber, p]));
+  // Every part of an SSE-C large file repeats the key (reference §16).
+  const partHeaders = customerKeyHeaders(meta.protection.serverSideEncryption);
   // Files and Blobs are read from their byte ranges; a stream's part is read into memory as it starts.
   const partSource = (part: PartDescriptor): Observable<{ source: UploadSource; offset: number; length: number }> =>
     streamParts
@@ -72,7 +75,17 @@ export function largeUploadSteps(
       defer(() => {
         const fresh = () =>
           session
-            .call((t) => startLargeFile(t, { bucketId, fileName: meta.fileName, contentType: meta.contentType, fileInfo: meta.fileInfo }))
+            .call((t) =>
+              startLargeFile(t, {
+                bucketId,
+                fileName: meta.fileName,
+                contentType: meta.contentType,
+                fileInfo: meta.fileInfo,
+                serverSideEncryption: encryptionJson(meta.protection.serverSideEncryption),
+                fileRetention: checkRetention(meta.protection.fileRetention),
+                legalHold: checkLegalHold(meta.protection.legalHold),
+              }),
+            )
             .pipe(map((f) => ({ fileId: f.fileId!, resumed: false, partsDone: new Map<number, string>() })));
         if (resume.checkpoint) {
           const cp = resume.checkpoint;
@@ -100,7 +113,7 @@ export function largeUploadSteps(
         source: p.source,
         offset: p.offset,
         knownSha1: undefined,
-        send: (url, body, sha1Header, attempt) => uploadPart(session.transport, url, part.partNumber, sha1Header, body, attempt),
+        send: (url, body, sha1Header, attempt) => uploadPart(session.transport, url, part.partNumber, sha1Header, body, attempt, partHeaders),
       }).pipe(
         mergeMap((e): PartEvent[] => {
           if (e.type === 'uploadProgress') return [{ type: 'progress', loaded: e.loaded }];

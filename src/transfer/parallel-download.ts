@@ -35,7 +35,7 @@ const DEFAULT_PART = 16 << 20;
 export function parallelDownload(
   session: B2Session,
   target: ParallelDownloadTarget,
-  options: ParallelDownloadOptions & Pick<DownloadOptions, 'headers'>,
+  options: ParallelDownloadOptions & Pick<DownloadOptions, 'headers' | 'serverSideEncryption'>,
   retry: RetryB2Options,
   progressIntervalMs: number,
   into: { path: string } | 'stream',
@@ -70,7 +70,7 @@ export function parallelDownload(
     const fetch = (part: PartDescriptor) => {
       let sub!: Subscription;
       const bytes = new Promise<Uint8Array>((resolve, reject) => {
-        sub = downloadPipeline(session, { fileId: target.fileId }, { headers: options.headers, range: { start: part.offset, end: part.offset + part.length - 1 } }, retry, 0)
+        sub = downloadPipeline(session, { fileId: target.fileId }, { headers: options.headers, serverSideEncryption: options.serverSideEncryption, range: { start: part.offset, end: part.offset + part.length - 1 } }, retry, 0)
           .pipe(intoBuffer())
           .subscribe({
             next: (e) => {

@@ -14,13 +14,14 @@ import type { UploadUrl, UploadUrlPool } from '../session/upload-url-pool';
 import { retryB2, type RetryB2Options } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
 import { wireBody, type UploadSource } from './upload-source';
+import { uploadProtectionHeaders, type B2FileProtection } from '../resources/protection';
 
 export interface UploadMetadata {
   fileName: string;
   contentType: string;
   fileInfo: Record<string, string>;
-  /** Raw headers for SSE, retention, legal hold. */
-  extraHeaders: Record<string, string>;
+  /** Encryption, retention and legal hold of the new version. */
+  protection: B2FileProtection;
 }
 
 export interface TransferContext {
@@ -84,6 +85,7 @@ export function uploadSmallFile(
   source: UploadSource,
   meta: UploadMetadata,
 ): Observable<B2Event<B2FileWire, unknown>> {
+  const headers = uploadProtectionHeaders(meta.protection);
   return uploadBody<B2FileWire>(ctx, {
     poolKey: bucketId,
     fetchUrl: () => ctx.session.call((t) => getUploadUrl(t, { bucketId })),
@@ -95,7 +97,7 @@ export function uploadSmallFile(
       uploadFile(
         ctx.session.transport,
         url,
-        { fileName: meta.fileName, contentType: meta.contentType, contentSha1: sha1Header, fileInfo: meta.fileInfo, extra: meta.extraHeaders },
+        { fileName: meta.fileName, contentType: meta.contentType, contentSha1: sha1Header, fileInfo: meta.fileInfo, extra: headers },
         body,
         attempt,
       ),
