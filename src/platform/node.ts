@@ -75,9 +75,23 @@ export const platform: Platform = {
       }
     };
     return {
-      async writeAt(bytes, position) {
-        let done = 0;
-        while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
+      async writeAt(chunks, position) {
+        let pending = chunks;
+        while (pending.length > 0) {
+          const { bytesWritten } = await handle.writev(pending, position);
+          position += bytesWritten;
+          // A short write: carry on from the first byte not written.
+          let skip = bytesWritten;
+          const rest: Uint8Array[] = [];
+          for (const c of pending) {
+            if (skip >= c.length) skip -= c.length;
+            else {
+              rest.push(skip > 0 ? c.subarray(skip) : c);
+              skip = 0;
+            }
+          }
+          pending = rest;
+        }
       },
       async commit() {
         await handle.sync();

@@ -54,7 +54,8 @@ export interface Platform {
 }
 
 export interface PositionalFile {
-  writeAt(bytes: Uint8Array, position: number): Promise<void>;
+  /** Writes the chunks one after another, starting at `position`. */
+  writeAt(chunks: Uint8Array[], position: number): Promise<void>;
   /** Flushes and renames into place. */
   commit(): Promise<void>;
   /** Closes and removes the temporary file. */

@@ -4,11 +4,10 @@
  * verifies the whole-file SHA-1, and — when the connection drops mid-body — carries on from the
  * next byte with a ranged request.
  */
-import { Observable, defer, filter, firstValueFrom, map, switchMap } from 'rxjs';
-import type { B2Authorization } from '../api/account';
+import { Observable, filter, firstValueFrom, map, switchMap } from 'rxjs';
 import { downloadFile } from '../api/transfers';
 import { B2Error } from '../http/b2-error';
-import type { B2Event, B2ResponseEvent } from '../http/events';
+import type { B2Event, B2ResponseEvent, B2SentEvent } from '../http/events';
 import { platform } from '../platform';
 import type { B2Session } from '../session/session';
 import type { RetryB2Options } from '../operators/retry-b2';
@@ -39,10 +38,93 @@ export type B2ByteStream = AsyncIterable<Uint8Array>;
 
 export type B2DownloadEvent = B2Event<B2DownloadResult, B2ByteStream>;
 
-interface Attempt {
+/** A download whose headers arrived: its body as chunks that carry on after a dropped connection. */
+export interface OpenedDownload {
   status: number;
   headers: Record<string, string>;
-  raw: unknown;
+  /** Content length of this response (the range's, for a ranged request); NaN when not said. */
+  length: number;
+  /** The body, read once. A connection lost mid-body is resumed from the next byte with a ranged request. */
+  chunks: AsyncGenerator<Uint8Array>;
+  /** Aborts the request in flight (the chunks then end with an error). */
+  abort(): void;
+}
+
+/**
+ * Sends the GET (by id or by name), retried by B2's rules until its headers arrive; emits it
+ * once, opened. Unsubscribing before then aborts the request.
+ */
+export function openDownload(
+  session: B2Session,
+  by: { fileId: string } | { bucketName: string; fileName: string },
+  options: DownloadOptions,
+  retry: RetryB2Options,
+  onSent?: (event: B2SentEvent) => void,
+): Observable<OpenedDownload> {
+  const headersFor = (from: number | undefined) => {
+    const headers: Record<string, string> = { ...options.headers, ...customerKeyHeaders(options.serverSideEncryption) };
+    const start = from ?? options.range?.start;
+    if (start !== undefined) headers.Range = `bytes=${start}-${options.range?.end ?? ''}`;
+    return headers;
+  };
+  /** One request, retried until its headers arrive (the body is not read here). */
+  const send = (from: number | undefined, report?: (event: B2SentEvent) => void) => {
+    let attempt = 0;
+    return session
+      .call((_t, auth) => {
+        attempt++;
+        const target = { transport: session.transport, downloadUrl: auth.downloadUrl, authorizationToken: options.authorizationToken ?? auth.authorizationToken };
+        return downloadFile(target, by, headersFor(from), 'GET', attempt);
+      }, retry)
+      .pipe(
+        filter((e): e is B2ResponseEvent<unknown> => {
+          if (e.type === 'sent') report?.(e);
+          return e.type === 'response';
+        }),
+      );
+  };
+  return send(undefined, onSent).pipe(
+    map((first): OpenedDownload => {
+      let current: unknown = first.body;
+      let aborted = false;
+      const length = Number(first.headers['content-length'] ?? NaN);
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        let delivered = 0;
+        let resumes = 0;
+        for (;;) {
+          try {
+            for await (const chunk of platform.responseChunks(current)) {
+              delivered += chunk.length;
+              yield chunk;
+            }
+          } catch (err) {
+            // The connection dropped mid-body: continue from the next byte.
+            if (aborted || resumes++ >= (retry.maxAttempts ?? 8) - 1 || !(delivered < length)) throw asB2Error(err);
+            const next = await firstValueFrom(send((options.range?.start ?? 0) + delivered));
+            if (next.headers['x-bz-file-id'] !== first.headers['x-bz-file-id']) {
+              throw new B2Error({ status: 0, code: 'file_changed', message: 'the file changed while it was being downloaded' });
+            }
+            current = next.body;
+            continue;
+          }
+          break;
+        }
+        if (!Number.isNaN(length) && delivered !== length) {
+          throw new B2Error({ status: 0, code: 'truncated', message: `download ended after ${delivered} of ${length} bytes` });
+        }
+      }
+      return {
+        status: first.status,
+        headers: first.headers,
+        length,
+        chunks: chunks(),
+        abort: () => {
+          aborted = true;
+          platform.destroyResponse(current);
+        },
+      };
+    }),
+  );
 }
 
 /**
@@ -57,106 +139,46 @@ export function downloadPipeline(
   retry: RetryB2Options,
   progressIntervalMs: number,
 ): Observable<B2DownloadEvent> {
-  const request = (auth: B2Authorization, from: number | undefined, attempt: number) => {
-    const headers: Record<string, string> = { ...options.headers, ...customerKeyHeaders(options.serverSideEncryption) };
-    const start = from ?? options.range?.start;
-    if (start !== undefined) headers.Range = `bytes=${start}-${options.range?.end ?? ''}`;
-    return downloadFile(
-      { transport: session.transport, downloadUrl: auth.downloadUrl, authorizationToken: options.authorizationToken ?? auth.authorizationToken },
-      by,
-      headers,
-      'GET',
-      attempt,
-    );
-  };
-  /** One request, retried until its headers arrive (the body is not read here). */
-  const open = (from: number | undefined, onSent?: (e: B2Event<unknown, unknown>) => void) => {
-    let attempt = 0;
-    return session
-      .call((_t, auth) => {
-        attempt++;
-        return request(auth, from, attempt);
-      }, retry)
+  return new Observable<B2DownloadEvent>((subscriber) =>
+    openDownload(session, by, options, retry, (e) => subscriber.next(e))
       .pipe(
-        filter((e) => {
-          if (e.type === 'sent') onSent?.(e);
-          return e.type === 'response';
-        }),
-        map((e) => {
-          const r = e as B2ResponseEvent<unknown>;
-          return { status: r.status, headers: r.headers, raw: r.body } as Attempt;
-        }),
-      );
-  };
-
-  return defer(() => {
-    let current: unknown;
-    return new Observable<B2DownloadEvent>((subscriber) => {
-      const sub = open(undefined, (e) => subscriber.next(e as B2DownloadEvent))
-        .pipe(
-          switchMap(
-            (first) =>
-              new Observable<B2DownloadEvent>((inner) => {
-                current = first.raw;
-                const total = Number(first.headers['content-length'] ?? NaN);
-                const expectedSha1 = options.range ? null : wholeFileSha1(first.headers);
+        switchMap(
+          (opened) =>
+            new Observable<B2DownloadEvent>((inner) => {
+              const total = Number.isNaN(opened.length) ? undefined : opened.length;
+              const expectedSha1 = options.range ? null : wholeFileSha1(opened.headers);
+              let finished = false;
+              async function* body(): AsyncGenerator<Uint8Array> {
+                const hash = expectedSha1 ? platform.createSha1() : null;
                 let delivered = 0;
-                let aborted = false;
-                let finished = false;
-                const body = async function* (): AsyncGenerator<Uint8Array> {
-                  const hash = expectedSha1 ? platform.createSha1() : null;
-                  let resumes = 0;
-                  let raw = first.raw;
-                  for (;;) {
-                    try {
-                      for await (const chunk of platform.responseChunks(raw)) {
-                        if (aborted) return;
-                        hash?.update(chunk);
-                        delivered += chunk.length;
-                        inner.next({ type: 'downloadProgress', loaded: delivered, total: Number.isNaN(total) ? undefined : total });
-                        yield chunk;
-                      }
-                    } catch (err) {
-                      // The connection dropped mid-body: continue from the next byte.
-                      if (aborted || resumes++ >= (retry.maxAttempts ?? 8) - 1 || !(delivered < total)) throw asB2Error(err);
-                      const resumeAt = (options.range?.start ?? 0) + delivered;
-                      const next = await firstValueFrom(open(resumeAt));
-                      if (next.headers['x-bz-file-id'] !== first.headers['x-bz-file-id']) {
-                        throw new B2Error({ status: 0, code: 'file_changed', message: 'the file changed while it was being downloaded' });
-                      }
-                      raw = current = next.raw;
-                      continue;
-                    }
-                    break;
-                  }
-                  if (!Number.isNaN(total) && delivered !== total) {
-                    throw new B2Error({ status: 0, code: 'truncated', message: `download ended after ${delivered} of ${total} bytes` });
-                  }
-                  const actual = hash?.digest() ?? null;
-                  if (expectedSha1 && actual !== expectedSha1) {
-                    throw new B2Error({ status: 0, code: 'checksum_mismatch', message: `SHA-1 of the downloaded bytes (${actual}) does not match the file's (${expectedSha1})` });
-                  }
-                  finished = true;
-                  inner.next({ type: 'response', status: first.status, headers: first.headers, body: { bytes: delivered, verifiedSha1: actual } });
-                  inner.complete();
-                };
-                const stream = platform.toByteStream(observed(body(), (err) => inner.error(err)));
-                inner.next({ type: 'responseHeader', status: first.status, headers: first.headers, body: stream });
-                return () => {
-                  // Unsubscribed before the body ended: abort the request and end the reader's stream.
-                  if (finished) return;
-                  aborted = true;
-                  platform.destroyResponse(current);
-                  platform.destroyStream(stream);
-                };
-              }),
-          ),
-          throttleProgress<B2DownloadEvent>(progressIntervalMs, retry.scheduler),
-        )
-        .subscribe(subscriber);
-      return sub;
-    });
-  });
+                for await (const chunk of opened.chunks) {
+                  hash?.update(chunk);
+                  delivered += chunk.length;
+                  inner.next({ type: 'downloadProgress', loaded: delivered, total });
+                  yield chunk;
+                }
+                const actual = hash?.digest() ?? null;
+                if (expectedSha1 && actual !== expectedSha1) {
+                  throw new B2Error({ status: 0, code: 'checksum_mismatch', message: `SHA-1 of the downloaded bytes (${actual}) does not match the file's (${expectedSha1})` });
+                }
+                finished = true;
+                inner.next({ type: 'response', status: opened.status, headers: opened.headers, body: { bytes: delivered, verifiedSha1: actual } });
+                inner.complete();
+              }
+              const stream = platform.toByteStream(observed(body(), (err) => inner.error(err)));
+              inner.next({ type: 'responseHeader', status: opened.status, headers: opened.headers, body: stream });
+              return () => {
+                // Unsubscribed before the body ended: abort the request and end the reader's stream.
+                if (finished) return;
+                opened.abort();
+                platform.destroyStream(stream);
+              };
+            }),
+        ),
+        throttleProgress<B2DownloadEvent>(progressIntervalMs, retry.scheduler),
+      )
+      .subscribe(subscriber),
+  );
 }
 
 /** Reports a failure of the body iteration to the Observable too, then rethrows it to the reader. */

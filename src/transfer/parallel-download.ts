@@ -1,20 +1,20 @@
 /**
  * Parallel download of one file version: ranged GETs, `concurrency` at a time, each retried and
- * resumed on its own. Parts are written at their offsets as they arrive (to a path) or handed out
- * in order (as a stream); the whole-file SHA-1 is computed in one pass as parts come in order and
- * checked at the end. A part is requested only once the part `concurrency` places before it was
- * hashed, so at most `concurrency` parts are in memory.
+ * resumed on its own. Bytes are written at their offsets as they arrive (to a path) or handed out
+ * in order (as a stream). The whole-file SHA-1 is computed in one pass, in order: the first
+ * unfinished part is hashed as it arrives, later parts are held until their turn. A part is
+ * requested only once the part `concurrency` places before it is done, so at most `concurrency`
+ * parts are in memory.
  */
-import { Observable, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
 import { B2Error, invalidArgument } from '../http/b2-error';
+import type { B2Event } from '../http/events';
 import { platform, type PositionalFile } from '../platform';
 import type { B2Session } from '../session/session';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
-import { downloadPipeline, type B2ByteStream, type B2DownloadResult, type DownloadOptions } from './download';
-import { intoBuffer } from './download-sinks';
+import { openDownload, type B2ByteStream, type B2DownloadResult, type DownloadOptions, type OpenedDownload } from './download';
 import { planParts, type PartDescriptor } from './part-plan';
-import type { B2Event } from '../http/events';
 
 export interface ParallelDownloadOptions {
   /** Ranged requests in flight at once (default 4). */
@@ -31,6 +31,44 @@ export interface ParallelDownloadTarget {
 }
 
 const DEFAULT_PART = 16 << 20;
+/** Positional writes are batched to about this many bytes (one writev each). */
+const WRITE_BATCH = 1 << 20;
+
+/** The chunks of one part as they arrive, read once, in order, by the ordered consumer. */
+class PartChunks {
+  private readonly chunks: Uint8Array[] = [];
+  private next = 0;
+  private done = false;
+  private error: unknown;
+  private wake: (() => void) | undefined;
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.wake?.();
+  }
+
+  end(error?: unknown): void {
+    this.done = true;
+    this.error = error;
+    this.wake?.();
+  }
+
+  async *drain(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      if (this.next < this.chunks.length) {
+        const chunk = this.chunks[this.next];
+        // Released as soon as it is handed on.
+        this.chunks[this.next++] = undefined as unknown as Uint8Array;
+        yield chunk;
+        continue;
+      }
+      if (this.error !== undefined) throw this.error;
+      if (this.done) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+}
 
 export function parallelDownload(
   session: B2Session,
@@ -53,7 +91,7 @@ export function parallelDownload(
     }
     const parts = planParts(target.contentLength, partSize).parts;
     const perPart = new Map<number, number>();
-    const fetches = new Map<number, { bytes: Promise<Uint8Array>; sub: Subscription }>();
+    const fetches = new Map<number, { chunks: PartChunks; abort: () => void }>();
     let file: PositionalFile | undefined;
     let stopped = false;
     let reported = 0;
@@ -67,56 +105,84 @@ export function parallelDownload(
       }
     };
 
-    const fetch = (part: PartDescriptor) => {
-      let sub!: Subscription;
-      const bytes = new Promise<Uint8Array>((resolve, reject) => {
-        sub = downloadPipeline(session, { fileId: target.fileId }, { headers: options.headers, serverSideEncryption: options.serverSideEncryption, range: { start: part.offset, end: part.offset + part.length - 1 } }, retry, 0)
-          .pipe(intoBuffer())
-          .subscribe({
-            next: (e) => {
-              if (e.type === 'downloadProgress') {
-                perPart.set(part.partNumber, Math.max(perPart.get(part.partNumber) ?? 0, e.loaded));
-                progress();
-              } else if (e.type === 'response') {
-                const data = e.body.data;
-                if (data.length !== part.length) reject(new B2Error({ status: 0, code: 'truncated', message: `part ${part.partNumber}: got ${data.length} of ${part.length} bytes` }));
-                // Written at its offset as soon as it arrives; hashing waits for order.
-                else if (file) file.writeAt(data, part.offset).then(() => resolve(data), reject);
-                else resolve(data);
-              }
-            },
-            error: reject,
-          });
-      });
-      bytes.catch(() => undefined);
-      fetches.set(part.partNumber, { bytes, sub });
+    /** Reads one part's body: chunks go to its queue and (to a path) straight to their offsets. */
+    const consume = async (part: PartDescriptor, body: AsyncIterable<Uint8Array>, chunks: PartChunks) => {
+      let position = part.offset;
+      let batch: Uint8Array[] = [];
+      let batchBytes = 0;
+      let got = 0;
+      for await (const chunk of body) {
+        if (stopped) return;
+        got += chunk.length;
+        chunks.push(chunk);
+        perPart.set(part.partNumber, got);
+        progress();
+        if (file) {
+          batch.push(chunk);
+          batchBytes += chunk.length;
+          if (batchBytes >= WRITE_BATCH) {
+            const write = batch;
+            batch = [];
+            await file.writeAt(write, position);
+            position += batchBytes;
+            batchBytes = 0;
+          }
+        }
+      }
+      if (file && batchBytes > 0) await file.writeAt(batch, position);
+      if (got !== part.length) throw new B2Error({ status: 0, code: 'truncated', message: `part ${part.partNumber}: got ${got} of ${part.length} bytes` });
     };
 
-    /** Parts in order, hashed once; the next request starts as each part is handed on. */
+    const fetch = (part: PartDescriptor) => {
+      const chunks = new PartChunks();
+      let opened: OpenedDownload | undefined;
+      const sub = openDownload(
+        session,
+        { fileId: target.fileId },
+        { headers: options.headers, serverSideEncryption: options.serverSideEncryption, range: { start: part.offset, end: part.offset + part.length - 1 } },
+        retry,
+      ).subscribe({
+        next: (o) => {
+          opened = o;
+          // The part's raw chunks, read here directly: no stream wrapper per part.
+          consume(part, o.chunks, chunks).then(
+            () => chunks.end(),
+            (err) => chunks.end(err),
+          );
+        },
+        error: (err) => chunks.end(err),
+      });
+      fetches.set(part.partNumber, {
+        chunks,
+        abort: () => {
+          sub.unsubscribe();
+          opened?.abort();
+        },
+      });
+    };
+
+    /** Every byte in file order, hashed once; the next request starts as each part completes. */
     async function* ordered(): AsyncGenerator<Uint8Array> {
       const hash = target.expectedSha1 ? platform.createSha1() : null;
       for (let i = 0; i < Math.min(concurrency, parts.length); i++) fetch(parts[i]);
       for (let i = 0; i < parts.length; i++) {
-        const bytes = await fetches.get(parts[i].partNumber)!.bytes;
+        for await (const chunk of fetches.get(parts[i].partNumber)!.chunks.drain()) {
+          if (stopped) return;
+          hash?.update(chunk);
+          yield chunk;
+        }
         fetches.delete(parts[i].partNumber);
-        if (stopped) return;
-        hash?.update(bytes);
         if (i + concurrency < parts.length) fetch(parts[i + concurrency]);
-        yield bytes;
       }
       const actual = hash?.digest() ?? null;
       if (target.expectedSha1 && actual !== target.expectedSha1) {
         throw new B2Error({ status: 0, code: 'checksum_mismatch', message: `SHA-1 of the downloaded bytes (${actual}) does not match the file's (${target.expectedSha1})` });
       }
-      finish(actual);
+      return actual;
     }
 
     const result = (verifiedSha1: string | null): B2DownloadResult & { path?: string } =>
-      typeof into === 'string' ? { bytes: target.contentLength, verifiedSha1 } : { bytes: target.contentLength, verifiedSha1, path: into.path };
-    let finish = (verifiedSha1: string | null) => {
-      subscriber.next({ type: 'response', status: 200, headers: {}, body: result(verifiedSha1) });
-      subscriber.complete();
-    };
+      into === 'stream' ? { bytes: target.contentLength, verifiedSha1 } : { bytes: target.contentLength, verifiedSha1, path: into.path };
     const fail = (err: unknown) => {
       if (!stopped) subscriber.error(err);
     };
@@ -126,7 +192,9 @@ export function parallelDownload(
       const body = platform.toByteStream(
         (async function* () {
           try {
-            yield* ordered();
+            const verified = yield* ordered();
+            subscriber.next({ type: 'response', status: 200, headers: {}, body: result(verified ?? null) });
+            subscriber.complete();
           } catch (err) {
             fail(err);
             throw err;
@@ -135,17 +203,16 @@ export function parallelDownload(
       );
       subscriber.next({ type: 'responseHeader', status: 200, headers: { 'content-length': String(target.contentLength) }, body });
     } else {
-      let verified: string | null = null;
-      finish = (sha1) => void (verified = sha1);
       (async () => {
         file = await platform.openPositionalFile(into.path);
-        for await (const _ of ordered()) {
-          // Bytes are already written at their offsets; iterating drives hashing and read-ahead.
-        }
+        const walk = ordered();
+        let step = await walk.next();
+        // Bytes are written at their offsets as they arrive; walking drives hashing and read-ahead.
+        while (!step.done) step = await walk.next();
         if (stopped) return;
         await file.commit();
         file = undefined;
-        subscriber.next({ type: 'response', status: 200, headers: {}, body: result(verified) });
+        subscriber.next({ type: 'response', status: 200, headers: {}, body: result(step.value ?? null) });
         subscriber.complete();
       })().catch(async (err) => {
         await file?.abort();
@@ -155,7 +222,7 @@ export function parallelDownload(
     }
     return () => {
       stopped = true;
-      for (const f of fetches.values()) f.sub.unsubscribe();
+      for (const f of fetches.values()) f.abort();
       fetches.clear();
       void file?.abort();
     };
