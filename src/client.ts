@@ -4,7 +4,7 @@ import { authorizeAccount, type B2Authorization } from './api/account';
 import { createBucket, listBuckets } from './api/buckets';
 import { createKey, deleteKey, listKeys } from './api/keys';
 import type { B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
-import { AxiosTransport } from './http/axios-transport';
+import { AxiosTransport, type B2RequestLogEntry } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
 import { paginate } from './operators/paginate';
@@ -29,6 +29,8 @@ export interface B2Options {
   progressIntervalMs?: number;
   /** The HTTP seam (default: axios with keep-alive). */
   transport?: B2Transport;
+  /** Request log for debugging (default transport only): one entry per request, never a secret. */
+  log?: (entry: B2RequestLogEntry) => void;
 }
 
 export interface CreateBucketOptions {
@@ -76,7 +78,7 @@ export class B2 {
     if (!key) throw invalidArgument('applicationKey', 'missing: pass it or set B2_APPLICATION_KEY');
     const realm = options.realm ?? PRODUCTION_REALM;
     if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument('realm', 'must be an http(s) URL');
-    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined });
+    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log });
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
     // The key lives only inside this closure: never on an object that could be logged or serialized.
     const session = new B2Session(transport, () => authorizeAccount(transport, realm, keyId, key), retry);

@@ -14,12 +14,30 @@ export interface AxiosTransportOptions {
   /** Per-request timeout in ms (0 = none, the default: uploads of GBs take long). */
   timeoutMs?: number;
   userAgent?: string;
+  /** Called once per finished request (debugging); never given a key, a token or a body. */
+  log?: (entry: B2RequestLogEntry) => void;
+}
+
+/** One line of the request log: what was asked and how it ended. */
+export interface B2RequestLogEntry {
+  operation: string;
+  method: string;
+  /** The URL without its query string (a download-authorization token may ride there). */
+  url: string;
+  attempt: number;
+  /** HTTP status, or 0 when no answer came. */
+  status: number;
+  /** B2 error code when the request failed. */
+  code?: string;
+  durationMs: number;
 }
 
 export class AxiosTransport implements B2Transport {
   private readonly http: AxiosInstance;
+  private readonly log: AxiosTransportOptions['log'];
 
   constructor(options: AxiosTransportOptions = {}) {
+    this.log = options.log;
     this.http = axios.create({
       ...platform.axiosDefaults(),
       maxRedirects: 0,
@@ -52,6 +70,9 @@ export class AxiosTransport implements B2Transport {
         data = platform.uploadData(countPulled(req.body.open(), req.body.onProgress), req.body.length);
       }
       subscriber.next({ type: 'sent', attempt: req.attempt ?? 1 });
+      const started = Date.now();
+      const logEnd = (status: number, code?: string) =>
+        this.log?.({ operation: req.operation, method: req.method, url: req.url.split('?')[0], attempt: req.attempt ?? 1, status, code, durationMs: Date.now() - started });
       this.http
         .request({
           method: req.method,
@@ -72,6 +93,7 @@ export class AxiosTransport implements B2Transport {
               const text = req.responseType === 'stream' ? await readText(res.data) : (res.data as string);
               throw errorFromResponse(req.operation, res.status, text, responseHeaders);
             }
+            logEnd(res.status);
             if (subscriber.closed) return;
             if (req.responseType === 'stream') {
               streamBody = res.data;
@@ -90,11 +112,14 @@ export class AxiosTransport implements B2Transport {
         .catch((err: unknown) => {
           done = true;
           if (data) platform.destroyStream(data as AsyncIterable<Uint8Array>);
-          if (!subscriber.closed) subscriber.error(toB2Error(req.operation, err));
+          const error = toB2Error(req.operation, err);
+          logEnd(error.status, error.code);
+          if (!subscriber.closed) subscriber.error(error);
         });
       return () => {
         // Unsubscribed before the end: abort the request in flight.
         if (!done) {
+          logEnd(0, 'aborted');
           abort.abort();
           // axios leaves a piped request body open on abort: close it (and the file behind it).
           if (data) platform.destroyStream(data as AsyncIterable<Uint8Array>);
