@@ -266,6 +266,8 @@ export async function createDiskStore(dataDir: string): Promise<Store> {
   const blobs = new DiskBlobStore(dataDir);
   await fsp.mkdir(blobs.blobDir, { recursive: true });
   await fsp.mkdir(blobs.tmpDir, { recursive: true });
+  // One emulator per directory: a second would wipe the first one's uploads and journal.
+  const releaseLock = await lockDataDir(dataDir);
   for (const name of await fsp.readdir(blobs.tmpDir)) {
     await fsp.rm(path.join(blobs.tmpDir, name), { recursive: true, force: true });
   }
@@ -275,6 +277,41 @@ export async function createDiskStore(dataDir: string): Promise<Store> {
     blobs,
     journal,
     listBlobIds: () => blobs.ids(),
-    close: async () => journal.close(),
+    close: async () => {
+      journal.close();
+      await releaseLock();
+    },
   };
+}
+
+/**
+ * Takes `dataDir/LOCK` (holding our pid). A lock left by a process that is gone (killed) is taken
+ * over; one held by a live process is refused.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lock = path.join(dataDir, 'LOCK');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fsp.writeFile(lock, String(process.pid), { flag: 'wx' });
+      return () => fsp.rm(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await fsp.readFile(lock, 'utf8').catch(() => '')).trim());
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new Error(`data directory ${dataDir} is in use by another emulator (pid ${pid})`);
+      }
+      if (pid === process.pid) throw new Error(`data directory ${dataDir} is already open in this process`);
+      await fsp.rm(lock, { force: true });
+    }
+  }
+  throw new Error(`could not lock data directory ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -65,9 +65,20 @@ export class DiskJournal implements MetadataJournal {
     const fd = this.openFd();
     if (entries.length === 0) return;
     const line = entries.length === 1 ? JSON.stringify(entries[0]) : JSON.stringify(entries);
-    // The fd is O_APPEND: one write(2) puts the whole line at the end of the file.
-    writeFully(fd, Buffer.from(line + '\n', 'utf8'));
-    fs.fdatasyncSync(fd);
+    const before = fs.fstatSync(fd).size;
+    try {
+      // The fd is O_APPEND: one write(2) puts the whole line at the end of the file.
+      writeFully(fd, Buffer.from(line + '\n', 'utf8'));
+      fs.fdatasyncSync(fd);
+    } catch (err) {
+      // A failed write (disk full) must not leave half a line for the next append to glue onto.
+      try {
+        fs.ftruncateSync(fd, before);
+      } catch {
+        // The next start drops a torn last line anyway.
+      }
+      throw err;
+    }
   }
 
   compact(entries: JournalEntry[]): void {
