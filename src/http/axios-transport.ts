@@ -63,25 +63,30 @@ export class AxiosTransport implements B2Transport {
         data = JSON.stringify(req.json);
         headers['Content-Type'] = 'application/json';
       } else if (req.body?.bytes) {
-        headers['Content-Length'] = String(req.body.length);
+        if (!browser) headers['Content-Length'] = String(req.body.length);
         data = platform.uploadBytes(req.body.bytes);
       } else if (req.body) {
-        headers['Content-Length'] = String(req.body.length);
-        data = platform.uploadData(countPulled(req.body.open(), req.body.onProgress), req.body.length);
+        // A browser sets Content-Length itself (and refuses it from scripts); it sends a Blob
+        // gathered first, so there progress comes from XHR's upload events, not from reading.
+        if (!browser) headers['Content-Length'] = String(req.body.length);
+        data = platform.uploadData(browser ? req.body.open() : countPulled(req.body.open(), req.body.onProgress), req.body.length);
       }
       subscriber.next({ type: 'sent', attempt: req.attempt ?? 1 });
       const started = Date.now();
       const logEnd = (status: number, code?: string) =>
         this.log?.({ operation: req.operation, method: req.method, url: req.url.split('?')[0], attempt: req.attempt ?? 1, status, code, durationMs: Date.now() - started });
-      this.http
-        .request({
+      const send = (body: unknown) =>
+        this.http.request({
           method: req.method,
           url: req.url,
           headers,
-          data,
+          data: body,
           signal: abort.signal,
           responseType: req.responseType === 'stream' ? 'stream' : 'text',
-        })
+          ...(browser ? browserOptions(req) : {}),
+        });
+      // The browser platform gathers an upload body asynchronously (a Promise of a Blob).
+      (isPromise(data) ? data.then(send) : send(data))
         .then(
           async (res: AxiosResponse) => {
             // The body may be only partly sent when B2 answers early (an error): release it.
@@ -128,6 +133,25 @@ export class AxiosTransport implements B2Transport {
       };
     });
   }
+}
+
+/** In a browser, uploads go through XHR and are counted by its upload events. */
+const browser = platform.name === 'browser';
+
+/**
+ * Browser-only request options: XHR upload progress events, and streamed downloads through the
+ * fetch adapter (XHR cannot hand over a response as a stream).
+ */
+function browserOptions(req: B2HttpRequest): Record<string, unknown> {
+  const onProgress = req.body?.onProgress;
+  return {
+    ...(onProgress ? { onUploadProgress: (e: { loaded: number }) => onProgress(e.loaded) } : {}),
+    ...(req.responseType === 'stream' ? { adapter: 'fetch' } : {}),
+  };
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as Promise<unknown> | undefined)?.then === 'function';
 }
 
 /** Passes chunks through, reporting the running byte count as the transport pulls them. */

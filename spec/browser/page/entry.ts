@@ -1,0 +1,168 @@
+/**
+ * The test page's script, bundled by esbuild for the browser (platform mapped to
+ * src/platform/browser.ts) and driven by spec/browser/browser.spec.ts through `window.rxb2Test`.
+ *
+ * The page gets its realm, key and bucket through the query string. TEST ONLY: a real application
+ * must never put the master key (or any long-lived key) in a page; it would hand the browser a
+ * short-lived, bucket- and prefix-restricted key (or upload URLs) from its own server.
+ */
+import { firstValueFrom, lastValueFrom, tap, toArray, type Observable, type Subscription } from 'rxjs';
+import { B2, intoBuffer, isB2Error, toResponseBody, type B2Error, type B2File, type B2UploadEvent, type Bucket } from '../../../src';
+
+const params = new URLSearchParams(location.search);
+const b2 = new B2({
+  applicationKeyId: params.get('keyId') ?? '',
+  applicationKey: params.get('key') ?? '',
+  realm: params.get('realm') ?? '',
+  retry: { baseDelayMs: 10, maxDelayMs: 50 },
+  // Every progress event reaches the test (a UI would keep the 100 ms default).
+  progressIntervalMs: 0,
+});
+const bucketName = params.get('bucket') ?? '';
+
+/** Random bytes in a Blob (getRandomValues fills at most 64 KiB per call). */
+function randomBlob(size: number): { blob: Blob; bytes: Uint8Array } {
+  const bytes = new Uint8Array(size);
+  for (let at = 0; at < size; at += 65536) crypto.getRandomValues(bytes.subarray(at, Math.min(size, at + 65536)));
+  return { blob: new Blob([bytes]), bytes };
+}
+
+/** SHA-1 by Web Crypto: independent of the client's own (incremental, in TypeScript). */
+async function webSha1(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+interface UploadSummary {
+  fileName: string;
+  size: number;
+  events: string[];
+  progress: number[];
+  parts: number;
+  contentSha1: string | null;
+  largeFileSha1: string | null;
+}
+
+async function upload(bucket: Bucket, fileName: string, contents: Blob | Uint8Array | string): Promise<{ file: B2File; summary: UploadSummary }> {
+  const events: B2UploadEvent[] = await lastValueFrom(bucket.uploadFile({ fileName, contents }).pipe(toArray()));
+  const response = events[events.length - 1];
+  if (response.type !== 'response') throw new Error(`${fileName}: the last event is ${response.type}`);
+  const file = response.body;
+  return {
+    file,
+    summary: {
+      fileName,
+      size: file.contentLength,
+      events: events.map((e) => e.type),
+      progress: events.flatMap((e) => (e.type === 'uploadProgress' ? [e.loaded] : [])),
+      parts: events.filter((e) => e.type === 'partUploaded').length,
+      contentSha1: file.contentSha1,
+      largeFileSha1: file.fileInfo.large_file_sha1 ?? null,
+    },
+  };
+}
+
+interface DownloadSummary {
+  fileName: string;
+  length: number;
+  same: boolean;
+  sha1: string;
+  expectedSha1: string;
+  verifiedSha1: string | null;
+  downloadProgress: number;
+}
+
+async function download(file: B2File, expected: Uint8Array): Promise<DownloadSummary> {
+  let downloadProgress = 0;
+  const response = await lastValueFrom(
+    file.downloadToBuffer().pipe(tap((e) => void (e.type === 'downloadProgress' && downloadProgress++))),
+  );
+  if (response.type !== 'response') throw new Error(`download of ${file.fileName} ended with ${response.type}`);
+  const data = response.body.data;
+  return {
+    fileName: file.fileName,
+    length: data.length,
+    same: sameBytes(data, expected),
+    sha1: await webSha1(data),
+    expectedSha1: await webSha1(expected),
+    verifiedSha1: response.body.verifiedSha1,
+    downloadProgress,
+  };
+}
+
+async function errorOf(source: Observable<unknown>): Promise<{ code?: string; message: string; isB2Error: boolean }> {
+  try {
+    await lastValueFrom(source);
+  } catch (err) {
+    return { code: (err as B2Error).code, message: (err as Error).message, isB2Error: isB2Error(err) };
+  }
+  return { message: 'completed', isB2Error: false };
+}
+
+/** Uploads (a small Blob, bytes, a multi-part Blob) and downloads them back. */
+async function roundTrip() {
+  const bucket = await firstValueFrom(b2.buckets.get(bucketName));
+  const small = randomBlob(3000);
+  const text = new TextEncoder().encode('hello from the browser');
+  const big = randomBlob(40_000);
+
+  const smallUp = await upload(bucket, 'browser/small.bin', small.blob);
+  const textUp = await upload(bucket, 'browser/text.txt', text);
+  const bigUp = await upload(bucket, 'browser/big.bin', big.blob);
+
+  const byName = await lastValueFrom(bucket.downloadFileByName('browser/small.bin').pipe(intoBuffer(), toResponseBody()));
+  // A range (a Range header through CORS, as a resumed download sends).
+  const ranged = await lastValueFrom(bigUp.file.downloadToBuffer({ range: { start: 12_345, end: 23_456 } }).pipe(toResponseBody()));
+  // What needs a file system fails clearly.
+  const fileErrors = await Promise.all([
+    errorOf(bucket.uploadFile({ fileName: 'browser/from-path.bin', contents: { path: '/etc/hostname' } })),
+    errorOf(smallUp.file.downloadToFile('/tmp/small.bin')),
+  ]);
+  return {
+    ranged: sameBytes(ranged.data, big.bytes.subarray(12_345, 23_457)),
+    fileErrors,
+    uploads: [smallUp.summary, textUp.summary, bigUp.summary],
+    downloads: [await download(smallUp.file, small.bytes), await download(textUp.file, text), await download(bigUp.file, big.bytes)],
+    byName: { same: sameBytes(byName.data, small.bytes), verifiedSha1: byName.verifiedSha1 },
+    expectedSha1: { small: await webSha1(small.bytes), text: await webSha1(text), big: await webSha1(big.bytes) },
+  };
+}
+
+/**
+ * Starts a multi-part upload and unsubscribes at its first sign of progress (an uploadProgress or
+ * partUploaded event): the parts in flight are aborted and the large file is cancelled.
+ */
+async function cancelMidway(fileName: string) {
+  const bucket = await firstValueFrom(b2.buckets.get(bucketName));
+  const { blob } = randomBlob(40_000);
+  const events: string[] = [];
+  let largeFileId: string | undefined;
+  await new Promise<void>((resolve, reject) => {
+    let subscription: Subscription | undefined;
+    let stop = false;
+    subscription = bucket.uploadFile({ fileName, contents: blob, concurrency: 2 }).subscribe({
+      next(e) {
+        events.push(e.type);
+        if (e.type === 'largeFileStarted') largeFileId = e.fileId;
+        if (e.type === 'uploadProgress' || e.type === 'partUploaded') {
+          stop = true;
+          subscription?.unsubscribe();
+          resolve();
+        }
+      },
+      error: reject,
+      complete: () => reject(new Error('the upload completed before it could be cancelled')),
+    });
+    if (stop) subscription.unsubscribe();
+  });
+  return { events, largeFileId };
+}
+
+const api = { roundTrip, cancelMidway, ready: true };
+(globalThis as unknown as { rxb2Test: typeof api }).rxb2Test = api;
