@@ -69,7 +69,9 @@ function env(name: string): string | undefined {
  * b2.buckets.all().subscribe((bucket) => console.log(bucket.bucketName));
  */
 export class B2 {
-  private readonly ctx: ClientContext;
+  // A true private field: util.inspect, JSON and test failure output never reach the session
+  // (and the account token it caches).
+  readonly #ctx: ClientContext;
 
   constructor(options: B2Options = {}) {
     const keyId = options.applicationKeyId ?? env('B2_APPLICATION_KEY_ID') ?? env('B2_KEY_ID');
@@ -82,21 +84,21 @@ export class B2 {
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
     // The key lives only inside this closure: never on an object that could be logged or serialized.
     const session = new B2Session(transport, () => authorizeAccount(transport, realm, keyId, key), retry);
-    this.ctx = new ClientContext(session, retry, options.progressIntervalMs ?? 100);
+    this.#ctx = new ClientContext(session, retry, options.progressIntervalMs ?? 100);
   }
 
   /** Authorizes now (otherwise the first call does it). Emits the authorization once. */
   authorize(): Observable<B2Authorization> {
     // Through call(), so a 503 or a network error on authorize is retried like any call.
-    return this.ctx.session.call((_target, auth) => of(auth));
+    return this.#ctx.session.call((_target, auth) => of(auth));
   }
 
   readonly buckets = {
     /** Emits each bucket of the account, by name. */
     all: (): Observable<Bucket> =>
-      this.ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...this.restrictedTo(auth) })).pipe(
+      this.#ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...this.restrictedTo(auth) })).pipe(
         mergeMap((r) => r.buckets),
-        map((w) => new Bucket(this.ctx, w)),
+        map((w) => new Bucket(this.#ctx, w)),
       ),
 
     /** Creates a bucket; emits it. */
@@ -106,7 +108,7 @@ export class B2 {
         const type = options.type ?? 'allPrivate';
         if (type !== 'allPublic' && type !== 'allPrivate') throw invalidArgument('type', 'must be allPublic or allPrivate');
         const defaultServerSideEncryption = defaultSse(options.defaultServerSideEncryption);
-        return this.ctx.session.call((t, auth) =>
+        return this.#ctx.session.call((t, auth) =>
           createBucket(t, {
             accountId: auth.accountId,
             bucketName,
@@ -118,17 +120,17 @@ export class B2 {
             defaultServerSideEncryption,
           }),
         );
-      }).pipe(map((w) => new Bucket(this.ctx, w))),
+      }).pipe(map((w) => new Bucket(this.#ctx, w))),
 
     /** A bucket by name, or `{ bucketId }`. Errors with 404 `not_found` when there is none. */
     get: (which: string | { bucketId: string }): Observable<Bucket> =>
       defer(() => {
         const filter = typeof which === 'string' ? { bucketName: checkBucketName(which) } : { bucketId: which.bucketId };
         if (typeof which !== 'string' && (typeof which.bucketId !== 'string' || which.bucketId === '')) throw invalidArgument('bucketId', 'must be a bucket id');
-        return this.ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter })).pipe(
+        return this.#ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter })).pipe(
           mergeMap((r) =>
             r.buckets.length > 0
-              ? [new Bucket(this.ctx, r.buckets[0])]
+              ? [new Bucket(this.#ctx, r.buckets[0])]
               : throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no bucket ${typeof which === 'string' ? which : which.bucketId}` })),
           ),
         );
@@ -142,14 +144,14 @@ export class B2 {
         if (!Array.isArray(options.capabilities) || options.capabilities.length === 0) throw invalidArgument('capabilities', 'must be a non-empty array');
         if (!/^[A-Za-z0-9-]{1,100}$/.test(options.keyName ?? '')) throw invalidArgument('keyName', 'must be 1-100 letters, digits or "-"');
         if (options.validDurationInSeconds !== undefined) checkPositiveInt(options.validDurationInSeconds, 'validDurationInSeconds', 86_400_000);
-        return this.ctx.session.call((t, auth) => createKey(t, { accountId: auth.accountId, ...options }));
+        return this.#ctx.session.call((t, auth) => createKey(t, { accountId: auth.accountId, ...options }));
       }),
 
     /** Emits every application key (not the master key), paging lazily. */
     list: (): Observable<B2KeyWire> =>
       paginate(
         (start: string | undefined) =>
-          this.ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
+          this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
         (page) => page.nextApplicationKeyId,
         (page) => page.keys,
       ),
@@ -158,7 +160,7 @@ export class B2 {
     delete: (applicationKeyId: string): Observable<B2KeyWire> =>
       defer(() => {
         if (typeof applicationKeyId !== 'string' || applicationKeyId === '') throw invalidArgument('applicationKeyId', 'must be a key id');
-        return this.ctx.session.call((t) => deleteKey(t, { applicationKeyId }));
+        return this.#ctx.session.call((t) => deleteKey(t, { applicationKeyId }));
       }),
   };
 

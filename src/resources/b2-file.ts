@@ -34,11 +34,16 @@ export class B2File {
   /** True once `delete()` removed this version. */
   deleted = false;
 
+  // A true private field: util.inspect, JSON and test failure output never reach the session
+  // (and the account token it caches).
+  readonly #ctx: ClientContext;
+
   /** @internal */
   constructor(
-    private readonly ctx: ClientContext,
+    ctx: ClientContext,
     readonly wire: B2FileWire,
   ) {
+    this.#ctx = ctx;
     this.fileId = wire.fileId ?? '';
     this.fileName = wire.fileName;
     this.bucketId = wire.bucketId;
@@ -65,8 +70,8 @@ export class B2File {
   download(options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2DownloadEvent> {
     return defer(() =>
       this.parallel(options, 1)
-        ? (parallelDownload(this.ctx.session, this.parallelTarget(), options, this.ctx.retry, this.ctx.progressIntervalMs, 'stream') as Observable<B2DownloadEvent>)
-        : downloadPipeline(this.ctx.session, { fileId: this.fileId }, options, this.ctx.retry, this.ctx.progressIntervalMs),
+        ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.retry, this.#ctx.progressIntervalMs, 'stream') as Observable<B2DownloadEvent>)
+        : downloadPipeline(this.#ctx.session, { fileId: this.fileId }, options, this.#ctx.retry, this.#ctx.progressIntervalMs),
     );
   }
 
@@ -83,7 +88,7 @@ export class B2File {
   downloadToFile(path: string, options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2Event<B2DownloadResult & { path: string }>> {
     return defer(() =>
       this.parallel(options, 4)
-        ? (parallelDownload(this.ctx.session, this.parallelTarget(), options, this.ctx.retry, this.ctx.progressIntervalMs, { path }) as Observable<
+        ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.retry, this.#ctx.progressIntervalMs, { path }) as Observable<
             B2Event<B2DownloadResult & { path: string }>
           >)
         : this.download({ ...options, concurrency: 1 }).pipe(intoFile(path)),
@@ -135,7 +140,7 @@ export class B2File {
       encryptionJson(options.sourceEncryption, 'sourceEncryption');
       uploadProtectionHeaders(options);
       return copyFileVersion(
-        this.ctx.session,
+        this.#ctx.session,
         { fileId: this.fileId, contentLength: this.contentLength, contentType: this.contentType, fileInfo: { ...this.fileInfo } },
         {
           fileName,
@@ -149,13 +154,13 @@ export class B2File {
           sourceEncryption: options.sourceEncryption,
           protection: { serverSideEncryption: options.serverSideEncryption, fileRetention: options.fileRetention, legalHold: options.legalHold },
         },
-      ).pipe(map((e): B2LargeUploadEvent<B2File> => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)));
+      ).pipe(map((e): B2LargeUploadEvent<B2File> => (e.type === 'response' ? { ...e, body: this.#ctx.file(e.body) } : e)));
     });
   }
 
   /** Deletes this version (b2_delete_file_version); emits this file, marked `deleted`, then completes. */
   delete(options: { bypassGovernance?: boolean } = {}): Observable<B2File> {
-    return this.ctx.session
+    return this.#ctx.session
       .call((t) => deleteFileVersion(t, { fileName: this.fileName, fileId: this.fileId, bypassGovernance: options.bypassGovernance || undefined }))
       .pipe(
         map(() => {
@@ -173,7 +178,7 @@ export class B2File {
   updateRetention(retention: B2Retention | null, options: { bypassGovernance?: boolean } = {}) {
     return defer(() => {
       const fileRetention = retention === null ? { mode: null, retainUntilTimestamp: null } : checkRetention(retention)!;
-      return this.ctx.session
+      return this.#ctx.session
         .call((t) => updateFileRetention(t, { fileName: this.fileName, fileId: this.fileId, fileRetention, bypassGovernance: options.bypassGovernance || undefined }))
         .pipe(map((r) => r.fileRetention));
     });
@@ -183,19 +188,19 @@ export class B2File {
   updateLegalHold(legalHold: 'on' | 'off') {
     return defer(() => {
       const value = checkLegalHold(legalHold)!;
-      return this.ctx.session.call((t) => updateFileLegalHold(t, { fileName: this.fileName, fileId: this.fileId, legalHold: value })).pipe(map((r) => r.legalHold));
+      return this.#ctx.session.call((t) => updateFileLegalHold(t, { fileName: this.fileName, fileId: this.fileId, legalHold: value })).pipe(map((r) => r.legalHold));
     });
   }
 
   /** Hides the file's name (b2_hide_file); emits the new hide marker. */
   hide(): Observable<B2File> {
-    return this.ctx.session.call((t) => hideFile(t, { bucketId: this.bucketId, fileName: this.fileName })).pipe(map((w) => new B2File(this.ctx, w)));
+    return this.#ctx.session.call((t) => hideFile(t, { bucketId: this.bucketId, fileName: this.fileName })).pipe(map((w) => new B2File(this.#ctx, w)));
   }
 
   /** Every version of this name, newest first, up to `limit` (default 10,000 as in aiob2). */
   getVersions(options: { limit?: number } = {}): Observable<B2File> {
     const limit = checkPositiveInt(options.limit ?? 10_000, 'limit');
-    return this.ctx.listVersionsOfName(this.bucketId, this.fileName, limit);
+    return this.#ctx.listVersionsOfName(this.bucketId, this.fileName, limit);
   }
 
   /** Deletes every version of this file's name, `concurrency` at a time; emits each deleted version. */
@@ -203,7 +208,7 @@ export class B2File {
     const concurrency = checkPositiveInt(options.concurrency ?? 4, 'concurrency', 64);
     return defer(() =>
       // Listed in full first, so deleting does not shift the listing under its own cursor.
-      this.ctx.listVersionsOfName(this.bucketId, this.fileName, Number.MAX_SAFE_INTEGER).pipe(
+      this.#ctx.listVersionsOfName(this.bucketId, this.fileName, Number.MAX_SAFE_INTEGER).pipe(
         toArray(),
         mergeMap((versions) => versions),
         mergeMap((version) => version.delete({ bypassGovernance: options.bypassGovernance }), concurrency),

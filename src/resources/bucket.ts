@@ -80,11 +80,16 @@ export class Bucket {
   /** True once `delete()` removed the bucket. */
   deleted = false;
 
+  // A true private field: util.inspect, JSON and test failure output never reach the session
+  // (and the account token it caches).
+  readonly #ctx: ClientContext;
+
   /** @internal */
   constructor(
-    private readonly ctx: ClientContext,
+    ctx: ClientContext,
     readonly wire: B2BucketWire,
   ) {
+    this.#ctx = ctx;
     this.bucketId = wire.bucketId;
     this.bucketName = wire.bucketName;
     this.bucketType = wire.bucketType;
@@ -120,18 +125,18 @@ export class Bucket {
       const files = versions
         ? paginate(
             (c: { name: string; id: string | null } | undefined) =>
-              this.ctx.session.call((t) =>
+              this.#ctx.session.call((t) =>
                 listFileVersions(t, { ...base, maxFileCount, startFileName: c?.name ?? options.startFileName, startFileId: c?.id ?? undefined }),
               ),
             (p) => (p.nextFileName === null ? null : { name: p.nextFileName, id: p.nextFileId }),
             (p) => p.files,
           )
         : paginate(
-            (c: string | undefined) => this.ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount, startFileName: c ?? options.startFileName })),
+            (c: string | undefined) => this.#ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount, startFileName: c ?? options.startFileName })),
             (p) => p.nextFileName,
             (p) => p.files,
           );
-      const all = files.pipe(map((w: B2FileWire) => this.ctx.file(w)));
+      const all = files.pipe(map((w: B2FileWire) => this.#ctx.file(w)));
       return limit === undefined ? all : all.pipe(take(limit));
     });
   }
@@ -175,7 +180,7 @@ export class Bucket {
       const contents = options.contents;
       // Bytes and text open synchronously: a small upload should not pay for promise hops.
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
-      return this.ctx.session.authorization().pipe(
+      return this.#ctx.session.authorization().pipe(
         switchMap((auth) => {
           const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
           if (inMemory) return of(this.plan(openBytesSource(contents), threshold, forceLarge));
@@ -193,10 +198,10 @@ export class Bucket {
         }),
         switchMap(({ source, large }): Observable<B2LargeUploadEvent> =>
           large
-            ? uploadLargeFile(this.ctx, this.bucketId, source, meta, options)
-            : uploadSmallFile(this.ctx, this.bucketId, source as UploadSource, meta),
+            ? uploadLargeFile(this.#ctx, this.bucketId, source, meta, options)
+            : uploadSmallFile(this.#ctx, this.bucketId, source as UploadSource, meta),
         ),
-        map((e): B2UploadEvent => (e.type === 'response' ? { ...e, body: this.ctx.file(e.body) } : e)),
+        map((e): B2UploadEvent => (e.type === 'response' ? { ...e, body: this.#ctx.file(e.body) } : e)),
       );
     });
   }
@@ -206,14 +211,14 @@ export class Bucket {
     return defer(() => {
       if ('id' in which) {
         if (typeof which.id !== 'string' || which.id === '') return throwError(() => invalidArgument('id', 'must be a file id'));
-        return this.ctx.session.call((t) => getFileInfo(t, { fileId: which.id })).pipe(map((w) => this.ctx.file(w)));
+        return this.#ctx.session.call((t) => getFileInfo(t, { fileId: which.id })).pipe(map((w) => this.#ctx.file(w)));
       }
       const name = checkFileName(which.name, 'name');
-      return this.ctx.session.call((t) => listFileNames(t, { bucketId: this.bucketId, startFileName: name, maxFileCount: 1, prefix: name })).pipe(
+      return this.#ctx.session.call((t) => listFileNames(t, { bucketId: this.bucketId, startFileName: name, maxFileCount: 1, prefix: name })).pipe(
         mergeMap((page) => {
           const file = page.files.find((f) => f.fileName === name);
           if (!file) return throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no file named ${name} in bucket ${this.bucketName}` }));
-          return [this.ctx.file(file)];
+          return [this.#ctx.file(file)];
         }),
       );
     });
@@ -222,7 +227,7 @@ export class Bucket {
   /** Downloads the current version of a name (by-name URL). Events as `B2File.download`. */
   downloadFileByName(name: string, options: DownloadOptions = {}): Observable<B2DownloadEvent> {
     return defer(() =>
-      downloadPipeline(this.ctx.session, { bucketName: this.bucketName, fileName: checkFileName(name, 'name') }, options, this.ctx.retry, this.ctx.progressIntervalMs),
+      downloadPipeline(this.#ctx.session, { bucketName: this.bucketName, fileName: checkFileName(name, 'name') }, options, this.#ctx.retry, this.#ctx.progressIntervalMs),
     );
   }
 
@@ -230,7 +235,7 @@ export class Bucket {
   deleteAllVersions(name: string, options: { concurrency?: number; bypassGovernance?: boolean } = {}): Observable<B2File> {
     return defer(() => {
       checkFileName(name, 'name');
-      const probe = this.ctx.file({ fileName: name, bucketId: this.bucketId, fileId: null } as B2FileWire);
+      const probe = this.#ctx.file({ fileName: name, bucketId: this.bucketId, fileId: null } as B2FileWire);
       return probe.deleteAllVersions(options);
     });
   }
@@ -239,7 +244,7 @@ export class Bucket {
   update(changes: BucketUpdate): Observable<Bucket> {
     return defer(() => {
       const defaultServerSideEncryption = defaultSse(changes.defaultServerSideEncryption);
-      return this.ctx.session.call((t, auth) =>
+      return this.#ctx.session.call((t, auth) =>
         updateBucket(t, {
           accountId: auth.accountId,
           bucketId: this.bucketId,
@@ -253,12 +258,12 @@ export class Bucket {
           ifRevisionIs: changes.ifRevisionIs,
         }),
       );
-    }).pipe(map((w) => new Bucket(this.ctx, w)));
+    }).pipe(map((w) => new Bucket(this.#ctx, w)));
   }
 
   /** Deletes the bucket (it must be empty); emits this bucket marked `deleted`. */
   delete(): Observable<Bucket> {
-    return this.ctx.session.call((t, auth) => deleteBucket(t, { accountId: auth.accountId, bucketId: this.bucketId })).pipe(
+    return this.#ctx.session.call((t, auth) => deleteBucket(t, { accountId: auth.accountId, bucketId: this.bucketId })).pipe(
       map(() => {
         this.deleted = true;
         return this;
@@ -274,7 +279,7 @@ export class Bucket {
     return defer(() => {
       checkPositiveInt(validDurationInSeconds, 'validDurationInSeconds', 604_800);
       if (typeof prefix !== 'string') throw invalidArgument('prefix', 'must be a string');
-      return this.ctx.session.call((t) => getDownloadAuthorization(t, { bucketId: this.bucketId, fileNamePrefix: prefix, validDurationInSeconds }));
+      return this.#ctx.session.call((t) => getDownloadAuthorization(t, { bucketId: this.bucketId, fileNamePrefix: prefix, validDurationInSeconds }));
     });
   }
 
@@ -285,7 +290,7 @@ export class Bucket {
   getDownloadUrl(name: string, options: { validDurationInSeconds?: number } = {}): Observable<string> {
     return defer(() => {
       checkFileName(name, 'name');
-      const url$ = this.ctx.session.authorization().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
+      const url$ = this.#ctx.session.authorization().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
       if (options.validDurationInSeconds === undefined) return url$;
       return this.getDownloadAuthorization(name, options.validDurationInSeconds).pipe(
         mergeMap((grant) => url$.pipe(map((url) => `${url}?Authorization=${encodeURIComponent(grant.authorizationToken)}`))),
