@@ -1,4 +1,7 @@
-/** rxb2: a reactive client for Backblaze B2's native API. Every operation is a cold Observable. */
+/**
+ * rxb2: a reactive client for Backblaze B2's native API. Every operation is a cold Observable.
+ * @module rxb2
+ */
 export { B2, PRODUCTION_REALM, type B2Options, type CreateBucketOptions, type CreateKeyOptions } from './client';
 export { Bucket, type ListFilesOptions, type UploadFileOptions, type BucketUpdate, type B2UploadEvent } from './resources/bucket';
 export type { B2LargeFileStartedEvent, B2PartUploadedEvent, B2LargeUploadEvent, LargeUploadCheckpoint } from './transfer/large-upload';
@@ -15,6 +18,7 @@ export { AxiosTransport, type AxiosTransportOptions, type B2RequestLogEntry } fr
 export type { B2Authorization } from './api/account';
 export type { B2UploadContents } from './transfer/upload-source';
 export type { DownloadOptions, B2DownloadEvent, B2DownloadResult, B2ByteStream } from './transfer/download';
+export type { ParallelDownloadOptions } from './transfer/parallel-download';
 export { retryB2, type RetryB2Options } from './operators/retry-b2';
 export { paginate } from './operators/paginate';
 export { toResponseBody } from './operators/to-response-body';

@@ -5,6 +5,7 @@
  * const emu = await startEmulator({ port: 0 });
  * // point any B2 client at emu.url with emu.keyId / emu.applicationKey
  * await emu.close();
+ * @module rxb2/emulator
  */
 import { Engine } from './engine';
 import { FaultPlan } from './faults';

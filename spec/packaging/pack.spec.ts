@@ -1,0 +1,289 @@
+/**
+ * The published package, as a user gets it: `npm pack` (which runs `prepack` → `build:package`),
+ * the tarball installed into a scratch project in the OS temp directory, then that project
+ * imports `rxb2`, `rxb2/operators` and `rxb2/emulator` from ES modules and from CommonJS, does an
+ * upload/download round-trip against the installed emulator, runs the `rxb2-emulator` bin,
+ * type-checks both module flavours, and bundles the client for the browser with esbuild.
+ *
+ * Slow by nature (two TypeScript builds and an npm install, ~20–40 s): one shared setup, and
+ * generous timeouts.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import * as esbuild from 'esbuild';
+
+const run = promisify(execFile);
+/** The repository, seen from dist/spec/packaging. */
+const REPO = resolve(__dirname, '../../..');
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const SETUP_TIMEOUT = 240_000;
+const SPEC_TIMEOUT = 60_000;
+
+/** The environment for npm and node children: the cache first, and no trace of an outer `npm run`. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^npm_(package|lifecycle)_/i.test(name) || /^npm_config_(local_prefix|prefix|global)$/i.test(name)) continue;
+    env[name] = value;
+  }
+  return { ...env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+}
+
+async function sh(file: string, args: string[], cwd: string, timeout = SPEC_TIMEOUT): Promise<string> {
+  try {
+    const { stdout } = await run(file, args, { cwd, env: childEnv(), timeout, maxBuffer: 64 << 20, shell: process.platform === 'win32' });
+    return stdout;
+  } catch (err) {
+    const e = err as Error & { stdout?: string; stderr?: string };
+    throw new Error(`${file} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+/** The JSON line a scratch script prints last. */
+async function runScript<T>(app: string, script: string): Promise<T> {
+  const out = await sh(process.execPath, [script], app);
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
+}
+
+interface RoundTrip {
+  text: string;
+  resolved: Record<'main' | 'operators' | 'emulator', string>;
+  operators: string[];
+  sameOperator: boolean;
+}
+
+const ROUND_TRIP_BODY = (label: string) => `
+  const emu = await startEmulator({ port: 0 });
+  try {
+    const b2 = new B2({ applicationKeyId: emu.keyId, applicationKey: emu.applicationKey, realm: emu.url });
+    const bucket = await lastValueFrom(b2.buckets.create('${label}-bucket', { type: 'allPrivate' }));
+    const file = await lastValueFrom(
+      bucket.uploadFile({ contents: 'hello from ${label}', fileName: 'dir/hello.txt' }).pipe(throttleProgress(), toResponseBody(), retryB2({ maxAttempts: 2 })),
+    );
+    const { body } = await lastValueFrom(file.downloadToBuffer());
+    console.log(JSON.stringify({
+      text: new TextDecoder().decode(body.data),
+      resolved,
+      operators: [retryB2, paginate, toResponseBody, throttleProgress].map((f) => typeof f),
+      sameOperator: mainToResponseBody === toResponseBody,
+    }));
+  } finally {
+    await emu.close();
+  }
+`;
+
+const ESM_SCRIPT = `
+import { B2, toResponseBody as mainToResponseBody } from 'rxb2';
+import { retryB2, paginate, toResponseBody, throttleProgress } from 'rxb2/operators';
+import { startEmulator } from 'rxb2/emulator';
+import { lastValueFrom } from 'rxjs';
+import { fileURLToPath } from 'node:url';
+
+const resolved = Object.fromEntries(
+  [['main', 'rxb2'], ['operators', 'rxb2/operators'], ['emulator', 'rxb2/emulator']].map(([k, s]) => [k, fileURLToPath(import.meta.resolve(s))]),
+);
+${ROUND_TRIP_BODY('esm')}
+`;
+
+const CJS_SCRIPT = `
+const { B2, toResponseBody: mainToResponseBody } = require('rxb2');
+const { retryB2, paginate, toResponseBody, throttleProgress } = require('rxb2/operators');
+const { startEmulator } = require('rxb2/emulator');
+const { lastValueFrom } = require('rxjs');
+
+const resolved = { main: require.resolve('rxb2'), operators: require.resolve('rxb2/operators'), emulator: require.resolve('rxb2/emulator') };
+(async () => {
+${ROUND_TRIP_BODY('cjs')}
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+`;
+
+/** Uses each entry's types; compiled as ESM (.mts) and as CommonJS (.cts) under node16 resolution. */
+const TYPES_CHECK = `
+import { lastValueFrom } from 'rxjs';
+import { B2, B2Error, toResponseBody, type B2UploadEvent, type B2File } from 'rxb2';
+import { retryB2, type RetryB2Options } from 'rxb2/operators';
+import { startEmulator, type RunningEmulator } from 'rxb2/emulator';
+
+export async function upload(text: string, options: RetryB2Options): Promise<B2File> {
+  const emu: RunningEmulator = await startEmulator({ port: 0 });
+  try {
+    const b2 = new B2({ applicationKeyId: emu.keyId, applicationKey: emu.applicationKey, realm: emu.url });
+    const bucket = await lastValueFrom(b2.buckets.create('types', { type: 'allPrivate' }));
+    const events = bucket.uploadFile({ contents: text, fileName: 'a.txt' });
+    const last: B2UploadEvent = await lastValueFrom(events);
+    if (last.type !== 'response') throw new B2Error({ status: 500, code: 'unexpected', message: last.type });
+    return await lastValueFrom(events.pipe(toResponseBody(), retryB2(options)));
+  } finally {
+    await emu.close();
+  }
+}
+`;
+
+const TYPES_TSCONFIG = {
+  compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022', lib: ['es2022', 'dom'], strict: true, noEmit: true, types: [] },
+  files: ['types.mts', 'types.cts'],
+};
+
+describe('the packed package (npm pack, installed in a scratch project)', () => {
+  let temp = '';
+  let app = '';
+  let packed: string[] = [];
+
+  beforeAll(async () => {
+    temp = mkdtempSync(join(tmpdir(), 'rxb2-pack-'));
+    const out = await sh(NPM, ['pack', '--json', '--pack-destination', temp], REPO, SETUP_TIMEOUT);
+    // prepack's own output comes first on stdout; the JSON report is the rest.
+    const report = JSON.parse(out.slice(out.search(/^\[/m))) as { filename: string; files: { path: string }[] }[];
+    packed = report[0].files.map((f) => f.path);
+    const tarball = join(temp, readdirSync(temp).find((f) => f.endsWith('.tgz'))!);
+
+    app = join(temp, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'rxb2-pack-check', version: '1.0.0', private: true }));
+    await sh(NPM, ['install', tarball, '--no-audit', '--no-fund', '--no-package-lock'], app, SETUP_TIMEOUT);
+    writeFileSync(join(app, 'round-trip.mjs'), ESM_SCRIPT);
+    writeFileSync(join(app, 'round-trip.cjs'), CJS_SCRIPT);
+    writeFileSync(join(app, 'types.mts'), TYPES_CHECK);
+    writeFileSync(join(app, 'types.cts'), TYPES_CHECK);
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TYPES_TSCONFIG));
+  }, SETUP_TIMEOUT);
+
+  afterAll(() => {
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  it('ships both builds with declarations, and no sources, specs or dist', () => {
+    for (const entry of ['', 'operators/', 'emulator/']) {
+      for (const build of ['esm', 'cjs']) {
+        expect(packed).toContain(`lib/${build}/${entry}index.js`);
+        expect(packed).toContain(`lib/${build}/${entry}index.d.ts`);
+      }
+    }
+    expect(packed).toContain('lib/esm/package.json');
+    expect(packed).toContain('package.json');
+    expect(packed.filter((p) => /^(src|spec|dist|bench|scripts)\//.test(p))).toEqual([]);
+    const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'rxb2', 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    expect(Object.keys(installed.bin ?? {})).toContain('rxb2-emulator');
+    for (const [name, target] of Object.entries(installed.bin ?? {})) {
+      expect(packed).withContext(`bin ${name}`).toContain(target.replace(/^\.\//, ''));
+    }
+  });
+
+  it('imports all three entries from an ES module (lib/esm) and round-trips a file through the emulator', async () => {
+    const result = await runScript<RoundTrip>(app, 'round-trip.mjs');
+    expect(result.text).toBe('hello from esm');
+    expect(result.operators).toEqual(['function', 'function', 'function', 'function']);
+    expect(result.sameOperator).toBe(true);
+    expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]esm[\\/]index\.js$/);
+    expect(result.resolved.operators).toMatch(/lib[\\/]esm[\\/]operators[\\/]index\.js$/);
+    expect(result.resolved.emulator).toMatch(/lib[\\/]esm[\\/]emulator[\\/]index\.js$/);
+  }, SPEC_TIMEOUT);
+
+  it('requires all three entries from CommonJS (lib/cjs) and round-trips a file through the emulator', async () => {
+    const result = await runScript<RoundTrip>(app, 'round-trip.cjs');
+    expect(result.text).toBe('hello from cjs');
+    expect(result.operators).toEqual(['function', 'function', 'function', 'function']);
+    expect(result.sameOperator).toBe(true);
+    expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]cjs[\\/]index\.js$/);
+    expect(result.resolved.operators).toMatch(/lib[\\/]cjs[\\/]operators[\\/]index\.js$/);
+    expect(result.resolved.emulator).toMatch(/lib[\\/]cjs[\\/]emulator[\\/]index\.js$/);
+  }, SPEC_TIMEOUT);
+
+  it('type-checks against the shipped declarations, as ESM and as CommonJS (node16 resolution)', async () => {
+    const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO] });
+    await expectAsync(sh(process.execPath, [tsc, '-p', 'tsconfig.json'], app)).toBeResolved();
+  }, SPEC_TIMEOUT);
+
+  it('runs the rxb2-emulator bin', async () => {
+    const bin = join(app, 'node_modules', '.bin', process.platform === 'win32' ? 'rxb2-emulator.cmd' : 'rxb2-emulator');
+    const child = spawn(bin, ['--port', '0'], { cwd: app, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+    let output = '';
+    try {
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s:\n${output}`)), 20_000);
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /listening on (http:\/\/\S+)/.exec(output);
+          if (match) {
+            clearTimeout(timer);
+            resolveUrl(match[1]);
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`rxb2-emulator exited with ${code}:\n${output}`));
+        });
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      if (child.exitCode === null) {
+        const gone = new Promise((done) => child.once('exit', done));
+        child.kill('SIGTERM');
+        await gone;
+      }
+    }
+  }, SPEC_TIMEOUT);
+
+  describe('bundled by esbuild for platform browser', () => {
+    /** Node built-ins are left external, so that pulling one in shows up as an import rather than a build error. */
+    const bundle = (contents: string) =>
+      esbuild.build({
+        stdin: { contents, resolveDir: app, sourcefile: 'entry.js' },
+        absWorkingDir: app,
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        write: false,
+        metafile: true,
+        outfile: join(app, 'out', 'bundle.js'),
+        external: ['node:*', ...builtinModules],
+        logLevel: 'silent',
+      });
+    /** The browser platform may not be written yet; its specs wait for it rather than fail. */
+    const needsBrowserPlatform = (build: 'esm' | 'cjs') => {
+      const browser = join(app, 'node_modules', 'rxb2', 'lib', build, 'platform', 'browser.js');
+      if (!existsSync(browser)) pending(`src/platform/browser.ts is not in the package yet (no lib/${build}/platform/browser.js)`);
+    };
+    const expectBrowserOnly = (result: esbuild.BuildResult<{ metafile: true; write: false }>, build: 'esm' | 'cjs') => {
+      const inputs = Object.keys(result.metafile.inputs);
+      const output = Object.values(result.metafile.outputs)[0];
+      expect(inputs.filter((p) => /rxb2[\\/]lib[\\/].*[\\/]emulator[\\/]/.test(p))).toEqual([]);
+      expect(inputs.filter((p) => /platform[\\/]node\.js$/.test(p))).toEqual([]);
+      expect(inputs).toContain(`node_modules/rxb2/lib/${build}/platform/browser.js`);
+      expect(output.imports.map((i) => i.path)).toEqual([]);
+      const text = result.outputFiles[0].text;
+      expect(text).not.toMatch(/(from\s*|import\s*\(?\s*|require\(\s*)["']node:/);
+      expect(text).not.toMatch(/startEmulator|EmulatorServer/);
+    };
+
+    it('bundles the main entry (ESM build) with the browser platform and nothing of the emulator or Node', async () => {
+      needsBrowserPlatform('esm');
+      const result = await bundle(`export * from 'rxb2'; export * from 'rxb2/operators';`);
+      expectBrowserOnly(result, 'esm');
+    }, SPEC_TIMEOUT);
+
+    it('bundles the main entry required as CommonJS (CJS build) with the browser platform', async () => {
+      needsBrowserPlatform('cjs');
+      const result = await bundle(`const rxb2 = require('rxb2'); const operators = require('rxb2/operators'); export { rxb2, operators };`);
+      expectBrowserOnly(result, 'cjs');
+    }, SPEC_TIMEOUT);
+
+    it('drops what is not imported (sideEffects: false): an operator alone brings no client, axios or platform', async () => {
+      const result = await bundle(`import { retryB2 } from 'rxb2/operators'; console.log(retryB2);`);
+      const included = Object.entries(Object.values(result.metafile.outputs)[0].inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([path]) => path);
+      expect(included.filter((p) => /axios|platform|client\.js|emulator/.test(p))).toEqual([]);
+      expect(included).toContain('node_modules/rxb2/lib/esm/operators/retry-b2.js');
+    }, SPEC_TIMEOUT);
+  });
+});
