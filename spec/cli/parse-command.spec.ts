@@ -1,0 +1,91 @@
+/** Parsing the rxb2 command line: commands as values, usage errors as exit code 2, help as 0. */
+import { parseCommand, type ParseResult } from '../../src/cli/rxb2';
+import { formatListingRow, parseByteSize } from '../../src/cli/format';
+
+function parse(...argv: string[]): { result: ParseResult; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const result = parseCommand(argv, { writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  return { result, out, err };
+}
+
+describe('rxb2 parseCommand', () => {
+  it('parses every command into one value', () => {
+    expect(parse('buckets', 'ls').result).toEqual({ command: { name: 'buckets ls' } });
+    expect(parse('buckets', 'create', 'my-bucket', '--public').result).toEqual({ command: { name: 'buckets create', bucket: 'my-bucket', public: true } });
+    expect(parse('buckets', 'create', 'my-bucket').result).toEqual({ command: { name: 'buckets create', bucket: 'my-bucket', public: false } });
+    expect(parse('buckets', 'rm', 'my-bucket').result).toEqual({ command: { name: 'buckets rm', bucket: 'my-bucket' } });
+    expect(parse('ls', 'my-bucket/photos/2020', '-r', '--versions').result).toEqual({
+      command: { name: 'ls', bucket: 'my-bucket', prefix: 'photos/2020', recursive: true, versions: true },
+    });
+    expect(parse('ls', 'my-bucket').result).toEqual({ command: { name: 'ls', bucket: 'my-bucket', prefix: '', recursive: false, versions: false } });
+    expect(parse('download', 'b/a/b c.txt', './x', '--concurrency', '8', '--part-size', '16MiB').result).toEqual({
+      command: { name: 'download', bucket: 'b', fileName: 'a/b c.txt', file: './x', concurrency: 8, partSize: 16 * 2 ** 20 },
+    });
+    expect(parse('rm', 'b/x', '--all-versions').result).toEqual({ command: { name: 'rm', bucket: 'b', fileName: 'x', allVersions: true } });
+    expect(parse('hide', 'b/x').result).toEqual({ command: { name: 'hide', bucket: 'b', fileName: 'x' } });
+    expect(parse('emulator', '--port', '0', '--data', '/tmp/d').result).toEqual({
+      command: { name: 'emulator', host: '127.0.0.1', port: 0, dataDir: '/tmp/d', recommendedPartSize: undefined, absoluteMinimumPartSize: undefined },
+    });
+  });
+
+  it('takes the upload name from the file when the target is a bucket or ends with /', () => {
+    const upload = (target: string) => {
+      const { result } = parse('upload', 'dir/photo.jpg', target, '--part-size', '5MB', '--concurrency', '2', '--resume');
+      return 'command' in result && result.command.name === 'upload' ? result.command : undefined;
+    };
+    expect(upload('b/x/y.jpg')).toEqual(jasmine.objectContaining({ bucket: 'b', fileName: 'x/y.jpg', partSize: 5_000_000, concurrency: 2, resume: true }));
+    expect(upload('b/x/')?.fileName).toBe('x/photo.jpg');
+    expect(upload('b')?.fileName).toBe('photo.jpg');
+  });
+
+  it('ends usage errors with exit code 2 and a message on stderr', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['frob'], /unknown command 'frob'/],
+      [[], /Usage: rxb2/],
+      [['buckets'], /Usage: rxb2 buckets/],
+      [['upload', 'only-a-file'], /missing required argument/],
+      [['download', 'bucket-without-name', 'x'], /expected BUCKET\/NAME/],
+      [['rm', '/x'], /expected BUCKET/],
+      [['upload', 'f', 'b/x', '--concurrency', '0'], /from 1 to 64/],
+      [['upload', 'f', 'b/x', '--part-size', 'lots'], /byte count/],
+      [['ls', 'b', '--bogus'], /unknown option '--bogus'/],
+    ];
+    for (const [argv, message] of cases) {
+      const { result, out, err } = parse(...argv);
+      expect(result).withContext(argv.join(' ')).toEqual({ exitCode: 2 });
+      expect(err).withContext(argv.join(' ')).toMatch(message);
+      expect(out).withContext(argv.join(' ')).toBe('');
+    }
+  });
+
+  it('prints help and the version with exit code 0', () => {
+    const help = parse('--help');
+    expect(help.result).toEqual({ exitCode: 0 });
+    expect(help.out).toContain('B2_APPLICATION_KEY_ID');
+    expect(help.out).toContain('upload [options] <file> <bucket/name>');
+    expect(parse('upload', '--help').out).toContain('--resume');
+    expect(parse('--version').out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('rxb2 formatting', () => {
+  it('reads byte sizes with decimal and binary units', () => {
+    expect(parseByteSize('5000')).toBe(5000);
+    expect(parseByteSize('5MB')).toBe(5_000_000);
+    expect(parseByteSize('5m')).toBe(5_000_000);
+    expect(parseByteSize('100k')).toBe(100_000);
+    expect(parseByteSize('64MiB')).toBe(64 * 2 ** 20);
+    expect(parseByteSize('1.5GiB')).toBe(1.5 * 2 ** 30);
+    for (const bad of ['', '0', '-1', 'x', '1.5', 'iB', '5 parsecs']) expect(parseByteSize(bad)).withContext(bad).toBeUndefined();
+  });
+
+  it('prints a listing row as size, date, name (name last)', () => {
+    const row = { fileName: 'a b.txt', fileId: 'id1', contentLength: 42, uploadTimestamp: Date.UTC(2024, 4, 1, 12, 34, 56), action: 'upload' };
+    expect(formatListingRow(row, false)).toBe('          42  2024-05-01 12:34:56  a b.txt');
+    expect(formatListingRow(row, true)).toBe('          42  2024-05-01 12:34:56  upload  id1  a b.txt');
+    expect(formatListingRow({ ...row, fileName: 'dir/', action: 'folder', contentLength: 0, uploadTimestamp: 0 }, false)).toBe(
+      '           -  -                    dir/',
+    );
+  });
+});
