@@ -11,7 +11,7 @@ import { paginate } from './operators/paginate';
 import type { RetryB2Options } from './operators/retry-b2';
 import { Bucket, defaultSse } from './resources/bucket';
 import { ClientContext } from './resources/context';
-import { checkBucketName, checkPositiveInt } from './resources/validate';
+import { checkBucketName, checkOptions, checkPositiveInt } from './resources/validate';
 import { B2Session } from './session/session';
 
 export const PRODUCTION_REALM = 'https://api.backblazeb2.com';
@@ -104,6 +104,7 @@ export class B2 {
     /** Creates a bucket; emits it. */
     create: (name: string, options: CreateBucketOptions = {}): Observable<Bucket> =>
       defer(() => {
+        options = checkOptions(options);
         const bucketName = checkBucketName(name);
         const type = options.type ?? 'allPrivate';
         if (type !== 'allPublic' && type !== 'allPrivate') throw invalidArgument('type', 'must be allPublic or allPrivate');
@@ -125,8 +126,11 @@ export class B2 {
     /** A bucket by name, or `{ bucketId }`. Errors with 404 `not_found` when there is none. */
     get: (which: string | { bucketId: string }): Observable<Bucket> =>
       defer(() => {
+        if (typeof which !== 'string') {
+          which = checkOptions(which, 'bucketId');
+          if (typeof which.bucketId !== 'string' || which.bucketId === '') throw invalidArgument('bucketId', 'must be a bucket id');
+        }
         const filter = typeof which === 'string' ? { bucketName: checkBucketName(which) } : { bucketId: which.bucketId };
-        if (typeof which !== 'string' && (typeof which.bucketId !== 'string' || which.bucketId === '')) throw invalidArgument('bucketId', 'must be a bucket id');
         return this.#ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter })).pipe(
           mergeMap((r) =>
             r.buckets.length > 0
@@ -141,6 +145,7 @@ export class B2 {
     /** Creates an application key; emits it with its secret `applicationKey` (shown only once). */
     create: (options: CreateKeyOptions): Observable<B2CreatedKeyWire> =>
       defer(() => {
+        options = checkOptions(options);
         if (!Array.isArray(options.capabilities) || options.capabilities.length === 0) throw invalidArgument('capabilities', 'must be a non-empty array');
         if (!/^[A-Za-z0-9-]{1,100}$/.test(options.keyName ?? '')) throw invalidArgument('keyName', 'must be 1-100 letters, digits or "-"');
         if (options.validDurationInSeconds !== undefined) checkPositiveInt(options.validDurationInSeconds, 'validDurationInSeconds', 86_400_000);

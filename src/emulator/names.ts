@@ -27,7 +27,8 @@ export function percentDecode(value: string, what: string): string {
     }
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+    // ignoreBOM: a leading U+FEFF is content (a value may be just that), not a marker to drop.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Uint8Array.from(bytes));
   } catch {
     throw fail.badRequest(`${what}: percent-encoded bytes are not valid UTF-8`);
   }
@@ -96,7 +97,9 @@ export function checkFileInfo(
       if (!(key in RESERVED_INFO_HEADERS)) throw fail.badRequest(`unknown reserved fileInfo key: ${key}`);
       checkReservedInfoValue(key, value);
     }
-    out[key] = value;
+    if (Object.prototype.hasOwnProperty.call(out, key)) throw fail.badRequest(`fileInfo keys differ only in case: ${key}`);
+    // defineProperty: a key named "__proto__" is data, not the prototype.
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
     budget += `X-Bz-Info-${key}: ${percentEncode(value)}\r\n`.length;
   }
   if (budget > headerBudget) {

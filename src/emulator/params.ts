@@ -65,7 +65,9 @@ export function stringMap(value: Record<string, unknown> | undefined, name: stri
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value ?? {})) {
     if (typeof v !== 'string') throw fail.badRequest(`${name}.${k} must be a string`);
-    out[k] = v;
+    if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v)) throw fail.badRequest(`${name}.${k} is not valid Unicode`);
+    // defineProperty: a key named "__proto__" is data, not the prototype.
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -74,7 +74,7 @@ export class EmulatorServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let cors: Record<string, string> = {};
     try {
-      const url = new URL(req.url ?? '/', 'http://emulator');
+      const url = parseTarget(req.url ?? '/');
       const route = this.route(url.pathname);
       const origin = header(req.headers, 'origin');
       if (req.method === 'OPTIONS') return this.preflight(req, res, route, url, origin);
@@ -85,7 +85,7 @@ export class EmulatorServer {
     }
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, route: Route, url: URL, cors: Record<string, string>): Promise<void> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, route: Route, url: RequestTarget, cors: Record<string, string>): Promise<void> {
 
     const fault = this.faults.take(route.call);
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
@@ -119,7 +119,7 @@ export class EmulatorServer {
     return { kind: 'unknown', call: m?.[2] ?? path };
   }
 
-  private async jsonCall(req: IncomingMessage, res: ServerResponse, route: Extract<Route, { kind: 'json' }>, url: URL, cors: Record<string, string>) {
+  private async jsonCall(req: IncomingMessage, res: ServerResponse, route: Extract<Route, { kind: 'json' }>, url: RequestTarget, cors: Record<string, string>) {
     const method = req.method!;
     if (method !== 'GET' && method !== 'POST') {
       drain(req);
@@ -160,7 +160,7 @@ export class EmulatorServer {
     sendJson(res, 200, result, cors, false);
   }
 
-  private async download(req: IncomingMessage, res: ServerResponse, route: Extract<Route, { kind: 'download' }>, url: URL, cors: Record<string, string>) {
+  private async download(req: IncomingMessage, res: ServerResponse, route: Extract<Route, { kind: 'download' }>, url: RequestTarget, cors: Record<string, string>) {
     const method = req.method!;
     let fileId = url.searchParams.get('fileId') ?? undefined;
     if (route.call === 'b2_download_file_by_id') {
@@ -190,7 +190,7 @@ export class EmulatorServer {
     });
   }
 
-  private preflight(req: IncomingMessage, res: ServerResponse, route: Route, url: URL, origin: string | undefined) {
+  private preflight(req: IncomingMessage, res: ServerResponse, route: Route, url: RequestTarget, origin: string | undefined) {
     const method = header(req.headers, 'access-control-request-method');
     if (!origin || !method) throw fail.badRequest('OPTIONS needs Origin and Access-Control-Request-Method');
     if (route.kind === 'json') {
@@ -210,14 +210,14 @@ export class EmulatorServer {
     res.end();
   }
 
-  private corsFor(route: Route, url: URL, origin: string, req: IncomingMessage): Record<string, string> {
+  private corsFor(route: Route, url: RequestTarget, origin: string, req: IncomingMessage): Record<string, string> {
     if (route.kind === 'json') return apiCorsHeaders(origin, req.headers);
     const rule = this.corsRule(route, url, origin, []);
     return rule ? actualHeaders(rule, origin) : {};
   }
 
   /** The bucket's CORS rule for this upload/download URL, if one admits the origin. */
-  private corsRule(route: Route, url: URL, origin: string, requested: string[]) {
+  private corsRule(route: Route, url: RequestTarget, origin: string, requested: string[]) {
     let bucketId: string | undefined;
     let operation: CorsOperation;
     const state = this.engine.state;
@@ -356,4 +356,15 @@ function limitResponse(res: ServerResponse, afterBytes: number): void {
     if (!cut(chunk) && sent < afterBytes) return end();
     return res;
   }) as typeof res.end;
+}
+
+/** A request's path (raw: not normalized, so a file named "a/../b" stays that) and its query. */
+interface RequestTarget {
+  pathname: string;
+  searchParams: URLSearchParams;
+}
+
+function parseTarget(raw: string): RequestTarget {
+  const q = raw.indexOf('?');
+  return { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
 }

@@ -7,7 +7,7 @@ import { downloadPipeline, type B2DownloadEvent, type B2DownloadResult, type Dow
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import type { ClientContext } from './context';
-import { checkContentType, checkFileInfo, checkFileName, checkPositiveInt } from './validate';
+import { checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
 import { checkLegalHold, checkRetention, encryptionJson, uploadProtectionHeaders, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
 import { invalidArgument } from '../http/b2-error';
 import { copyFileVersion } from '../transfer/copy';
@@ -68,11 +68,12 @@ export class B2File {
    * file.download().subscribe((e) => { if (e.type === 'responseHeader') e.body!.pipe(out) })
    */
   download(options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2DownloadEvent> {
-    return defer(() =>
-      this.parallel(options, 1)
+    return defer(() => {
+      options = checkDownloadOptions(options);
+      return this.parallel(options, 1)
         ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.retry, this.#ctx.progressIntervalMs, 'stream') as Observable<B2DownloadEvent>)
-        : downloadPipeline(this.#ctx.session, { fileId: this.fileId }, options, this.#ctx.retry, this.#ctx.progressIntervalMs),
-    );
+        : downloadPipeline(this.#ctx.session, { fileId: this.fileId }, options, this.#ctx.retry, this.#ctx.progressIntervalMs);
+    });
   }
 
   /** Downloads into memory: events, then `response.body.data`. */
@@ -86,13 +87,15 @@ export class B2File {
    * written at their offsets as they arrive, hashed in one pass in order.
    */
   downloadToFile(path: string, options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2Event<B2DownloadResult & { path: string }>> {
-    return defer(() =>
-      this.parallel(options, 4)
+    return defer(() => {
+      if (typeof path !== 'string' || path === '') throw invalidArgument('path', 'must be a file path');
+      options = checkDownloadOptions(options);
+      return this.parallel(options, 4)
         ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.retry, this.#ctx.progressIntervalMs, { path }) as Observable<
             B2Event<B2DownloadResult & { path: string }>
           >)
-        : this.download({ ...options, concurrency: 1 }).pipe(intoFile(path)),
-    );
+        : this.download({ ...options, concurrency: 1 }).pipe(intoFile(path));
+    });
   }
 
   private parallel(options: DownloadOptions & ParallelDownloadOptions, defaultConcurrency: number): boolean {
@@ -128,13 +131,15 @@ export class B2File {
     concurrency?: number;
   }): Observable<B2LargeUploadEvent<B2File>> {
     return defer(() => {
+      options = checkOptions(options);
       const fileName = checkFileName(options.fileName);
       const directive = options.metadataDirective ?? 'COPY';
       if (directive !== 'COPY' && directive !== 'REPLACE') throw invalidArgument('metadataDirective', 'must be COPY or REPLACE');
       if (directive === 'COPY' && (options.contentType !== undefined || options.fileInfo !== undefined)) {
         throw invalidArgument('metadataDirective', 'contentType and fileInfo need metadataDirective REPLACE');
       }
-      if (this.action !== 'upload') throw invalidArgument('file', `only an uploaded version can be copied (this one is "${this.action}")`);
+      // b2_copy_file answers "copy" for the version it made; later listings say "upload".
+      if (this.action !== 'upload' && this.action !== 'copy') throw invalidArgument('file', `only an uploaded version can be copied (this one is "${this.action}")`);
       if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
       // Checked now, before any request.
       encryptionJson(options.sourceEncryption, 'sourceEncryption');
@@ -199,24 +204,35 @@ export class B2File {
 
   /** Every version of this name, newest first, up to `limit` (default 10,000 as in aiob2). */
   getVersions(options: { limit?: number } = {}): Observable<B2File> {
-    const limit = checkPositiveInt(options.limit ?? 10_000, 'limit');
-    return this.#ctx.listVersionsOfName(this.bucketId, this.fileName, limit);
+    return defer(() => {
+      const limit = checkPositiveInt(checkOptions(options).limit ?? 10_000, 'limit');
+      return this.#ctx.listVersionsOfName(this.bucketId, this.fileName, limit);
+    });
   }
 
   /** Deletes every version of this file's name, `concurrency` at a time; emits each deleted version. */
   deleteAllVersions(options: { concurrency?: number; bypassGovernance?: boolean } = {}): Obs<B2File> {
-    const concurrency = checkPositiveInt(options.concurrency ?? 4, 'concurrency', 64);
-    return defer(() =>
+    return defer(() => {
+      const concurrency = checkPositiveInt(checkOptions(options).concurrency ?? 4, 'concurrency', 64);
       // Listed in full first, so deleting does not shift the listing under its own cursor.
-      this.#ctx.listVersionsOfName(this.bucketId, this.fileName, Number.MAX_SAFE_INTEGER).pipe(
+      return this.#ctx.listVersionsOfName(this.bucketId, this.fileName, Number.MAX_SAFE_INTEGER).pipe(
         toArray(),
         mergeMap((versions) => versions),
         mergeMap((version) => version.delete({ bypassGovernance: options.bypassGovernance }), concurrency),
-      ),
-    );
+      );
+    });
   }
 
   toJSON(): B2FileWire {
     return this.wire;
   }
+}
+
+/** Download options checked before any request (range, headers, part settings). */
+export function checkDownloadOptions<T extends DownloadOptions & ParallelDownloadOptions>(options: T | undefined): T {
+  const o = checkOptions(options);
+  if (o.concurrency !== undefined) checkPositiveInt(o.concurrency, 'concurrency', 64);
+  if (o.partSize !== undefined) checkPositiveInt(o.partSize, 'partSize');
+  if (o.serverSideEncryption !== undefined) encryptionJson(o.serverSideEncryption);
+  return { ...o, range: checkRange(o.range), headers: checkHeaders(o.headers) };
 }

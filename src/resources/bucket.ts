@@ -12,9 +12,10 @@ import { uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } 
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
 import { bytesSource, isAsyncIterable, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
-import { B2File } from './b2-file';
+import { MAX_PART_SIZE } from '../transfer/part-plan';
+import { B2File, checkDownloadOptions } from './b2-file';
 import type { ClientContext } from './context';
-import { checkContentType, checkFileInfo, checkFileName, checkPositiveInt } from './validate';
+import { checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
 import { uploadProtectionHeaders, type B2FileProtection } from './protection';
 
 export interface ListFilesOptions {
@@ -117,6 +118,7 @@ export class Bucket {
 
   private list(options: ListFilesOptions, versions: boolean): Observable<B2File> {
     return defer(() => {
+      options = checkOptions(options);
       const pageSize = checkPositiveInt(options.pageSize ?? 1000, 'pageSize', 10_000);
       const limit = options.limit === undefined ? undefined : checkPositiveInt(options.limit, 'limit');
       if (options.startFileName !== undefined) checkFileName(options.startFileName, 'startFileName');
@@ -168,6 +170,10 @@ export class Bucket {
 
   private upload(options: UploadFileOptions, forceLarge: boolean): Observable<B2UploadEvent> {
     return defer(() => {
+      options = checkOptions(options);
+      // Checked whatever the size turns out to be, so a mistake shows on small files too.
+      if (options.partSize !== undefined) checkPositiveInt(options.partSize, 'partSize', MAX_PART_SIZE);
+      if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
       const meta = {
         fileName: checkFileName(options.fileName),
         contentType: checkContentType(options.contentType ?? 'b2/x-auto'),
@@ -209,10 +215,14 @@ export class Bucket {
   /** The current version of a name, or a version by id. Errors with 404 `not_found` when absent. */
   getFile(which: { name: string } | { id: string }): Observable<B2File> {
     return defer(() => {
-      if ('id' in which) {
-        if (typeof which.id !== 'string' || which.id === '') return throwError(() => invalidArgument('id', 'must be a file id'));
-        return this.#ctx.session.call((t) => getFileInfo(t, { fileId: which.id })).pipe(map((w) => this.#ctx.file(w)));
+      const target = checkOptions(which as { name?: string; id?: string }, 'which');
+      if (!('id' in target) && !('name' in target)) throw invalidArgument('which', 'must be { name } or { id }');
+      if ('id' in target) {
+        const fileId = target.id;
+        if (typeof fileId !== 'string' || fileId === '') throw invalidArgument('id', 'must be a file id');
+        return this.#ctx.session.call((t) => getFileInfo(t, { fileId })).pipe(map((w) => this.#ctx.file(w)));
       }
+      which = target as { name: string };
       const name = checkFileName(which.name, 'name');
       return this.#ctx.session.call((t) => listFileNames(t, { bucketId: this.bucketId, startFileName: name, maxFileCount: 1, prefix: name })).pipe(
         mergeMap((page) => {
@@ -226,9 +236,15 @@ export class Bucket {
 
   /** Downloads the current version of a name (by-name URL). Events as `B2File.download`. */
   downloadFileByName(name: string, options: DownloadOptions = {}): Observable<B2DownloadEvent> {
-    return defer(() =>
-      downloadPipeline(this.#ctx.session, { bucketName: this.bucketName, fileName: checkFileName(name, 'name') }, options, this.#ctx.retry, this.#ctx.progressIntervalMs),
-    );
+    return defer(() => {
+      const fileName = checkFileName(name, 'name');
+      const checked = checkDownloadOptions(options);
+      // URL parsers resolve "." and ".." segments whatever their encoding: such names go by id.
+      if (fileName.split('/').some((segment) => segment === '.' || segment === '..')) {
+        return this.getFile({ name: fileName }).pipe(switchMap((file) => file.download(checked)));
+      }
+      return downloadPipeline(this.#ctx.session, { bucketName: this.bucketName, fileName }, checked, this.#ctx.retry, this.#ctx.progressIntervalMs);
+    });
   }
 
   /** Deletes every version of `name`, `concurrency` at a time; emits each deleted version. */
@@ -243,6 +259,8 @@ export class Bucket {
   /** Changes the bucket; emits the updated bucket. */
   update(changes: BucketUpdate): Observable<Bucket> {
     return defer(() => {
+      changes = checkOptions(changes, 'changes');
+      if (changes.ifRevisionIs !== undefined && !Number.isSafeInteger(changes.ifRevisionIs)) throw invalidArgument('ifRevisionIs', 'must be a whole number');
       const defaultServerSideEncryption = defaultSse(changes.defaultServerSideEncryption);
       return this.#ctx.session.call((t, auth) =>
         updateBucket(t, {
@@ -289,6 +307,7 @@ export class Bucket {
    */
   getDownloadUrl(name: string, options: { validDurationInSeconds?: number } = {}): Observable<string> {
     return defer(() => {
+      options = checkOptions(options);
       checkFileName(name, 'name');
       const url$ = this.#ctx.session.authorization().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
       if (options.validDurationInSeconds === undefined) return url$;

@@ -26,19 +26,64 @@ export function checkBucketName(name: unknown): string {
   return name;
 }
 
+/** Sets an own property even for names like `__proto__` (a plain assignment would change the prototype). */
+export function setOwn(target: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Whether a string is well-formed Unicode (no lone surrogates), so it survives UTF-8. */
+export function isWellFormed(text: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
 export function checkFileInfo(info: unknown): Record<string, string> {
   if (info === undefined) return {};
-  if (typeof info !== 'object' || info === null || Array.isArray(info)) throw invalidArgument('fileInfo', 'must be an object of strings');
+  const proto = typeof info === 'object' && info !== null ? Object.getPrototypeOf(info) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw invalidArgument('fileInfo', 'must be a plain object of strings');
   const entries = Object.entries(info as Record<string, unknown>);
   if (entries.length > 10) throw invalidArgument('fileInfo', `has ${entries.length} entries; B2 allows at most 10`);
   const out: Record<string, string> = {};
   for (const [key, value] of entries) {
     if (typeof value !== 'string') throw invalidArgument(`fileInfo.${key}`, 'must be a string');
+    if (!isWellFormed(value)) throw invalidArgument(`fileInfo.${key}`, 'is not valid Unicode (a lone surrogate)');
     if (!/^[A-Za-z0-9\-_.~!#$%^&*'+`|]+$/.test(key)) throw invalidArgument(`fileInfo.${key}`, 'key has characters B2 does not allow');
     if (utf8.encode(key).length > 50) throw invalidArgument(`fileInfo.${key}`, 'key is longer than 50 bytes');
-    out[key.toLowerCase()] = value;
+    const lower = key.toLowerCase();
+    // B2 lower-cases keys: two that differ only in case would silently become one.
+    if (Object.prototype.hasOwnProperty.call(out, lower)) throw invalidArgument(`fileInfo.${key}`, `differs from another key only in case (B2 lower-cases keys)`);
+    setOwn(out, lower, value);
   }
   return out;
+}
+
+/** An options object: absent is `{}`; anything but a plain object is refused. */
+export function checkOptions<T extends object>(options: T | undefined | null, field = 'options'): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgument(field, 'must be an object');
+  return options;
+}
+
+/** HTTP header names and values a request may carry (no CR/LF, a token as name). */
+export function checkHeaders(headers: unknown, field = 'headers'): Record<string, string> | undefined {
+  if (headers === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(checkOptions(headers as Record<string, unknown>, field))) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) throw invalidArgument(`${field}.${name}`, 'is not a valid HTTP header name');
+    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw invalidArgument(`${field}.${name}`, 'must be a string without line breaks');
+    setOwn(out, name, value);
+  }
+  return out;
+}
+
+/** A download range: whole, non-negative byte offsets with end ≥ start. */
+export function checkRange(range: unknown): { start: number; end?: number } | undefined {
+  if (range === undefined) return undefined;
+  const r = checkOptions(range as { start?: unknown; end?: unknown }, 'range');
+  if (typeof r.start !== 'number' || !Number.isSafeInteger(r.start) || r.start < 0) throw invalidArgument('range.start', 'must be a whole number ≥ 0');
+  if (r.end !== undefined && (typeof r.end !== 'number' || !Number.isSafeInteger(r.end) || r.end < r.start)) {
+    throw invalidArgument('range.end', 'must be a whole number ≥ range.start');
+  }
+  return { start: r.start, end: r.end as number | undefined };
 }
 
 export function checkPositiveInt(value: unknown, field: string, max = Number.MAX_SAFE_INTEGER): number {

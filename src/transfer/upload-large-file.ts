@@ -50,7 +50,9 @@ export function uploadLargeFile(
       }
       const plan = planParts(source.size, partSize);
       // The whole-file SHA-1 is known up front only for bytes in memory (reference §7A.9).
-      const fileInfo = source.sha1 && !('large_file_sha1' in meta.fileInfo) ? { ...meta.fileInfo, large_file_sha1: source.sha1 } : meta.fileInfo;
+      // Only while there is room: B2 allows 10 file-info entries.
+      const room = Object.keys(meta.fileInfo).length < 10;
+      const fileInfo = source.sha1 && room && !('large_file_sha1' in meta.fileInfo) ? { ...meta.fileInfo, large_file_sha1: source.sha1 } : meta.fileInfo;
       const streamParts = source.oneShot ? new StreamParts(source.read(0, source.size), partSize) : null;
       const steps = largeUploadSteps(ctx, bucketId, source, { ...meta, fileInfo }, plan.parts, options, streamParts);
       return runLargeUpload(steps, { fileName: meta.fileName, size: source.size, partSize, parts: plan.parts, concurrency, keepOnFailure });

@@ -157,7 +157,7 @@ function responseHeaders(
   };
   if (bucket.bucketInfo['Cache-Control'] !== undefined) h['Cache-Control'] = bucket.bucketInfo['Cache-Control'];
   for (const [key, value] of Object.entries(file.fileInfo)) {
-    const real = RESERVED_INFO_HEADERS[key];
+    const real = Object.prototype.hasOwnProperty.call(RESERVED_INFO_HEADERS, key) ? RESERVED_INFO_HEADERS[key] : undefined;
     if (real) h[real] = value;
     else h[`x-bz-info-${key}`] = percentEncode(value);
   }

@@ -191,7 +191,9 @@ function infoHeaders(h: IncomingHttpHeaders): Record<string, string> {
   for (const [name, value] of Object.entries(h)) {
     if (!name.startsWith('x-bz-info-')) continue;
     const key = name.slice('x-bz-info-'.length);
-    info[key] = percentDecode(Array.isArray(value) ? value.join(', ') : (value ?? ''), `X-Bz-Info-${key}`);
+    const decoded = percentDecode(Array.isArray(value) ? value.join(', ') : (value ?? ''), `X-Bz-Info-${key}`);
+    // defineProperty: a key named "__proto__" is data, not the prototype.
+    Object.defineProperty(info, key, { value: decoded, enumerable: true, writable: true, configurable: true });
   }
   return info;
 }
