@@ -232,5 +232,6 @@ function toB2Error(operation: string, err: unknown): B2Error {
 
 /** B2 echoes an upload token in `auth_token_limit` messages: never pass a token on. */
 function redactTokens(message: string): string {
-  return message.replace(/(auth token\s+)\S+/gi, '$1[redacted]').replace(/\b4_[A-Za-z0-9_-]{20,}/g, '[redacted]');
+  // Tokens start "4_" like file ids ("4_z<bucketId>_f…"), which are no secret and name the file.
+  return message.replace(/(auth token\s+)\S+/gi, '$1[redacted]').replace(/\b4_(?!z[0-9a-f]{24}_[fb])[A-Za-z0-9_-]{20,}/g, '[redacted]');
 }

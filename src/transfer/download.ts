@@ -10,7 +10,8 @@ import { B2Error } from '../http/b2-error';
 import type { B2Event, B2ResponseEvent, B2SentEvent } from '../http/events';
 import { platform } from '../platform';
 import type { B2Session } from '../session/session';
-import type { RetryB2Options } from '../operators/retry-b2';
+import { retryB2, type RetryB2Options } from '../operators/retry-b2';
+import type { B2Authorization } from '../api/account';
 import { customerKeyHeaders, type B2Encryption } from '../resources/protection';
 import { throttleProgress } from '../operators/throttle-progress';
 
@@ -70,12 +71,17 @@ export function openDownload(
   /** One request, retried until its headers arrive (the body is not read here). */
   const send = (from: number | undefined, report?: (event: B2SentEvent) => void) => {
     let attempt = 0;
-    return session
-      .call((_t, auth) => {
-        attempt++;
-        const target = { transport: session.transport, downloadUrl: auth.downloadUrl, authorizationToken: options.authorizationToken ?? auth.authorizationToken };
-        return downloadFile(target, by, headersFor(from), 'GET', attempt);
-      }, retry)
+    const attemptWith = (auth: B2Authorization) => {
+      attempt++;
+      const target = { transport: session.transport, downloadUrl: auth.downloadUrl, authorizationToken: options.authorizationToken ?? auth.authorizationToken };
+      return downloadFile(target, by, headersFor(from), 'GET', attempt);
+    };
+    // With a download-authorization token, an expired token is that token's: the account's
+    // authorization stays, and re-authorizing would not help.
+    const response$ = options.authorizationToken
+      ? session.authorization().pipe(switchMap(attemptWith), retryB2<B2Event<unknown, unknown>>({ ...session.retryOptions, ...retry }))
+      : session.call((_t, auth) => attemptWith(auth), retry);
+    return response$
       .pipe(
         filter((e): e is B2ResponseEvent<unknown> => {
           if (e.type === 'sent') report?.(e);
