@@ -1,5 +1,5 @@
 /** The rxb2 client: `new B2(...)`, its authorization, buckets and application keys. */
-import { Observable, defer, map, mergeMap, of, throwError } from 'rxjs';
+import { Observable, defer, map, mergeMap, throwError } from 'rxjs';
 import { authorizeAccount, type B2Authorization } from './api/account';
 import { createBucket, listBuckets } from './api/buckets';
 import { createKey, deleteKey, listKeys } from './api/keys';
@@ -89,8 +89,7 @@ export class B2 {
 
   /** Authorizes now (otherwise the first call does it). Emits the authorization once. */
   authorize(): Observable<B2Authorization> {
-    // Through call(), so a 503 or a network error on authorize is retried like any call.
-    return this.#ctx.session.call((_target, auth) => of(auth));
+    return this.#ctx.session.authorized();
   }
 
   readonly buckets = {

@@ -1,5 +1,5 @@
 /** A file version, as aiob2's File: its fields, and download / delete / hide / versions on it. */
-import { Observable, defer, map, mergeMap, toArray, type Observable as Obs } from 'rxjs';
+import { Observable, catchError, defer, map, mergeMap, of, switchMap, throwError, toArray, type Observable as Obs } from 'rxjs';
 import type { B2FileRetentionValue, B2FileWire } from '../api/wire';
 import { deleteFileVersion, hideFile, updateFileLegalHold, updateFileRetention } from '../api/files';
 import type { B2Event } from '../http/events';
@@ -9,7 +9,7 @@ import { parallelDownload, type ParallelDownloadOptions } from '../transfer/para
 import type { ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
 import { checkLegalHold, checkRetention, encryptionJson, uploadProtectionHeaders, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
-import { invalidArgument } from '../http/b2-error';
+import { B2Error, invalidArgument } from '../http/b2-error';
 import { copyFileVersion } from '../transfer/copy';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
 
@@ -165,14 +165,23 @@ export class B2File {
 
   /** Deletes this version (b2_delete_file_version); emits this file, marked `deleted`, then completes. */
   delete(options: { bypassGovernance?: boolean } = {}): Observable<B2File> {
-    return this.#ctx.session
-      .call((t) => deleteFileVersion(t, { fileName: this.fileName, fileId: this.fileId, bypassGovernance: options.bypassGovernance || undefined }))
-      .pipe(
-        map(() => {
-          this.deleted = true;
-          return this;
-        }),
-      );
+    return defer(() => {
+      const bypassGovernance = checkOptions(options).bypassGovernance || undefined;
+      let attempts = 0;
+      return this.#ctx.session
+        .call((t) => {
+          attempts++;
+          return deleteFileVersion(t, { fileName: this.fileName, fileId: this.fileId, bypassGovernance });
+        })
+        .pipe(
+          // A retry after a lost answer finds the version gone: the delete did happen.
+          catchError((err: unknown) => (attempts > 1 && err instanceof B2Error && err.code === 'file_not_present' ? of(null) : throwError(() => err))),
+          map(() => {
+            this.deleted = true;
+            return this;
+          }),
+        );
+    });
   }
 
   /**
@@ -199,7 +208,25 @@ export class B2File {
 
   /** Hides the file's name (b2_hide_file); emits the new hide marker. */
   hide(): Observable<B2File> {
-    return this.#ctx.session.call((t) => hideFile(t, { bucketId: this.bucketId, fileName: this.fileName })).pipe(map((w) => new B2File(this.#ctx, w)));
+    return defer(() => {
+      let attempts = 0;
+      return this.#ctx.session
+        .call((t) => {
+          attempts++;
+          return hideFile(t, { bucketId: this.bucketId, fileName: this.fileName });
+        })
+        .pipe(
+          map((w) => new B2File(this.#ctx, w)),
+          // A retry after a lost answer finds the name hidden: the marker it made is the newest version.
+          catchError((err: unknown) =>
+            attempts > 1 && err instanceof B2Error && err.code === 'already_hidden'
+              ? this.#ctx.listVersionsOfName(this.bucketId, this.fileName, 1).pipe(
+                  switchMap((newest) => (newest.action === 'hide' ? of(newest) : throwError(() => err))),
+                )
+              : throwError(() => err),
+          ),
+        );
+    });
   }
 
   /** Every version of this name, newest first, up to `limit` (default 10,000 as in aiob2). */

@@ -186,7 +186,7 @@ export class Bucket {
       const contents = options.contents;
       // Bytes and text open synchronously: a small upload should not pay for promise hops.
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
-      return this.#ctx.session.authorization().pipe(
+      return this.#ctx.session.authorized().pipe(
         switchMap((auth) => {
           const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
           if (inMemory) return of(this.plan(openBytesSource(contents), threshold, forceLarge));
@@ -309,7 +309,7 @@ export class Bucket {
     return defer(() => {
       options = checkOptions(options);
       checkFileName(name, 'name');
-      const url$ = this.#ctx.session.authorization().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
+      const url$ = this.#ctx.session.authorized().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
       if (options.validDurationInSeconds === undefined) return url$;
       return this.getDownloadAuthorization(name, options.validDurationInSeconds).pipe(
         mergeMap((grant) => url$.pipe(map((url) => `${url}?Authorization=${encodeURIComponent(grant.authorizationToken)}`))),

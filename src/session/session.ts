@@ -3,7 +3,7 @@
  * fetched lazily on first use and fetched again, once for all concurrent callers, when B2 says the
  * token expired.
  */
-import { defer, shareReplay, switchMap, take, tap, type Observable } from 'rxjs';
+import { defer, of, shareReplay, switchMap, take, tap, type Observable } from 'rxjs';
 import type { B2Authorization } from '../api/account';
 import type { B2ApiTarget } from '../api/call';
 import type { B2Transport } from '../http/transport';
@@ -43,6 +43,14 @@ export class B2Session {
       }
       return this.cached.authorization$.pipe(take(1));
     });
+  }
+
+  /**
+   * The current authorization, authorizing first if needed, with authorize's transient failures
+   * (503, network) retried like any call's.
+   */
+  authorized(): Observable<B2Authorization> {
+    return this.call((_target, auth) => of(auth));
   }
 
   /** Drops the authorization that carried `token`, so the next call authorizes again. */

@@ -5,7 +5,8 @@
  */
 import { Observable, defer, firstValueFrom, map, switchMap } from 'rxjs';
 import { copyFile, type CopyFileRequest } from '../api/files';
-import { cancelLargeFile, copyPart, finishLargeFile, startLargeFile } from '../api/large-files';
+import { cancelLargeFile, copyPart, startLargeFile } from '../api/large-files';
+import { finishOnce } from './large-upload-steps';
 import type { B2FileWire } from '../api/wire';
 import type { B2ResponseEvent } from '../http/events';
 import type { B2Session } from '../session/session';
@@ -38,7 +39,7 @@ export interface CopyRequest {
 }
 
 export function copyFileVersion(session: B2Session, source: CopySource, req: CopyRequest): Observable<B2LargeUploadEvent> {
-  return defer(async () => firstValueFrom(session.authorization())).pipe(
+  return defer(async () => firstValueFrom(session.authorized())).pipe(
     switchMap((auth): Observable<B2LargeUploadEvent> => {
       const threshold = Math.min(req.largeFileThreshold ?? auth.recommendedPartSize, 5_000_000_000);
       if (source.contentLength <= threshold) {
@@ -88,8 +89,8 @@ export function copyFileVersion(session: B2Session, source: CopySource, req: Cop
               }),
             )
             .pipe(map((p) => ({ type: 'done' as const, contentSha1: p.contentSha1, contentLength: p.contentLength }))),
-        finish: (fileId, partSha1Array) => session.call((t) => finishLargeFile(t, { fileId, partSha1Array })),
-        cancel: (fileId) => session.call((t) => cancelLargeFile(t, { fileId }), { maxAttempts: 3 }),
+        finish: (fileId, partSha1Array) => finishOnce(session, fileId, partSha1Array),
+        cancel: (fileId) => session.call((t) => cancelLargeFile(t, { fileId })),
       };
       return runLargeUpload(steps, {
         fileName: req.fileName,

@@ -2,7 +2,9 @@
  * The B2 side of a large upload: start (or find the unfinished file to resume and check its parts
  * against the source), upload one part through the part-URL pool, finish, cancel.
  */
-import { Observable, defer, filter, map, mergeMap, of, reduce, switchMap } from 'rxjs';
+import { Observable, catchError, defer, filter, map, mergeMap, of, reduce, switchMap, throwError } from 'rxjs';
+import { getFileInfo } from '../api/files';
+import type { B2Session } from '../session/session';
 import { cancelLargeFile, finishLargeFile, getUploadPartUrl, listParts, listUnfinishedLargeFiles, startLargeFile } from '../api/large-files';
 import { uploadPart } from '../api/transfers';
 import type { B2FileWire, B2PartWire } from '../api/wire';
@@ -58,7 +60,8 @@ export function largeUploadSteps(
       reduce((done, entry) => (entry ? done.set(entry[0], entry[1]) : done), new Map<number, string>()),
     );
 
-  const findResumable = (): Observable<B2FileWire | undefined> =>
+  /** Unfinished large files of this name, content type and file info, oldest first. */
+  const findUnfinished = (): Observable<B2FileWire> =>
     paginate(
       (startFileId: string | undefined) =>
         session.call((t) => listUnfinishedLargeFiles(t, { bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 })),
@@ -66,17 +69,33 @@ export function largeUploadSteps(
       (page) => page.files,
     ).pipe(
       filter((f) => f.fileName === meta.fileName && sameInfo(f.fileInfo, meta.fileInfo) && (meta.contentType === 'b2/x-auto' || f.contentType === meta.contentType)),
-      // The newest match wins (the list is oldest first).
-      reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined),
+    );
+
+  /** The newest matching unfinished file (the list is oldest first). */
+  const findResumable = (): Observable<B2FileWire | undefined> =>
+    findUnfinished().pipe(reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined));
+
+  /**
+   * Unfinished files of the same name and file info that our start attempts made before the one
+   * that answered (started within the attempts' window, server time): cancelled.
+   */
+  const cancelLostStarts = (ours: B2FileWire, windowMs: number): Observable<unknown> =>
+    findUnfinished().pipe(
+      filter((f) => f.fileId !== ours.fileId && f.uploadTimestamp <= ours.uploadTimestamp && f.uploadTimestamp >= ours.uploadTimestamp - windowMs - 1000),
+      mergeMap((f) => session.call((t) => cancelLargeFile(t, { fileId: f.fileId! })).pipe(catchError(() => of(null))), 2),
+      reduce(() => null, null),
     );
 
   return {
     start: () =>
       defer(() => {
-        const fresh = () =>
-          session
-            .call((t) =>
-              startLargeFile(t, {
+        const fresh = () => {
+          let attempts = 0;
+          const firstAttempt = Date.now();
+          return session
+            .call((t) => {
+              attempts++;
+              return startLargeFile(t, {
                 bucketId,
                 fileName: meta.fileName,
                 contentType: meta.contentType,
@@ -84,9 +103,14 @@ export function largeUploadSteps(
                 serverSideEncryption: encryptionJson(meta.protection.serverSideEncryption),
                 fileRetention: checkRetention(meta.protection.fileRetention),
                 legalHold: checkLegalHold(meta.protection.legalHold),
-              }),
-            )
-            .pipe(map((f) => ({ fileId: f.fileId!, resumed: false, partsDone: new Map<number, string>() })));
+              });
+            })
+            .pipe(
+              // A retried start may have started a file whose answer was lost: cancel that one.
+              switchMap((f) => (attempts > 1 ? cancelLostStarts(f, Date.now() - firstAttempt).pipe(map(() => f)) : of(f))),
+              map((f) => ({ fileId: f.fileId!, resumed: false, partsDone: new Map<number, string>() })),
+            );
+        };
         if (resume.checkpoint) {
           const cp = resume.checkpoint;
           if (cp.fileName !== meta.fileName || cp.size !== source.size) {
@@ -124,7 +148,7 @@ export function largeUploadSteps(
       ))),
 
     finish: (fileId, partSha1Array) =>
-      session.call((t) => finishLargeFile(t, { fileId, partSha1Array })).pipe(
+      finishOnce(session, fileId, partSha1Array).pipe(
         map((file) => {
           ctx.uploadUrls.clear(fileId);
           return file;
@@ -134,7 +158,7 @@ export function largeUploadSteps(
     cancel: (fileId) =>
       defer(() => {
         ctx.uploadUrls.clear(fileId);
-        return session.call((t) => cancelLargeFile(t, { fileId }), { maxAttempts: 3 });
+        return session.call((t) => cancelLargeFile(t, { fileId }));
       }),
   };
 }
@@ -151,3 +175,20 @@ async function sha1Of(source: UploadSource, part: PartDescriptor): Promise<strin
 }
 
 
+
+/**
+ * b2_finish_large_file, safe to retry: when an earlier attempt finished the file but its answer
+ * was lost, the retry is refused (the file is no longer unfinished); the file, found finished
+ * under the same id, is then the result.
+ */
+export function finishOnce(session: B2Session, fileId: string, partSha1Array: string[]): Observable<B2FileWire> {
+  return session.call((t) => finishLargeFile(t, { fileId, partSha1Array })).pipe(
+    catchError((err: unknown) => {
+      if (!(err instanceof B2Error) || err.status !== 400) return throwError(() => err);
+      return session.call((t) => getFileInfo(t, { fileId })).pipe(
+        catchError(() => throwError(() => err)),
+        switchMap((file) => (file.action === 'upload' ? of(file) : throwError(() => err))),
+      );
+    }),
+  );
+}

@@ -33,7 +33,7 @@ export function uploadLargeFile(
   meta: UploadMetadata,
   options: LargeUploadOptions,
 ): Observable<B2LargeUploadEvent> {
-  return defer(async () => firstValueFrom(ctx.session.authorization())).pipe(
+  return defer(async () => firstValueFrom(ctx.session.authorized())).pipe(
     switchMap((auth) => {
       const concurrency = options.concurrency ?? 4;
       if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64) throw invalidArgument('concurrency', 'must be a whole number from 1 to 64');
