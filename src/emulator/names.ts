@@ -9,6 +9,8 @@ import { fail } from './errors';
  * A malformed escape or bytes that are not UTF-8 are a 400.
  */
 export function percentDecode(value: string, what: string): string {
+  // Header values reach Node as latin1: anything non-ASCII was sent unencoded.
+  if (/[^\x00-\x7f]/.test(value)) throw fail.badRequest(`${what}: non-ASCII characters must be percent-encoded`);
   if (!/%|\+/.test(value)) return value;
   const bytes: number[] = [];
   for (let i = 0; i < value.length; i++) {

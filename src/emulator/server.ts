@@ -48,7 +48,8 @@ export class EmulatorServer {
     });
     // Malformed HTTP gets a B2-shaped 400 rather than a bare close.
     this.server.on('clientError', (err, socket) => {
-      if (!socket.writable) return socket.destroy();
+      // Garbage after a request whose answer is still being sent: never write into that answer.
+      if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) return socket.destroy();
       const body = JSON.stringify(fail.badRequest(`malformed HTTP request: ${(err as Error).message}`).toBody());
       socket.end(`HTTP/1.1 400 Bad Request\r\nDate: ${new Date().toUTCString()}\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
@@ -109,7 +110,7 @@ export class EmulatorServer {
 
   private route(path: string): Route {
     let m = /^\/b2api\/v([1-4])\/(b2_upload_file|b2_upload_part)\/([^/]+)\/([^/]+)$/.exec(path);
-    if (m) return { kind: 'upload', version: Number(m[1]) as B2ApiVersion, call: m[2] as 'b2_upload_file', target: decodeURIComponent(m[3]), tokenId: m[4] };
+    if (m) return { kind: 'upload', version: Number(m[1]) as B2ApiVersion, call: m[2] as 'b2_upload_file', target: decodePathPart(m[3]), tokenId: m[4] };
     m = /^\/b2api\/v([1-4])\/b2_download_file_by_id$/.exec(path);
     if (m) return { kind: 'download', version: Number(m[1]) as B2ApiVersion, call: 'b2_download_file_by_id' };
     m = /^\/file\/([^/]+)\/(.+)$/.exec(path);
@@ -367,4 +368,12 @@ interface RequestTarget {
 function parseTarget(raw: string): RequestTarget {
   const q = raw.indexOf('?');
   return { pathname: q < 0 ? raw : raw.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw fail.badRequest('malformed percent-encoding in the URL path');
+  }
 }

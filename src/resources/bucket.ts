@@ -309,6 +309,10 @@ export class Bucket {
     return defer(() => {
       options = checkOptions(options);
       checkFileName(name, 'name');
+      if (name.split('/').some((segment) => segment === '.' || segment === '..')) {
+        // Every URL parser resolves these segments away, encoded or not: no URL can name this file.
+        throw invalidArgument('name', 'has a "." or ".." segment, which no download URL can carry; download it by id (getFile, then download)');
+      }
       const url$ = this.#ctx.session.authorized().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
       if (options.validDurationInSeconds === undefined) return url$;
       return this.getDownloadAuthorization(name, options.validDurationInSeconds).pipe(

@@ -93,7 +93,7 @@ function collect(
         const folder = name.slice(0, cut + delimiter.length);
         // Shown even when the start point lies inside it: names ≥ the start remain under it.
         if (hasVisible(names, i, folder, versionsFor)) rows.push({ folder });
-        i = lowerBound(afterPrefix(folder));
+        i = skipFolder(names, lowerBound, i, folder);
         continue;
       }
     }
@@ -122,9 +122,14 @@ function hasVisible(
   return false;
 }
 
-/** The smallest string greater than every string starting with `prefix`: its last code unit + 1. */
-function afterPrefix(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+/** The index of the first name after `i` that is not under `folder`. */
+function skipFolder(names: readonly string[], lowerBound: (name: string) => number, i: number, folder: string): number {
+  const last = folder.charCodeAt(folder.length - 1);
+  // Jump: the folder with its last unit + 1 sorts after every name under it. Surrogates and
+  // U+FFFF have no such simple successor in code-point order; walk past those instead.
+  if (last < 0xd800) return lowerBound(folder.slice(0, -1) + String.fromCharCode(last + 1));
+  while (i < names.length && names[i].startsWith(folder)) i++;
+  return i;
 }
 
 function rowName(row: Row): string {
