@@ -48,8 +48,16 @@ export class EmulatorServer {
     });
     // Malformed HTTP gets a B2-shaped 400 rather than a bare close.
     this.server.on('clientError', (err, socket) => {
-      // Garbage after a request whose answer is still being sent: never write into that answer.
-      if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) return socket.destroy();
+      if (!socket.writable) return socket.destroy();
+      // Garbage after a request whose answer is still pending: never write into that answer;
+      // let it finish, then close the connection.
+      const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+      if (inFlight && !inFlight.req.complete) return socket.destroy(); // its body was cut: abort it
+      if (inFlight) {
+        inFlight.shouldKeepAlive = false;
+        inFlight.once('finish', () => socket.destroy());
+        return;
+      }
       const body = JSON.stringify(fail.badRequest(`malformed HTTP request: ${(err as Error).message}`).toBody());
       socket.end(`HTTP/1.1 400 Bad Request\r\nDate: ${new Date().toUTCString()}\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });

@@ -94,7 +94,8 @@ export function checkPositiveInt(value: unknown, field: string, max = Number.MAX
 }
 
 export function checkContentType(value: unknown): string {
-  if (typeof value !== 'string' || !/^[\x21-\x7e]+\/[\x20-\x7e]+$/.test(value)) {
+  // No leading or trailing space: HTTP trims header values, JSON does not (small and large files would differ).
+  if (typeof value !== 'string' || !/^[\x21-\x7e]+\/([\x20-\x7e]*[\x21-\x7e])$/.test(value)) {
     throw invalidArgument('contentType', 'must be a MIME type such as text/plain (or b2/x-auto)');
   }
   return value;
