@@ -13,6 +13,7 @@
  * const report = await runSoak({ smallUploads: 500, largeUploads: 10, seed: 7 });
  * console.log(formatReport(report));
  */
+import { mulberry32 } from '../../src/emulator/faults';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import {
@@ -215,16 +216,6 @@ export function soakFaultRules(p: number, calls: readonly string[] = SOAK_CALLS)
 // ---------------------------------------------------------------------------------------------
 // seeded data
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(size: number, random: () => number): Buffer {
   const out = Buffer.alloc(size);

@@ -54,8 +54,8 @@ export class FaultPlan {
   }
 }
 
-/** A small seeded PRNG so probabilistic fault runs repeat. */
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32) so probabilistic fault runs repeat; tests reuse it. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

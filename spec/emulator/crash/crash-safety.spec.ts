@@ -5,6 +5,7 @@
  * saw succeed is lost or changed, nothing cut off is visible, `tmp/` is empty and `blobs/` holds
  * exactly the bytes the listed versions and parts reference.
  */
+import { mulberry32 } from '../../../src/emulator/faults';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -99,17 +100,8 @@ function stall(): Promise<void> {
   return new Promise<void>((resolve) => releaseStalls.push(resolve));
 }
 
-/** Mulberry32: the loop's random choices repeat for a given seed (timing still varies). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The loop's random choices repeat for a given seed (timing still varies). */
+const rng = mulberry32;
 
 describe('emulator crash safety (kill -9 of the CLI on a data directory)', () => {
   const subscriptions: Subscription[] = [];
