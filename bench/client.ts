@@ -49,6 +49,7 @@ import { createInterface } from 'node:readline';
 import axios, { type AxiosInstance } from 'axios';
 import { Observable, count, filter, lastValueFrom, map, mergeMap, range } from 'rxjs';
 import { AxiosTransport, B2, B2Error, toResponseBody, type B2Event, type B2HttpRequest, type B2Transport, type Bucket } from '../src';
+import { RawB2Session, agent, rawRequest } from './raw-b2';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -159,59 +160,12 @@ async function startEmulatorChild(): Promise<Emulator> {
 // ---------------------------------------------------------------------------------------------
 // The raw node:http baseline client
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-
-function rawRequest(method: string, url: string, headers: http.OutgoingHttpHeaders, body?: Buffer | string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
-          if (res.statusCode! >= 400) return reject(new Error(`HTTP ${res.statusCode}: ${text}`));
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(err);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 interface UploadUrl {
   uploadUrl: string;
   authorizationToken: string;
 }
 
-class RawB2 {
-  apiUrl = '';
-  token = '';
-  accountId = '';
-
-  constructor(private readonly emu: EmulatorInfo) {}
-
-  async authorize(): Promise<void> {
-    const basic = 'Basic ' + Buffer.from(`${this.emu.keyId}:${this.emu.applicationKey}`).toString('base64');
-    const b = (await rawRequest('GET', `${this.emu.url}/b2api/v3/b2_authorize_account`, { Authorization: basic })) as {
-      accountId: string;
-      authorizationToken: string;
-      apiInfo: { storageApi: { apiUrl: string } };
-    };
-    this.accountId = b.accountId;
-    this.token = b.authorizationToken;
-    this.apiUrl = b.apiInfo.storageApi.apiUrl;
-  }
-
-  call<T>(name: string, params: object): Promise<T> {
-    const json = JSON.stringify(params);
-    const headers = { Authorization: this.token, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) };
-    return rawRequest('POST', `${this.apiUrl}/b2api/v3/${name}`, headers, json) as Promise<T>;
-  }
-
+class RawB2 extends RawB2Session {
   async createBucket(name: string): Promise<string> {
     const b = await this.call<{ bucketId: string }>('b2_create_bucket', { accountId: this.accountId, bucketName: name, bucketType: 'allPrivate' });
     return b.bucketId;

@@ -58,6 +58,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { RawB2Session, agent } from './raw-b2';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
@@ -208,29 +209,6 @@ async function startEmulatorChild(o: Options): Promise<Emulator> {
 // ---------------------------------------------------------------------------------------------
 // A raw node:http B2 client (the parent's setup calls and the baseline children)
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-function rawRequest(method: string, url: string, headers: http.OutgoingHttpHeaders, body?: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if ((res.statusCode ?? 0) >= 400) return reject(new Error(`${method} ${url} -> HTTP ${res.statusCode}: ${text.slice(0, 500)}`));
-        try {
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(err);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 interface UploadUrl {
   uploadUrl: string;
   authorizationToken: string;
@@ -243,33 +221,7 @@ interface FileWire {
   fileInfo: Record<string, string>;
 }
 
-class RawB2 {
-  apiUrl = '';
-  downloadUrl = '';
-  token = '';
-  accountId = '';
-
-  constructor(private readonly emu: EmulatorInfo) {}
-
-  async authorize(): Promise<void> {
-    const basic = 'Basic ' + Buffer.from(`${this.emu.keyId}:${this.emu.applicationKey}`).toString('base64');
-    const b = (await rawRequest('GET', `${this.emu.url}/b2api/v3/b2_authorize_account`, { Authorization: basic })) as {
-      accountId: string;
-      authorizationToken: string;
-      apiInfo: { storageApi: { apiUrl: string; downloadUrl: string } };
-    };
-    this.accountId = b.accountId;
-    this.token = b.authorizationToken;
-    this.apiUrl = b.apiInfo.storageApi.apiUrl;
-    this.downloadUrl = b.apiInfo.storageApi.downloadUrl;
-  }
-
-  call<T>(name: string, params: object): Promise<T> {
-    const json = JSON.stringify(params);
-    const headers = { Authorization: this.token, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) };
-    return rawRequest('POST', `${this.apiUrl}/b2api/v3/${name}`, headers, json) as Promise<T>;
-  }
-
+class RawB2 extends RawB2Session {
   async bucketId(bucketName: string): Promise<string> {
     const r = await this.call<{ buckets: { bucketId: string }[] }>('b2_list_buckets', { accountId: this.accountId, bucketName });
     if (r.buckets.length === 0) throw new Error(`no bucket ${bucketName}`);
