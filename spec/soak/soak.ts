@@ -216,7 +216,6 @@ export function soakFaultRules(p: number, calls: readonly string[] = SOAK_CALLS)
 // ---------------------------------------------------------------------------------------------
 // seeded data
 
-
 function randomBytes(size: number, random: () => number): Buffer {
   const out = Buffer.alloc(size);
   let x = (Math.floor(random() * 0xffffffff) | 1) >>> 0;
@@ -407,7 +406,18 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     return (stderrWrite as (...a: unknown[]) => boolean).apply(this, [chunk, ...rest]);
   } as typeof process.stderr.write;
 
-  const emu = await startEmulator({ host: '127.0.0.1', port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 5000, faultSeed: o.seed });
+  const restoreHooks = () => {
+    process.off('unhandledRejection', onUnhandled);
+    process.off('uncaughtException', onUncaught);
+    process.stderr.write = stderrWrite;
+  };
+  let emu: RunningEmulator;
+  try {
+    emu = await startEmulator({ host: '127.0.0.1', port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 5000, faultSeed: o.seed });
+  } catch (err) {
+    restoreHooks();
+    throw err;
+  }
   const transport = new CountingTransport(new AxiosTransport());
   const b2 = new B2({
     applicationKeyId: emu.keyId,
@@ -772,9 +782,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     await emu.close();
     // Late rejections (a fire-and-forget cancel, a body stream) would surface within a tick or two.
     await new Promise((r) => setImmediate(r));
-    process.off('unhandledRejection', onUnhandled);
-    process.off('uncaughtException', onUncaught);
-    process.stderr.write = stderrWrite;
+    restoreHooks();
   }
 
   const failuresByCode: Record<string, number> = {};

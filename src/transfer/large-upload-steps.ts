@@ -75,6 +75,9 @@ export function largeUploadSteps(
   const findResumable = (): Observable<B2FileWire | undefined> =>
     findUnfinished().pipe(reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined));
 
+  /** A lost-start clean-up that failed at start, tried again after finish. */
+  let retryCleanup: Observable<unknown> | undefined;
+
   /**
    * Unfinished files of the same name and file info that our start attempts made before the one
    * that answered (started within the attempts' window, server time): cancelled.
@@ -107,7 +110,19 @@ export function largeUploadSteps(
             })
             .pipe(
               // A retried start may have started a file whose answer was lost: cancel that one.
-              switchMap((f) => (attempts > 1 ? cancelLostStarts(f, Date.now() - firstAttempt).pipe(map(() => f)) : of(f))),
+              // Best effort: a failed clean-up must not fail an upload whose own file started;
+              // it is tried again once the upload finished.
+              switchMap((f) => {
+                if (attempts <= 1) return of(f);
+                const cleanup = cancelLostStarts(f, Date.now() - firstAttempt);
+                return cleanup.pipe(
+                  map(() => f),
+                  catchError(() => {
+                    retryCleanup = cleanup;
+                    return of(f);
+                  }),
+                );
+              }),
               map((f) => ({ fileId: f.fileId!, resumed: false, partsDone: new Map<number, string>() })),
             );
         };
@@ -149,6 +164,7 @@ export function largeUploadSteps(
 
     finish: (fileId, partSha1Array) =>
       finishOnce(session, fileId, partSha1Array).pipe(
+        switchMap((file) => (retryCleanup ? retryCleanup.pipe(catchError(() => of(null)), map(() => file)) : of(file))),
         map((file) => {
           ctx.uploadUrls.clear(fileId);
           return file;
