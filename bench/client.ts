@@ -39,17 +39,16 @@
  *
  * Targets: rxb2 ≥ 0.8× baseline for listing, ≥ 0.6× for small uploads.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
-import * as path from 'node:path';
 import { PerformanceObserver, constants as perfConstants, performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import axios, { type AxiosInstance } from 'axios';
 import { Observable, count, filter, lastValueFrom, map, mergeMap, range } from 'rxjs';
 import { AxiosTransport, B2, B2Error, toResponseBody, type B2Event, type B2HttpRequest, type B2Transport, type Bucket } from '../src';
-import { RawB2Session, agent, rawRequest } from './raw-b2';
+import { RawB2Session, agent, rawRequest, type EmulatorEndpoint } from './raw-b2';
+import { firstLine, startEmulatorChild, type EmulatorChild } from './emulator-child';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -101,61 +100,9 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // The emulator, in a child process
 
-interface EmulatorInfo {
-  url: string;
-  keyId: string;
-  applicationKey: string;
-}
-
-interface Emulator extends EmulatorInfo {
-  child: ChildProcess;
-  /** The child's process.cpuUsage() (µs, user+system). */
-  cpu(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-const CHILD_SCRIPT = `
-const { startEmulator } = require(process.argv[1]);
-startEmulator({ host: '127.0.0.1', port: 0 }).then((emu) => {
-  process.on('message', (m) => {
-    if (m === 'cpu') { const u = process.cpuUsage(); process.send({ cpu: u.user + u.system }); }
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.stdout.write(JSON.stringify({ url: emu.url, keyId: emu.keyId, applicationKey: emu.applicationKey }) + '\\n');
-}, (err) => { console.error(err); process.exit(1); });
-`;
-
-async function firstLine(child: ChildProcess, what: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (l) => {
-      rl.close();
-      resolve(l);
-    });
-    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it answered`)));
-  });
-}
-
-async function startEmulatorChild(): Promise<Emulator> {
-  const entry = path.join(__dirname, '..', 'src', 'emulator', 'index.js');
-  const child = spawn(process.execPath, ['-e', CHILD_SCRIPT, entry], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const ready = JSON.parse(await firstLine(child, 'the emulator child')) as EmulatorInfo;
-  return {
-    ...ready,
-    child,
-    cpu: () =>
-      new Promise<number>((resolve) => {
-        child.once('message', (m: { cpu: number }) => resolve(m.cpu));
-        child.send('cpu');
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+type Emulator = EmulatorChild;
+type EmulatorInfo = EmulatorEndpoint;
+const emulatorCpu = async (emu: Emulator): Promise<number> => (await emu.stats()).cpuUs;
 
 // ---------------------------------------------------------------------------------------------
 // The raw node:http baseline client
@@ -428,7 +375,7 @@ interface Side {
 async function interleave(emu: Emulator, reps: number, label: string, sides: Side[]): Promise<{ name: string; s: Summary }[]> {
   const samples: Sample[][] = sides.map(() => []);
   for (let r = 0; r < reps; r++) {
-    for (let i = 0; i < sides.length; i++) samples[i].push(await measure(emu.cpu, await sides[i].setup()));
+    for (let i = 0; i < sides.length; i++) samples[i].push(await measure(() => emulatorCpu(emu), await sides[i].setup()));
     process.stderr.write(`  ${label} rep ${r + 1}/${reps}: ${sides.map((side, i) => `${side.name} ${fmtSample(samples[i][r])}`).join(', ')}\n`);
   }
   return sides.map((side, i) => ({ name: side.name, s: summarize(samples[i]) }));
@@ -673,7 +620,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const o = parseArgs(argv);
-  const emu = await startEmulatorChild();
+  const emu = await startEmulatorChild({ host: '127.0.0.1', port: 0 });
   try {
     const raw = new RawB2(emu);
     await raw.authorize();

@@ -50,15 +50,15 @@
  * Targets: upload ≥ 0.9× baseline and ≥ rclone; rxb2 peak RSS ≤ 150 MiB for 1 GiB and 4 GiB;
  * download ≥ 0.9× baseline.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { RawB2Session, agent } from './raw-b2';
+import { RawB2Session, agent, type EmulatorEndpoint } from './raw-b2';
+import { firstLine, startEmulatorChild, type EmulatorChild } from './emulator-child';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
@@ -136,74 +136,17 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // The emulator, in a child process
 
-interface EmulatorInfo {
-  url: string;
-  keyId: string;
-  applicationKey: string;
-}
+type Emulator = EmulatorChild;
+type EmulatorInfo = EmulatorEndpoint;
 
-interface Emulator extends EmulatorInfo {
-  child: ChildProcess;
-  stats(): Promise<{ cpuUs: number; maxRss: number }>;
-  stop(): Promise<void>;
-}
-
-const EMULATOR_SCRIPT = `
-const { startEmulator } = require(process.argv[1]);
-const options = JSON.parse(process.argv[2]);
-startEmulator(options).then((emu) => {
-  process.on('message', (m) => {
-    if (m === 'stats') {
-      const u = process.cpuUsage();
-      process.send({ cpuUs: u.user + u.system, maxRss: process.resourceUsage().maxRSS * 1024 });
-    }
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.stdout.write(JSON.stringify({ url: emu.url, keyId: emu.keyId, applicationKey: emu.applicationKey }) + '\\n');
-}, (err) => { console.error(err); process.exit(1); });
-`;
-
-function firstLine(child: ChildProcess, what: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    let answered = false;
-    rl.once('line', (l) => {
-      answered = true;
-      rl.close();
-      resolve(l);
-    });
-    child.once('exit', (code, signal) => {
-      if (!answered) reject(new Error(`${what} exited (${signal ?? code}) before it answered`));
-    });
-  });
-}
-
-async function startEmulatorChild(o: Options): Promise<Emulator> {
-  const entry = path.join(__dirname, '..', 'src', 'emulator', 'index.js');
-  const options = {
+function startBenchEmulator(o: Options): Promise<Emulator> {
+  return startEmulatorChild({
     host: HOST,
     port: 0,
     absoluteMinimumPartSize: 5_000_000,
     recommendedPartSize: 100_000_000,
     ...(o.serverMd5 ? {} : { md5Limit: 0 }),
-  };
-  const child = spawn(process.execPath, ['-e', EMULATOR_SCRIPT, entry, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const ready = JSON.parse(await firstLine(child, 'the emulator child')) as EmulatorInfo;
-  return {
-    ...ready,
-    child,
-    stats: () =>
-      new Promise((resolve) => {
-        child.once('message', (m) => resolve(m as { cpuUs: number; maxRss: number }));
-        child.send('stats');
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -739,7 +682,7 @@ async function main(): Promise<void> {
     const source = path.join(tmp, 'source.bin');
     log(`writing ${sizeLabel(size)} of random bytes to ${source} …`);
     const sha1 = makeFile(source, size);
-    emu = await startEmulatorChild(o);
+    emu = await startBenchEmulator(o);
     const raw = new RawB2(emu);
     await raw.authorize();
     const bucketName = `bench-large-${Date.now().toString(36)}`;

@@ -95,18 +95,7 @@ export function bucketName(tag: string): string {
   return `cli-${tag}-${Date.now().toString(36)}-${(serial++).toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Deterministic bytes that do not repeat in an obvious way. */
-export function bytes(size: number, seed = 1): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+export { bytes } from '../client/support';
 
 /** Polls `check` every 10 ms until it is true (fails after `timeoutMs`). */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -47,7 +47,7 @@ export function sha1(bytes: Uint8Array | string): string {
 }
 
 /** Deterministic, non-repeating-looking bytes. */
-export function bytes(size: number, seed = 1): Buffer {
+export function bytes(size: number, seed = 1): Buffer<ArrayBuffer> {
   const out = Buffer.alloc(size);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < size; i++) {

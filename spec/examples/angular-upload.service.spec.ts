@@ -8,21 +8,11 @@ import { firstValueFrom, lastValueFrom, of, toArray, type Subscription } from 'r
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { B2, toResponseBody, type B2File, type Bucket } from '../../src';
 import { UploadService } from './angular-upload.service';
+import { bytes } from '../client/support';
 
 /** Tiny parts: blobs above 5,000 bytes go up as large files in parts of 5,000. */
 const PARTS = { absoluteMinimumPartSize: 1000, recommendedPartSize: 5000 };
 
-function bytes(size: number, seed: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 const sha1 = (data: Uint8Array) => createHash('sha1').update(data).digest('hex');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
