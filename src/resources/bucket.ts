@@ -2,7 +2,7 @@
 import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
 import type { B2BucketWire, B2CorsRule, B2FileWire, B2LifecycleRule } from '../api/wire';
 import { deleteBucket, updateBucket } from '../api/buckets';
-import { getDownloadAuthorization, getFileInfo, listFileNames, listFileVersions } from '../api/files';
+import { getDownloadAuthorization, getFileInfo, listFileNames } from '../api/files';
 import { downloadByNameUrl } from '../api/transfers';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { paginate } from '../operators/paginate';
@@ -125,14 +125,7 @@ export class Bucket {
       const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
       const maxFileCount = limit === undefined ? pageSize : Math.min(pageSize, limit);
       const files = versions
-        ? paginate(
-            (c: { name: string; id: string | null } | undefined) =>
-              this.#ctx.session.call((t) =>
-                listFileVersions(t, { ...base, maxFileCount, startFileName: c?.name ?? options.startFileName, startFileId: c?.id ?? undefined }),
-              ),
-            (p) => (p.nextFileName === null ? null : { name: p.nextFileName, id: p.nextFileId }),
-            (p) => p.files,
-          )
+        ? this.#ctx.versions({ ...base, maxFileCount, startFileName: options.startFileName })
         : paginate(
             (c: string | undefined) => this.#ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount, startFileName: c ?? options.startFileName })),
             (p) => p.nextFileName,

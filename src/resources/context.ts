@@ -1,7 +1,7 @@
 /** What resources share: the session, retry and progress settings, the upload-URL pool. */
 import { map, take, takeWhile, type Observable } from 'rxjs';
-import { listFileVersions } from '../api/files';
-import type { B2ListFileVersionsWire } from '../api/wire';
+import { listFileVersions, type ListFileVersionsRequest } from '../api/files';
+import type { B2FileWire, B2ListFileVersionsWire } from '../api/wire';
 import { paginate } from '../operators/paginate';
 import type { RetryB2Options } from '../operators/retry-b2';
 import type { B2Session } from '../session/session';
@@ -22,22 +22,21 @@ export class ClientContext implements TransferContext {
     return new B2File(this, wire);
   }
 
-  /** Versions of exactly one name, newest first (pages stop at the first other name). */
-  listVersionsOfName(bucketId: string, fileName: string, limit: number): Observable<B2File> {
+  /** Every version matching a listing request, page after page (cursor: next file name and id). */
+  versions(request: Omit<ListFileVersionsRequest, 'startFileId'>): Observable<B2FileWire> {
     return paginate(
       (cursor: { name: string; id: string | null } | undefined) =>
         this.session.call((t) =>
-          listFileVersions(t, {
-            bucketId,
-            prefix: fileName,
-            startFileName: cursor?.name ?? fileName,
-            startFileId: cursor?.id ?? undefined,
-            maxFileCount: Math.min(1000, limit),
-          }),
+          listFileVersions(t, { ...request, startFileName: cursor?.name ?? request.startFileName, startFileId: cursor?.id ?? undefined }),
         ),
       (page: B2ListFileVersionsWire) => (page.nextFileName === null ? null : { name: page.nextFileName, id: page.nextFileId }),
       (page) => page.files,
-    ).pipe(
+    );
+  }
+
+  /** Versions of exactly one name, newest first (pages stop at the first other name). */
+  listVersionsOfName(bucketId: string, fileName: string, limit: number): Observable<B2File> {
+    return this.versions({ bucketId, prefix: fileName, startFileName: fileName, maxFileCount: Math.min(1000, limit) }).pipe(
       takeWhile((w) => w.fileName === fileName),
       take(limit),
       map((w) => this.file(w)),
