@@ -47,8 +47,9 @@ import { Readable } from 'node:stream';
 import axios, { type AxiosInstance } from 'axios';
 import { Observable, count, filter, lastValueFrom, map, mergeMap, range } from 'rxjs';
 import { AxiosTransport, B2, B2Error, toResponseBody, type B2Event, type B2HttpRequest, type B2Transport, type Bucket } from '../src';
-import { RawB2Session, agent, rawRequest, type EmulatorEndpoint } from './raw-b2';
+import { RawB2Session, agent, uploadHeaders, type EmulatorEndpoint, type UploadUrl } from './raw-b2';
 import { firstLine, startEmulatorChild, type EmulatorChild } from './emulator-child';
+import { median, table } from './table';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -106,77 +107,6 @@ const emulatorCpu = async (emu: Emulator): Promise<number> => (await emu.stats()
 
 // ---------------------------------------------------------------------------------------------
 // The raw node:http baseline client
-
-interface UploadUrl {
-  uploadUrl: string;
-  authorizationToken: string;
-}
-
-class RawB2 extends RawB2Session {
-  async createBucket(name: string): Promise<string> {
-    const b = await this.call<{ bucketId: string }>('b2_create_bucket', { accountId: this.accountId, bucketName: name, bucketType: 'allPrivate' });
-    return b.bucketId;
-  }
-
-  /** Lists every file name of a bucket; returns how many. */
-  async listAll(bucketId: string, pageSize: number): Promise<number> {
-    let n = 0;
-    let start: string | null | undefined;
-    do {
-      const page = await this.call<{ files: { fileName: string }[]; nextFileName: string | null }>('b2_list_file_names', {
-        bucketId,
-        maxFileCount: pageSize,
-        ...(start ? { startFileName: start } : {}),
-      });
-      for (const f of page.files) if (f.fileName) n++;
-      start = page.nextFileName;
-    } while (start);
-    return n;
-  }
-
-  getUploadUrl(bucketId: string): Promise<UploadUrl> {
-    return this.call<UploadUrl>('b2_get_upload_url', { bucketId });
-  }
-
-  /** `total` uploads by `workers` workers, each with its own upload URL (fetched once, or given). */
-  async uploadMany(
-    bucketId: string,
-    total: number,
-    workers: number,
-    name: (i: number) => string,
-    send: (url: UploadUrl, name: string) => Promise<unknown>,
-    urls?: UploadUrl[],
-  ): Promise<number> {
-    let next = 0;
-    let done = 0;
-    const worker = async (w: number): Promise<void> => {
-      const url = urls?.[w] ?? (await this.getUploadUrl(bucketId));
-      for (let i = next++; i < total; i = next++) {
-        const r = (await send(url, name(i))) as { fileId?: string };
-        if (!r?.fileId) throw new Error('upload without fileId');
-        done++;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(workers, total) }, (_, w) => worker(w)));
-    return done;
-  }
-
-  /** One b2_upload_file the raw way: SHA-1 of the body computed here, one write. */
-  rawUpload(contents: Buffer): (url: UploadUrl, name: string) => Promise<unknown> {
-    return (url, name) =>
-      rawRequest('POST', url.uploadUrl, uploadHeaders(url, name, contents), contents);
-  }
-}
-
-function uploadHeaders(url: UploadUrl, name: string, contents: Buffer): Record<string, string> {
-  return {
-    Authorization: url.authorizationToken,
-    'X-Bz-File-Name': encodeURIComponent(name),
-    'Content-Type': 'b2/x-auto',
-    'Content-Length': String(contents.length),
-    'X-Bz-Content-Sha1': crypto.createHash('sha1').update(contents).digest('hex'),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // PROTOTYPE: a B2Transport over node:http (for --node-transport; not part of rxb2)
@@ -336,11 +266,6 @@ async function measure(serverCpu: (() => Promise<number>) | undefined, fn: () =>
   return { ops, wallMs, clientCpuUs: c1.user + c1.system, serverCpuUs: s1 - s0, gcMs: gcStats.ms - g0.ms, majorGcs: gcStats.major - g0.major };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 interface Summary {
   opsPerSec: number;
@@ -388,11 +313,11 @@ const BASELINE = 'baseline (node:http)';
 
 const listName = (i: number): string => `list/${String(i).padStart(7, '0')}.txt`;
 
-async function uploadTinyFiles(raw: RawB2, bucketId: string, n: number): Promise<void> {
+async function uploadTinyFiles(raw: RawB2Session, bucketId: string, n: number): Promise<void> {
   await raw.uploadMany(bucketId, n, 32, listName, raw.rawUpload(Buffer.from('x')));
 }
 
-async function listScenario(emu: Emulator, raw: RawB2, clients: { name: string; b2: B2 }[], o: Options) {
+async function listScenario(emu: Emulator, raw: RawB2Session, clients: { name: string; b2: B2 }[], o: Options) {
   const bucketName = `bench-list-${Date.now().toString(36)}`;
   const bucketId = await raw.createBucket(bucketName);
   process.stderr.write(`preparing: uploading ${o.files} tiny files with the raw client…\n`);
@@ -421,7 +346,7 @@ async function listScenario(emu: Emulator, raw: RawB2, clients: { name: string; 
   return interleave(emu, o.reps, 'list', sides);
 }
 
-async function uploadScenario(emu: Emulator, raw: RawB2, clients: { name: string; b2: B2 }[], o: Options) {
+async function uploadScenario(emu: Emulator, raw: RawB2Session, clients: { name: string; b2: B2 }[], o: Options) {
   const contents = crypto.randomBytes(o.size);
   let run = 0;
   const bucketName = () => `bench-up-${Date.now().toString(36)}-${run++}`;
@@ -496,7 +421,7 @@ const UPLOAD_LAYERS = [
 ];
 
 async function layerChild(job: LayerJob): Promise<{ usPerOp: number; opsPerSec: number; gcUsPerOp: number }> {
-  const raw = new RawB2(job.emu);
+  const raw = new RawB2Session(job.emu);
   await raw.authorize();
   const b2 = new B2({ applicationKeyId: job.emu.keyId, applicationKey: job.emu.applicationKey, realm: job.emu.url });
   const url = `${raw.apiUrl}/b2api/v3/b2_list_file_names`;
@@ -579,7 +504,7 @@ async function layerChild(job: LayerJob): Promise<{ usPerOp: number; opsPerSec: 
   return { usPerOp: s.clientUsPerOp, opsPerSec: s.opsPerSec, gcUsPerOp: s.gcUsPerOp };
 }
 
-async function layersScenario(emu: Emulator, raw: RawB2, o: Options) {
+async function layersScenario(emu: Emulator, raw: RawB2Session, o: Options) {
   const name = `bench-layers-${Date.now().toString(36)}`;
   const id = await raw.createBucket(name);
   await uploadTinyFiles(raw, id, 10);
@@ -605,12 +530,6 @@ async function layersScenario(emu: Emulator, raw: RawB2, o: Options) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-function table(rows: string[][], rightFrom = 1): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => '| ' + r.map((v, c) => (c >= rightFrom ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join(' | ') + ' |';
-  const sep = '| ' + widths.map((w, c) => (c >= rightFrom ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join(' | ') + ' |';
-  return [line(rows[0]), sep, ...rows.slice(1).map(line)].join('\n');
-}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -622,7 +541,7 @@ async function main(): Promise<void> {
   const o = parseArgs(argv);
   const emu = await startEmulatorChild({ host: '127.0.0.1', port: 0 });
   try {
-    const raw = new RawB2(emu);
+    const raw = new RawB2Session(emu);
     await raw.authorize();
     const clients = [{ name: 'rxb2', b2: new B2({ applicationKeyId: emu.keyId, applicationKey: emu.applicationKey, realm: emu.url }) }];
     if (o.nodeTransport) {

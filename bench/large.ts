@@ -3,7 +3,8 @@
  * [--runs N] [--part-size BYTES] [--concurrency N] [--download-part-size BYTES] [--no-rclone]
  * [--no-download] [--server-md5] [--profile] [--profile-dir DIR] [--keep] [--verbose]`.
  *
- * One run compares rxb2 with a raw `node:http` client doing the same B2 calls, and with rclone,
+ * One run compares rxb2 with a raw `node:http` client doing the same B2 calls, and with rclone
+ * (the drivers in bench/peers: rxb2-client.ts, raw-client.ts, rclone.ts),
  * on a random file on disk (default 1 GiB, written in 1 MiB chunks to a temp directory), against
  * the emulator in a CHILD process (in memory, 127.0.0.1, absoluteMinimumPartSize 5,000,000,
  * recommendedPartSize 100,000,000). Every client runs in its OWN child process too, so its CPU
@@ -50,21 +51,19 @@
  * Targets: upload ≥ 0.9× baseline and ≥ rclone; rxb2 peak RSS ≤ 150 MiB for 1 GiB and 4 GiB;
  * download ≥ 0.9× baseline.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { RawB2Session, agent, type EmulatorEndpoint } from './raw-b2';
-import { firstLine, startEmulatorChild, type EmulatorChild } from './emulator-child';
+import { RawB2Session, agent, type FileWire } from './raw-b2';
+import { startEmulatorChild, type EmulatorChild } from './emulator-child';
+import { runNodeDriver, type Job, type Result } from './peers/job';
+import { RCLONE, TIME, haveRclone as haveRcloneBinary, rcloneEnv, rcloneVersion, runRclone } from './peers/rclone';
+import { median, table } from './table';
+import { makeFile, sha1OfFile } from './test-file';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 const HOST = '127.0.0.1';
-const RCLONE = '/usr/bin/rclone';
-const TIME = '/usr/bin/time';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -137,7 +136,6 @@ function parseArgs(argv: string[]): Options {
 // The emulator, in a child process
 
 type Emulator = EmulatorChild;
-type EmulatorInfo = EmulatorEndpoint;
 
 function startBenchEmulator(o: Options): Promise<Emulator> {
   return startEmulatorChild({
@@ -152,343 +150,10 @@ function startBenchEmulator(o: Options): Promise<Emulator> {
 // ---------------------------------------------------------------------------------------------
 // A raw node:http B2 client (the parent's setup calls and the baseline children)
 
-interface UploadUrl {
-  uploadUrl: string;
-  authorizationToken: string;
-}
-
-interface FileWire {
-  fileId: string;
-  fileName: string;
-  contentLength: number;
-  fileInfo: Record<string, string>;
-}
-
-class RawB2 extends RawB2Session {
-  async bucketId(bucketName: string): Promise<string> {
-    const r = await this.call<{ buckets: { bucketId: string }[] }>('b2_list_buckets', { accountId: this.accountId, bucketName });
-    if (r.buckets.length === 0) throw new Error(`no bucket ${bucketName}`);
-    return r.buckets[0].bucketId;
-  }
-
-  /** Every version of `name` (exact), for checks and clean-up. */
-  async versions(bucketId: string, name: string): Promise<FileWire[]> {
-    const r = await this.call<{ files: (FileWire & { action: string })[] }>('b2_list_file_versions', {
-      bucketId,
-      prefix: name,
-      startFileName: name,
-      maxFileCount: 100,
-    });
-    return r.files.filter((f) => f.fileName === name && f.action === 'upload');
-  }
-
-  async deleteAll(bucketId: string, name: string): Promise<void> {
-    for (const f of await this.versions(bucketId, name)) await this.call('b2_delete_file_version', { fileName: name, fileId: f.fileId });
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Children (clients). Each prints one JSON line: ChildResult.
+// Clients: the benchmark drivers (bench/peers), each run in its own process
 
-interface Job {
-  kind: 'rxb2-upload' | 'raw-upload' | 'rxb2-download' | 'raw-download';
-  emu: EmulatorInfo;
-  bucketName: string;
-  /** Upload: the source file. Download: the output file. */
-  path: string;
-  fileName: string;
-  /** Download: the file version to get. */
-  fileId?: string;
-  size: number;
-  sha1: string;
-  partSize: number;
-  concurrency: number;
-}
-
-interface ChildResult {
-  seconds: number;
-  cpuUs: number;
-  /** Of cpuUs, system time (page faults, socket and file copies). */
-  sysUs: number;
-  maxRss: number;
-  fileId?: string;
-  note?: string;
-}
-
-/** Wraps a child's timed window: wall clock and process.cpuUsage() delta. */
-async function timed(fn: () => Promise<{ fileId?: string; note?: string }>): Promise<ChildResult> {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await fn();
-  const seconds = (performance.now() - t0) / 1000;
-  const c = process.cpuUsage(c0);
-  return { seconds, cpuUs: c.user + c.system, sysUs: c.system, maxRss: process.resourceUsage().maxRSS * 1024, ...r };
-}
-
-async function rxb2UploadChild(job: Job): Promise<ChildResult> {
-  // Loaded only here, so the baseline children stay bare node processes.
-  const { B2, toResponseBody } = await import('../src');
-  const { lastValueFrom } = await import('rxjs');
-  return timed(async () => {
-    const b2 = new B2({ applicationKeyId: job.emu.keyId, applicationKey: job.emu.applicationKey, realm: job.emu.url });
-    const bucket = await lastValueFrom(b2.buckets.get(job.bucketName));
-    const file = await lastValueFrom(
-      bucket
-        .uploadLargeFile({
-          contents: { path: job.path },
-          fileName: job.fileName,
-          partSize: job.partSize,
-          concurrency: job.concurrency,
-          fileInfo: { large_file_sha1: job.sha1 },
-        })
-        .pipe(toResponseBody()),
-    );
-    if (file.contentLength !== job.size) throw new Error(`rxb2 uploaded ${file.contentLength} bytes, not ${job.size}`);
-    return { fileId: file.fileId };
-  });
-}
-
-async function rxb2DownloadChild(job: Job): Promise<ChildResult> {
-  const { B2, toResponseBody } = await import('../src');
-  const { lastValueFrom } = await import('rxjs');
-  return timed(async () => {
-    const b2 = new B2({ applicationKeyId: job.emu.keyId, applicationKey: job.emu.applicationKey, realm: job.emu.url });
-    const bucket = await lastValueFrom(b2.buckets.get(job.bucketName));
-    const file = await lastValueFrom(bucket.getFile({ id: job.fileId! }));
-    const result = await lastValueFrom(
-      file.downloadToFile(job.path, { concurrency: job.concurrency, partSize: job.partSize }).pipe(toResponseBody()),
-    );
-    if (result.bytes !== job.size) throw new Error(`rxb2 downloaded ${result.bytes} bytes, not ${job.size}`);
-    if (result.verifiedSha1 !== job.sha1) throw new Error(`rxb2 verified ${result.verifiedSha1}, expected ${job.sha1}`);
-    return {};
-  });
-}
-
-interface Part {
-  partNumber: number;
-  offset: number;
-  length: number;
-}
-
-function planParts(size: number, partSize: number): Part[] {
-  const parts: Part[] = [];
-  for (let offset = 0, n = 1; offset < size; offset += partSize, n++) parts.push({ partNumber: n, offset, length: Math.min(partSize, size - offset) });
-  return parts;
-}
-
-/** Runs `count` workers over `items`, each with its own state from `setup`; resolves when all are done. */
-async function workers<S, T>(items: T[], count: number, setup: () => Promise<S>, each: (state: S, item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(count, items.length) }, async () => {
-      const state = await setup();
-      for (let i = next++; i < items.length; i = next++) await each(state, items[i], i);
-    }),
-  );
-}
-
-async function rawUploadChild(job: Job): Promise<ChildResult> {
-  return timed(async () => {
-    const raw = new RawB2(job.emu);
-    await raw.authorize();
-    const bucketId = await raw.bucketId(job.bucketName);
-    const started = await raw.call<FileWire>('b2_start_large_file', {
-      bucketId,
-      fileName: job.fileName,
-      contentType: 'b2/x-auto',
-      fileInfo: { large_file_sha1: job.sha1 },
-    });
-    const parts = planParts(job.size, job.partSize);
-    const sha1s: string[] = new Array(parts.length);
-    await workers(
-      parts,
-      job.concurrency,
-      () => raw.call<UploadUrl>('b2_get_upload_part_url', { fileId: started.fileId }),
-      async (url, part, i) => {
-        sha1s[i] = await sendPart(url, job.path, part);
-      },
-    );
-    const file = await raw.call<FileWire>('b2_finish_large_file', { fileId: started.fileId, partSha1Array: sha1s });
-    if (file.contentLength !== job.size) throw new Error(`baseline uploaded ${file.contentLength} bytes, not ${job.size}`);
-    return { fileId: file.fileId };
-  });
-}
-
-/** One b2_upload_part: the range streamed from the file in 1 MiB reads, its SHA-1 appended (hex_digits_at_end). */
-function sendPart(url: UploadUrl, file: string, part: Part): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const hash = crypto.createHash('sha1');
-    let sent = '';
-    const req = http.request(
-      url.uploadUrl,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          Authorization: url.authorizationToken,
-          'X-Bz-Part-Number': String(part.partNumber),
-          'Content-Length': String(part.length + 40),
-          'X-Bz-Content-Sha1': 'hex_digits_at_end',
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) return reject(new Error(`b2_upload_part ${part.partNumber} -> HTTP ${res.statusCode}: ${text.slice(0, 500)}`));
-          const body = JSON.parse(text) as { contentSha1: string };
-          if (body.contentSha1 !== sent) return reject(new Error(`part ${part.partNumber}: server SHA-1 ${body.contentSha1}, sent ${sent}`));
-          resolve(body.contentSha1);
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    const input = fs.createReadStream(file, { start: part.offset, end: part.offset + part.length - 1, highWaterMark: MiB });
-    input.on('data', (chunk) => {
-      hash.update(chunk as Buffer);
-      if (!req.write(chunk)) {
-        input.pause();
-        req.once('drain', () => input.resume());
-      }
-    });
-    input.on('end', () => {
-      sent = hash.digest('hex');
-      req.end(sent);
-    });
-    input.on('error', (err) => {
-      req.destroy(err);
-      reject(err);
-    });
-  });
-}
-
-async function rawDownloadChild(job: Job): Promise<ChildResult> {
-  return timed(async () => {
-    const raw = new RawB2(job.emu);
-    await raw.authorize();
-    const info = await raw.call<FileWire>('b2_get_file_info', { fileId: job.fileId });
-    const expected = info.fileInfo.large_file_sha1;
-    const parts = planParts(info.contentLength, job.partSize);
-    const temp = `${job.path}.baseline-${process.pid}.part`;
-    const fd = fs.openSync(temp, 'w');
-    try {
-      // In-order SHA-1: the head part is hashed as its chunks arrive; a later part's chunks wait.
-      const hash = crypto.createHash('sha1');
-      const waiting: Buffer[][] = parts.map(() => []);
-      const done: boolean[] = parts.map(() => false);
-      let head = 0;
-      const arrived = (i: number, chunk: Buffer): void => {
-        if (i === head) hash.update(chunk);
-        else waiting[i].push(chunk);
-      };
-      // As rxb2: part i starts only once part i - concurrency was hashed, so at most `concurrency` parts are held.
-      const turns: (() => void)[] = [];
-      const finished = (i: number): void => {
-        done[i] = true;
-        while (head < parts.length && done[head]) {
-          head++;
-          if (head < parts.length) {
-            for (const c of waiting[head]) hash.update(c);
-            waiting[head] = [];
-          }
-          turns[head + job.concurrency - 1]?.();
-        }
-      };
-      const turn = (i: number): Promise<void> => (i < head + job.concurrency ? Promise.resolve() : new Promise((resolve) => (turns[i] = resolve)));
-      await workers(
-        parts,
-        job.concurrency,
-        async () => undefined,
-        (_, part, i) => turn(i).then(() => fetchPart(raw, job.fileId!, part, fd, (chunk) => arrived(i, chunk))).then(() => finished(i)),
-      );
-      const actual = hash.digest('hex');
-      if (actual !== expected) throw new Error(`baseline download SHA-1 ${actual}, expected ${expected}`);
-      fs.fsyncSync(fd);
-    } catch (err) {
-      fs.closeSync(fd);
-      fs.rmSync(temp, { force: true });
-      throw err;
-    }
-    fs.closeSync(fd);
-    fs.renameSync(temp, job.path);
-    return {};
-  });
-}
-
-/** One ranged GET, its chunks written at their offsets in ~1 MiB fs.writev batches (at most 8 MiB pending). */
-function fetchPart(raw: RawB2, fileId: string, part: Part, fd: number, onChunk: (chunk: Buffer) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const url = `${raw.downloadUrl}/b2api/v3/b2_download_file_by_id?fileId=${encodeURIComponent(fileId)}`;
-    const req = http.request(
-      url,
-      { method: 'GET', agent, headers: { Authorization: raw.token, Range: `bytes=${part.offset}-${part.offset + part.length - 1}` } },
-      (res) => {
-        if (res.statusCode !== 206) {
-          res.resume();
-          return reject(new Error(`ranged GET -> HTTP ${res.statusCode}`));
-        }
-        let position = part.offset;
-        let batch: Buffer[] = [];
-        let batchBytes = 0;
-        let pending = 0;
-        let ended = false;
-        let failed = false;
-        const settle = (): void => {
-          if (ended && pending === 0 && !failed) {
-            if (position !== part.offset + part.length) reject(new Error(`part ${part.partNumber}: got ${position - part.offset} of ${part.length} bytes`));
-            else resolve();
-          }
-        };
-        const flush = (): void => {
-          if (batchBytes === 0) return;
-          const buffers = batch;
-          const bytes = batchBytes;
-          batch = [];
-          batchBytes = 0;
-          pending += bytes;
-          fs.writev(fd, buffers, position - bytes, (err) => {
-            pending -= bytes;
-            if (err) {
-              failed = true;
-              res.destroy();
-              return reject(err);
-            }
-            if (res.isPaused() && pending < 8 * MiB) res.resume();
-            settle();
-          });
-        };
-        res.on('data', (chunk: Buffer) => {
-          onChunk(chunk);
-          batch.push(chunk);
-          batchBytes += chunk.length;
-          position += chunk.length;
-          if (batchBytes >= MiB) flush();
-          if (pending >= 8 * MiB) res.pause();
-        });
-        res.on('end', () => {
-          flush();
-          ended = true;
-          settle();
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function childMain(job: Job): Promise<void> {
-  const run = { 'rxb2-upload': rxb2UploadChild, 'raw-upload': rawUploadChild, 'rxb2-download': rxb2DownloadChild, 'raw-download': rawDownloadChild }[job.kind];
-  const result = await run(job);
-  // Keep-alive sockets would hold the process open: exit once the line is out.
-  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Running targets
+type Kind = 'rxb2-upload' | 'raw-upload' | 'rxb2-download' | 'raw-download';
 
 interface Sample {
   seconds: number;
@@ -497,75 +162,10 @@ interface Sample {
   serverCpuS: number;
 }
 
-async function runChild(job: Job, profileDir?: string): Promise<ChildResult> {
-  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${job.kind}-${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...execArgv, __filename, '--child', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const line = await firstLine(child, `the ${job.kind} child`);
-  const code = await exited;
-  if (code !== 0) throw new Error(`the ${job.kind} child exited with ${code}`);
-  return JSON.parse(line) as ChildResult;
-}
-
-function rcloneEnv(emu: EmulatorInfo, tmp: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    RCLONE_CONFIG: path.join(tmp, 'rclone.conf'),
-    RCLONE_CACHE_DIR: path.join(tmp, 'rclone-cache'),
-    RCLONE_CONFIG_EMU_TYPE: 'b2',
-    RCLONE_CONFIG_EMU_ACCOUNT: emu.keyId,
-    RCLONE_CONFIG_EMU_KEY: emu.applicationKey,
-    RCLONE_CONFIG_EMU_ENDPOINT: emu.url,
-  };
-}
-
-/** Runs rclone under /usr/bin/time; wall clock from here, CPU and max RSS from time(1). */
-async function runRclone(args: string[], env: NodeJS.ProcessEnv, tmp: string): Promise<{ seconds: number; cpuUs: number; maxRss: number }> {
-  const timeFile = path.join(tmp, 'time.txt');
-  const t0 = performance.now();
-  const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', timeFile, RCLONE, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const seconds = (performance.now() - t0) / 1000;
-  if (code !== 0) throw new Error(`rclone ${args.join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`);
-  const [, user, sys, maxKb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { seconds, cpuUs: (user + sys) * 1e6, maxRss: maxKb * 1024 };
-}
-
-/** Writes `bytes` random bytes in 1 MiB chunks (AES-CTR keystream of a random key); returns the SHA-1. */
-function makeFile(file: string, bytes: number): string {
-  const cipher = crypto.createCipheriv('aes-128-ctr', crypto.randomBytes(16), crypto.randomBytes(16));
-  const zeros = Buffer.alloc(MiB);
-  const hash = crypto.createHash('sha1');
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (let done = 0; done < bytes; done += MiB) {
-      const chunk = cipher.update(done + MiB <= bytes ? zeros : zeros.subarray(0, bytes - done));
-      hash.update(chunk);
-      let written = 0;
-      while (written < chunk.length) written += fs.writeSync(fd, chunk, written, chunk.length - written);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-function sha1OfFile(file: string): string {
-  const hash = crypto.createHash('sha1');
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(MiB);
-  try {
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, MiB, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
+/** One rxb2 or baseline run (profiled into `profileDir` if given). */
+function runChild({ kind, job }: { kind: Kind; job: Job }, profileDir?: string): Promise<Result> {
+  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [];
+  return runNodeDriver(kind.startsWith('rxb2') ? 'rxb2' : 'raw', job, execArgv);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -625,19 +225,6 @@ function summarizeProfile(file: string, top: number): string {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-function table(rows: string[][], rightFrom = 1): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) => '| ' + r.map((v, c) => (c >= rightFrom ? (v ?? '').padStart(widths[c]) : (v ?? '').padEnd(widths[c]))).join(' | ') + ' |';
-  const sep = '| ' + widths.map((w, c) => (c >= rightFrom ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join(' | ') + ' |';
-  return [line(rows[0]), sep, ...rows.slice(1).map(line)].join('\n');
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 interface Row {
   group: string;
   target: string;
@@ -667,8 +254,8 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const size = o.sizeMiB * MiB;
   const bigSize = (o.bigSizeMiB ?? 4 * o.sizeMiB) * MiB;
-  const haveRclone = o.rclone && fs.existsSync(RCLONE) && fs.existsSync(TIME);
-  const rcloneVersion = haveRclone ? spawnSync(RCLONE, ['version'], { encoding: 'utf8' }).stdout.split('\n')[0] : '';
+  const haveRclone = o.rclone && haveRcloneBinary();
+  const rcloneName = haveRclone ? rcloneVersion() : '';
   if (o.rclone && !haveRclone) console.error(`note: ${RCLONE} or ${TIME} missing (apt-get install rclone time): rclone rows skipped`);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rxb2-large-'));
@@ -683,7 +270,7 @@ async function main(): Promise<void> {
     log(`writing ${sizeLabel(size)} of random bytes to ${source} …`);
     const sha1 = makeFile(source, size);
     emu = await startBenchEmulator(o);
-    const raw = new RawB2(emu);
+    const raw = new RawB2Session(emu);
     await raw.authorize();
     const bucketName = `bench-large-${Date.now().toString(36)}`;
     const { bucketId } = await raw.call<{ bucketId: string }>('b2_create_bucket', { accountId: raw.accountId, bucketName, bucketType: 'allPrivate' });
@@ -691,11 +278,11 @@ async function main(): Promise<void> {
     const emuRef = emu;
 
     /** One measured run: the emulator's CPU around it, the file checked and deleted afterwards. */
-    const measure = async (row: Row, run: () => Promise<{ seconds: number; cpuUs: number; maxRss: number }>): Promise<void> => {
+    const measure = async (row: Row, run: () => Promise<{ seconds: number; cpuS: number; maxRss: number }>): Promise<void> => {
       const s0 = await emuRef.stats();
       const r = await run();
       const s1 = await emuRef.stats();
-      const sample = { seconds: r.seconds, cpuS: r.cpuUs / 1e6, maxRss: r.maxRss, serverCpuS: (s1.cpuUs - s0.cpuUs) / 1e6 };
+      const sample = { seconds: r.seconds, cpuS: r.cpuS, maxRss: r.maxRss, serverCpuS: (s1.cpuUs - s0.cpuUs) / 1e6 };
       row.samples.push(sample);
       if (o.verbose) {
         log(
@@ -704,17 +291,20 @@ async function main(): Promise<void> {
         );
       }
     };
-    const job = (kind: Job['kind'], file: string, fileName: string, bytes: number, fileSha1: string, extra: Partial<Job> = {}): Job => ({
+    const job = (kind: Kind, file: string, fileName: string, bytes: number, fileSha1: string, extra: Partial<Job> = {}): { kind: Kind; job: Job } => ({
       kind,
-      emu: { url: emuRef.url, keyId: emuRef.keyId, applicationKey: emuRef.applicationKey },
-      bucketName,
-      path: file,
-      fileName,
-      size: bytes,
-      sha1: fileSha1,
-      partSize: o.partSize,
-      concurrency: o.concurrency,
-      ...extra,
+      job: {
+        scenario: kind.endsWith('upload') ? 'upload-large' : 'download-large',
+        emu: { url: emuRef.url, keyId: emuRef.keyId, applicationKey: emuRef.applicationKey },
+        bucketName,
+        path: file,
+        fileName,
+        size: bytes,
+        sha1: fileSha1,
+        partSize: o.partSize,
+        concurrency: o.concurrency,
+        ...extra,
+      },
     });
     /** Upload checks: the right length and large_file_sha1 (when the client sets one), then the version is deleted. */
     const checkAndDelete = async (name: string, bytes: number, fileSha1: string, expectSha1: boolean): Promise<void> => {
@@ -750,7 +340,7 @@ async function main(): Promise<void> {
       });
       if (withRclone) {
         const flags = ['--b2-chunk-size', '100M', '--b2-upload-cutoff', '100M', '--transfers', String(o.concurrency)];
-        u.add(`${rcloneVersion.replace(/-DEV$/, '')}`, async (row, name) => {
+        u.add(rcloneName, async (row, name) => {
           await measure(row, () => runRclone(['copyto', u.file, `emu:${bucketName}/${name}`, ...flags], env, tmp));
           await checkAndDelete(name, bytes, fileSha1, true);
         });
@@ -811,7 +401,7 @@ async function main(): Promise<void> {
     // Profiles of the rxb2 and baseline children (not in the table).
     if (profileDir) {
       log('profiling the rxb2 and baseline uploads and downloads …');
-      const profiled = async (kind: Job['kind'], what: string, run: () => Promise<unknown>): Promise<void> => {
+      const profiled = async (kind: Kind, what: string, run: () => Promise<unknown>): Promise<void> => {
         const before = new Set(fs.readdirSync(profileDir));
         await run();
         const file = fs.readdirSync(profileDir).find((f) => !before.has(f) && f.startsWith(kind));
@@ -895,7 +485,7 @@ async function main(): Promise<void> {
     const dlG = `download ${sizeLabel(size)}`;
     const bigG = `upload ${sizeLabel(bigSize)}`;
     ratioLine(`${upG}: rxb2 / baseline`, find(upG, 'rxb2'), find(upG, 'baseline (node:http)'), 0.9);
-    const rcloneRow = rows.find((r) => r.group === upG && r.target.startsWith('rclone v'));
+    const rcloneRow = rows.find((r) => r.group === upG && r.target === rcloneName);
     ratioLine(`${upG}: rxb2 / rclone`, find(upG, 'rxb2'), rcloneRow, 1);
     ratioLine(`${upG}: rxb2 / rclone --b2-disable-checksum`, find(upG, 'rxb2'), find(upG, 'rclone --b2-disable-checksum'), null);
     ratioLine(`${bigG}: rxb2 / baseline`, find(bigG, 'rxb2'), find(bigG, 'baseline (node:http)'), null);
@@ -930,17 +520,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--child') {
-  childMain(JSON.parse(process.argv[3]) as Job).catch((err: unknown) => {
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
     console.error(err);
     process.exit(1);
-  });
-} else {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+  },
+);

@@ -2,6 +2,7 @@
  * The raw node:http B2 client the benchmarks measure rxb2 against (and use for set-up): one
  * keep-alive agent, JSON calls parsed with JSON.parse, nothing else.
  */
+import * as crypto from 'node:crypto';
 import http from 'node:http';
 
 export interface EmulatorEndpoint {
@@ -33,6 +34,29 @@ export function rawRequest(method: string, url: string, headers: http.OutgoingHt
   });
 }
 
+export interface UploadUrl {
+  uploadUrl: string;
+  authorizationToken: string;
+}
+
+export interface FileWire {
+  fileId: string;
+  fileName: string;
+  contentLength: number;
+  fileInfo: Record<string, string>;
+}
+
+/** Headers of one b2_upload_file: the SHA-1 of the body computed here. */
+export function uploadHeaders(url: UploadUrl, name: string, contents: Buffer): Record<string, string> {
+  return {
+    Authorization: url.authorizationToken,
+    'X-Bz-File-Name': encodeURIComponent(name),
+    'Content-Type': 'b2/x-auto',
+    'Content-Length': String(contents.length),
+    'X-Bz-Content-Sha1': crypto.createHash('sha1').update(contents).digest('hex'),
+  };
+}
+
 /** Authorize once, then JSON calls with the account token. */
 export class RawB2Session {
   apiUrl = '';
@@ -59,5 +83,80 @@ export class RawB2Session {
     const json = JSON.stringify(params);
     const headers = { Authorization: this.token, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) };
     return rawRequest('POST', `${this.apiUrl}/b2api/v3/${name}`, headers, json) as Promise<T>;
+  }
+
+  async createBucket(name: string): Promise<string> {
+    const b = await this.call<{ bucketId: string }>('b2_create_bucket', { accountId: this.accountId, bucketName: name, bucketType: 'allPrivate' });
+    return b.bucketId;
+  }
+
+  async bucketId(bucketName: string): Promise<string> {
+    const r = await this.call<{ buckets: { bucketId: string }[] }>('b2_list_buckets', { accountId: this.accountId, bucketName });
+    if (r.buckets.length === 0) throw new Error(`no bucket ${bucketName}`);
+    return r.buckets[0].bucketId;
+  }
+
+  /** Lists every file name under `prefix` in pages of `pageSize`; returns how many. */
+  async listAll(bucketId: string, pageSize: number, prefix = ''): Promise<number> {
+    let n = 0;
+    let start: string | null | undefined;
+    do {
+      const page = await this.call<{ files: { fileName: string }[]; nextFileName: string | null }>('b2_list_file_names', {
+        bucketId,
+        maxFileCount: pageSize,
+        ...(prefix ? { prefix } : {}),
+        ...(start ? { startFileName: start } : {}),
+      });
+      for (const f of page.files) if (f.fileName) n++;
+      start = page.nextFileName;
+    } while (start);
+    return n;
+  }
+
+  /** Every version of `name` (exact), for checks and clean-up. */
+  async versions(bucketId: string, name: string): Promise<FileWire[]> {
+    const r = await this.call<{ files: (FileWire & { action: string })[] }>('b2_list_file_versions', {
+      bucketId,
+      prefix: name,
+      startFileName: name,
+      maxFileCount: 100,
+    });
+    return r.files.filter((f) => f.fileName === name && f.action === 'upload');
+  }
+
+  async deleteAll(bucketId: string, name: string): Promise<void> {
+    for (const f of await this.versions(bucketId, name)) await this.call('b2_delete_file_version', { fileName: name, fileId: f.fileId });
+  }
+
+  getUploadUrl(bucketId: string): Promise<UploadUrl> {
+    return this.call<UploadUrl>('b2_get_upload_url', { bucketId });
+  }
+
+  /** `total` uploads by `workers` workers, each with its own upload URL (fetched once, or given). */
+  async uploadMany(
+    bucketId: string,
+    total: number,
+    workers: number,
+    name: (i: number) => string,
+    send: (url: UploadUrl, name: string, i: number) => Promise<unknown>,
+    urls?: UploadUrl[],
+  ): Promise<number> {
+    let next = 0;
+    let done = 0;
+    const worker = async (w: number): Promise<void> => {
+      const url = urls?.[w] ?? (await this.getUploadUrl(bucketId));
+      for (let i = next++; i < total; i = next++) {
+        const r = (await send(url, name(i), i)) as { fileId?: string };
+        if (!r?.fileId) throw new Error('upload without fileId');
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(workers, total) }, (_, w) => worker(w)));
+    return done;
+  }
+
+  /** One b2_upload_file the raw way: SHA-1 of the body computed here, one write. */
+  rawUpload(contents: Buffer): (url: UploadUrl, name: string) => Promise<unknown> {
+    return (url, name) => rawRequest('POST', url.uploadUrl, uploadHeaders(url, name, contents), contents);
   }
 }
