@@ -1,0 +1,288 @@
+/**
+ * The report of `npm run bench`: BENCHMARKS.md (what ran, the figures, ratios from the same run,
+ * the targets) and an SVG chart of each client's throughput relative to the raw baseline.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Scenario } from './peers/job';
+import { median, table } from './table';
+
+const MiB = 1 << 20;
+
+export interface Sample {
+  seconds: number;
+  cpuS: number;
+  maxRss: number;
+  count: number;
+  bytes: number;
+  serverCpuS: number;
+}
+
+export interface ClientRow {
+  scenario: Scenario;
+  client: string;
+  version: string;
+  note?: string;
+  samples: Sample[];
+}
+
+export interface Environment {
+  date: string;
+  cpu: string;
+  memory: string;
+  os: string;
+  node: string;
+  runs: number;
+  emulatorPeakRssMiB: number;
+  skipped: string[];
+  settings: {
+    sizeMiB: number;
+    partSize: number;
+    downloadPartSize: number;
+    largeConcurrency: number;
+    small: number;
+    smallSize: number;
+    smallConcurrency: number;
+    list: number;
+    pageSize: number;
+  };
+}
+
+const n = (x: number): string => x.toLocaleString('en-US');
+
+function title(s: Scenario, e: Environment): string {
+  const c = e.settings;
+  const size = c.sizeMiB % 1024 === 0 ? `${c.sizeMiB / 1024} GiB` : `${c.sizeMiB} MiB`;
+  switch (s) {
+    case 'upload-large':
+      return `Upload ${size} from disk (parts of ${n(c.partSize)} B, ${c.largeConcurrency} in flight)`;
+    case 'download-large':
+      return `Download ${size} to disk (${c.largeConcurrency} parallel streams where the client has them)`;
+    case 'upload-small':
+      return `${n(c.small)} uploads of ${c.smallSize >= 1024 ? `${c.smallSize / 1024} KiB` : `${c.smallSize} B`} from disk, ${c.smallConcurrency} at a time`;
+    case 'list':
+      return `List ${n(c.list)} file names (pages of ${n(c.pageSize)})`;
+  }
+}
+
+const isBytes = (s: Scenario): boolean => s === 'upload-large' || s === 'download-large';
+const unit = (s: Scenario): string => (isBytes(s) ? 'MB/s' : 'files/s');
+const rate = (s: Scenario, x: Sample): number => (isBytes(s) ? x.bytes / 1e6 : x.count) / x.seconds;
+
+interface Summary {
+  rate: number;
+  each: number[];
+  cpuS: number;
+  maxRssMiB: number;
+  serverCpuS: number;
+}
+
+function summarize(row: ClientRow): Summary {
+  const each = row.samples.map((x) => rate(row.scenario, x));
+  return {
+    rate: median(each),
+    each,
+    cpuS: median(row.samples.map((x) => x.cpuS)),
+    maxRssMiB: Math.max(...row.samples.map((x) => x.maxRss)) / MiB,
+    serverCpuS: median(row.samples.map((x) => x.serverCpuS)),
+  };
+}
+
+/** How each client does each scenario (bench/peers has the drivers). */
+const HOW: Record<string, Partial<Record<Scenario, string>>> = {
+  rxb2: {
+    'upload-large': '`uploadLargeFile({ contents: { path } })`, parts read and hashed as sent',
+    'download-large': '`downloadToFile(path, { concurrency: 4 })`, 16 MiB ranges, SHA-1 verified',
+    'upload-small': '`mergeMap(f => uploadFile({ contents: { path } }), 16)`',
+    list: '`listFiles({ prefix, pageSize })`',
+  },
+  baseline: {
+    'upload-large': 'node:http, 4 workers, parts streamed with SHA-1 at the end',
+    'download-large': 'node:http, 4 × 16 MiB ranges written at offsets, SHA-1 verified',
+    'upload-small': 'node:http, 16 workers, one upload URL each',
+    list: 'node:http, `JSON.parse` per page',
+  },
+  'backblaze-b2': {
+    'upload-large': 'start / getUploadPartUrl / uploadPart (4 workers, each part read into memory) / finish',
+    'download-large': 'one streamed `downloadFileById` (no parallel download), no SHA-1 check',
+    'upload-small': '16 workers, one `getUploadUrl` each, `readFile` + `uploadFile`',
+    list: '`listFileNames` with `nextFileName`',
+  },
+  b2sdk: {
+    'upload-large': '`upload_local_file`, 4 upload threads, whole-file SHA-1 first',
+    'download-large': '`download_file_by_id().save_to()`, its parallel downloader (4 workers)',
+    'upload-small': 'ThreadPoolExecutor(16) × `upload_local_file`',
+    list: '`bucket.ls(recursive=True, fetch_count=1000)`',
+  },
+  rclone: {
+    'upload-large': '`copyto` with `--transfers 4`, whole-file SHA-1 first',
+    'download-large': '`copyto --multi-thread-streams 4`, SHA-1 checked after',
+    'upload-small': '`copy --transfers 16 --checkers 16`',
+    list: '`size --json` (whole process timed)',
+  },
+};
+
+interface Check {
+  what: string;
+  value: string;
+  target: string;
+  met: boolean;
+}
+
+function checks(rows: ClientRow[]): { list: Check[]; leads: string[] } {
+  const list: Check[] = [];
+  const leads: string[] = [];
+  const find = (s: Scenario, c: string) => rows.find((r) => r.scenario === s && r.client === c && r.samples.length > 0);
+  const ratio = (s: Scenario, c: string): number | undefined => {
+    const a = find(s, 'rxb2');
+    const b = find(s, c);
+    return a && b ? summarize(a).rate / summarize(b).rate : undefined;
+  };
+  for (const s of ['upload-large', 'download-large', 'upload-small', 'list'] as Scenario[]) {
+    if (!find(s, 'rxb2')) continue;
+    const peers = rows.filter((r) => r.scenario === s && r.client !== 'rxb2' && r.client !== 'baseline' && r.samples.length > 0);
+    for (const p of peers) {
+      const r = ratio(s, p.client)!;
+      list.push({ what: `${s}: rxb2 / ${p.client}`, value: `${r.toFixed(2)}×`, target: s === 'upload-small' && p.client === 'backblaze-b2' ? '≥ 1.5×' : '≥ 1×', met: r >= (s === 'upload-small' && p.client === 'backblaze-b2' ? 1.5 : 1) });
+      leads.push(`${s}: rxb2 ${r >= 1 ? 'leads' : 'trails'} ${p.client} (${r.toFixed(2)}×)`);
+    }
+    const base = ratio(s, 'baseline');
+    if (base !== undefined) {
+      const target = isBytes(s) ? 0.9 : undefined;
+      list.push({ what: `${s}: rxb2 / baseline`, value: `${base.toFixed(2)}×`, target: target ? `≥ ${target}×` : '(context)', met: target ? base >= target : true });
+    }
+  }
+  const up = find('upload-large', 'rxb2');
+  if (up) {
+    const rss = summarize(up).maxRssMiB;
+    list.push({ what: 'upload-large: rxb2 client peak RSS', value: `${rss.toFixed(0)} MiB`, target: '≤ 150 MiB', met: rss <= 150 });
+  }
+  return { list, leads };
+}
+
+function markdownOf(rows: ClientRow[], e: Environment, chartLink: string | undefined): string {
+  const c = e.settings;
+  const versions = [...new Map(rows.map((r) => [r.client, r.version])).entries()];
+  const out: string[] = [];
+  out.push('# Benchmarks: rxb2 and its peers');
+  out.push('');
+  out.push(
+    `Written by \`npm run bench\` (bench/bench.ts) on ${e.date}. One run, one machine, one server: every figure and ratio below comes from ` +
+      `the same run. Do not compare absolute speeds across machines; compare the ratios.`,
+  );
+  out.push('');
+  out.push(`- Machine: ${e.cpu}, ${e.memory} RAM, ${e.os}, Node ${e.node}.`);
+  out.push(`- Clients: ${versions.map(([id, v]) => `${id} = ${v}`).join('; ')}.`);
+  if (e.skipped.length) out.push(`- Skipped (not installed): ${e.skipped.join('; ')}.`);
+  out.push(
+    `- Server: the rxb2 emulator in its own process, in memory, on 127.0.0.1 (recommendedPartSize ${n(c.partSize)}, no MD5 so every client costs the server the same); ` +
+      `its peak RSS ${e.emulatorPeakRssMiB.toFixed(0)} MiB.`,
+  );
+  out.push(
+    `- Method: each run starts a fresh client process; ${e.runs} interleaved round(s) (every client once per round, the first one rotating); medians, ` +
+      'the largest peak RSS. Throughput and client CPU are over the client\'s timed window, from before the client is created (modules loaded) ' +
+      'to the last operation done, authorization included (rclone: its whole process, from time(1)). Client CPU is user + system of the client ' +
+      'process (all threads); server CPU is the emulator\'s over the run. Every run is checked afterwards (sizes, counts, large_file_sha1, ' +
+      'the downloaded bytes\' SHA-1). MB = 10^6 bytes.',
+  );
+  out.push('');
+  if (chartLink) {
+    out.push(`![Throughput relative to the raw node:http baseline](${chartLink})`);
+    out.push('');
+  }
+  const { list, leads } = checks(rows);
+  for (const s of ['upload-large', 'download-large', 'upload-small', 'list'] as Scenario[]) {
+    const rs = rows.filter((r) => r.scenario === s && r.samples.length > 0);
+    if (rs.length === 0) continue;
+    const rx = rs.find((r) => r.client === 'rxb2');
+    const rxRate = rx ? summarize(rx).rate : undefined;
+    out.push(`## ${title(s, e)}`);
+    out.push('');
+    const t: string[][] = [['client', 'how', unit(s), 'each run', 'client CPU s', 'client peak RSS MiB', 'server CPU s', 'rxb2 ÷ client']];
+    for (const r of rs) {
+      const m = summarize(r);
+      t.push([
+        r.client,
+        HOW[r.client]?.[s] ?? '',
+        m.rate.toFixed(0),
+        m.each.map((x) => x.toFixed(0)).join(' '),
+        m.cpuS.toFixed(2),
+        m.maxRssMiB.toFixed(0),
+        m.serverCpuS.toFixed(2),
+        r.client === 'rxb2' || rxRate === undefined ? '' : `${(rxRate / m.rate).toFixed(2)}×`,
+      ]);
+    }
+    out.push(table(t, 2));
+    out.push('');
+  }
+  out.push('## Targets');
+  out.push('');
+  out.push(table([['check', 'value', 'target', 'met'], ...list.map((x) => [x.what, x.value, x.target, x.met ? 'yes' : 'NO'])], 1));
+  out.push('');
+  out.push('## Where rxb2 leads and trails (this run)');
+  out.push('');
+  for (const l of leads) out.push(`- ${l}`);
+  out.push('');
+  out.push('How each client is driven: bench/peers (one driver per client); the reasons behind the figures: bench/README.md.');
+  out.push('');
+  return out.join('\n');
+}
+
+const COLORS: Record<string, string> = { rxb2: '#d9480f', baseline: '#868e96', 'backblaze-b2': '#1c7ed6', b2sdk: '#2f9e44', rclone: '#7048e8' };
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Horizontal bars per scenario: each client's throughput as a share of the baseline's (the dashed line). */
+function chartOf(rows: ClientRow[], e: Environment): string {
+  const groups = (['upload-large', 'download-large', 'upload-small', 'list'] as Scenario[])
+    .map((s) => ({ s, rs: rows.filter((r) => r.scenario === s && r.samples.length > 0) }))
+    .filter((g) => g.rs.length > 0);
+  const rel = (r: ClientRow): number => {
+    const base = rows.find((b) => b.scenario === r.scenario && b.client === 'baseline' && b.samples.length > 0);
+    return base ? summarize(r).rate / summarize(base).rate : 1;
+  };
+  const max = Math.max(1.2, ...groups.flatMap((g) => g.rs.map(rel)));
+  const left = 120;
+  const width = 800;
+  const barW = width - left - 190;
+  const bar = 16;
+  const gap = 4;
+  let y = 40;
+  const parts: string[] = [];
+  for (const g of groups) {
+    parts.push(`<text x="8" y="${y + 12}" font-weight="bold">${esc(title(g.s, e))}</text>`);
+    y += 22;
+    const top = y;
+    for (const r of g.rs) {
+      const w = Math.max(1, (rel(r) / max) * barW);
+      const m = summarize(r);
+      parts.push(`<text x="${left - 6}" y="${y + 12}" text-anchor="end">${esc(r.client)}</text>`);
+      parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${COLORS[r.client] ?? '#495057'}"/>`);
+      parts.push(`<text x="${(left + w + 6).toFixed(1)}" y="${y + 12}">${m.rate.toFixed(0)} ${unit(g.s)} (${(rel(r) * 100).toFixed(0)}%)</text>`);
+      y += bar + gap;
+    }
+    const x1 = left + barW / max;
+    parts.push(`<line x1="${x1.toFixed(1)}" y1="${top - 2}" x2="${x1.toFixed(1)}" y2="${y - gap + 2}" stroke="#212529" stroke-dasharray="3 3"/>`);
+    y += 14;
+  }
+  const height = y + 10;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="8" y="20" font-size="14" font-weight="bold">Throughput relative to the raw node:http baseline (dashed line = 100%), ${esc(e.date)}</text>`,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** Renders the report; with `files`, writes the Markdown and the chart (linked relative to the Markdown). */
+export function writeReport(rows: ClientRow[], e: Environment, files?: { markdown: string; chart: string }): { markdown: string } {
+  const link = files ? path.relative(path.dirname(files.markdown), files.chart).split(path.sep).join('/') : undefined;
+  const markdown = markdownOf(rows, e, link);
+  if (files) {
+    fs.writeFileSync(files.chart, chartOf(rows, e));
+    fs.writeFileSync(files.markdown, markdown);
+  }
+  return { markdown };
+}

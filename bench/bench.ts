@@ -1,0 +1,333 @@
+/**
+ * rxb2 against its peers (not a test): `npm run bench -- [--runs N] [--only SCENARIOS]
+ * [--clients CLIENTS] [--size MiB] [--small N] [--small-size BYTES] [--list N] [--quick]
+ * [--out FILE] [--chart FILE] [--no-write] [--verbose]`.
+ *
+ * Starts the emulator in a child process (in memory, 127.0.0.1) and runs four scenarios with each
+ * client, every run in a FRESH client process (bench/peers: one driver per client, the same job for
+ * each):
+ *
+ *   upload-large    a 1 GiB random file from disk, large-file parts of 100,000,000 bytes, 4 in flight
+ *   download-large  that file back to disk (parallel ranged streams where the client has them)
+ *   upload-small    2,000 files of 4 KiB from disk, 16 at a time
+ *   list            100,000 file names under one prefix, pages of 1,000
+ *
+ * Clients: rxb2; the raw node:http baseline making the same B2 calls by hand (the floor for a Node
+ * client); the npm package backblaze-b2; Backblaze's b2sdk (Debian's python3-b2sdk, run by
+ * /usr/bin/python3); rclone (Debian, b2 backend). A client that is not installed is skipped and
+ * said so (`npm run bench` installs them first: bench/install-peers.sh).
+ *
+ * Runs are interleaved (each round runs every client once, the starting client rotating) `--runs`
+ * times (default 3); the tables give medians, and the largest peak RSS. Per run: wall seconds of
+ * the client's timed window (from before the client is created to the last operation done; rclone:
+ * its whole process), client CPU seconds (user + system), client peak RSS, and the emulator's CPU.
+ * Every run is checked afterwards (sizes, counts, large_file_sha1 where the client sets it, the
+ * downloaded bytes' SHA-1 on each client's first run). Writes BENCHMARKS.md (tables, ratios
+ * rxb2/peer and rxb2/baseline from this run, the targets) and bench/benchmarks.svg (chart).
+ *
+ * Targets: rxb2 ≥ every peer in every scenario; large upload and download ≥ 0.9× the baseline;
+ * small uploads ≥ 1.5× backblaze-b2; client peak RSS of the 1 GiB upload ≤ 150 MiB.
+ */
+import { spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startEmulatorChild, firstLine, type EmulatorChild } from './emulator-child';
+import { RawB2Session, agent, type FileWire } from './raw-b2';
+import { runNodeDriver, type Job, type Result, type Scenario } from './peers/job';
+import { haveRclone, rcloneJob, rcloneVersion } from './peers/rclone';
+import { writeReport, type ClientRow, type Environment } from './bench-report';
+import { makeFile, sha1OfFile } from './test-file';
+
+const MiB = 1 << 20;
+const HOST = '127.0.0.1';
+const ROOT = path.resolve(__dirname, '..', '..');
+const PYTHON = '/usr/bin/python3';
+const B2SDK_DRIVER = path.join(ROOT, 'bench', 'peers', 'b2sdk_client.py');
+
+export const SCENARIOS: Scenario[] = ['upload-large', 'download-large', 'upload-small', 'list'];
+export const CLIENTS = ['rxb2', 'baseline', 'backblaze-b2', 'b2sdk', 'rclone'] as const;
+export type ClientId = (typeof CLIENTS)[number];
+
+interface Options {
+  runs: number;
+  scenarios: Scenario[];
+  clients: ClientId[];
+  sizeMiB: number;
+  partSize: number;
+  downloadPartSize: number;
+  largeConcurrency: number;
+  small: number;
+  smallSize: number;
+  smallConcurrency: number;
+  list: number;
+  pageSize: number;
+  out: string;
+  chart: string;
+  write: boolean;
+  verbose: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    runs: 3,
+    scenarios: [...SCENARIOS],
+    clients: [...CLIENTS],
+    sizeMiB: 1024,
+    partSize: 100_000_000,
+    downloadPartSize: 16 * MiB,
+    largeConcurrency: 4,
+    small: 2000,
+    smallSize: 4096,
+    smallConcurrency: 16,
+    list: 100_000,
+    pageSize: 1000,
+    out: path.join(ROOT, 'BENCHMARKS.md'),
+    chart: path.join(ROOT, 'bench', 'benchmarks.svg'),
+    write: true,
+    verbose: false,
+  };
+  const oneOf = <T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] => {
+    const items = (value ?? '').split(',').filter(Boolean);
+    for (const i of items) if (!allowed.includes(i as T)) throw new Error(`${flag}: unknown "${i}" (one of ${allowed.join(', ')})`);
+    if (items.length === 0) throw new Error(`${flag} needs a comma-separated list of ${allowed.join(', ')}`);
+    return items as T[];
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (min = 1): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isSafeInteger(v) || v < min) throw new Error(`${a} needs a whole number >= ${min}`);
+      return v;
+    };
+    if (a === '--runs') o.runs = num();
+    else if (a === '--only') o.scenarios = oneOf(argv[++i], SCENARIOS, a);
+    else if (a === '--clients') o.clients = oneOf(argv[++i], CLIENTS, a);
+    else if (a === '--size') o.sizeMiB = num();
+    else if (a === '--small') o.small = num();
+    else if (a === '--small-size') o.smallSize = num(0);
+    else if (a === '--list') o.list = num();
+    else if (a === '--quick') Object.assign(o, { runs: 1, sizeMiB: 256, small: 500, list: 10_000 });
+    else if (a === '--out') o.out = path.resolve(argv[++i] ?? '');
+    else if (a === '--chart') o.chart = path.resolve(argv[++i] ?? '');
+    else if (a === '--no-write') o.write = false;
+    else if (a === '--verbose') o.verbose = true;
+    else throw new Error(`unknown option ${a} (see the header of bench/bench.ts)`);
+  }
+  if (!o.clients.includes('rxb2')) o.clients.unshift('rxb2');
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+interface Client {
+  id: ClientId;
+  /** Why it cannot run here, if it cannot. */
+  missing?: string;
+  run(job: Job): Promise<Result>;
+}
+
+/** The b2sdk driver under Debian's python3 (the only one python3-b2sdk is installed for). */
+async function runPythonDriver(job: Job): Promise<Result> {
+  const child = spawn(PYTHON, [B2SDK_DRIVER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const line = await firstLine(child, `the b2sdk ${job.scenario} driver`);
+  const code = await exited;
+  if (code !== 0) throw new Error(`the b2sdk ${job.scenario} driver exited with ${code}`);
+  return JSON.parse(line) as Result;
+}
+
+function canRun(cmd: string, args: string[]): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+async function clientsFor(o: Options, tmp: string): Promise<Client[]> {
+  const rclone = haveRclone() ? rcloneVersion() : undefined;
+  const b2sdk = await canRun(PYTHON, ['-c', 'import b2sdk.v2']);
+  let backblaze = true;
+  try {
+    require.resolve('backblaze-b2');
+  } catch {
+    backblaze = false;
+  }
+  const all: Client[] = [
+    { id: 'rxb2', run: (job) => runNodeDriver('rxb2', job) },
+    { id: 'baseline', run: (job) => runNodeDriver('raw', job) },
+    { id: 'backblaze-b2', missing: backblaze ? undefined : 'npm package backblaze-b2 not installed (npm ci)', run: (job) => runNodeDriver('backblaze-b2', job) },
+    { id: 'b2sdk', missing: b2sdk ? undefined : `${PYTHON} cannot import b2sdk (apt-get install python3-b2sdk)`, run: runPythonDriver },
+    { id: 'rclone', missing: rclone ? undefined : 'rclone or /usr/bin/time missing (apt-get install rclone time)', run: (job) => rcloneJob(job, tmp, rclone!) },
+  ];
+  return all.filter((c) => o.clients.includes(c.id));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+const log = (text: string): void => void process.stderr.write(text + '\n');
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rxb2-bench-'));
+  let emu: EmulatorChild | undefined;
+  try {
+    const clients = await clientsFor(o, tmp);
+    for (const c of clients) if (c.missing) log(`skipping ${c.id}: ${c.missing}`);
+    const active = clients.filter((c) => !c.missing);
+
+    emu = await startEmulatorChild({ host: HOST, port: 0, absoluteMinimumPartSize: 5_000_000, recommendedPartSize: o.partSize, md5Limit: 0 });
+    const endpoint = { url: emu.url, keyId: emu.keyId, applicationKey: emu.applicationKey };
+    const raw = new RawB2Session(endpoint);
+    await raw.authorize();
+    const stamp = Date.now().toString(36);
+    const bucket = async (what: string): Promise<{ name: string; id: string }> => {
+      const name = `bench-${what}-${stamp}`;
+      return { name, id: await raw.createBucket(name) };
+    };
+
+    const rows = new Map<string, ClientRow>();
+    const rowOf = (scenario: Scenario, c: Client): ClientRow => {
+      const key = `${scenario}/${c.id}`;
+      if (!rows.has(key)) rows.set(key, { scenario, client: c.id, version: '', samples: [] });
+      return rows.get(key)!;
+    };
+    const emuRef = emu;
+    /** One measured run: the emulator's CPU around it; `check` afterwards (untimed). */
+    const measure = async (scenario: Scenario, c: Client, job: Job, check: (r: Result) => Promise<void>): Promise<void> => {
+      const s0 = await emuRef.stats();
+      const r = await c.run(job);
+      const s1 = await emuRef.stats();
+      await check(r);
+      const row = rowOf(scenario, c);
+      row.version ||= r.version;
+      row.note ||= r.note;
+      row.samples.push({ seconds: r.seconds, cpuS: r.cpuS, maxRss: r.maxRss, count: r.count, bytes: r.bytes, serverCpuS: (s1.cpuUs - s0.cpuUs) / 1e6 });
+      if (o.verbose) log(`  ${scenario} ${c.id}: ${r.seconds.toFixed(2)} s, CPU ${r.cpuS.toFixed(2)} s, RSS ${(r.maxRss / MiB).toFixed(0)} MiB`);
+    };
+    /** Each round runs every client once; the first client rotates so no one always goes first. */
+    const rounds = async (scenario: Scenario, each: (c: Client, round: number) => Promise<void>): Promise<void> => {
+      for (let r = 0; r < o.runs; r++) {
+        log(`${scenario}: round ${r + 1}/${o.runs}`);
+        for (let k = 0; k < active.length; k++) await each(active[(k + r) % active.length], r);
+      }
+    };
+    const want = (s: Scenario) => o.scenarios.includes(s);
+    const size = o.sizeMiB * MiB;
+
+    // ------------------------------------------------------------ large files
+    if (want('upload-large') || want('download-large')) {
+      const source = path.join(tmp, 'source.bin');
+      log(`writing ${o.sizeMiB} MiB of random bytes …`);
+      const sha1 = makeFile(source, size);
+      const b = await bucket('large');
+      const large = { emu: endpoint, bucketName: b.name, size, sha1, concurrency: o.largeConcurrency };
+
+      if (want('upload-large')) {
+        await rounds('upload-large', (c, r) => {
+          const fileName = `large/${c.id}-${r}.bin`;
+          const job: Job = { ...large, scenario: 'upload-large', path: source, fileName, partSize: o.partSize };
+          return measure('upload-large', c, job, async () => {
+            const versions = await raw.versions(b.id, fileName);
+            if (versions.length !== 1) throw new Error(`${c.id}: ${versions.length} versions of ${fileName} after its upload`);
+            const info = await raw.call<FileWire>('b2_get_file_info', { fileId: versions[0].fileId });
+            if (info.contentLength !== size) throw new Error(`${c.id}: ${info.contentLength} bytes on the server, not ${size}`);
+            const recorded = info.fileInfo.large_file_sha1;
+            if (recorded !== undefined && recorded !== sha1) throw new Error(`${c.id}: large_file_sha1 ${recorded}, not ${sha1}`);
+            await raw.deleteAll(b.id, fileName);
+          });
+        });
+      }
+
+      if (want('download-large')) {
+        const fileName = 'large/download-source.bin';
+        log('uploading the download source with the baseline (untimed) …');
+        const up = await runNodeDriver('raw', { ...large, scenario: 'upload-large', path: source, fileName, partSize: o.partSize });
+        const out = path.join(tmp, 'download.bin');
+        const checked = new Set<ClientId>();
+        await rounds('download-large', (c) => {
+          const job: Job = { ...large, scenario: 'download-large', path: out, fileName, fileId: up.fileId!, partSize: o.downloadPartSize };
+          return measure('download-large', c, job, async () => {
+            const got = fs.statSync(out).size;
+            if (got !== size) throw new Error(`${c.id}: downloaded ${got} bytes, not ${size}`);
+            // Each client's first download is re-read and checked here (untimed).
+            if (!checked.has(c.id) && sha1OfFile(out) !== sha1) throw new Error(`${c.id}: the downloaded file differs`);
+            checked.add(c.id);
+            fs.rmSync(out, { force: true });
+          });
+        });
+        await raw.deleteAll(b.id, fileName);
+      }
+      fs.rmSync(source, { force: true });
+    }
+
+    // ------------------------------------------------------------ small uploads
+    if (want('upload-small')) {
+      const dir = path.join(tmp, 'small');
+      fs.mkdirSync(dir);
+      const files = Array.from({ length: o.small }, (_, i) => `${String(i).padStart(6, '0')}.bin`);
+      for (const f of files) fs.writeFileSync(path.join(dir, f), crypto.randomBytes(o.smallSize));
+      const b = await bucket('small');
+      await rounds('upload-small', (c, r) => {
+        const prefix = `small/${c.id}-${r}/`;
+        const job: Job = { scenario: 'upload-small', emu: endpoint, bucketName: b.name, dir, files, prefix, concurrency: o.smallConcurrency };
+        return measure('upload-small', c, job, async () => {
+          const n = await raw.listAll(b.id, 10_000, prefix);
+          if (n !== files.length) throw new Error(`${c.id}: ${n} files under ${prefix}, not ${files.length}`);
+        });
+      });
+    }
+
+    // ------------------------------------------------------------ listing
+    if (want('list')) {
+      const b = await bucket('list');
+      log(`uploading ${o.list.toLocaleString('en-US')} tiny files for the listing (baseline, untimed) …`);
+      const x = Buffer.from('x');
+      await raw.uploadMany(b.id, o.list, 32, (i) => `list/${String(i).padStart(7, '0')}.txt`, raw.rawUpload(x));
+      await rounds('list', (c) =>
+        measure('list', c, { scenario: 'list', emu: endpoint, bucketName: b.name, prefix: 'list/', pageSize: o.pageSize, expected: o.list }, async () => undefined),
+      );
+    }
+
+    const env: Environment = {
+      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      cpu: `${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length}`,
+      memory: `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+      runs: o.runs,
+      emulatorPeakRssMiB: (await emu.stats()).maxRss / MiB,
+      skipped: clients.filter((c) => c.missing).map((c) => `${c.id} (${c.missing})`),
+      settings: {
+        sizeMiB: o.sizeMiB,
+        partSize: o.partSize,
+        downloadPartSize: o.downloadPartSize,
+        largeConcurrency: o.largeConcurrency,
+        small: o.small,
+        smallSize: o.smallSize,
+        smallConcurrency: o.smallConcurrency,
+        list: o.list,
+        pageSize: o.pageSize,
+      },
+    };
+    const { markdown } = writeReport([...rows.values()], env, o.write ? { markdown: o.out, chart: o.chart } : undefined);
+    console.log(markdown);
+    if (o.write) log(`wrote ${path.relative(process.cwd(), o.out)} and ${path.relative(process.cwd(), o.chart)}`);
+  } finally {
+    agent.destroy();
+    await emu?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
