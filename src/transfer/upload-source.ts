@@ -28,6 +28,8 @@ export interface UploadSource {
 }
 
 const CHUNK = 1 << 20;
+/** Files up to this size are read into memory whole (see openUploadSource). */
+const SMALL_FILE = 1 << 20;
 
 /** Resolves contents into a source; `contentLength` is required for streams. Runs at subscribe time. */
 export async function openUploadSource(contents: B2UploadContents, contentLength?: number): Promise<UploadSource> {
@@ -35,8 +37,12 @@ export async function openUploadSource(contents: B2UploadContents, contentLength
   if (typeof Blob !== 'undefined' && contents instanceof Blob) return randomAccess(blobSource(contents));
   if (isPathContents(contents)) {
     try {
-      return randomAccess(await platform.openFile(contents.path));
+      const file = await platform.openFile(contents.path);
+      // A small file is read whole: hashed up front and sent in one write, which costs far less
+      // than a stream per request (and a retry resends the same snapshot).
+      return file.size <= SMALL_FILE ? bytesSource(await readWhole(file), file.description) : randomAccess(file);
     } catch (err) {
+      if (err instanceof B2Error) throw err;
       throw invalidArgument('contents.path', `cannot read ${contents.path}: ${(err as Error).message}`);
     }
   }
@@ -75,6 +81,25 @@ export function bytesSource(bytes: Uint8Array, description: string): UploadSourc
       for (let at = start; at < start + length; at += CHUNK) yield bytes.subarray(at, Math.min(start + length, at + CHUNK));
     },
   };
+}
+
+/** All of a random-access source; fails if it changed size since it was opened. */
+async function readWhole(source: RandomAccessSource): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  for await (const chunk of source.read(0, source.size)) {
+    chunks.push(chunk);
+    got += chunk.length;
+  }
+  if (got !== source.size) throw invalidArgument('contents.path', `${source.description} changed size while it was read (${got} of ${source.size} bytes)`);
+  if (chunks.length === 1) return chunks[0];
+  const whole = new Uint8Array(got);
+  let at = 0;
+  for (const c of chunks) {
+    whole.set(c, at);
+    at += c.length;
+  }
+  return whole;
 }
 
 function randomAccess(source: RandomAccessSource): UploadSource {
