@@ -4,6 +4,9 @@
  * through package.json's `browser` field.
  */
 
+/** The axios classes a platform adapter builds its answers and errors with, handed over by the transport (the one module that loads axios). */
+export type AxiosClasses = Pick<import('axios').AxiosStatic, 'AxiosError' | 'AxiosHeaders' | 'CanceledError'>;
+
 /** An incremental SHA-1. */
 export interface Sha1 {
   update(bytes: Uint8Array): void;
@@ -27,8 +30,11 @@ export interface Platform {
   md5Base64(bytes: Uint8Array): string;
   toBase64(bytes: Uint8Array): string;
   fromBase64(text: string): Uint8Array;
-  /** Options merged into the axios instance (keep-alive agents in Node). */
-  axiosDefaults(): Record<string, unknown>;
+  /**
+   * Options merged into the axios instance: in Node a lean node:http adapter over keep-alive
+   * agents (built with the axios classes it is given), in the browser XHR.
+   */
+  axiosDefaults(axiosClasses?: AxiosClasses): Record<string, unknown>;
   /** Turns an upload body into what axios sends on this platform (a Node Readable, a Blob…). */
   uploadData(chunks: AsyncIterable<Uint8Array>, length: number): unknown;
   /** In-memory bytes as axios sends them (Node: a Buffer view; axios sends a plain view's whole ArrayBuffer). */

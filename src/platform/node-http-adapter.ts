@@ -1,0 +1,256 @@
+/**
+ * A lean axios adapter over node:http / node:https, for the Node platform only (the browser bundle
+ * never reaches this file). axios' own 'http' adapter spends most of a small request's CPU on
+ * features rxb2 never uses (redirects, proxies, decompression, progress transforms, form data,
+ * data: URLs, HTTP/2); this one sends the request as given and hands back the answer:
+ *
+ * - the headers exactly as configured (names keep their casing; values sanitized to byte strings
+ *   as axios does), `Content-Length` added for in-memory bodies;
+ * - bodies: none, a string, bytes (one write with the headers), or a Readable piped with
+ *   backpressure (a body that fails destroys the request; the error rides on as `cause`);
+ * - answers: `responseType: 'stream'` hands over the IncomingMessage unread; `arraybuffer` a
+ *   Buffer; anything else the body as UTF-8 text;
+ * - never follows redirects, never decompresses (and so asks for no encoding);
+ * - `signal` aborts (a `CanceledError`; a streamed answer already handed over is destroyed),
+ *   `timeout` > 0 fails with `ETIMEDOUT`, `validateStatus` settles as axios does;
+ * - network failures reject with an `AxiosError` carrying the socket's code (`ECONNRESET`…), a cut
+ *   buffered answer with `ERR_BAD_RESPONSE`.
+ *
+ * It imports no axios at run time: the axios classes come from the caller, so the transport stays
+ * the one module that loads axios.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { AxiosClasses } from './platform';
+
+export interface NodeHttpAdapterOptions {
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+  /** The axios classes answers and errors are made of. */
+  axios: AxiosClasses;
+}
+
+/** Characters a header value may not carry as a byte string (axios strips them; node:http would throw). */
+const INVALID_HEADER_CHARS = /[^\t\x20-\x7e\x80-\xff]/;
+const INVALID_HEADER_CHARS_G = /[^\t\x20-\x7e\x80-\xff]+/g;
+
+/** An axios adapter sending through node:http(s) with the given keep-alive agents. */
+export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAdapter {
+  const { httpAgent, httpsAgent } = options;
+  const { AxiosError, AxiosHeaders, CanceledError } = options.axios;
+
+  return (config: InternalAxiosRequestConfig) =>
+    new Promise<AxiosResponse>((resolve, reject) => {
+      const signal = config.signal as AbortSignal | undefined;
+      if (signal?.aborted) return reject(new CanceledError(undefined, config));
+
+      let url: Target;
+      try {
+        url = target(config.url ?? '');
+      } catch (err) {
+        return reject(AxiosError.from(err, AxiosError.ERR_INVALID_URL, config));
+      }
+      const secure = url.protocol === 'https:';
+      if (!secure && url.protocol !== 'http:') {
+        return reject(new AxiosError(`Unsupported protocol ${url.protocol}`, AxiosError.ERR_BAD_REQUEST, config));
+      }
+
+      let data: unknown = config.data;
+      const headers = requestHeaders(config.headers as unknown as Record<string, unknown> | undefined, url.host);
+      let stream: Readable | undefined;
+      if (data instanceof Readable) stream = data;
+      else if (data != null) {
+        if (typeof data === 'string') data = Buffer.from(data, 'utf8');
+        else if (data instanceof ArrayBuffer) data = Buffer.from(data);
+        else if (ArrayBuffer.isView(data) && !Buffer.isBuffer(data)) data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        else if (!Buffer.isBuffer(data)) {
+          return reject(new AxiosError('Data after transformation must be a string, an ArrayBuffer, a Buffer, or a Stream', AxiosError.ERR_BAD_REQUEST, config));
+        }
+        if (!headers.hasLength) headers.raw.push('Content-Length', String((data as Buffer).length));
+      }
+
+      const responseType = config.responseType;
+      const validateStatus = config.validateStatus;
+      let settled = false;
+      let req: http.ClientRequest;
+      let res: http.IncomingMessage | undefined;
+
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      const settle = (response: AxiosResponse) => {
+        settled = true;
+        if (!validateStatus || validateStatus(response.status)) resolve(response);
+        else {
+          const code = response.status < 500 ? AxiosError.ERR_BAD_REQUEST : AxiosError.ERR_BAD_RESPONSE;
+          reject(new AxiosError(`Request failed with status code ${response.status}`, code, config, req, response));
+        }
+      };
+      function onAbort() {
+        const error = new CanceledError(undefined, config, req);
+        if (!settled) {
+          fail(error);
+          req.destroy();
+        } else if (res && !res.destroyed) {
+          // A streamed answer already handed over: cut it, telling whoever reads it.
+          res.destroy(res.listenerCount('error') > 0 ? error : undefined);
+        }
+      }
+
+      try {
+        req = (secure ? https : http).request(
+          {
+            protocol: url.protocol,
+            hostname: url.hostname,
+            port: url.port,
+            path: url.path,
+            method: (config.method ?? 'get').toUpperCase(),
+            // Name/value pairs: node:http takes them as they are (after checking them) instead
+            // of storing each through setHeader; it then adds no Host, so requestHeaders did.
+            headers: headers.raw,
+            agent: secure ? httpsAgent : httpAgent,
+          },
+          (incoming) => onResponse(incoming),
+        );
+      } catch (err) {
+        // An invalid header name or value, refused by node:http before anything is sent.
+        return reject(AxiosError.from(err, AxiosError.ERR_BAD_REQUEST, config));
+      }
+      signal?.addEventListener('abort', onAbort);
+
+      req.on('error', (err) => fail(AxiosError.from(err, undefined, config, req)));
+
+      const timeout = Number(config.timeout ?? 0);
+      if (timeout > 0) {
+        req.setTimeout(timeout, () => {
+          if (settled) return;
+          fail(new AxiosError(config.timeoutErrorMessage || `timeout of ${timeout}ms exceeded`, AxiosError.ETIMEDOUT, config, req));
+          req.destroy();
+        });
+      }
+
+      function onResponse(incoming: http.IncomingMessage) {
+        res = incoming;
+        if (settled) {
+          incoming.destroy();
+          return;
+        }
+        const response: AxiosResponse = {
+          data: undefined,
+          status: incoming.statusCode ?? 0,
+          statusText: incoming.statusMessage ?? '',
+          // Already AxiosHeaders, so axios does not rebuild them (twice) header by header: node:http
+          // hands over names in lower case, values trimmed, which is what AxiosHeaders holds.
+          headers: Object.assign(new AxiosHeaders(), incoming.headers),
+          config,
+          request: req,
+        };
+        if (responseType === 'stream') {
+          response.data = incoming;
+          if (signal) incoming.once('close', () => signal.removeEventListener('abort', onAbort));
+          settle(response);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('aborted', () => {
+          fail(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req, response));
+          incoming.destroy();
+        });
+        incoming.on('error', (err) => fail(AxiosError.from(err, undefined, config, req, response)));
+        incoming.on('end', () => {
+          if (settled) return;
+          signal?.removeEventListener('abort', onAbort);
+          const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+          if (responseType === 'arraybuffer') response.data = body;
+          else {
+            const text = body.toString('utf8');
+            response.data = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+          }
+          settle(response);
+        });
+      }
+
+      if (stream) {
+        let ended = false;
+        stream.once('end', () => (ended = true));
+        stream.once('error', (err) => {
+          // What the body threw (a file gone, a stream cut short) fails the request as its cause.
+          if (!req.destroyed) req.destroy(err);
+        });
+        stream.once('close', () => {
+          // Destroyed before its end (the caller gave up on it): the request cannot complete.
+          if (!ended && !req.destroyed) {
+            fail(new CanceledError('Request stream has been aborted', config, req));
+            req.destroy();
+          }
+        });
+        stream.pipe(req);
+      } else {
+        req.end(data as Buffer | undefined);
+      }
+    });
+}
+
+/** Where a URL points, as node:http takes it. */
+interface Target {
+  protocol: string;
+  /** `hostname[:port]`, the port only when not the scheme's: the Host header. */
+  host: string;
+  hostname: string;
+  port: string;
+  path: string;
+}
+
+/**
+ * Parsed URLs without a query (upload URLs are reused for many requests, API URLs for every
+ * call): parsing one costs more than the look-up. URLs with a query (it may carry a download
+ * token) are parsed each time and never kept.
+ */
+const targets = new Map<string, Target>();
+const MAX_TARGETS = 256;
+
+function target(href: string): Target {
+  const known = targets.get(href);
+  if (known) return known;
+  const url = new URL(href);
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const parsed = { protocol: url.protocol, host: url.host, hostname, port: url.port, path: url.pathname + url.search };
+  if (!href.includes('?')) {
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(href, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * The configured headers as node:http's flat list of names and values, values sanitized to byte
+ * strings, with `Host` (from the URL, as node:http writes it) unless configured.
+ */
+function requestHeaders(source: Record<string, unknown> | undefined, host: string): { raw: string[]; hasLength: boolean } {
+  const raw: string[] = [];
+  let hasHost = false;
+  let hasLength = false;
+  if (source) {
+    for (const name of Object.keys(source)) {
+      const value = source[name];
+      if (value == null || value === false || typeof value === 'function') continue;
+      const lower = name.toLowerCase();
+      if (lower === 'host') hasHost = true;
+      else if (lower === 'content-length') hasLength = true;
+      if (Array.isArray(value)) for (const v of value) raw.push(name, byteString(String(v)));
+      else raw.push(name, byteString(String(value)));
+    }
+  }
+  if (!hasHost) raw.unshift('Host', host);
+  return { raw, hasLength };
+}
+
+function byteString(value: string): string {
+  return INVALID_HEADER_CHARS.test(value) ? value.replace(INVALID_HEADER_CHARS_G, '').replace(/^[\t ]+|[\t ]+$/g, '') : value;
+}
