@@ -1,4 +1,4 @@
-import { defer, type Observable } from 'rxjs';
+import { defer, map, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { B2Authorization } from '../../src/api/account';
 import type { B2ApiTarget } from '../../src/api/call';
@@ -269,6 +269,34 @@ describe('B2Session', () => {
       expectObservable(session.call(op)).toBe('-(r|)', { r: 't1' });
       scheduler.schedule(() => session.reset(), 5);
       expectObservable(session.call(op), '------^').toBe('-------(r|)', { r: 't2' });
+    });
+  });
+  it('current() is undefined until an authorization arrives, then that one until it is dropped', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const fake = fakeAuthorize(cold('--a|', { a: auth('t1') }), cold('-b|', { b: auth('t2') }));
+      const session = new B2Session(transport, fake.authorize, { scheduler });
+      const seen: (string | undefined)[] = [];
+      const look = () => seen.push(session.current()?.authorizationToken);
+      look(); // before any call: nothing, and nothing asked
+      expectObservable(session.authorized().pipe(map((a) => a.authorizationToken))).toBe('--(a|)', { a: 't1' });
+      scheduler.schedule(look, 1); // pending: still nothing
+      scheduler.schedule(look, 3); // arrived
+      scheduler.schedule(() => session.invalidate('t1'), 4);
+      scheduler.schedule(look, 5); // dropped
+      scheduler.flush();
+      expect(seen).toEqual([undefined, undefined, 't1', undefined]);
+      expect(fake.subscriptions).toBe(1);
+    });
+  });
+
+  it('current() forgets a failed authorization (nothing cached)', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const failed = b2(403, 'forbidden');
+      const fake = fakeAuthorize(cold('-#', undefined, failed));
+      const session = new B2Session(transport, fake.authorize, { scheduler, maxAttempts: 1 });
+      expectObservable(session.authorized()).toBe('-#', undefined, failed);
+      scheduler.flush();
+      expect(session.current()).toBeUndefined();
     });
   });
 });

@@ -116,4 +116,16 @@ describe('UploadUrlPool', () => {
       expect(pool.idleCount('bucket')).toBe(0);
     });
   });
+  it('takeIdle hands out each released URL once, newest first, and never fetches', () => {
+    const pool = new UploadUrlPool();
+    expect(pool.takeIdle('bucket')).toBeUndefined();
+    pool.release('bucket', u.u1);
+    pool.release('bucket', u.u2);
+    pool.release('other', u.u3);
+    expect(pool.takeIdle('bucket')).toEqual(u.u2);
+    expect(pool.idleCount('bucket')).toBe(1);
+    expect(pool.takeIdle('bucket')).toEqual(u.u1);
+    expect(pool.takeIdle('bucket')).toBeUndefined();
+    expect(pool.idleCount('other')).toBe(1);
+  });
 });

@@ -1,5 +1,6 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
 import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
+import type { B2Authorization } from '../api/account';
 import type { B2BucketWire, B2CorsRule, B2FileWire, B2LifecycleRule } from '../api/wire';
 import { deleteBucket, updateBucket } from '../api/buckets';
 import { getDownloadAuthorization, getFileInfo, listFileNames } from '../api/files';
@@ -64,6 +65,27 @@ export function defaultSse(value: { mode: 'SSE-B2' | null } | undefined) {
   if (value === undefined) return undefined;
   if (value.mode !== 'SSE-B2' && value.mode !== null) throw invalidArgument('defaultServerSideEncryption.mode', 'must be SSE-B2 or null');
   return value.mode === 'SSE-B2' ? { mode: 'SSE-B2' as const, algorithm: 'AES256' as const } : { mode: null };
+}
+
+/**
+ * `from(opened).pipe(switchMap(send))` without the two operators (uploads from files open a
+ * source per upload): errors if opening fails; unsubscribing before it opened sends nothing.
+ */
+function sendOnceOpened<P, E>(opened: Promise<P>, send: (planned: P) => Observable<E>): Observable<E> {
+  return new Observable<E>((subscriber) => {
+    opened.then(
+      (planned) => {
+        if (subscriber.closed) return;
+        try {
+          // The subscriber goes on to the upload, whose teardown it then carries.
+          send(planned).subscribe(subscriber);
+        } catch (err) {
+          subscriber.error(err);
+        }
+      },
+      (err: unknown) => subscriber.error(err),
+    );
+  });
 }
 
 export class Bucket {
@@ -177,30 +199,41 @@ export class Bucket {
       uploadProtectionHeaders(meta.protection);
       if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
       const contents = options.contents;
+      type Planned = { source: UploadSource | StreamOfUnknownLength; large: boolean };
       // Bytes and text open synchronously: a small upload should not pay for promise hops.
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
+      const open = (auth: B2Authorization): Planned | Promise<Planned> => {
+        const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
+        if (inMemory) return this.plan(openBytesSource(contents), threshold, forceLarge);
+        return (async (): Promise<Planned> => {
+          if (isAsyncIterable(contents) && options.contentLength === undefined) {
+            // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
+            const { head, ended, whole } = await peekStream(contents, threshold);
+            if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
+            return { source: { unknownLength: true, stream: whole }, large: true };
+          }
+          return this.plan(await openUploadSource(contents, options.contentLength), threshold, forceLarge);
+        })();
+      };
+      const toFile = (wire: B2FileWire) => this.#ctx.file(wire);
+      const send = ({ source, large }: Planned): Observable<B2UploadEvent> =>
+        large
+          ? uploadLargeFile(this.#ctx, this.bucketId, source, meta, options).pipe(
+              map((e: B2LargeUploadEvent): B2UploadEvent => (e.type === 'response' ? { ...e, body: toFile(e.body) } : e)),
+            )
+          : uploadSmallFile(this.#ctx, this.bucketId, source as UploadSource, meta, toFile);
+      // Once authorized, the authorization is at hand: no need to ask the session through Observables.
+      const auth = this.#ctx.session.current();
+      if (auth) {
+        const planned = open(auth);
+        return planned instanceof Promise ? sendOnceOpened(planned, send) : send(planned);
+      }
       return this.#ctx.session.authorized().pipe(
         switchMap((auth) => {
-          const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
-          if (inMemory) return of(this.plan(openBytesSource(contents), threshold, forceLarge));
-          return from(
-            (async (): Promise<{ source: UploadSource | StreamOfUnknownLength; large: boolean }> => {
-              if (isAsyncIterable(contents) && options.contentLength === undefined) {
-                // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
-                const { head, ended, whole } = await peekStream(contents, threshold);
-                if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
-                return { source: { unknownLength: true, stream: whole }, large: true };
-              }
-              return this.plan(await openUploadSource(contents, options.contentLength), threshold, forceLarge);
-            })(),
-          );
+          const planned = open(auth);
+          return planned instanceof Promise ? from(planned) : of(planned);
         }),
-        switchMap(({ source, large }): Observable<B2LargeUploadEvent> =>
-          large
-            ? uploadLargeFile(this.#ctx, this.bucketId, source, meta, options)
-            : uploadSmallFile(this.#ctx, this.bucketId, source as UploadSource, meta),
-        ),
-        map((e): B2UploadEvent => (e.type === 'response' ? { ...e, body: this.#ctx.file(e.body) } : e)),
+        switchMap(send),
       );
     });
   }

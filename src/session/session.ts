@@ -13,6 +13,8 @@ interface CachedAuthorization {
   authorization$: Observable<B2Authorization>;
   /** Known once the authorization arrived; a pending one is never invalidated. */
   token?: string;
+  /** The authorization, once it arrived. */
+  value?: B2Authorization;
 }
 
 export class B2Session {
@@ -31,7 +33,10 @@ export class B2Session {
         const entry: CachedAuthorization = { authorization$: null as unknown as Observable<B2Authorization> };
         entry.authorization$ = this.authorize().pipe(
           tap({
-            next: (auth) => (entry.token = auth.authorizationToken),
+            next: (auth) => {
+              entry.token = auth.authorizationToken;
+              entry.value = auth;
+            },
             // A failed authorization is not cached: the next call tries again.
             error: () => {
               if (this.cached === entry) this.cached = null;
@@ -43,6 +48,14 @@ export class B2Session {
       }
       return this.cached.authorization$.pipe(take(1));
     });
+  }
+
+  /**
+   * The authorization in hand, if one has arrived and was not dropped since; `undefined` while
+   * none has (then use `authorized()`). Lets a hot path skip the Observable plumbing.
+   */
+  current(): B2Authorization | undefined {
+    return this.cached?.value;
   }
 
   /**

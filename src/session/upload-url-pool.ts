@@ -16,9 +16,14 @@ export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
   /** An idle URL for `key`, or a fresh one from `fetch`; taken for the subscriber alone. */
   take(key: string, fetch: () => Observable<U>): Observable<U> {
     return defer(() => {
-      const url = this.idle.get(key)?.pop();
+      const url = this.takeIdle(key);
       return url ? of(url) : fetch();
     });
+  }
+
+  /** An idle URL for `key`, taken for the caller alone, or `undefined` when none is idle. */
+  takeIdle(key: string): U | undefined {
+    return this.idle.get(key)?.pop();
   }
 
   /** Returns a URL after a successful upload, for the next one to reuse. */

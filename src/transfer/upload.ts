@@ -3,7 +3,7 @@
  * pool, send the body with byte-level progress, give the URL back after success or drop it after
  * a failure, and retry by B2's rules with a fresh URL each time (reference §6.3, §11).
  */
-import { Observable, Subject, defer, filter, finalize, map, merge, switchMap, tap } from 'rxjs';
+import { Observable, defer, switchMap, throwError } from 'rxjs';
 import type { B2FileWire } from '../api/wire';
 import { getUploadUrl } from '../api/files';
 import { uploadFile } from '../api/transfers';
@@ -48,45 +48,81 @@ export interface BodyUpload<T> {
 
 /**
  * Emits `sent` per attempt, `uploadProgress` (content bytes, never going back when a retry
- * re-sends), `responseHeader` and `response`. Not throttled: callers aggregate or throttle.
+ * re-sends), `responseHeader` and `response` (its body through `mapBody` when given). Not
+ * throttled: callers aggregate or throttle.
  */
-export function uploadBody<T>(ctx: TransferContext, u: BodyUpload<T>): Observable<B2Event<T, unknown>> {
-  return defer(() => {
-    const progress = new Subject<number>();
+export function uploadBody<T, R = T>(ctx: TransferContext, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
+  // One Observable per upload with the attempts inside: a small upload is mostly plumbing, so
+  // progress goes straight to the subscriber instead of through a Subject merged in, and the
+  // retry machinery is built only once an attempt has failed.
+  return new Observable<B2Event<R, unknown>>((subscriber) => {
     let attempt = 0;
     let reported = 0;
-    const attempts = defer(() => {
-      attempt++;
-      return ctx.uploadUrls.take(u.poolKey, u.fetchUrl).pipe(
-        switchMap((url) => {
-          const body = wireBody(u.source, u.offset, u.size, u.knownSha1);
-          return u
-            .send(url, { length: body.length, bytes: body.bytes, open: () => body.open(), onProgress: (loaded) => progress.next(Math.min(loaded, u.size)) }, body.sha1Header, attempt)
-            // Back to the pool only after a complete success; any failure drops the URL (§6.3).
-            .pipe(tap({ complete: () => ctx.uploadUrls.release(u.poolKey, url) }));
-        }),
-      );
-    }).pipe(retryB2<B2Event<T, unknown>>({ ...ctx.retry, alsoRetry: (e) => e.needsNewUploadUrl }));
-    const progressEvents = progress.pipe(
-      filter((loaded) => loaded > reported),
-      map((loaded) => {
+    /** The URL the current attempt holds. */
+    let url: UploadUrl | undefined;
+    const onProgress = (loaded: number) => {
+      if (loaded > u.size) loaded = u.size;
+      if (loaded > reported) {
         reported = loaded;
-        return { type: 'uploadProgress' as const, loaded, total: u.size };
-      }),
-    );
-    return merge(progressEvents, attempts.pipe(finalize(() => progress.complete())));
+        subscriber.next({ type: 'uploadProgress', loaded, total: u.size });
+      }
+    };
+    const sendTo = (to: UploadUrl): Observable<B2Event<T, unknown>> => {
+      url = to;
+      const body = wireBody(u.source, u.offset, u.size, u.knownSha1);
+      return u.send(to, { length: body.length, bytes: body.bytes, open: () => body.open(), onProgress }, body.sha1Header, attempt);
+    };
+    const tryOnce = (): Observable<B2Event<T, unknown>> => {
+      attempt++;
+      url = undefined;
+      const idle = ctx.uploadUrls.takeIdle(u.poolKey);
+      return idle ? sendTo(idle) : u.fetchUrl().pipe(switchMap(sendTo));
+    };
+    const next = (event: B2Event<T, unknown>) =>
+      subscriber.next(mapBody && event.type === 'response' ? { ...event, body: mapBody(event.body) } : (event as B2Event<R, unknown>));
+    const complete = () => {
+      // Back to the pool only after a complete success; any failure drops the URL (§6.3).
+      if (url) ctx.uploadUrls.release(u.poolKey, url);
+      subscriber.complete();
+    };
+    const retryAfter = (firstFailure: unknown) => {
+      // B2's rules take over from the first failure, which they see first: its wait, and the
+      // attempt count, are theirs.
+      let replayed = false;
+      const attempts = defer(() => {
+        if (replayed) return tryOnce();
+        replayed = true;
+        return throwError(() => firstFailure);
+      });
+      subscriber.add(
+        attempts
+          .pipe(retryB2<B2Event<T, unknown>>({ ...ctx.retry, alsoRetry: (e) => e.needsNewUploadUrl }))
+          .subscribe({ next, complete, error: (err: unknown) => subscriber.error(err) }),
+      );
+    };
+    let first: Observable<B2Event<T, unknown>>;
+    try {
+      first = tryOnce();
+    } catch (err) {
+      first = throwError(() => err);
+    }
+    return first.subscribe({ next, complete, error: retryAfter });
   });
 }
 
-/** Uploads one source as a small file (b2_upload_file); progress throttled for UIs. */
-export function uploadSmallFile(
+/**
+ * Uploads one source as a small file (b2_upload_file); progress throttled for UIs. The response's
+ * file goes through `toFile` when given.
+ */
+export function uploadSmallFile<F = B2FileWire>(
   ctx: TransferContext,
   bucketId: string,
   source: UploadSource,
   meta: UploadMetadata,
-): Observable<B2Event<B2FileWire, unknown>> {
+  toFile?: (wire: B2FileWire) => F,
+): Observable<B2Event<F, unknown>> {
   const headers = uploadProtectionHeaders(meta.protection);
-  return uploadBody<B2FileWire>(ctx, {
+  const events = uploadBody<B2FileWire, F>(ctx, {
     poolKey: bucketId,
     fetchUrl: () => ctx.session.call((t) => getUploadUrl(t, { bucketId })),
     size: source.size,
@@ -101,5 +137,9 @@ export function uploadSmallFile(
         body,
         attempt,
       ),
-  }).pipe(throttleProgress<B2Event<B2FileWire, unknown>>(ctx.progressIntervalMs, ctx.retry.scheduler));
+  }, toFile);
+  // A body sent in one write has one progress event, the final one, which throttling always
+  // passes: nothing to throttle.
+  if (wireBody(source, 0, source.size, source.sha1).bytes) return events;
+  return events.pipe(throttleProgress<B2Event<F, unknown>>(ctx.progressIntervalMs, ctx.retry.scheduler));
 }
