@@ -8,7 +8,11 @@ import type { B2Event } from './events';
 export interface B2UploadBody {
   /** Exact byte count (becomes Content-Length). */
   length: number;
-  /** Opens the bytes; called once per attempt. */
+  /**
+   * Opens the bytes; called once per attempt. The transport pulls chunk n only once every chunk
+   * before n - 1 was written out (backpressure, at most one chunk buffered), so a body may reuse
+   * the memory of chunks that old (upload-source.ts reads file parts into a small ring).
+   */
   open(): AsyncIterable<Uint8Array>;
   /** Counts content bytes as they are pulled by the transport (progress). */
   onProgress?: (loaded: number) => void;

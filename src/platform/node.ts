@@ -51,9 +51,11 @@ export const platform: Platform = {
     return {
       size: stat.size,
       description: `file ${path}`,
-      read: (start, length) =>
+      read: (start, length, into) =>
         length === 0
           ? emptyChunks()
+          : into
+            ? readInto(path, start, length, into)
           : length <= READ_CHUNK
             ? readRange(path, start, length)
             : createReadStream(path, { start, end: start + length - 1, highWaterMark: READ_CHUNK }),
@@ -153,6 +155,27 @@ async function* readRange(path: string, start: number, length: number): AsyncGen
       next();
     });
   });
+}
+
+/**
+ * [start, start+length) of a file, each chunk read into the memory `into()` hands over and yielded
+ * as a view of it (the caller reuses that memory: no buffer allocated per chunk). One descriptor
+ * for the range, closed when the reading ends or is abandoned; like a ranged read stream, a file
+ * that shrank yields what is left.
+ */
+async function* readInto(path: string, start: number, length: number, into: () => Uint8Array): AsyncGenerator<Uint8Array> {
+  const handle = await fsp.open(path, 'r');
+  try {
+    for (let at = start, end = start + length; at < end; ) {
+      const memory = into();
+      const { bytesRead } = await handle.read(memory, 0, Math.min(memory.length, end - at), at);
+      if (bytesRead === 0) return;
+      at += bytesRead;
+      yield memory.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A sibling temporary name, so the final rename stays on one file system. */

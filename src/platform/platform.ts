@@ -17,8 +17,12 @@ export interface Sha1 {
 /** Bytes that can be read again from any offset (a file, a Blob, a buffer). */
 export interface RandomAccessSource {
   readonly size: number;
-  /** Streams [start, start+length) in chunks. */
-  read(start: number, length: number): AsyncIterable<Uint8Array>;
+  /**
+   * Streams [start, start+length) in chunks. With `into`, each chunk is read into the memory
+   * `into()` hands over (at most its length) and yielded as a view of it: the caller owns that
+   * memory and reuses it, so reading allocates nothing per chunk. A source that cannot ignores it.
+   */
+  read(start: number, length: number, into?: () => Uint8Array): AsyncIterable<Uint8Array>;
   /** A short description for errors and logs (never contents). */
   readonly description: string;
 }

@@ -184,9 +184,11 @@ function sameInfo(a: Record<string, string>, b: Record<string, string>): boolean
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
+/** One part's SHA-1, each chunk hashed before the next is read: one buffer serves them all (see UploadSource.read). */
 async function sha1Of(source: UploadSource, part: PartDescriptor): Promise<string> {
   const hash = platform.createSha1();
-  for await (const chunk of source.read(part.offset, part.length)) hash.update(chunk);
+  let buffer: Uint8Array | undefined;
+  for await (const chunk of source.read(part.offset, part.length, () => (buffer ??= new Uint8Array(1 << 20)))) hash.update(chunk);
   return hash.digest();
 }
 
