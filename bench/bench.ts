@@ -1,6 +1,6 @@
 /**
  * rxb2 against its peers (not a test): `npm run bench -- [--runs N] [--only SCENARIOS]
- * [--clients CLIENTS] [--size MiB] [--small N] [--small-size BYTES] [--list N] [--quick]
+ * [--clients CLIENTS] [--size MiB] [--download-part-size BYTES] [--small N] [--small-size BYTES] [--list N] [--quick]
  * [--out FILE] [--chart FILE] [--no-write] [--verbose]`.
  *
  * Starts the emulator in a child process (in memory, 127.0.0.1) and runs four scenarios with each
@@ -105,6 +105,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--only') o.scenarios = oneOf(argv[++i], SCENARIOS, a);
     else if (a === '--clients') o.clients = oneOf(argv[++i], CLIENTS, a);
     else if (a === '--size') o.sizeMiB = num();
+    else if (a === '--download-part-size') o.downloadPartSize = num();
     else if (a === '--small') o.small = num();
     else if (a === '--small-size') o.smallSize = num(0);
     else if (a === '--list') o.list = num();

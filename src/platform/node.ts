@@ -78,7 +78,8 @@ export const platform: Platform = {
   },
   async openPositionalFile(path) {
     const temp = tempName(path);
-    const handle = await fsp.open(temp, 'w');
+    // Read and write: file downloads hash what they wrote by reading it back (parallel-download.ts).
+    const handle = await fsp.open(temp, 'w+');
     let closed = false;
     const close = async () => {
       if (!closed) {
@@ -104,6 +105,9 @@ export const platform: Platform = {
           }
           pending = rest;
         }
+      },
+      async readAt(into, position) {
+        return (await handle.read(into, 0, into.length, position)).bytesRead;
       },
       async commit() {
         await handle.sync();

@@ -66,6 +66,8 @@ export interface Platform {
 export interface PositionalFile {
   /** Writes the chunks one after another, starting at `position`. */
   writeAt(chunks: Uint8Array[], position: number): Promise<void>;
+  /** Reads what was written back, from `position` into `into`; resolves the bytes read (0 at the end). */
+  readAt(into: Uint8Array, position: number): Promise<number>;
   /** Flushes and renames into place. */
   commit(): Promise<void>;
   /** Closes and removes the temporary file. */
