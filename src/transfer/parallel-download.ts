@@ -37,6 +37,8 @@ export interface ParallelDownloadTarget {
 const DEFAULT_PART = 16 << 20;
 /** Positional writes are batched to about this many bytes (one writev each); read-backs read this much at a time. */
 const WRITE_BATCH = 1 << 20;
+/** Bytes of one part being written while its socket is read on. */
+const WRITES_PENDING = 8 << 20;
 
 /** The chunks of one part as they arrive, read once, in order, by the ordered consumer. */
 class PartChunks {
@@ -115,25 +117,50 @@ export function parallelDownload(
       let batch: Uint8Array[] = [];
       let batchBytes = 0;
       let got = 0;
-      for await (const chunk of body) {
-        if (stopped) return;
-        got += chunk.length;
-        if (!file) chunks.push(chunk);
-        perPart.set(part.partNumber, got);
-        progress();
-        if (file) {
-          batch.push(chunk);
-          batchBytes += chunk.length;
-          if (batchBytes >= WRITE_BATCH) {
-            const write = batch;
-            batch = [];
-            await file.writeAt(write, position);
-            position += batchBytes;
-            batchBytes = 0;
+      // Writes run while the socket is read on (up to WRITES_PENDING bytes): waiting for each one
+      // stalled the connection and made the server send in many small bursts.
+      const writes = new Set<Promise<void>>();
+      let pendingBytes = 0;
+      let writeError: unknown;
+      const flush = (target: PositionalFile) => {
+        const bytes = batchBytes;
+        const write = target.writeAt(batch, position).then(
+          () => {
+            pendingBytes -= bytes;
+            writes.delete(write);
+          },
+          (err: unknown) => {
+            writeError ??= err;
+            writes.delete(write);
+          },
+        );
+        writes.add(write);
+        pendingBytes += bytes;
+        position += bytes;
+        batch = [];
+        batchBytes = 0;
+      };
+      try {
+        for await (const chunk of body) {
+          if (stopped) return;
+          got += chunk.length;
+          if (!file) chunks.push(chunk);
+          perPart.set(part.partNumber, got);
+          progress();
+          if (file) {
+            batch.push(chunk);
+            batchBytes += chunk.length;
+            if (batchBytes >= WRITE_BATCH) flush(file);
+            while (pendingBytes >= WRITES_PENDING && writeError === undefined) await Promise.race(writes);
+            if (writeError !== undefined) throw writeError;
           }
         }
+        if (file && batchBytes > 0) flush(file);
+      } finally {
+        // Never leave a write running behind a finished or failed part.
+        await Promise.all(writes);
       }
-      if (file && batchBytes > 0) await file.writeAt(batch, position);
+      if (writeError !== undefined) throw writeError;
       if (got !== part.length) throw new B2Error({ status: 0, code: 'truncated', message: `part ${part.partNumber}: got ${got} of ${part.length} bytes` });
     };
 
