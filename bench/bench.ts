@@ -18,7 +18,7 @@
  * said so (`npm run bench` installs them first: bench/install-peers.sh).
  *
  * Runs are interleaved (each round runs every client once, the starting client rotating) `--runs`
- * times (default 3); the tables give medians, and the largest peak RSS. Per run: wall seconds of
+ * times (default 5); the tables give medians, and the largest peak RSS. Per run: wall seconds of
  * the client's timed window (from before the client is created to the last operation done; rclone:
  * its whole process), client CPU seconds (user + system), client peak RSS, and the emulator's CPU.
  * Every run is checked afterwards (sizes, counts, large_file_sha1 where the client sets it, the
@@ -71,7 +71,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    runs: 3,
+    runs: 5,
     scenarios: [...SCENARIOS],
     clients: [...CLIENTS],
     sizeMiB: 1024,
