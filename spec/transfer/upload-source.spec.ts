@@ -5,30 +5,17 @@
  * in the socket's queue, and check every byte that arrived: reuse must never overwrite a chunk
  * before it was written. A source reusing one buffer at once shows the check would catch it.
  */
-import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { AxiosTransport } from '../../src/http/axios-transport';
 import type { B2Event } from '../../src/http/events';
 import { wireBody, type UploadSource } from '../../src/transfer/upload-source';
+import { bytes, sha1 } from '../client/support';
 
 const MiB = 1 << 20;
 
-/** Deterministic bytes. */
-function bytes(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
-const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest('hex');
 
 /**
  * A random-access source over `data` that reads like a file read into given memory: 1 MiB at a

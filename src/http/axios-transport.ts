@@ -233,17 +233,7 @@ async function readText(stream: unknown): Promise<string> {
   } catch {
     // A cut error body: fall back to the status alone.
   }
-  return new TextDecoder().decode(concat(chunks));
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return new TextDecoder().decode(platform.concat(chunks, chunks.reduce((n, c) => n + c.length, 0)));
 }
 
 function parseJson(operation: string, text: string): unknown {

@@ -13,6 +13,15 @@ export const platform: Platform = {
   name: 'browser',
   createSha1: () => new Sha1Hash(),
   md5Base64: (bytes) => bytesToBase64(md5(bytes)),
+  concat(chunks, size) {
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  },
   toBase64: (bytes) => bytesToBase64(bytes),
   fromBase64(text) {
     const binary = atob(text);

@@ -24,6 +24,7 @@ export const platform: Platform = {
   md5Base64: (bytes) => createHash('md5').update(bytes).digest('base64'),
   toBase64: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
   fromBase64: (text) => Buffer.from(text, 'base64'),
+  concat: (chunks, size) => Buffer.concat(chunks, size),
   axiosDefaults(axiosClasses) {
     // One pair of keep-alive agents per process: re-creating agents costs a handshake per request.
     agents ??= {

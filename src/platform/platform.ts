@@ -32,6 +32,8 @@ export interface Platform {
   createSha1(): Sha1;
   /** Base64 of the MD5 of some bytes (SSE-C key checks). */
   md5Base64(bytes: Uint8Array): string;
+  /** The chunks joined into one array of `size` bytes (a Buffer in Node). */
+  concat(chunks: Uint8Array[], size: number): Uint8Array;
   toBase64(bytes: Uint8Array): string;
   fromBase64(text: string): Uint8Array;
   /**

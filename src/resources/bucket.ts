@@ -164,7 +164,7 @@ export class Bucket {
    * as bytes are sent (throttled; never going back on a retry), for large files
    * `largeFileStarted` and a `partUploaded` per part, and `response` with the `B2File` last.
    * Files and Blobs are read from their byte ranges as they are sent and hashed on the way, never
-   * held whole. Unsubscribing aborts every request in flight (and cancels a large file unless
+   * held whole (files up to 1 MiB are read in one go and sent in one write). Unsubscribing aborts every request in flight (and cancels a large file unless
    * `keepOnFailure`). Use `toResponseBody()` for just the file.
    *
    * @example

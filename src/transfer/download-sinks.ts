@@ -19,7 +19,7 @@ export function intoBuffer(): OperatorFunction<B2DownloadEvent, B2Event<B2Downlo
       chunks.push(chunk);
       size += chunk.length;
     }
-    const data = typeof Buffer !== 'undefined' ? Buffer.concat(chunks, size) : concat(chunks, size);
+    const data = platform.concat(chunks, size);
     return { data };
   });
 }
@@ -70,14 +70,4 @@ function consumeBody<X extends object>(
       });
       return sub;
     });
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

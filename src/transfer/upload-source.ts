@@ -1,7 +1,7 @@
 /**
  * What an upload reads from: bytes in memory, a file, a Blob, or a one-shot stream, behind one
  * shape. Files, Blobs and streams are hashed as they are sent (`hex_digits_at_end`), so each byte
- * is read and hashed once; bytes in memory are hashed up front.
+ * is read and hashed once; bytes in memory, and files up to 1 MiB (read whole), are hashed up front.
  */
 import { platform, type RandomAccessSource } from '../platform';
 import { B2Error, invalidArgument } from '../http/b2-error';
@@ -106,14 +106,7 @@ async function readWhole(source: RandomAccessSource): Promise<Uint8Array> {
     got += chunk.length;
   }
   if (got !== source.size) throw invalidArgument('contents.path', `${source.description} changed size while it was read (${got} of ${source.size} bytes)`);
-  if (chunks.length === 1) return chunks[0];
-  const whole = new Uint8Array(got);
-  let at = 0;
-  for (const c of chunks) {
-    whole.set(c, at);
-    at += c.length;
-  }
-  return whole;
+  return chunks.length === 1 ? chunks[0] : platform.concat(chunks, got);
 }
 
 function randomAccess(source: RandomAccessSource): UploadSource {
@@ -177,6 +170,14 @@ function streamSource(stream: AsyncIterable<Uint8Array>, size: number): UploadSo
 }
 
 /**
+ * The bytes of [start, start+length) when they go in one write: in memory, their SHA-1 known and
+ * at most one read chunk (progress has one step either way). Otherwise undefined: streamed.
+ */
+export function oneWriteBytes(source: UploadSource, start: number, length: number, knownSha1: string | undefined): Uint8Array | undefined {
+  return knownSha1 && source.bytes && length <= CHUNK ? source.bytes.subarray(start, start + length) : undefined;
+}
+
+/**
  * The wire body for [start, start+length) of a source: the bytes, then — when the SHA-1 is not
  * known up front — its 40 hex digits, computed as the bytes go by (`hex_digits_at_end`).
  */
@@ -184,8 +185,7 @@ export function wireBody(source: UploadSource, start: number, length: number, kn
   return {
     sha1Header: knownSha1 ?? 'hex_digits_at_end',
     length: knownSha1 ? length : length + 40,
-    // Up to one read chunk in memory: sent as one buffer (progress has one step either way).
-    bytes: knownSha1 && source.bytes && length <= CHUNK ? source.bytes.subarray(start, start + length) : undefined,
+    bytes: oneWriteBytes(source, start, length, knownSha1),
     async *open(): AsyncGenerator<Uint8Array> {
       if (knownSha1) {
         yield* source.read(start, length);

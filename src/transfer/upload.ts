@@ -13,7 +13,7 @@ import type { B2Session } from '../session/session';
 import type { UploadUrl, UploadUrlPool } from '../session/upload-url-pool';
 import { retryB2, type RetryB2Options } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
-import { wireBody, type UploadSource } from './upload-source';
+import { oneWriteBytes, wireBody, type UploadSource } from './upload-source';
 import { uploadProtectionHeaders, type B2FileProtection } from '../resources/protection';
 
 export interface UploadMetadata {
@@ -140,6 +140,6 @@ export function uploadSmallFile<F = B2FileWire>(
   }, toFile);
   // A body sent in one write has one progress event, the final one, which throttling always
   // passes: nothing to throttle.
-  if (wireBody(source, 0, source.size, source.sha1).bytes) return events;
+  if (oneWriteBytes(source, 0, source.size, source.sha1)) return events;
   return events.pipe(throttleProgress<B2Event<F, unknown>>(ctx.progressIntervalMs, ctx.retry.scheduler));
 }
