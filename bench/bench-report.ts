@@ -35,17 +35,20 @@ export interface Environment {
   runs: number;
   emulatorPeakRssMiB: number;
   skipped: string[];
-  settings: {
-    sizeMiB: number;
-    partSize: number;
-    downloadPartSize: number;
-    largeConcurrency: number;
-    small: number;
-    smallSize: number;
-    smallConcurrency: number;
-    list: number;
-    pageSize: number;
-  };
+  settings: ScenarioSettings;
+}
+
+/** What the scenarios were run with (bench/bench.ts's options). */
+export interface ScenarioSettings {
+  sizeMiB: number;
+  partSize: number;
+  downloadPartSize: number;
+  largeConcurrency: number;
+  small: number;
+  smallSize: number;
+  smallConcurrency: number;
+  list: number;
+  pageSize: number;
 }
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -110,7 +113,7 @@ const HOW: Record<string, Partial<Record<Scenario, string>>> = {
   },
   b2sdk: {
     'upload-large': '`upload_local_file` (large_file_sha1 given), 4 upload threads',
-    'download-large': '`download_file_by_id().save_to()`, its parallel downloader (4 × 256 MiB), SHA-1 computed, not checked',
+    'download-large': '`download_file_by_id().save_to()`, its parallel downloader (4 workers, ranges of ≥ 100 MiB), SHA-1 computed, not checked',
     'upload-small': 'ThreadPoolExecutor(16) × `upload_local_file`',
     list: '`bucket.ls(recursive=True, fetch_count=1000)`',
   },

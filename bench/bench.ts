@@ -33,11 +33,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startEmulatorChild, firstLine, type EmulatorChild } from './emulator-child';
+import { startEmulatorChild, type EmulatorChild } from './emulator-child';
 import { RawB2Session, agent, type FileWire } from './raw-b2';
-import { runNodeDriver, type Job, type Result, type Scenario } from './peers/job';
+import { runDriver, runNodeDriver, type Job, type Result, type Scenario } from './peers/job';
 import { haveRclone, rcloneJob, rcloneVersion } from './peers/rclone';
-import { writeReport, type ClientRow, type Environment } from './bench-report';
+import { writeReport, type ClientRow, type Environment, type ScenarioSettings } from './bench-report';
 import { makeFile, sha1OfFile } from './test-file';
 
 const MiB = 1 << 20;
@@ -50,19 +50,10 @@ export const SCENARIOS: Scenario[] = ['upload-large', 'download-large', 'upload-
 export const CLIENTS = ['rxb2', 'baseline', 'backblaze-b2', 'b2sdk', 'rclone'] as const;
 export type ClientId = (typeof CLIENTS)[number];
 
-interface Options {
+interface Options extends ScenarioSettings {
   runs: number;
   scenarios: Scenario[];
   clients: ClientId[];
-  sizeMiB: number;
-  partSize: number;
-  downloadPartSize: number;
-  largeConcurrency: number;
-  small: number;
-  smallSize: number;
-  smallConcurrency: number;
-  list: number;
-  pageSize: number;
   out: string;
   chart: string;
   write: boolean;
@@ -130,16 +121,6 @@ interface Client {
   run(job: Job): Promise<Result>;
 }
 
-/** The b2sdk driver under Debian's python3 (the only one python3-b2sdk is installed for). */
-async function runPythonDriver(job: Job): Promise<Result> {
-  const child = spawn(PYTHON, [B2SDK_DRIVER, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const line = await firstLine(child, `the b2sdk ${job.scenario} driver`);
-  const code = await exited;
-  if (code !== 0) throw new Error(`the b2sdk ${job.scenario} driver exited with ${code}`);
-  return JSON.parse(line) as Result;
-}
-
 function canRun(cmd: string, args: string[]): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
     const child = spawn(cmd, args, { stdio: 'ignore' });
@@ -161,7 +142,7 @@ async function clientsFor(o: Options, tmp: string): Promise<Client[]> {
     { id: 'rxb2', run: (job) => runNodeDriver('rxb2', job) },
     { id: 'baseline', run: (job) => runNodeDriver('raw', job) },
     { id: 'backblaze-b2', missing: backblaze ? undefined : 'npm package backblaze-b2 not installed (npm ci)', run: (job) => runNodeDriver('backblaze-b2', job) },
-    { id: 'b2sdk', missing: b2sdk ? undefined : `${PYTHON} cannot import b2sdk (apt-get install python3-b2sdk)`, run: runPythonDriver },
+    { id: 'b2sdk', missing: b2sdk ? undefined : `${PYTHON} cannot import b2sdk (apt-get install python3-b2sdk)`, run: (job) => runDriver('b2sdk', PYTHON, [B2SDK_DRIVER], job) },
     { id: 'rclone', missing: rclone ? undefined : 'rclone or /usr/bin/time missing (apt-get install rclone time)', run: (job) => rcloneJob(job, tmp, rclone!) },
   ];
   return all.filter((c) => o.clients.includes(c.id));
@@ -303,17 +284,7 @@ async function main(): Promise<void> {
       runs: o.runs,
       emulatorPeakRssMiB: (await emu.stats()).maxRss / MiB,
       skipped: clients.filter((c) => c.missing).map((c) => `${c.id} (${c.missing})`),
-      settings: {
-        sizeMiB: o.sizeMiB,
-        partSize: o.partSize,
-        downloadPartSize: o.downloadPartSize,
-        largeConcurrency: o.largeConcurrency,
-        small: o.small,
-        smallSize: o.smallSize,
-        smallConcurrency: o.smallConcurrency,
-        list: o.list,
-        pageSize: o.pageSize,
-      },
+      settings: o,
     };
     const { markdown } = writeReport([...rows.values()], env, o.write ? { markdown: o.out, chart: o.chart } : undefined);
     console.log(markdown);

@@ -102,15 +102,23 @@ export async function workers<S, T>(items: T[], count: number, setup: () => Prom
   );
 }
 
-/** The harness's side: runs a Node driver (dist/bench/peers/<driver>-client.js) on one job in a fresh process. */
-export async function runNodeDriver(driver: string, job: Job, execArgv: string[] = []): Promise<Result> {
+/**
+ * The harness's side: runs `command args… '<job json>'` in a fresh process and reads its result
+ * line. Its modules are loaded here, on first use: the drivers import this file too, and a
+ * driver's process should hold only what its client needs (the heap size changes GC costs).
+ */
+export async function runDriver(what: string, command: string, args: string[], job: Job): Promise<Result> {
   const { spawn } = await import('node:child_process');
   const { firstLine } = await import('../emulator-child');
-  const file = require.resolve(`./${driver}-client`);
-  const child = spawn(process.execPath, [...execArgv, file, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, [...args, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const line = await firstLine(child, `the ${driver} ${job.scenario} driver`);
+  const line = await firstLine(child, `the ${what} ${job.scenario} driver`);
   const code = await exited;
-  if (code !== 0) throw new Error(`the ${driver} ${job.scenario} driver exited with ${code}`);
+  if (code !== 0) throw new Error(`the ${what} ${job.scenario} driver exited with ${code}`);
   return JSON.parse(line) as Result;
+}
+
+/** A Node driver (dist/bench/peers/<driver>-client.js), with node options such as --cpu-prof. */
+export function runNodeDriver(driver: string, job: Job, execArgv: string[] = []): Promise<Result> {
+  return runDriver(driver, process.execPath, [...execArgv, require.resolve(`./${driver}-client`)], job);
 }

@@ -9,7 +9,7 @@
  *   list            bucket.listFiles({ prefix, pageSize }) counted.
  */
 import * as path from 'node:path';
-import { count, from, lastValueFrom, mergeMap } from 'rxjs';
+import { count, from, lastValueFrom, mergeMap, tap } from 'rxjs';
 import { B2, toResponseBody, type Bucket } from '../../src';
 import { driverMain, need, timed, type Job, type Outcome, type Result } from './job';
 
@@ -52,7 +52,8 @@ export function uploadSmall(job: Job): Promise<Result> {
     const n = await lastValueFrom(
       from(files).pipe(
         mergeMap((f) => bucket.uploadFile({ contents: { path: path.join(dir, f) }, fileName: prefix + f }).pipe(toResponseBody()), concurrency),
-        count((file) => ((bytes += file.contentLength), true)),
+        tap((file) => (bytes += file.contentLength)),
+        count(),
       ),
     );
     return { count: n, bytes };
