@@ -150,6 +150,25 @@ describe('AxiosTransport (Node)', () => {
     expect(log[0]).toEqual(jasmine.objectContaining({ operation: 'b2_hang', status: 0, code: 'aborted' }));
   });
 
+  it('logs each request exactly once: answered, refused by B2, cut by the network, and aborted', async () => {
+    await run(transport.request({ method: 'POST', url: `${base}/b2_echo`, operation: 'b2_echo', json: {} }));
+    await run(transport.request({ method: 'POST', url: `${base}/b2_busy`, operation: 'b2_busy', json: {} })).catch(() => undefined);
+    await run(transport.request({ method: 'POST', url: `${base}/b2_reset`, operation: 'b2_reset', json: {} })).catch(() => undefined);
+    const there = new Promise<void>((resolve) => arrived.set('/b2api/v3/b2_hang', resolve));
+    const sub = transport.request({ method: 'POST', url: `${base}/b2_hang`, operation: 'b2_hang', json: {} }).subscribe({ error: () => undefined });
+    await there;
+    sub.unsubscribe();
+    // The aborted request's rejection arrives after the teardown: let it, and the server see the close.
+    await until(() => closedEarly.includes('/b2api/v3/b2_hang'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log.map((e) => [e.operation, e.status, e.code])).toEqual([
+      ['b2_echo', 200, undefined],
+      ['b2_busy', 503, 'service_unavailable'],
+      ['b2_reset', 0, 'network_error'],
+      ['b2_hang', 0, 'aborted'],
+    ]);
+  });
+
   it("maps B2's error answers to B2Errors: status, code, message and Retry-After", async () => {
     const busy = await run(transport.request({ method: 'POST', url: `${base}/b2_busy`, operation: 'b2_busy', json: {} })).catch((e: unknown) => e);
     expect(busy instanceof B2Error).toBeTrue();

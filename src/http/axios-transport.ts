@@ -16,7 +16,7 @@ export interface AxiosTransportOptions {
   /** Per-request timeout in ms (0 = none, the default: uploads of GBs take long). */
   timeoutMs?: number;
   userAgent?: string;
-  /** Called once per finished request (debugging); never given a key, a token or a body. */
+  /** Called once per request when it ends (answered, failed or aborted: debugging); never given a key, a token or a body. */
   log?: (entry: B2RequestLogEntry) => void;
 }
 
@@ -93,10 +93,16 @@ export class AxiosTransport implements B2Transport {
         data = platform.uploadData(browser ? body.open() : countPulled(body.open(), body.onProgress), body.length);
       }
       subscriber.next({ type: 'sent', attempt });
-      const log = this.log;
+      let log = this.log;
       const started = log ? Date.now() : 0;
-      const logEnd = (status: number, code?: string) =>
-        log?.({ operation: req.operation, method: req.method, url: req.url.split('?')[0], attempt, status, code, durationMs: Date.now() - started });
+      /** Logs how the request ended, once: an aborted request's rejection comes after its teardown logged it. */
+      const logEnd = (status: number, code?: string) => {
+        if (!log) return;
+        const entry = { operation: req.operation, method: req.method, url: req.url.split('?')[0], attempt, status, code, durationMs: Date.now() - started };
+        const write = log;
+        log = undefined;
+        write(entry);
+      };
       const fail = (err: unknown) => {
         done = true;
         if (data) platform.destroyStream(data as AsyncIterable<Uint8Array>);
