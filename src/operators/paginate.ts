@@ -9,26 +9,32 @@ import { EMPTY, Observable, concatMap, defer, expand, from, takeLast } from 'rxj
  * `take(5)` on a 100k-file bucket costs one call, and unsubscribing mid-listing requests nothing
  * more. Errors with the first page that fails.
  *
- * @param fetchPage cold Observable of one page for a cursor (`undefined` for the first page)
+ * @param fetchPage cold Observable of one page for a cursor (`undefined` for the first page);
+ *   `soFar` is the number of items the pages before it held, so a listing with a limit asks
+ *   only for what is left (`maxFileCount: Math.min(pageSize, limit - soFar)`)
  * @example
  * paginate((cursor) => listFileNames(t, { bucketId, startFileName: cursor }), (p) => p.nextFileName, (p) => p.files)
  */
 export function paginate<P, C, T>(
-  fetchPage: (cursor: C | undefined) => Observable<P>,
+  fetchPage: (cursor: C | undefined, soFar: number) => Observable<P>,
   nextCursor: (page: P) => C | null | undefined,
   items: (page: P) => readonly T[],
 ): Observable<T> {
   // expand subscribes to the next page right after emitting a page, even when the consumer has
   // already unsubscribed (take(5)); a closed subscriber must not start a request.
-  const page = (cursor: C | undefined) =>
-    new Observable<P>((subscriber) => (subscriber.closed ? undefined : fetchPage(cursor).pipe(takeLast(1)).subscribe(subscriber)));
-  return defer(() =>
-    page(undefined).pipe(
+  const page = (cursor: C | undefined, soFar: number) =>
+    new Observable<P>((subscriber) => (subscriber.closed ? undefined : fetchPage(cursor, soFar).pipe(takeLast(1)).subscribe(subscriber)));
+  return defer(() => {
+    // Items of the pages fetched so far (per subscription): expand asks for the next page only
+    // after the previous page's items were delivered.
+    let soFar = 0;
+    return page(undefined, 0).pipe(
       expand((p) => {
+        soFar += items(p).length;
         const next = nextCursor(p);
-        return next === null || next === undefined ? EMPTY : page(next);
+        return next === null || next === undefined ? EMPTY : page(next, soFar);
       }, 1),
       concatMap((p) => from(items(p))),
-    ),
-  );
+    );
+  });
 }
