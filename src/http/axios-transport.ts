@@ -20,8 +20,9 @@ import type { B2HttpRequest, B2Transport } from './transport';
 export interface B2Timeouts {
   /**
    * Most time to make a connection, DNS look-up included (default 10,000 ms; 0: none). Past it the
-   * request fails with `connect_timeout` (retryable). Node only: a browser does not expose
-   * connecting, so there the idle timeout covers it.
+   * request fails with `connect_timeout` (retryable). Node only, and not behind an HTTP proxy
+   * (axios' own adapter has none): a browser does not expose connecting, so there the idle
+   * timeout covers it.
    */
   connectMs?: number;
   /**
@@ -181,7 +182,9 @@ export class AxiosTransport implements B2Transport {
         const config: AxiosRequestConfig = { method: req.method, url: req.url, headers, data: payload, signal: abort.signal };
         if (stream) config.responseType = 'stream';
         else if (!this.lean) config.responseType = 'text';
-        if (this.lean) Object.assign(config, { connectTimeoutMs: this.connectMs, idleTimeoutMs: idleMs } satisfies NodeAdapterTimeouts);
+        if (this.lean) {
+          if (this.connectMs > 0 || idleMs > 0) Object.assign(config, { connectTimeoutMs: this.connectMs, idleTimeoutMs: idleMs } satisfies NodeAdapterTimeouts);
+        }
         // Behind a proxy, axios' Node adapter: its `timeout` is the socket's idle timeout there.
         else if (!browser && idleMs > 0) Object.assign(config, { timeout: idleMs, timeoutErrorMessage: AXIOS_IDLE_TIMEOUT });
         watchdog?.poke();

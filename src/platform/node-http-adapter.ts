@@ -95,8 +95,12 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
       let settled = false;
       let req: http.ClientRequest;
       let res: http.IncomingMessage | undefined;
-      /** Ends the timeouts' watch (set once the request has a socket). */
-      let watchEnd = () => {};
+      /** Whether the exchange is over: nothing more is owed either way. */
+      let over = false;
+      /** Ends the timeouts' watch (the timers, once the request has a socket). */
+      let watchEnd = () => {
+        over = true;
+      };
 
       const fail = (error: Error) => {
         if (settled) return;
@@ -151,11 +155,11 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
       if (connectTimeoutMs > 0 || idleTimeoutMs > 0) req.once('socket', (socket: Socket) => watch(socket));
       /** Whether a streamed request body has ended (a body in memory goes in one write). */
       let bodyEnded = !stream;
-      /** Whether the exchange is over: nothing more is owed either way. */
-      let over = false;
 
       /** Connect and idle timeouts on the request's socket, until the exchange is over. */
       function watch(socket: Socket) {
+        // The watch ends with the exchange: fail(), a buffered answer's end, a streamed one's end or close.
+        if (over) return;
         let connectTimer: NodeJS.Timeout | undefined;
         /** Bytes through the socket so far, either way. */
         const traffic = () => socket.bytesRead + socket.bytesWritten;
@@ -198,8 +202,8 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
           if (connectTimer) clearTimeout(connectTimer);
           socket.removeListener('timeout', onIdle);
           socket.removeListener('connect', startIdle);
-          // Still this request's socket (the agent resets the timeout of a socket it takes back).
-          if ((socket as Socket & { _httpMessage?: unknown })._httpMessage === req) socket.setTimeout(0);
+          // The socket's timer is left as it is: the keep-alive agent resets it when it takes the
+          // socket back (and a socket it does not keep is destroyed).
         };
         watchEnd = stop;
         if (socket.connecting) {
@@ -212,10 +216,6 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
           }
           socket.once('connect', startIdle);
         } else startIdle();
-        req.once('close', () => {
-          // A buffered answer, or a failed request, ends here; a streamed answer ends with its body.
-          if (responseType !== 'stream' || !res) stop();
-        });
       }
 
       const timeout = Number(config.timeout ?? 0);
