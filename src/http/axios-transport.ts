@@ -31,7 +31,9 @@ export interface B2Timeouts {
    * come. Past it the request is aborted and fails with `idle_timeout` (retryable, so retried).
    * Waiting on your side (a body you have not produced yet, a download you have not read) is not
    * idle. `b2_copy_file` and `b2_copy_part`, which B2 answers only once the copy is done, wait at
-   * least 20 minutes.
+   * least 20 minutes. An upload's bytes count when the operating system takes them: what it still
+   * buffers once the body is all written (a few MB at most) must go out within `idleMs`, so keep it
+   * well above that buffer's sending time on a slow uplink (the default allows ~35 KB/s for 4 MB).
    */
   idleMs?: number;
 }
