@@ -1,6 +1,6 @@
 /** The Node platform: node:crypto SHA-1, keep-alive agents, fs file sources, Node streams. */
 import { createHash } from 'node:crypto';
-import { close, createReadStream, createWriteStream, open, promises as fsp, read } from 'node:fs';
+import { close, createReadStream, createWriteStream, open, promises as fsp, read, statSync, type Stats } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
@@ -56,8 +56,10 @@ export const platform: Platform = {
       description: `file ${path}`,
       async changed() {
         // Size, modification time and inode: a file rewritten in place, grown, shrunk, or replaced
-        // by another one renamed over its path (as editors save).
-        const now = await fsp.stat(path).catch(() => undefined);
+        // by another one renamed over its path (as editors save). A synchronous stat of a file just
+        // read costs ~1.5 µs; the asynchronous one ~17 µs of CPU and a thread-pool round trip,
+        // which cost small uploads (one check each) ~8% of their throughput.
+        const now = statOrUndefined(path);
         if (!now) return 'it is gone';
         if (now.size !== stat.size) return `its size went from ${stat.size} to ${now.size} bytes`;
         if (now.ino !== stat.ino || now.dev !== stat.dev) return 'another file replaced it';
@@ -146,6 +148,14 @@ export const platform: Platform = {
 };
 
 async function* emptyChunks(): AsyncGenerator<Uint8Array> {}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Up to one read chunk of a file in one read (open, read, close): a stream per small file costs
