@@ -131,6 +131,26 @@ describe('client file integrity', () => {
       expect(back.verifiedSha1).toBe(sha1(data));
     });
 
+    it('unsubscribing while the file is hashed ahead stops the hashing; no large file is started', async () => {
+      const path = await fileAt('abandoned.bin', bytes(9_000_000, 20));
+      let signal: AbortSignal | undefined;
+      let hashing!: () => void;
+      const called = new Promise<void>((resolve) => (hashing = resolve));
+      spyOn(platform as Required<Platform>, 'hashInWorker').and.callFake((_what, _size, _partSize, s) => {
+        signal = s;
+        hashing();
+        return new Promise((_resolve, reject) => s.addEventListener('abort', () => reject(new Error('aborted'))));
+      });
+      const starts = countRequests(emu, 'b2_start_large_file');
+      const sub = bucket.uploadLargeFile({ fileName: 'int/abandoned.bin', contents: { path }, partSize: 3_000_000 }).subscribe({ error: () => undefined });
+      await called;
+      expect(signal!.aborted).toBeFalse();
+      sub.unsubscribe();
+      expect(signal!.aborted).toBeTrue();
+      expect(starts()).toBe(0);
+      expect(await unfinished('int/abandoned.bin')).toEqual([]);
+    });
+
     it('a stream records no large_file_sha1 (it cannot be read ahead): its download verifies nothing and says why', async () => {
       const data = bytes(7_000, 4);
       const known = await lastValueFrom(
