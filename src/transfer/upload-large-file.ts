@@ -80,8 +80,8 @@ export function uploadLargeFile(
       const streamParts = source.oneShot ? new StreamParts(source.read(0, source.size), partSize) : null;
       return wholeFileSha1(source, meta.fileInfo, options, partSize).pipe(
         switchMap((whole) => {
-          // Recorded as large_file_sha1 (https://www.backblaze.com/docs/cloud-storage-large-files):
-          // only while there is room, as B2 allows 10 file-info entries.
+          // Recorded as large_file_sha1, the file info B2 recommends for large files
+          // (https://www.backblaze.com/apidocs/b2-start-large-file), while there is room: B2 allows 10 entries.
           const room = Object.keys(meta.fileInfo).length < 10;
           const fileInfo = whole.sha1 && room && !('large_file_sha1' in meta.fileInfo) ? { ...meta.fileInfo, large_file_sha1: whole.sha1 } : meta.fileInfo;
           const steps = largeUploadSteps(ctx, bucketId, source, { ...meta, fileInfo }, plan.parts, options, streamParts, whole);
