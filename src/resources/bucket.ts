@@ -11,7 +11,7 @@ import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '..
 import { uploadSmallFile } from '../transfer/upload';
 import { uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
-import { bytesSource, isAsyncIterable, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
+import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
 import { MAX_PART_SIZE } from '../transfer/part-plan';
 import { B2File, checkDownloadOptions } from './b2-file';
@@ -204,9 +204,9 @@ export class Bucket {
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
       const open = (auth: B2Authorization): Planned | Promise<Planned> => {
         const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
-        if (inMemory) return this.plan(openBytesSource(contents), threshold, forceLarge);
+        if (inMemory) return this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge);
         return (async (): Promise<Planned> => {
-          if (isAsyncIterable(contents) && options.contentLength === undefined) {
+          if (isUploadStream(contents) && options.contentLength === undefined) {
             // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
             const { head, ended, whole } = await peekStream(contents, threshold);
             if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
