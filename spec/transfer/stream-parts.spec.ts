@@ -5,10 +5,12 @@
  * is read (and nothing past it), web streams read through their reader and cancelled when left.
  */
 import { Readable } from 'node:stream';
+import * as fc from 'fast-check';
 import { B2Error } from '../../src/http/b2-error';
 import { StreamParts, peekStream } from '../../src/transfer/stream-parts';
 import { openUploadSource, streamBytes, type B2UploadStream } from '../../src/transfer/upload-source';
 import { bytes } from '../client/support';
+import { fuzz } from '../fuzz/support';
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -17,6 +19,10 @@ async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array[]>
 }
 
 const joined = (chunks: Uint8Array[]) => Buffer.concat(chunks);
+
+async function* yieldAll<T>(items: T[]): AsyncGenerator<T> {
+  for (const item of items) yield item;
+}
 
 /** A generator of `items` that counts how many were pulled. */
 function counted(items: unknown[]): { stream: B2UploadStream; pulled: () => number } {
@@ -59,6 +65,30 @@ describe('streamBytes: the one place stream chunks become bytes', () => {
     }
     // Split over three chunks, the low half alone in the middle one.
     expect(joined(await collect(streamBytes(Readable.from(['\ud83d', '\ude00', '!']))))).toEqual(Buffer.from('😀!'));
+  });
+
+  it('(property) any mix of text and bytes chunks: the bytes of each run of text joined, as UTF-8, then each bytes chunk', async () => {
+    const surrogate = fc.constantFrom('\ud83d', '\ude00', '\udbff', '\udc00', 'a\ud83d', '\ude00b');
+    const chunk = fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), surrogate, fc.uint8Array({ maxLength: 8 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(chunk, { maxLength: 12 }), async (chunks) => {
+        // The oracle: consecutive strings joined, then encoded by Node's own UTF-8 encoder.
+        const expected: Buffer[] = [];
+        let run = '';
+        for (const c of chunks) {
+          if (typeof c === 'string') run += c;
+          else {
+            expected.push(Buffer.from(run, 'utf8'), Buffer.from(c));
+            run = '';
+          }
+        }
+        expected.push(Buffer.from(run, 'utf8'));
+        const got = await collect(streamBytes(yieldAll(chunks)));
+        expect(joined(got)).toEqual(Buffer.concat(expected));
+        expect(got.every((c) => c.length > 0)).toBeTrue();
+      }),
+      fuzz(500),
+    );
   });
 
   it('a high surrogate with no low half (at the end, or before bytes) is sent as U+FFFD, as TextEncoder does', async () => {
