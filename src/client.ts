@@ -21,7 +21,10 @@ export interface B2Options {
   applicationKeyId?: string;
   /** Default: env `B2_APPLICATION_KEY`. */
   applicationKey?: string;
-  /** Where to authorize: production by default; any URL, such as an emulator's. */
+  /**
+   * Where to authorize: `production` or any URL, such as an emulator's. Default: env `B2_REALM`,
+   * else production.
+   */
   realm?: string;
   /** Retry settings, or `false` to switch retrying off. */
   retry?: RetryB2Options | false;
@@ -59,6 +62,11 @@ function env(name: string): string | undefined {
   return typeof process !== 'undefined' ? process.env?.[name] : undefined;
 }
 
+/** A realm as given (option or `B2_REALM`): a URL (an emulator's), or `production` / none for production. */
+function realmUrl(realm: string | undefined): string {
+  return realm === undefined || realm === 'production' ? PRODUCTION_REALM : realm;
+}
+
 /**
  * A B2 account. Every method returns a cold Observable: nothing is sent before subscribe, and
  * unsubscribing aborts what is in flight. Authorization is lazy and shared; an expired token is
@@ -78,8 +86,8 @@ export class B2 {
     const key = options.applicationKey ?? env('B2_APPLICATION_KEY');
     if (!keyId) throw invalidArgument('applicationKeyId', 'missing: pass it or set B2_APPLICATION_KEY_ID');
     if (!key) throw invalidArgument('applicationKey', 'missing: pass it or set B2_APPLICATION_KEY');
-    const realm = options.realm ?? PRODUCTION_REALM;
-    if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument('realm', 'must be an http(s) URL');
+    const realm = realmUrl(options.realm ?? (env('B2_REALM') || undefined));
+    if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument(options.realm === undefined ? 'B2_REALM' : 'realm', 'must be an http(s) URL');
     const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log });
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
     // The key lives only inside this closure: never on an object that could be logged or serialized.
