@@ -8,7 +8,7 @@ import { AxiosTransport, type B2RequestLogEntry } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
 import { paginate } from './operators/paginate';
-import type { RetryB2Options } from './operators/retry-b2';
+import type { B2RetryEvent, RetryB2Options } from './operators/retry-b2';
 import { Bucket, defaultSse } from './resources/bucket';
 import { ClientContext } from './resources/context';
 import { checkBucketName, checkOptions, checkPositiveInt } from './resources/validate';
@@ -28,6 +28,12 @@ export interface B2Options {
   realm?: string;
   /** Retry settings, or `false` to switch retrying off. */
   retry?: RetryB2Options | false;
+  /**
+   * Told of every retry of every call before its wait (a log line, a CLI's `-v`): the operation,
+   * the attempt that failed (1-based), the wait in ms and the `B2Error`. The final failure is not
+   * a retry: it reaches the subscriber instead. Overrides `retry.onRetry`.
+   */
+  onRetry?: (event: B2RetryEvent) => void;
   /** Least time between two progress events of one transfer (default 100 ms). */
   progressIntervalMs?: number;
   /** The HTTP seam (default: axios with keep-alive). */
@@ -90,6 +96,10 @@ export class B2 {
     if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument(options.realm === undefined ? 'B2_REALM' : 'realm', 'must be an http(s) URL');
     const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log });
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
+    if (options.onRetry !== undefined) {
+      if (typeof options.onRetry !== 'function') throw invalidArgument('onRetry', 'must be a function');
+      retry.onRetry = options.onRetry;
+    }
     // The key lives only inside this closure: never on an object that could be logged or serialized.
     const session = new B2Session(transport, () => authorizeAccount(transport, realm, keyId, key), retry);
     this.#ctx = new ClientContext(session, retry, options.progressIntervalMs ?? 100);

@@ -19,7 +19,7 @@ export type { B2Authorization } from './api/account';
 export type { B2UploadContents } from './transfer/upload-source';
 export type { DownloadOptions, B2DownloadEvent, B2DownloadResult, B2ByteStream } from './transfer/download';
 export type { ParallelDownloadOptions } from './transfer/parallel-download';
-export { retryB2, type RetryB2Options } from './operators/retry-b2';
+export { retryB2, type RetryB2Options, type B2RetryEvent } from './operators/retry-b2';
 export { paginate } from './operators/paginate';
 export { toResponseBody } from './operators/to-response-body';
 export { throttleProgress } from './operators/throttle-progress';
