@@ -1,5 +1,8 @@
 /** Parsing the rxb2 command line: commands as values, usage errors as exit code 2, help as 0. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseCommand, type ParseResult } from '../../src/cli/rxb2';
+import { EXIT_CODES } from '../../src/cli/errors';
 import { formatListingRow, parseByteSize } from '../../src/cli/format';
 
 /** The output options when no global flag is given. */
@@ -72,6 +75,19 @@ describe('rxb2 parseCommand', () => {
     expect(help.out).toContain('upload [options] <file> <bucket/name>');
     expect(parse('upload', '--help').out).toContain('--resume');
     expect(parse('--version').out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('rxb2 exit codes', () => {
+  it('are the same table in --help and in the README', () => {
+    const help = parse('--help').out;
+    // This file runs from dist/spec/cli: the README is three levels up.
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The rxb2 command'), readme.indexOf('## Benchmarks'));
+    const readmeRows = [...section.matchAll(/^\| (\d+) \| (.+) \|$/gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(readmeRows).toEqual(EXIT_CODES.map(([code, meaning]) => [code, meaning]));
+    for (const [code, meaning] of EXIT_CODES) expect(help).toContain(`${String(code).padStart(3)}  ${meaning}`);
+    expect(EXIT_CODES.map(([code]) => code)).toEqual([0, 1, 2, 3, 4, 130]);
   });
 });
 
