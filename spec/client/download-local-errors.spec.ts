@@ -8,6 +8,7 @@
  * permission bits; a small tmpfs needs mount rights). A missing folder and a file where a folder
  * is expected are real.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,5 +154,32 @@ describe('client downloads into files: local I/O errors', () => {
     const path = join(dir, 'missing-into', 'data.bin');
     const err = await failureOf(file.download().pipe(intoFile(path)));
     expectLocalIoError(err, 'ENOENT', path);
+  });
+
+  describe('on a real full file system (a 128 KiB tmpfs: needs root with mount rights)', () => {
+    let mount: string | undefined;
+    let why = '';
+    beforeAll(async () => {
+      const at = await mkdtemp(join(dir, 'tmpfs-'));
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', at], { stdio: 'pipe' });
+        mount = at;
+      } catch (err) {
+        why = String((err as { stderr?: Buffer }).stderr ?? err).trim();
+      }
+    });
+    afterAll(() => {
+      if (mount) execFileSync('umount', [mount]);
+    });
+
+    for (const { way, options } of ways) {
+      it(`${way}: ENOSPC is a local_io_error naming the path, nothing left behind`, async () => {
+        if (!mount) pending(`cannot mount a tmpfs here (${why}); the injected ENOSPC specs above cover this`);
+        const path = join(mount!, 'data.bin');
+        const err = await failureOf(file.downloadToFile(path, options));
+        expectLocalIoError(err, 'ENOSPC', path);
+        expect(await readdir(mount!)).toEqual([]);
+      });
+    }
   });
 });
