@@ -7,6 +7,7 @@ import type { B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from '.
 import { AxiosTransport, type B2RequestLogEntry } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
+import { Listing } from './operators/listing';
 import { paginate } from './operators/paginate';
 import type { B2RetryEvent, RetryB2Options } from './operators/retry-b2';
 import { Bucket, defaultSse } from './resources/bucket';
@@ -169,13 +170,16 @@ export class B2 {
         return this.#ctx.session.call((t, auth) => createKey(t, { accountId: auth.accountId, ...options }));
       }),
 
-    /** Emits every application key (not the master key), paging lazily. */
-    list: (): Observable<B2KeyWire> =>
-      paginate(
-        (start: string | undefined) =>
-          this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
-        (page) => page.nextApplicationKeyId,
-        (page) => page.keys,
+    /** Emits every application key (not the master key), paging lazily; a `Listing` (`for await` pages on demand). */
+    list: (): Listing<B2KeyWire> =>
+      new Listing((demand) =>
+        paginate(
+          (start: string | undefined) =>
+            this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
+          (page) => page.nextApplicationKeyId,
+          (page) => page.keys,
+          demand,
+        ),
       ),
 
     /** Deletes a key; emits the deleted key. */

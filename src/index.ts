@@ -21,6 +21,7 @@ export type { DownloadOptions, B2DownloadEvent, B2DownloadResult, B2ByteStream }
 export type { ParallelDownloadOptions } from './transfer/parallel-download';
 export { retryB2, type RetryB2Options, type B2RetryEvent } from './operators/retry-b2';
 export { paginate } from './operators/paginate';
+export { Listing } from './operators/listing';
 export { toResponseBody } from './operators/to-response-body';
 export { throttleProgress } from './operators/throttle-progress';
 export { intoBuffer, intoFile } from './transfer/download-sinks';

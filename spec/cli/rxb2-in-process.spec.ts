@@ -108,6 +108,26 @@ describe('rxb2 run (in-process)', () => {
     ]);
   });
 
+  it('a download into a folder that is not there, or under a file, fails with the OS code and the path given, leaving nothing', async () => {
+    const bucket = await firstValueFrom(b2.buckets.create(bucketName('local-io')));
+    await put(bucket, 'doc.txt', 'document');
+    const plainFile = join(dir, 'plain-file');
+    await writeFile(plainFile, 'x');
+    const cases: Array<[string, string]> = [
+      [join(dir, 'no-such-folder', 'doc.txt'), 'no such folder or file (ENOENT)'],
+      [join(plainFile, 'doc.txt'), 'a part of the path is not a folder (ENOTDIR)'],
+    ];
+    for (const [target, problem] of cases) {
+      for (const concurrency of ['1', '4']) {
+        const { io, stdout, stderr } = captureIo(emu);
+        expect(await run(['download', `${bucket.bucketName}/doc.txt`, target, '--concurrency', concurrency, '--part-size', '2'], io)).toBe(1);
+        expect(stderr.text).withContext(target).toBe(`rxb2: cannot write ${target}: ${problem} (local_io_error)\n`);
+        expect(stdout.text).toBe('');
+      }
+    }
+    expect(await readdir(dir)).not.toContain('no-such-folder');
+  });
+
   it('deletes every version, downloads into a directory, and reports what is missing', async () => {
     const bucket = await firstValueFrom(b2.buckets.create(bucketName('files')));
     const b = bucket.bucketName;
