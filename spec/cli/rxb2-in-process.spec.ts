@@ -120,7 +120,8 @@ describe('rxb2 run (in-process)', () => {
     for (const [target, problem] of cases) {
       for (const concurrency of ['1', '4']) {
         const { io, stdout, stderr } = captureIo(emu);
-        expect(await run(['download', `${bucket.bucketName}/doc.txt`, target, '--concurrency', concurrency, '--part-size', '2'], io)).toBe(1);
+        // A missing folder on the way is "not found" (exit code 3), as a missing bucket or file is.
+        expect(await run(['download', `${bucket.bucketName}/doc.txt`, target, '--concurrency', concurrency, '--part-size', '2'], io)).toBe(3);
         expect(stderr.text).withContext(target).toBe(`rxb2: cannot write ${target}: ${problem} (local_io_error)\n`);
         expect(stdout.text).toBe('');
       }

@@ -116,7 +116,7 @@ describe('rxb2 command in scripts (child process)', () => {
       [['download', `${b}/not-here.txt`, join(dir, 'x')], /^rxb2: no file named not-here\.txt in bucket /],
       [['hide', `${b}/not-here.txt`], /^rxb2: no file named not-here\.txt /],
       [['upload', join(dir, 'missing.bin'), `${b}/m.bin`], new RegExp(`^rxb2: ${join(dir, 'missing.bin')}: no such file\\n$`)],
-      [['download', `${b}/here.txt`, join(missingDir, 'here.txt')], new RegExp(`^rxb2: ${missingDir}: no such directory\\n$`)],
+      [['download', `${b}/here.txt`, join(missingDir, 'here.txt')], new RegExp(`^rxb2: cannot write ${join(missingDir, 'here.txt')}: no such folder or file \\(ENOENT\\) \\(local_io_error\\)\\n$`)],
     ];
     const results = await Promise.all(cases.map(([argv]) => runCli(argv, env)));
     results.forEach((r, i) => {
@@ -215,6 +215,13 @@ describe('rxb2 command in scripts (child process)', () => {
     expect(missing.stdout).toBe('');
     expect(jsonLines(missing.stderr)).toEqual([
       { error: { code: 'not_found', message: `no file named top.txt in bucket ${b}`, status: 404 }, exitCode: 3 },
+    ]);
+
+    const nowhere = join(dir, 'not-a-folder', 'big.bin');
+    const local = await runCli(['--json', 'download', `${b}/big.bin`, nowhere], env);
+    expect(local.code).toBe(3);
+    expect(jsonLines(local.stderr)).toEqual([
+      { error: { code: 'local_io_error', message: `cannot write ${nowhere}: no such folder or file (ENOENT)`, osCode: 'ENOENT', path: nowhere }, exitCode: 3 },
     ]);
 
     const usage = await runCli(['--json', 'upload', big, `${b}/x`, '--concurrency', '99'], env);

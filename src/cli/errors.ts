@@ -65,6 +65,8 @@ export function exitCodeFor(err: unknown): number {
     if (err.code === 'invalid_argument') return EXIT_USAGE;
     if (err.code === 'aborted') return EXIT_INTERRUPTED;
     if (err.status === 404 || NOT_FOUND_CODES.has(err.code)) return EXIT_NOT_FOUND;
+    // A local file the client could not read or write: not found when a part of its path is missing.
+    if (err.code === 'local_io_error') return err.osCode === 'ENOENT' || err.osCode === 'ENOTDIR' ? EXIT_NOT_FOUND : EXIT_FAILED;
     if (err.isRetryable) return EXIT_TRY_AGAIN;
     return EXIT_FAILED;
   }
@@ -124,6 +126,8 @@ export function errorJson(err: unknown): Record<string, unknown> {
     if (err.operation) error.operation = err.operation;
     if (err.field) error.field = FLAG_OF_FIELD[err.field] ?? err.field;
     if (err.retryAfter !== undefined) error.retryAfter = err.retryAfter;
+    if (err.osCode) error.osCode = err.osCode;
+    if (err.path) error.path = err.path;
   } else if (err instanceof UsageError) {
     error.field = err.what;
   }

@@ -9,7 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Observable } from 'rxjs';
 import { AxiosTransport, B2, B2Error, type B2File, type B2LargeFileStartedEvent, type B2RequestLogEntry, type B2RetryEvent, type Bucket } from '../index';
 import { CliFailure, EXIT_OK, Interrupted, NotFound, UsageError, describeError, errorJson, exitCodeFor } from './errors';
@@ -417,24 +417,13 @@ async function upload(command: Cmd<'upload'>, c: Connected): Promise<number> {
   return EXIT_OK;
 }
 
-/** Where a download goes: into `file` when it is a directory, else to `file`, whose directory must exist. */
-async function downloadTarget(file: string, fileName: string): Promise<string> {
-  const isDir = await stat(file).then((s) => s.isDirectory(), () => false);
-  if (isDir) return join(file, basename(fileName));
-  const dir = dirname(file);
-  const dirInfo = await stat(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new NotFound(`${dir}: no such directory`);
-    throw new CliFailure(`${dir}: ${err.message}`);
-  });
-  if (!dirInfo.isDirectory()) throw new CliFailure(`${dir}: not a directory`);
-  return file;
-}
-
 async function download(command: Cmd<'download'>, c: Connected): Promise<number> {
-  // The local side first: a typo in the path fails before any request.
-  const path = await downloadTarget(command.file, command.fileName);
   const bucket = await one(c.b2.buckets.get(command.bucket), c.signal);
   const file = await one(bucket.getFile({ name: command.fileName }), c.signal);
+  const isDir = await stat(command.file).then((s) => s.isDirectory(), () => false);
+  // A path the client cannot write (a missing folder, no space, no permission) fails as a
+  // local_io_error naming it: not found (3) for a missing folder, else failed (1).
+  const path = isDir ? join(command.file, basename(command.fileName)) : command.file;
   const progress = c.print.progress('download');
   let result: { bytes: number; verifiedSha1: string | null } | undefined;
   let completed: boolean;
