@@ -47,7 +47,9 @@ function main(): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const io = { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, signal: interrupt.signal };
+  // Standard input is touched only by `upload -`: the other commands leave a terminal's input alone.
+  const stdin: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => process.stdin[Symbol.asyncIterator]() };
+  const io = { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin, signal: interrupt.signal };
   run(process.argv.slice(2), io).then(
     (code) => {
       // Let the event loop drain (a retried clean-up request keeps it alive), but not forever.
