@@ -308,6 +308,34 @@ describe('README examples', () => {
     expect(pages.n).toBeLessThanOrEqual(2);
   });
 
+  it('README: for await: a listing pulls its pages, even with an awaiting body', async () => {
+    const bucket = await newBucket('forawait-lazy');
+    for (let i = 0; i < 6; i++) await put(bucket, `logs/2023-0${i}`, 'x');
+    await put(bucket, 'logs/2024-01', 'x');
+    emu.faults.add({ call: 'b2_list_file_names', fault: { kind: 'delay', ms: 0 }, times: Infinity });
+    const before = emu.faults.injected().delay ?? 0;
+    const archived: string[] = [];
+    const archive = async (file: { fileName: string }) => {
+      await sleep(20);
+      archived.push(file.fileName);
+    };
+    for await (const file of bucket.listFiles({ prefix: 'logs/', pageSize: 2 })) {
+      if (file.fileName >= 'logs/2023-02') break;
+      await archive(file);
+    }
+    await sleep(50);
+    expect(archived).toEqual(['logs/2023-00', 'logs/2023-01']);
+    expect((emu.faults.injected().delay ?? 0) - before).toBe(2); // page 1, and page 2 (prefetched as file 2 was taken)
+
+    const file = await put(bucket, 'hello.txt', 'hello');
+    const dir = await mkdtemp(join(tmpdir(), 'rxb2-readme-'));
+    const types: string[] = [];
+    for await (const event of eachValueFrom(file.downloadToFile(join(dir, 'hello.txt')))) types.push(event.type);
+    expect(types[types.length - 1]).toBe('response');
+    expect(await readFile(join(dir, 'hello.txt'), 'utf8')).toBe('hello');
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it('README: encryption: bucket default SSE-B2, SSE-B2 per file, SSE-C upload, download and copy', async () => {
     const sealed = await lastValueFrom(b2.buckets.create(unique('sealed'), { defaultServerSideEncryption: { mode: 'SSE-B2' } }));
     expect(sealed.defaultServerSideEncryption?.mode).toBe('SSE-B2');

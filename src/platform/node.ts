@@ -131,7 +131,8 @@ export const platform: Platform = {
       },
       async abort() {
         await close().catch(() => undefined);
-        await fsp.rm(temp, { force: true });
+        // A failed clean-up (the folder is not there, or not a folder) must not hide why it failed.
+        await fsp.rm(temp, { force: true }).catch(() => undefined);
       },
     };
   },
@@ -141,7 +142,8 @@ export const platform: Platform = {
       await pipeline(Readable.from(chunks, { objectMode: false }), createWriteStream(temp, { highWaterMark: READ_CHUNK }));
       await fsp.rename(temp, path);
     } catch (err) {
-      await fsp.rm(temp, { force: true });
+      // A failed clean-up (the folder is not there, or not a folder) must not hide why it failed.
+      await fsp.rm(temp, { force: true }).catch(() => undefined);
       throw err;
     }
   },

@@ -6,6 +6,7 @@ import { deleteBucket, updateBucket } from '../api/buckets';
 import { getDownloadAuthorization, getFileInfo, listFileNames } from '../api/files';
 import { downloadByNameUrl } from '../api/transfers';
 import { B2Error, invalidArgument } from '../http/b2-error';
+import { Listing } from '../operators/listing';
 import { paginate } from '../operators/paginate';
 import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
 import { uploadSmallFile } from '../transfer/upload';
@@ -131,18 +132,23 @@ export class Bucket {
    * Emits each current file (newest version of each visible name) in name order; with a
    * delimiter, `folder` rows too. Pages are fetched lazily with `expand`: `take(5)` costs one
    * call; unsubscribing stops further requests. Completes after the last page (or `limit`).
+   * A `Listing`: `for await (const file of bucket.listFiles())` pages on demand, never more than
+   * one page ahead of the loop, even when the loop body awaits.
    */
-  listFiles(options: ListFilesOptions = {}): Observable<B2File> {
+  listFiles(options: ListFilesOptions = {}): Listing<B2File> {
     return this.list(options, false);
   }
 
-  /** Emits every version (uploads, hide markers, unfinished large files), name order then newest first. */
-  listFileVersions(options: ListFilesOptions = {}): Observable<B2File> {
+  /**
+   * Emits every version (uploads, hide markers, unfinished large files), name order then newest
+   * first; a `Listing`, paged as `listFiles`.
+   */
+  listFileVersions(options: ListFilesOptions = {}): Listing<B2File> {
     return this.list(options, true);
   }
 
-  private list(options: ListFilesOptions, versions: boolean): Observable<B2File> {
-    return defer(() => {
+  private list(options: ListFilesOptions, versions: boolean): Listing<B2File> {
+    return new Listing((demand) => defer(() => {
       options = checkOptions(options);
       const pageSize = checkPositiveInt(options.pageSize ?? 1000, 'pageSize', 10_000);
       const limit = options.limit === undefined ? undefined : checkPositiveInt(options.limit, 'limit');
@@ -150,15 +156,16 @@ export class Bucket {
       const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
       const maxFileCount = limit === undefined ? pageSize : Math.min(pageSize, limit);
       const files = versions
-        ? this.#ctx.versions({ ...base, maxFileCount, startFileName: options.startFileName })
+        ? this.#ctx.versions({ ...base, maxFileCount, startFileName: options.startFileName }, demand)
         : paginate(
             (c: string | undefined) => this.#ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount, startFileName: c ?? options.startFileName })),
             (p) => p.nextFileName,
             (p) => p.files,
+            demand,
           );
       const all = files.pipe(map((w: B2FileWire) => this.#ctx.file(w)));
       return limit === undefined ? all : all.pipe(take(limit));
-    });
+    }));
   }
 
   /**
