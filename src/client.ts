@@ -7,6 +7,7 @@ import type { B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from '.
 import { AxiosTransport, checkTimeouts, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
+import { Listing } from './operators/listing';
 import { paginate } from './operators/paginate';
 import type { B2RetryEvent, RetryB2Options } from './operators/retry-b2';
 import { Bucket, defaultSse } from './resources/bucket';
@@ -21,7 +22,10 @@ export interface B2Options {
   applicationKeyId?: string;
   /** Default: env `B2_APPLICATION_KEY`. */
   applicationKey?: string;
-  /** Where to authorize: production by default; any URL, such as an emulator's. */
+  /**
+   * Where to authorize: `production` or any URL, such as an emulator's. Default: env `B2_REALM`,
+   * else production.
+   */
   realm?: string;
   /** Retry settings, or `false` to switch retrying off. */
   retry?: RetryB2Options | false;
@@ -73,6 +77,11 @@ function env(name: string): string | undefined {
   return typeof process !== 'undefined' ? process.env?.[name] : undefined;
 }
 
+/** A realm as given (option or `B2_REALM`): a URL (an emulator's), or `production` / none for production. */
+function realmUrl(realm: string | undefined): string {
+  return realm === undefined || realm === 'production' ? PRODUCTION_REALM : realm;
+}
+
 /**
  * A B2 account. Every method returns a cold Observable: nothing is sent before subscribe, and
  * unsubscribing aborts what is in flight. Authorization is lazy and shared; an expired token is
@@ -92,8 +101,8 @@ export class B2 {
     const key = options.applicationKey ?? env('B2_APPLICATION_KEY');
     if (!keyId) throw invalidArgument('applicationKeyId', 'missing: pass it or set B2_APPLICATION_KEY_ID');
     if (!key) throw invalidArgument('applicationKey', 'missing: pass it or set B2_APPLICATION_KEY');
-    const realm = options.realm ?? PRODUCTION_REALM;
-    if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument('realm', 'must be an http(s) URL');
+    const realm = realmUrl(options.realm ?? (env('B2_REALM') || undefined));
+    if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument(options.realm === undefined ? 'B2_REALM' : 'realm', 'must be an http(s) URL');
     if (options.timeouts !== undefined && options.transport !== undefined) throw invalidArgument('timeouts', 'set them on your own transport (they apply to the default one)');
     const timeouts = checkTimeouts(options.timeouts);
     const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log, timeouts });
@@ -171,13 +180,16 @@ export class B2 {
         return this.#ctx.session.call((t, auth) => createKey(t, { accountId: auth.accountId, ...options }));
       }),
 
-    /** Emits every application key (not the master key), paging lazily. */
-    list: (): Observable<B2KeyWire> =>
-      paginate(
-        (start: string | undefined) =>
-          this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
-        (page) => page.nextApplicationKeyId,
-        (page) => page.keys,
+    /** Emits every application key (not the master key), paging lazily; a `Listing` (`for await` pages on demand). */
+    list: (): Listing<B2KeyWire> =>
+      new Listing((demand) =>
+        paginate(
+          (start: string | undefined) =>
+            this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
+          (page) => page.nextApplicationKeyId,
+          (page) => page.keys,
+          demand,
+        ),
       ),
 
     /** Deletes a key; emits the deleted key. */

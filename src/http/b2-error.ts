@@ -11,7 +11,8 @@ export class B2Error extends Error {
    * B2's error code (`bad_request`, `expired_auth_token`, …), or rxb2's own: `network_error`,
    * `connect_timeout` (no connection within `timeouts.connectMs`), `idle_timeout` (connected, then
    * no byte either way for `timeouts.idleMs`: a stalled connection), `invalid_argument`,
-   * `checksum_mismatch`, `aborted`.
+   * `checksum_mismatch`, `aborted`, `local_io_error` (a local file could not be read or written:
+   * see `osCode` and `path`).
    */
   readonly code: string;
   /** Seconds the server asked to wait (`Retry-After`), if it said. */
@@ -20,8 +21,13 @@ export class B2Error extends Error {
   readonly field: string | undefined;
   /** The B2 call that failed, e.g. `b2_upload_file`. */
   readonly operation: string | undefined;
-  /** For network failures: the operating system's code (`ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, …), when one is known. */
+  /**
+   * The operating system's code: for `local_io_error` (`ENOSPC`, `ENOENT`, `EACCES`, `ENOTDIR`, …),
+   * and for network failures when one is known (`ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, …).
+   */
   readonly osCode: string | undefined;
+  /** For `local_io_error`: the path the caller gave (never a temporary name rxb2 wrote under). */
+  readonly path: string | undefined;
 
   constructor(init: {
     status: number;
@@ -31,6 +37,7 @@ export class B2Error extends Error {
     field?: string;
     operation?: string;
     osCode?: string;
+    path?: string;
   }) {
     super(init.message);
     this.name = 'B2Error';
@@ -40,6 +47,7 @@ export class B2Error extends Error {
     this.field = init.field;
     this.operation = init.operation;
     this.osCode = init.osCode;
+    this.path = init.path;
   }
 
   /**
@@ -84,7 +92,7 @@ export class B2Error extends Error {
   toJSON(): Record<string, unknown> {
     return {
       name: this.name, status: this.status, code: this.code, message: this.message, retryAfter: this.retryAfter, field: this.field, operation: this.operation,
-      osCode: this.osCode,
+      osCode: this.osCode, path: this.path,
     };
   }
 }
@@ -109,6 +117,40 @@ export function idleTimeout(idleMs: number, operation?: string, origin?: string)
 /** Input rejected before any request: names the field and what is wrong with it. */
 export function invalidArgument(field: string, problem: string): B2Error {
   return new B2Error({ status: 0, code: 'invalid_argument', message: `${field}: ${problem}`, field });
+}
+
+const OS_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOENT: 'no such folder or file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EEXIST: 'it already exists',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+/**
+ * A local file operation failed (writing a download, a checkpoint, an output file): a B2Error
+ * `local_io_error` with the OS code kept (`osCode`) and the caller's `path` named, whatever
+ * temporary name the operation used. A B2Error passes through unchanged.
+ *
+ * @param doing what was being done, e.g. `cannot write` (the message reads `cannot write PATH: …`)
+ */
+export function localIoError(err: unknown, path: string, doing: string): B2Error {
+  if (err instanceof B2Error) return err;
+  const osCode = isOsError(err) ? err.code : 'EIO';
+  const problem = OS_PROBLEMS[osCode] ?? 'the operating system refused';
+  return new B2Error({ status: 0, code: 'local_io_error', message: `${doing} ${path}: ${problem} (${osCode})`, osCode, path });
+}
+
+/** An error the operating system raised for a file operation (Node's `code` `E…` and `syscall`). */
+export function isOsError(err: unknown): err is Error & { code: string; syscall: string } {
+  const e = err as { code?: unknown; syscall?: unknown } | null;
+  return typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
 export function isB2Error(value: unknown): value is B2Error {

@@ -10,5 +10,6 @@
  */
 export { retryB2, type RetryB2Options, type B2RetryEvent } from './retry-b2';
 export { paginate } from './paginate';
+export { Listing } from './listing';
 export { toResponseBody } from './to-response-body';
 export { throttleProgress } from './throttle-progress';

@@ -24,9 +24,15 @@ export class ClientContext implements TransferContext {
 
   /**
    * Every version matching a listing request, page after page (cursor: next file name and id),
-   * `pageSize` per page; with a `limit`, each page asks only for what is left.
+   * `pageSize` per page; with a `limit`, each page asks only for what is left. With `demand`,
+   * pages are pulled (see `paginate`).
    */
-  versions(request: Omit<ListFileVersionsRequest, 'startFileId' | 'maxFileCount'>, pageSize: number, limit?: number): Observable<B2FileWire> {
+  versions(
+    request: Omit<ListFileVersionsRequest, 'startFileId' | 'maxFileCount'>,
+    pageSize: number,
+    limit?: number,
+    demand?: Observable<unknown>,
+  ): Observable<B2FileWire> {
     return paginate(
       (cursor: { name: string; id: string | null } | undefined, soFar) =>
         this.session.call((t) =>
@@ -39,12 +45,13 @@ export class ClientContext implements TransferContext {
         ),
       (page: B2ListFileVersionsWire) => (page.nextFileName === null ? null : { name: page.nextFileName, id: page.nextFileId }),
       (page) => page.files,
+      demand,
     );
   }
 
   /** Versions of exactly one name, newest first (pages stop at the first other name). */
-  listVersionsOfName(bucketId: string, fileName: string, limit: number): Observable<B2File> {
-    return this.versions({ bucketId, prefix: fileName, startFileName: fileName }, 1000, limit).pipe(
+  listVersionsOfName(bucketId: string, fileName: string, limit: number, demand?: Observable<unknown>): Observable<B2File> {
+    return this.versions({ bucketId, prefix: fileName, startFileName: fileName }, 1000, limit, demand).pipe(
       takeWhile((w) => w.fileName === fileName),
       take(limit),
       map((w) => this.file(w)),
