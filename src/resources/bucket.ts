@@ -16,7 +16,7 @@ import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2
 import { peekStream } from '../transfer/stream-parts';
 import { MAX_PART_SIZE } from '../transfer/part-plan';
 import { B2File, checkDownloadOptions } from './b2-file';
-import type { ClientContext } from './context';
+import { pageFor, type ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
 import { uploadProtectionHeaders, type B2FileProtection } from './protection';
 
@@ -154,11 +154,15 @@ export class Bucket {
       const limit = options.limit === undefined ? undefined : checkPositiveInt(options.limit, 'limit');
       if (options.startFileName !== undefined) checkFileName(options.startFileName, 'startFileName');
       const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
-      const maxFileCount = limit === undefined ? pageSize : Math.min(pageSize, limit);
+      // With a limit, each page asks only for what is left: B2 reads and sends as many files as
+      // maxFileCount asks for (https://www.backblaze.com/apidocs/b2-list-file-names).
       const files = versions
-        ? this.#ctx.versions({ ...base, maxFileCount, startFileName: options.startFileName }, demand)
+        ? this.#ctx.versions({ ...base, startFileName: options.startFileName }, pageSize, limit, demand)
         : paginate(
-            (c: string | undefined) => this.#ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount, startFileName: c ?? options.startFileName })),
+            (c: string | undefined, soFar) =>
+              this.#ctx.session.call((t) =>
+                listFileNames(t, { ...base, maxFileCount: pageFor(pageSize, limit, soFar), startFileName: c ?? options.startFileName }),
+              ),
             (p) => p.nextFileName,
             (p) => p.files,
             demand,
