@@ -63,13 +63,19 @@ export interface AuthorizedUploadRun {
   concurrency: number;
 }
 
+/**
+ * The first value of an authorizer's answer. Once it came, the answer is left to complete on its
+ * own until the next microtask (an HTTP client completes right after its response: leaving it
+ * earlier would abort a request that is already done); then it is unsubscribed.
+ */
 const first = <T>(input: ObservableInput<T>, what: string): Observable<T> =>
   new Observable<T>((subscriber) => {
     let got = false;
-    return from(input).subscribe({
+    const answer = from(input).subscribe({
       next: (value) => {
         if (got) return;
         got = true;
+        queueMicrotask(() => answer.unsubscribe());
         subscriber.next(value);
         subscriber.complete();
       },
@@ -78,6 +84,9 @@ const first = <T>(input: ObservableInput<T>, what: string): Observable<T> =>
         if (!got) subscriber.error(invalidArgument(what, 'the server answered nothing (the authorizer completed without a value)'));
       },
     });
+    return () => {
+      if (!got) answer.unsubscribe();
+    };
   });
 
 const isUrl = (value: unknown): value is string => typeof value === 'string' && /^https?:\/\/[^/\s]+/.test(value);
