@@ -48,9 +48,11 @@ export interface TrackedUpload<T> {
  * running when that context is destroyed; elsewhere, call `cancelAll()`.
  *
  * @example
+ * ```ts
  * readonly uploads = new UploadTracker();
  * pick(file: File) { this.uploads.start(file.name, uploadWithAuthorization({ contents: file, fileName: file.name, authorizer }), file.size); }
  * // template: @for (u of uploads.uploads(); track u.id) { <progress [value]="u.progress()"></progress> }
+ * ```
  */
 export class UploadTracker {
   readonly #all = signal<readonly TrackedUpload<unknown>[]>([]);
