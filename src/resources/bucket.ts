@@ -358,7 +358,8 @@ export class Bucket {
    * (https://www.backblaze.com/apidocs/b2-get-upload-url), to hand to a page instead of a key. Valid
    * for 24 hours or until B2 refuses it (the page then asks again); it allows any file name in
    * the bucket, so the server decides whom it gives one to. Emits `{ bucketId, uploadUrl,
-   * authorizationToken }` once and completes; errors with a `B2Error`; unsubscribing aborts the call.
+   * authorizationToken }` once and completes; errors with a `B2Error` (after B2's retries);
+   * unsubscribing aborts the call.
    */
   getUploadAuthorization(): Observable<B2UploadUrlWire> {
     return this.#ctx.session.call((t) => getUploadUrl(t, { bucketId: this.bucketId }));
@@ -369,8 +370,9 @@ export class Bucket {
    * (https://www.backblaze.com/apidocs/b2-start-large-file). `contentLength` (the file's size)
    * picks a part size that fits B2's 10,000 parts; `partSize` asks for one. Emits `{ fileId,
    * fileName, bucketId, partSize }` once and completes. Bad input: `invalid_argument` before any
-   * request. Cancel what a page abandons (`cancelLargeUpload`), finish what it completed
-   * (`finishLargeUpload`).
+   * request; B2's refusals as a `B2Error`. Unsubscribing aborts the call (a file B2 started
+   * meanwhile stays unfinished). Cancel what a page abandons (`cancelLargeUpload`), finish what it
+   * completed (`finishLargeUpload`).
    */
   startLargeUpload(file: { fileName: string; contentType?: string; fileInfo?: Record<string, string>; contentLength?: number; partSize?: number }): Observable<B2LargeUploadStart> {
     return defer(() => {
@@ -396,7 +398,8 @@ export class Bucket {
   /**
    * A part URL and its token for a large file started with `startLargeUpload`
    * (https://www.backblaze.com/apidocs/b2-get-upload-part-url), for one part upload at a time.
-   * Emits `{ fileId, uploadUrl, authorizationToken }` once and completes.
+   * Emits `{ fileId, uploadUrl, authorizationToken }` once and completes. Errors: `invalid_argument`
+   * for a missing id, before any request; B2's refusals as a `B2Error`. Unsubscribing aborts the call.
    */
   getUploadPartAuthorization(fileId: string): Observable<B2UploadPartUrlWire> {
     return defer(() => {
@@ -410,7 +413,8 @@ export class Bucket {
    * (https://www.backblaze.com/apidocs/b2-finish-large-file); it needs the account token, so it
    * stays on the server. Emits the finished `B2File` once and completes; a finish whose answer was
    * lost and that B2 then refuses emits the file found finished. Bad input (not 40-hex SHA-1s, no
-   * parts): `invalid_argument` before any request.
+   * parts): `invalid_argument` before any request; B2's refusals (a missing part, a wrong SHA-1)
+   * as a `B2Error`. Unsubscribing aborts the call.
    */
   finishLargeUpload(fileId: string, partSha1Array: string[]): Observable<B2File> {
     return defer(() => {
@@ -428,6 +432,8 @@ export class Bucket {
   /**
    * Cancels an unfinished large file (https://www.backblaze.com/apidocs/b2-cancel-large-file):
    * its parts are deleted. Emits B2's answer (`fileId`, `fileName`, …) once and completes.
+   * Errors: `invalid_argument` for a missing id, before any request; B2's refusals as a `B2Error`.
+   * Unsubscribing aborts the call.
    */
   cancelLargeUpload(fileId: string): Observable<B2CancelLargeFileWire> {
     return defer(() => {

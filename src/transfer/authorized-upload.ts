@@ -93,7 +93,7 @@ const isUrl = (value: unknown): value is string => typeof value === 'string' && 
 const isToken = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && !/[\r\n]/.test(value);
 
 /** An upload URL answer, checked: `invalid_argument` naming the authorizer method when it is not one. */
-export function checkUploadUrl<U extends { uploadUrl: string; authorizationToken: string }>(answer: unknown, what: string, idField: 'bucketId' | 'fileId', id?: string): U {
+function checkUploadUrl<U extends { uploadUrl: string; authorizationToken: string }>(answer: unknown, what: string, idField: 'bucketId' | 'fileId', id?: string): U {
   const a = answer as Record<string, unknown> | null;
   if (typeof a !== 'object' || a === null) throw invalidArgument(what, 'is not an upload authorization (expected { uploadUrl, authorizationToken })');
   if (!isUrl(a.uploadUrl)) throw invalidArgument(`${what}.uploadUrl`, 'is not an upload authorization: uploadUrl must be an http(s) URL');
