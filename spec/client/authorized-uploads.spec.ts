@@ -150,6 +150,8 @@ describe('uploads with server-issued authorizations (keys stay on the server)', 
     expect(err.code).toBe('expired_auth_token');
     expect(err.operation).toBe('b2_upload_file');
     expect(err.message).toContain('ask the server for a new one');
+    // The refused token is a secret too: in no rendering of the error.
+    for (const rendering of [err.message, String(err), JSON.stringify(err), err.stack ?? '']) expect(rendering).not.toContain(stale.authorizationToken);
     expect(asked).toEqual(['uploadUrl', 'uploadUrl', 'uploadUrl']); // each retry asked again
     expect(await versionsOf('page/stale.txt')).toEqual([]);
   });
