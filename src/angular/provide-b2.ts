@@ -1,7 +1,10 @@
 /** `provideB2()`: a `B2` client in Angular's dependency injection, under the `B2_CLIENT` token. */
 import { InjectionToken, makeEnvironmentProviders, type EnvironmentProviders } from '@angular/core';
-import { B2, type B2Options } from '../client';
-import { invalidArgument } from '../http/b2-error';
+// Only the public face of rxb2 (src/index.ts), as an application would.
+import { B2, B2Error, type B2Options } from '../index';
+
+/** Input rejected before anything happens, naming the field (as rxb2's own `invalid_argument`). */
+const invalidArgument = (field: string, problem: string) => new B2Error({ status: 0, code: 'invalid_argument', message: `${field}: ${problem}`, field });
 
 /** The injection token of the app's `B2` client: `inject(B2_CLIENT)`. Provided by `provideB2()`. */
 export const B2_CLIENT = new InjectionToken<B2>('rxb2 B2 client');

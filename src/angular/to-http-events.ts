@@ -1,9 +1,8 @@
 /** `toHttpEvents()`: rxb2's events as Angular's `HttpEvent` union, for code written for HttpClient. */
 import { HttpErrorResponse, HttpEventType, HttpHeaderResponse, HttpHeaders, HttpResponse, type HttpEvent, type HttpUserEvent } from '@angular/common/http';
 import { catchError, map, throwError, type OperatorFunction } from 'rxjs';
-import { B2Error } from '../http/b2-error';
-import type { B2Event } from '../http/events';
-import type { B2LargeFileStartedEvent, B2PartUploadedEvent } from '../transfer/large-upload';
+// Only the public face of rxb2 (src/index.ts), as an application would.
+import { B2Error, type B2Event, type B2LargeFileStartedEvent, type B2PartUploadedEvent } from '../index';
 
 /** A large upload's own events (`largeFileStarted`, `partUploaded`), carried as Angular's `User` event. */
 export type B2HttpUserEvent<T> = HttpUserEvent<T> & {
