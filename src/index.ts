@@ -7,6 +7,8 @@ export { Bucket, type ListFilesOptions, type UploadFileOptions, type BucketUpdat
 export type { B2LargeFileStartedEvent, B2PartUploadedEvent, B2LargeUploadEvent, LargeUploadCheckpoint } from './transfer/large-upload';
 export type { LargeUploadOptions } from './transfer/upload-large-file';
 export { B2File } from './resources/b2-file';
+export { uploadWithAuthorization, type AuthorizedUploadOptions, type B2AuthorizedUploadEvent } from './resources/authorized-upload';
+export type { B2UploadAuthorizer, B2LargeUploadStart } from './transfer/authorized-upload';
 export type { B2Encryption, B2Retention, B2FileProtection } from './resources/protection';
 export { B2Error, isB2Error } from './http/b2-error';
 export type {

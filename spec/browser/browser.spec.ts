@@ -201,6 +201,8 @@ describe('in a browser (Debian Chromium, headless)', () => {
     expect(imported.filter(isBuiltin)).toEqual([]);
     expect(Object.values(metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path))).toEqual([]);
     expect(inputs.filter((p) => p.includes('src/emulator'))).toEqual([]);
+    // The main entry never imports Angular (rxb2/angular is its own entry).
+    expect(inputs.filter((p) => p.includes('@angular') || p.includes('src/angular'))).toEqual([]);
     expect(inputs).not.toContain('src/platform/node.ts');
     expect(inputs).toContain('src/platform/browser.ts');
     expect(inputs.filter((p) => /node_modules\/axios\/lib\/(adapters\/http|platform\/node)/.test(p))).toEqual([]);
