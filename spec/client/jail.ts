@@ -123,6 +123,10 @@ function jailTransport(inner: B2Transport, jail: Jail): B2Transport {
               body = buckets[0];
             }
             if (req.operation === 'b2_create_key') jail.keys.push((body as { applicationKeyId: string }).applicationKeyId);
+            if (req.operation === 'b2_delete_key') {
+              const made = jail.keys.indexOf((body as { applicationKeyId: string }).applicationKeyId);
+              if (made >= 0) jail.keys.splice(made, 1);
+            }
             return { ...event, headers, body: req.responseType === 'stream' ? body : outward(body, asked) };
           }
           return event;

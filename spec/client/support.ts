@@ -159,16 +159,15 @@ async function startExternal(parts: Parts | undefined): Promise<Emu> {
     close: async () => {
       suiteSkip = undefined;
       await removeFolder(run, jail.prefix);
-      for (const applicationKeyId of jail.keys) await lastValueFrom(run.admin.keys.delete(applicationKeyId), { defaultValue: undefined }).catch(() => undefined);
+      for (const applicationKeyId of jail.keys) await lastValueFrom(run.admin.keys.delete(applicationKeyId));
     },
   };
 }
 
 /** Deletes every version and unfinished large file under `prefix` in the run bucket. */
 async function removeFolder(run: NonNullable<Awaited<typeof runBucket>>, prefix: string): Promise<void> {
-  await lastValueFrom(
-    run.bucket.listFileVersions({ prefix }).pipe(toArray(), mergeMap((vs) => vs), mergeMap((v) => v.delete({ bypassGovernance: true }), 4), toArray()),
-  ).catch(() => undefined);
+  // Listed in full first, so deleting does not move the listing's cursor under it.
+  await lastValueFrom(run.bucket.listFileVersions({ prefix }).pipe(toArray(), mergeMap((vs) => vs), mergeMap((v) => v.delete(), 4), toArray()));
   const auth = await firstValueFrom(run.admin.authorize());
   const target = { transport: new AxiosTransport(), apiUrl: auth.apiUrl, authorizationToken: auth.authorizationToken };
   for (;;) {
