@@ -12,7 +12,7 @@ import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '..
 import { uploadSmallFile } from '../transfer/upload';
 import { uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
-import { bytesSource, isAsyncIterable, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
+import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
 import { MAX_PART_SIZE } from '../transfer/part-plan';
 import { B2File, checkDownloadOptions } from './b2-file';
@@ -37,7 +37,10 @@ export interface UploadFileOptions extends LargeUploadOptions, B2FileProtection 
   /** Default `b2/x-auto`: B2 picks by extension. */
   contentType?: string;
   fileInfo?: Record<string, string>;
-  /** A stream's exact length, when known (otherwise it is cut into parts as it is read). */
+  /**
+   * The contents' exact length in bytes: for a stream, when known (otherwise it is cut into parts
+   * as it is read); for other contents, checked against their size (a string's, in UTF-8).
+   */
   contentLength?: number;
   /** Above this many bytes the upload goes as a large file in parts (default: the account's recommendedPartSize). */
   largeFileThreshold?: number;
@@ -174,6 +177,22 @@ export class Bucket {
    * held whole (files up to 1 MiB are read in one go and sent in one write). Unsubscribing aborts every request in flight (and cancels a large file unless
    * `keepOnFailure`). Use `toResponseBody()` for just the file.
    *
+   * `contents` is one of: a Buffer/Uint8Array (exactly its bytes, a view at any offset included);
+   * a string (UTF-8); `{ path }` of a file; a Blob; or a stream — a Node Readable (object mode,
+   * `setEncoding('utf8')` and `createReadStream(path, 'utf8')` included), any async iterable, or a
+   * web ReadableStream — whose chunks are bytes or strings (UTF-8) in any mix. A stream with
+   * `contentLength` is sent as it is read; without it, it goes as a small file when it ends within
+   * `largeFileThreshold`, else in parts cut as it is read.
+   *
+   * Errors with `invalid_argument` naming the option, before any request, for contents of another
+   * type, a stream chunk that is neither bytes nor a string (numbers or objects from an
+   * object-mode stream, null, an ArrayBuffer, other typed arrays), a Node stream decoding to text
+   * of another encoding than UTF-8, or a `contentLength` that is not the exact byte count. A
+   * stream's chunks are checked as read: its first chunk (without `contentLength`, all up to the
+   * threshold) before any request; a bad chunk further on, or a stream shorter or longer than its
+   * `contentLength`, fails the upload with that error after the requests made so far, a large
+   * file cancelled: nothing is stored.
+   *
    * @example
    * bucket.uploadFile({ contents: { path: './big.iso' }, fileName: 'isos/big.iso' }).pipe(toResponseBody())
    */
@@ -211,9 +230,9 @@ export class Bucket {
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
       const open = (auth: B2Authorization): Planned | Promise<Planned> => {
         const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
-        if (inMemory) return this.plan(openBytesSource(contents), threshold, forceLarge);
+        if (inMemory) return this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge);
         return (async (): Promise<Planned> => {
-          if (isAsyncIterable(contents) && options.contentLength === undefined) {
+          if (isUploadStream(contents) && options.contentLength === undefined) {
             // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
             const { head, ended, whole } = await peekStream(contents, threshold);
             if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };

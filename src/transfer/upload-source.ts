@@ -2,17 +2,21 @@
  * What an upload reads from: bytes in memory, a file, a Blob, or a one-shot stream, behind one
  * shape. Files, Blobs and streams are hashed as they are sent (`hex_digits_at_end`), so each byte
  * is read and hashed once; bytes in memory, and files up to 1 MiB (read whole), are hashed up front.
+ * A stream's chunks become bytes in one place, `streamBytes`: text is encoded as UTF-8, anything
+ * that is neither bytes nor text is refused as soon as it is read.
  */
 import { platform, type RandomAccessSource } from '../platform';
 import { B2Error, invalidArgument } from '../http/b2-error';
 
-/** Upload contents: bytes, text (UTF-8), `{ path }` of a file, a Blob, or a readable stream of bytes. */
-export type B2UploadContents =
-  | Uint8Array
-  | string
-  | { path: string }
-  | Blob
-  | AsyncIterable<Uint8Array>;
+/**
+ * A stream of upload contents: any async iterable (a Node Readable, also in object mode or with
+ * `setEncoding('utf8')`; an async generator) or a web ReadableStream. Its chunks are bytes
+ * (Uint8Array; a Buffer is one) or text (string, sent as UTF-8), in any mix.
+ */
+export type B2UploadStream = AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array | string>;
+
+/** Upload contents: bytes, text (UTF-8), `{ path }` of a file, a Blob, or a stream of bytes and/or text. */
+export type B2UploadContents = Uint8Array | string | { path: string } | Blob | B2UploadStream;
 
 export interface UploadSource {
   readonly size: number;
@@ -45,9 +49,31 @@ const RING = 4;
 /** Files up to this size are read into memory whole (see openUploadSource). */
 const SMALL_FILE = 1 << 20;
 
-/** Resolves contents into a source; `contentLength` is required for streams. Runs at subscribe time. */
+/**
+ * Resolves contents into a source; a stream needs its `contentLength` here (one of unknown length
+ * goes through `peekStream`). A given `contentLength` must be the contents' exact size. Runs at
+ * subscribe time, before any request: a stream's first chunk is read now, so a stream of neither
+ * bytes nor text, or one ending before its declared length at its first read, is refused up front.
+ */
 export async function openUploadSource(contents: B2UploadContents, contentLength?: number): Promise<UploadSource> {
-  if (typeof contents === 'string' || contents instanceof Uint8Array) return openBytesSource(contents);
+  if (typeof contents === 'string' || contents instanceof Uint8Array) return openBytesSource(contents, contentLength);
+  if (isUploadStream(contents)) {
+    if (contentLength === undefined || !Number.isSafeInteger(contentLength) || contentLength < 0) {
+      throw invalidArgument('contentLength', 'a stream upload needs its exact byte count (contentLength)');
+    }
+    const chunks = streamBytes(contents);
+    try {
+      return streamSource(chunks, await chunks.next(), contentLength);
+    } catch (err) {
+      // Refused at its first read: let the stream go (a Node Readable is destroyed).
+      await chunks.return();
+      throw err;
+    }
+  }
+  return checkedLength(await openRandomAccess(contents), contentLength);
+}
+
+async function openRandomAccess(contents: B2UploadContents): Promise<UploadSource> {
   if (typeof Blob !== 'undefined' && contents instanceof Blob) return randomAccess(blobSource(contents));
   if (isPathContents(contents)) {
     try {
@@ -60,26 +86,107 @@ export async function openUploadSource(contents: B2UploadContents, contentLength
       throw invalidArgument('contents.path', `cannot read ${contents.path}: ${(err as Error).message}`);
     }
   }
-  if (isAsyncIterable(contents)) {
-    if (contentLength === undefined || !Number.isSafeInteger(contentLength) || contentLength < 0) {
-      throw invalidArgument('contentLength', 'a stream upload needs its exact byte count (contentLength)');
-    }
-    return streamSource(contents, contentLength);
-  }
-  throw invalidArgument('contents', 'expected a Uint8Array/Buffer, a string, { path }, a Blob or a readable stream');
+  throw invalidArgument('contents', `expected a Uint8Array/Buffer, a string, { path }, a Blob or a stream of bytes or text; got ${describe(contents)}`);
 }
 
-/** Bytes or text (UTF-8) in memory: opened synchronously. */
-export function openBytesSource(contents: Uint8Array | string): UploadSource {
-  return typeof contents === 'string' ? bytesSource(new TextEncoder().encode(contents), 'text') : bytesSource(contents, 'bytes');
+/** Bytes or text (UTF-8) in memory: opened synchronously. A given `contentLength` must be their size. */
+export function openBytesSource(contents: Uint8Array | string, contentLength?: number): UploadSource {
+  const source = typeof contents === 'string' ? bytesSource(new TextEncoder().encode(contents), 'text') : bytesSource(contents, 'bytes');
+  return checkedLength(source, contentLength);
+}
+
+/** The source, when `contentLength` is not given or is its size (for text, the UTF-8 byte count). */
+function checkedLength(source: UploadSource, contentLength: number | undefined): UploadSource {
+  if (contentLength === undefined || contentLength === source.size) return source;
+  throw invalidArgument('contentLength', `${describeNumber(contentLength)} given, but the contents (${source.description}) are ${source.size} bytes`);
 }
 
 function isPathContents(value: unknown): value is { path: string } {
-  return typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string' && !isAsyncIterable(value);
+  return typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string' && !isUploadStream(value);
 }
 
-export function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+/** Whether contents are a stream: an async iterable (a Node Readable, a generator) or a web ReadableStream. */
+export function isUploadStream(value: unknown): value is B2UploadStream {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || isWebStream(value))
+  );
+}
+
+/** A web ReadableStream (or a polyfill of one): read through its reader, which every browser has. */
+function isWebStream(value: object): value is ReadableStream<unknown> {
+  return typeof (value as ReadableStream<unknown>).getReader === 'function';
+}
+
+/**
+ * The bytes of a stream of upload contents: the one place its chunks are turned into bytes.
+ * Uint8Arrays (Buffers, views at any offset) pass as they are; text is encoded as UTF-8 (a
+ * surrogate pair split between two text chunks is joined first, so the bytes are those of the
+ * text joined); empty chunks are dropped. Any other chunk (a number or an object from an
+ * object-mode stream, an ArrayBuffer, null) fails the reading with invalid_argument on
+ * `contents` as soon as it is read, and so does a Node stream decoding its bytes into text of
+ * another encoding than UTF-8 (`setEncoding('hex')`: its text is not its bytes).
+ */
+export async function* streamBytes(stream: B2UploadStream): AsyncGenerator<Uint8Array, void, undefined> {
+  const encoding = (stream as { readableEncoding?: unknown }).readableEncoding;
+  if (typeof encoding === 'string' && !/^utf-?8$/i.test(encoding)) {
+    throw invalidArgument('contents', `the stream decodes its bytes as ${encoding} text, which would be sent re-encoded as UTF-8, not as the bytes read; remove setEncoding (or the encoding option) to upload the bytes`);
+  }
+  const encoder = new TextEncoder();
+  /** A high surrogate that ended the last text chunk, waiting for its low half. */
+  let pending = '';
+  let index = 0;
+  for await (const chunk of isWebStream(stream) ? webStreamChunks(stream) : (stream as AsyncIterable<unknown>)) {
+    index++;
+    if (typeof chunk === 'string') {
+      let text = pending + chunk;
+      pending = '';
+      const last = text.charCodeAt(text.length - 1);
+      if (last >= 0xd800 && last <= 0xdbff) {
+        pending = text.slice(-1);
+        text = text.slice(0, -1);
+      }
+      if (text.length > 0) yield encoder.encode(text);
+    } else if (chunk instanceof Uint8Array) {
+      if (pending) yield encoder.encode(pending);
+      pending = '';
+      if (chunk.length > 0) yield chunk;
+    } else {
+      throw invalidArgument('contents', `chunk ${index} of the stream is ${describe(chunk)}; a stream's chunks must be bytes (Uint8Array, Buffer) or text (string)`);
+    }
+  }
+  if (pending) yield encoder.encode(pending);
+}
+
+/** A web ReadableStream's chunks through its reader; cancelled when the reading stops early. */
+async function* webStreamChunks(stream: ReadableStream<unknown>): AsyncGenerator<unknown> {
+  const reader = stream.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        finished = true;
+        return;
+      }
+      yield value;
+    }
+  } finally {
+    if (!finished) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}
+
+/** What a value is, for messages (never its contents). */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  const name = typeof value === 'object' ? (value as object).constructor?.name || 'object' : typeof value;
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+function describeNumber(value: unknown): string {
+  return typeof value === 'number' ? String(value) : describe(value);
 }
 
 export function bytesSource(bytes: Uint8Array, description: string): UploadSource {
@@ -125,11 +232,16 @@ export function blobSource(blob: Blob): RandomAccessSource {
   };
 }
 
-/** A one-shot stream: readable once, in order, and exactly `size` bytes long. */
-function streamSource(stream: AsyncIterable<Uint8Array>, size: number): UploadSource {
+/**
+ * A one-shot stream of `size` bytes, its first chunk (`first`) already read: readable once, in
+ * order. A stream ending before `size` bytes, or going on past them, fails the read with
+ * invalid_argument on `contentLength` (before any request when its first read shows it).
+ */
+function streamSource(chunks: AsyncIterator<Uint8Array, void>, first: IteratorResult<Uint8Array, void>, size: number): UploadSource {
+  if (first.done && size > 0) throw invalidArgument('contentLength', `the stream is empty, not the ${size} bytes declared`);
+  if (!first.done && size === 0) throw invalidArgument('contentLength', 'the stream is longer than the 0 bytes declared');
   let position = 0;
-  let iterator: AsyncIterator<Uint8Array> | undefined;
-  let carry: Uint8Array | undefined;
+  let carry: Uint8Array | undefined = first.done ? undefined : first.value;
   return {
     size,
     sha1: undefined,
@@ -143,13 +255,12 @@ function streamSource(stream: AsyncIterable<Uint8Array>, size: number): UploadSo
           message: `a stream cannot be read again (an attempt failed after ${position} bytes were sent); upload from a file, a Blob or bytes to allow retries`,
         });
       }
-      iterator ??= stream[Symbol.asyncIterator]();
       let remaining = length;
       while (remaining > 0) {
         let chunk = carry;
         carry = undefined;
         if (!chunk) {
-          const next = await iterator.next();
+          const next = await chunks.next();
           if (next.done) throw invalidArgument('contentLength', `the stream ended after ${position} bytes, before the ${size} declared`);
           chunk = next.value;
         }
@@ -161,9 +272,9 @@ function streamSource(stream: AsyncIterable<Uint8Array>, size: number): UploadSo
         position += chunk.length;
         yield chunk;
       }
-      if (position === size) {
-        const extra = carry && carry.length > 0 ? { done: false, value: carry } : await iterator.next();
-        if (!extra.done && extra.value.length > 0) throw invalidArgument('contentLength', `the stream is longer than the ${size} bytes declared`);
+      // streamBytes drops empty chunks: any chunk past the declared length is surplus.
+      if (position === size && (carry || !(await chunks.next()).done)) {
+        throw invalidArgument('contentLength', `the stream is longer than the ${size} bytes declared`);
       }
     },
   };
