@@ -14,7 +14,7 @@ export type {
 } from './http/events';
 export { isResponse, isProgress } from './http/events';
 export type { B2Transport, B2HttpRequest, B2UploadBody } from './http/transport';
-export { AxiosTransport, type AxiosTransportOptions, type B2RequestLogEntry } from './http/axios-transport';
+export { AxiosTransport, DEFAULT_TIMEOUTS, type AxiosTransportOptions, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 export type { B2Authorization } from './api/account';
 export type { B2UploadContents, B2UploadStream } from './transfer/upload-source';
 export type { DownloadOptions, B2DownloadEvent, B2DownloadResult, B2ByteStream } from './transfer/download';

@@ -131,16 +131,18 @@ describe('rxb2 command in scripts (child process)', () => {
 
   it('exits with 4 when B2 answers 503 on every attempt, once the retries ran out', async () => {
     // Retry-After: 0 keeps the client's waits short; every attempt fails.
+    // Counted from here: other specs of this emulator inject 503s too (the count is cumulative).
+    const before = emu.faults.injected()['status:503'] ?? 0;
     emu.faults.add({ call: 'b2_list_buckets', fault: { kind: 'status', status: 503, retryAfterSeconds: 0 }, times: Infinity });
     const failed = await runCli(['buckets', 'ls'], env);
     expect(failed.code).withContext(failed.stderr).toBe(4);
     expect(failed.stderr).toMatch(/^rxb2: .*\(service_unavailable, HTTP 503, b2_list_buckets\)\n$/);
     // The client's default: 8 attempts.
-    expect(emu.faults.injected()['status:503']).toBe(8);
+    expect(emu.faults.injected()['status:503'] - before).toBe(8);
 
     const fewer = await runCli(['buckets', 'ls', '--retries', '2'], env);
     expect(fewer.code).toBe(4);
-    expect(emu.faults.injected()['status:503']).toBe(8 + 3);
+    expect(emu.faults.injected()['status:503'] - before).toBe(8 + 3);
   }, 20_000);
 
   it('exits with 4 when the connection is refused', async () => {

@@ -4,7 +4,7 @@
  * described fails here. (The Angular decorator and component need Angular: the service itself is
  * spec/examples/angular-upload.service.ts, tested in its own spec.)
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -118,8 +118,12 @@ describe('README examples', () => {
     const head = await lastValueFrom(file.downloadToBuffer({ range: { start: 0, end: 4 } }).pipe(toResponseBody()));
     expect(Buffer.from(head.data).toString()).toBe('hello');
     const out = join(dir, 'large-copy.bin');
-    await lastValueFrom(big!.downloadToFile(out, { concurrency: 4, partSize: 5000 }));
+    const copied = await lastValueFrom(big!.downloadToFile(out, { concurrency: 4, partSize: 5000 }).pipe(toResponseBody()));
     expect((await readFile(out)).equals(bigData)).toBeTrue();
+    // "Upload a large file" / "Download a file": large_file_sha1 recorded, the response says what was verified.
+    expect(big!.fileInfo.large_file_sha1).toBe(createHash('sha1').update(bigData).digest('hex'));
+    expect([copied.verified, copied.verifiedSha1]).toEqual(['wholeFile', big!.fileInfo.large_file_sha1]);
+    expect([head.verified, head.verifiedSha1, head.unverifiedReason]).toEqual(['nothing', null, 'range']);
     const byName = await lastValueFrom(bucket.downloadFileByName('folder/hello.txt').pipe(intoBuffer(), toResponseBody()));
     expect(Buffer.from(byName.data).toString()).toBe('hello, B2');
 

@@ -17,7 +17,7 @@ import { platform, type PositionalFile } from '../platform';
 import type { B2Session } from '../session/session';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
-import { openDownload, type B2ByteStream, type B2DownloadResult, type DownloadOptions, type OpenedDownload } from './download';
+import { downloadResult, openDownload, type B2ByteStream, type B2DownloadResult, type DownloadOptions, type OpenedDownload } from './download';
 import { planParts, type PartDescriptor } from './part-plan';
 
 export interface ParallelDownloadOptions {
@@ -226,8 +226,9 @@ export function parallelDownload(
       return actual;
     }
 
+    // Never a range (those go as one request): unverified only for want of a SHA-1.
     const result = (verifiedSha1: string | null): B2DownloadResult & { path?: string } =>
-      into === 'stream' ? { bytes: target.contentLength, verifiedSha1 } : { bytes: target.contentLength, verifiedSha1, path: into.path };
+      into === 'stream' ? downloadResult(target.contentLength, verifiedSha1, 'noSha1') : { ...downloadResult(target.contentLength, verifiedSha1, 'noSha1'), path: into.path };
     const fail = (err: unknown) => {
       if (!stopped) subscriber.error(err);
     };
