@@ -10,7 +10,7 @@ import { firstValueFrom, lastValueFrom, type Observable } from 'rxjs';
 import {
   AxiosTransport, B2, B2Error, intoBuffer, toResponseBody, type B2Event, type B2HttpRequest, type B2RetryEvent, type B2Transport, type Bucket,
 } from '../../src';
-import { bucketName, bytes, client, failure, sha1, startClientEmulator, upload, type Emu } from './support';
+import { bucketName, bytes, client, failure, needsEmulator, sha1, startClientEmulator, upload, type Emu } from './support';
 
 /** A port on 127.0.0.1 nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -151,6 +151,7 @@ describe('fail fast: an unreachable realm before the first authorization', () =>
   }, 10_000);
 
   it('after a first authorization, an unreachable server is an outage: retried in full', async () => {
+    needsEmulator('stops its server mid-spec');
     const emu = await startClientEmulator();
     const retries: B2RetryEvent[] = [];
     const b2 = client(emu, { retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 20 }, onRetry: (e) => retries.push(e) });
