@@ -52,7 +52,18 @@ export class EmulatorServer {
       // Garbage after a request whose answer is still pending: never write into that answer;
       // let it finish, then close the connection.
       const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
-      if (inFlight && !inFlight.req.complete) return socket.destroy(); // its body was cut: abort it
+      if (inFlight && !inFlight.req.complete) {
+        // The client half-closed before sending Content-Length bytes: the body can never be whole.
+        // B2 answers 400 on the still-open half (node's HTTP server keeps sockets allowHalfOpen);
+        // closing the socket afterwards aborts the handler still waiting for the rest.
+        if ((err as NodeJS.ErrnoException).code === 'HPE_INVALID_EOF_STATE' && !inFlight.headersSent) {
+          const failure = fail.badRequest(`request body ended before Content-Length (${inFlight.req.headers['content-length']}) bytes arrived`);
+          inFlight.once('finish', () => socket.destroy());
+          sendJson(inFlight, failure.status, failure.toBody(), { Connection: 'close' }, false, 'application/json;charset=utf-8');
+          return;
+        }
+        return socket.destroy(); // its body was cut by a reset: abort it
+      }
       if (inFlight) {
         inFlight.shouldKeepAlive = false;
         inFlight.once('finish', () => socket.destroy());
