@@ -177,7 +177,8 @@ export class EmulatorServer {
       target: route.target,
       urlTokenId: route.tokenId,
       headers: req.headers,
-      body: req,
+      // An error thrown mid-body (disk full) must not destroy the request: the answer still goes out.
+      body: req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>,
       testModes: testModes(req),
     };
     const result = route.call === 'b2_upload_file' ? await uploadFile(this.engine, call) : await uploadPart(this.engine, call);
@@ -259,14 +260,16 @@ export class EmulatorServer {
   }
 
   private sendError(req: IncomingMessage, res: ServerResponse, err: unknown, cors: Record<string, string>): void {
+    const noSpace = (err as NodeJS.ErrnoException)?.code === 'ENOSPC' || (err as NodeJS.ErrnoException)?.code === 'EDQUOT';
     // The client went away mid-request (reset, half-close): nobody to answer, nothing to log.
+    // (A request read to its end is destroyed too, by autoDestroy: that one still gets its answer.)
     const code = (err as NodeJS.ErrnoException)?.code;
-    if (!(err instanceof B2Failure) && (req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error)?.message === 'aborted')) {
+    if (!(err instanceof B2Failure) && ((req.destroyed && !req.complete) || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error)?.message === 'aborted')) {
       res.destroy();
       return;
     }
-    const failure = err instanceof B2Failure ? err : fail.internalError();
-    if (!(err instanceof B2Failure)) process.stderr.write(`rxb2 emulator: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    const failure = err instanceof B2Failure ? err : noSpace ? fail.outOfDiskSpace(code!) : fail.internalError();
+    if (!(err instanceof B2Failure) && !noSpace) process.stderr.write(`rxb2 emulator: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     if (res.headersSent) {
       res.destroy();
       return;
@@ -274,9 +277,11 @@ export class EmulatorServer {
     const origin = header(req.headers, 'origin');
     const corsHeaders = origin ? { ...apiCorsHeaders(origin, req.headers), ...cors } : cors;
     // An answer before the whole upload body arrived: drain a little, else close (B2's "broken pipe").
+    // Out of disk space, the whole body is drained (and thrown away) so the client surely reads the
+    // answer instead of a reset it would retry.
     const unread = !req.complete;
     const remaining = Number(req.headers['content-length'] ?? 0);
-    const close = unread && !(remaining <= MAX_DRAIN);
+    const close = unread && !noSpace && !(remaining <= MAX_DRAIN);
     if (unread && !close) drain(req);
     sendJson(res, failure.status, failure.toBody(), { ...corsHeaders, ...failure.headers, ...(close ? { Connection: 'close' } : {}) }, req.method === 'HEAD', 'application/json;charset=utf-8');
     if (close) res.on('finish', () => req.socket.destroy());
