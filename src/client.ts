@@ -13,6 +13,7 @@ import { Bucket, defaultSse } from './resources/bucket';
 import { ClientContext } from './resources/context';
 import { checkBucketName, checkOptions, checkPositiveInt } from './resources/validate';
 import { B2Session } from './session/session';
+import { VERSION } from './version';
 
 export const PRODUCTION_REALM = 'https://api.backblazeb2.com';
 
@@ -80,7 +81,7 @@ export class B2 {
     if (!key) throw invalidArgument('applicationKey', 'missing: pass it or set B2_APPLICATION_KEY');
     const realm = options.realm ?? PRODUCTION_REALM;
     if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument('realm', 'must be an http(s) URL');
-    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log });
+    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? `rxb2/${VERSION}` : undefined, log: options.log });
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
     // The key lives only inside this closure: never on an object that could be logged or serialized.
     const session = new B2Session(transport, () => authorizeAccount(transport, realm, keyId, key), retry);

@@ -14,6 +14,7 @@ import { formatBytes, formatListingRow } from './format';
 import type { CliCommand } from './parse-command';
 import { TrackingTransport } from './tracking-transport';
 import { TransferProgress, type CliStream } from './transfer-progress';
+import { VERSION } from '../version';
 
 /** What a run of the command sees of the world: its environment, its output, its interrupt. */
 export interface CliIo {
@@ -121,7 +122,7 @@ function connect(run: Run): Connected {
     throw new CliFailure('no credentials: set B2_APPLICATION_KEY_ID and B2_APPLICATION_KEY (and B2_REALM for an API URL other than production\'s)');
   }
   const realm = !env.B2_REALM || env.B2_REALM === 'production' ? PRODUCTION_REALM : env.B2_REALM;
-  const transport = new TrackingTransport(new AxiosTransport({ userAgent: 'rxb2-cli/0.1.0' }));
+  const transport = new TrackingTransport(new AxiosTransport({ userAgent: `rxb2-cli/${VERSION}` }));
   const b2 = new B2({ applicationKeyId, applicationKey, realm, transport });
   return { ...run, b2, transport };
 }

@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseByteSize } from './format';
+import { VERSION } from '../version';
 
 export type CliCommand =
   | { name: 'emulator'; host: string; port: number; dataDir?: string; recommendedPartSize?: number; absoluteMinimumPartSize?: number }
@@ -26,7 +27,7 @@ export interface ParseOutput {
   writeErr(text: string): void;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /** `BUCKET[/PATH]` split at its first slash. */
 interface BucketPath {
