@@ -25,7 +25,7 @@ describe('rxb2 parseCommand', () => {
     expect(parse('rm', 'b/x', '--all-versions').result).toEqual({ command: { name: 'rm', bucket: 'b', fileName: 'x', allVersions: true } });
     expect(parse('hide', 'b/x').result).toEqual({ command: { name: 'hide', bucket: 'b', fileName: 'x' } });
     expect(parse('emulator', '--port', '0', '--data', '/tmp/d').result).toEqual({
-      command: { name: 'emulator', host: '127.0.0.1', port: 0, dataDir: '/tmp/d', recommendedPartSize: undefined, absoluteMinimumPartSize: undefined },
+      command: { name: 'emulator', flags: { host: '127.0.0.1', port: 0, data: '/tmp/d', console: true } },
     });
   });
 

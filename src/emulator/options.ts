@@ -28,6 +28,11 @@ export interface EmulatorOptions {
   md5Limit?: number;
   /** Every Nth upload under `X-Bz-Test-Mode: fail_some_uploads` fails (default 3). */
   failSomeUploadsEvery?: number;
+  /**
+   * Serve the console page at `GET /` (default true): buckets, files, uploads, the fault plan and a
+   * live request log. Bound to a loopback address it signs in by itself; elsewhere it asks for the key.
+   */
+  console?: boolean;
 }
 
 /** What an injected fault does to a matching request. */

@@ -19,6 +19,7 @@ import { actualHeaders, apiCorsHeaders, matchRule, preflightHeaders, requestedHe
 import { JSON_CALLS } from './routes';
 import { uploadFile, uploadPart, type UploadCall } from './handlers/uploads';
 import { downloadFile, type DownloadRequest } from './handlers/downloads';
+import { isLoopbackAddress, RequestLog, serveConsole, type ConsoleSource } from './console/routes';
 
 const MAX_JSON_BODY = 1 << 20;
 /** Unread upload bytes drained after an early error answer; beyond this the connection is closed. */
@@ -34,10 +35,17 @@ export class EmulatorServer {
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private baseUrl = '';
+  private loopback = false;
+  /** Listening on every interface: URLs handed out (apiUrl, downloadUrl, upload URLs) follow the request's Host. */
+  private wildcard = false;
+  /** The recent requests, for the console page's live log. */
+  readonly log = new RequestLog();
+  private consoleBundle: Promise<string | undefined> | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly faults: FaultPlan,
+    private readonly consolePage = true,
   ) {
     this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 60_000, headersTimeout: 70_000 }, (req, res) => {
       void this.handle(req, res);
@@ -80,8 +88,10 @@ export class EmulatorServer {
       this.server.listen(port, host, () => resolve());
     });
     const address = this.server.address() as AddressInfo;
+    this.loopback = isLoopbackAddress(address.address);
     const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.baseUrl = `http://${hostPart}:${address.port}`;
+    this.wildcard = address.address === '0.0.0.0' || address.address === '::';
     return this.baseUrl;
   }
 
@@ -95,7 +105,12 @@ export class EmulatorServer {
     let cors: Record<string, string> = {};
     try {
       const url = parseTarget(req.url ?? '/');
+      if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+        return sendJson(res, 200, { status: 'ok' }, {}, req.method === 'HEAD');
+      }
+      if (this.consolePage && (await serveConsole(req, res, url.pathname, this.consoleSource(), () => this.loadConsoleBundle()))) return;
       const route = this.route(url.pathname);
+      this.logRequest(req, res, route.call);
       const origin = header(req.headers, 'origin');
       if (req.method === 'OPTIONS') return this.preflight(req, res, route, url, origin);
       cors = origin ? this.corsFor(route, url, origin, req) : {};
@@ -103,6 +118,42 @@ export class EmulatorServer {
     } catch (err) {
       this.sendError(req, res, err, cors);
     }
+  }
+
+  /** The base URL to hand this client: the bound address, or on a wildcard address the one it reached us by. */
+  private urlFor(req: IncomingMessage): string {
+    const host = req.headers.host;
+    return this.wildcard && host && /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : this.baseUrl;
+  }
+
+  private logRequest(req: IncomingMessage, res: ServerResponse, call: string): void {
+    const started = Date.now();
+    res.once('close', () => {
+      this.log.add({ at: new Date(started).toISOString(), method: req.method ?? '', call, status: res.headersSent ? res.statusCode : 0, ms: Date.now() - started });
+    });
+  }
+
+  private consoleSource(): ConsoleSource {
+    const account = this.engine.state.account;
+    return {
+      keyId: account.accountId,
+      applicationKey: account.masterKey,
+      loopback: this.loopback,
+      faults: () => this.faults.rules(),
+      injected: () => this.faults.injected(),
+      log: this.log,
+    };
+  }
+
+  /** The console page's script, built at build time next to this file (console/bundle.js); undefined if absent. */
+  private loadConsoleBundle(): Promise<string | undefined> {
+    // A computed specifier: TypeScript leaves it alone, so a build without the bundle still compiles.
+    const specifier = ['.', 'console', 'bundle.js'].join('/');
+    this.consoleBundle ??= import(specifier).then(
+      (mod: { default?: unknown }) => (typeof mod.default === 'string' ? mod.default : undefined),
+      () => undefined,
+    );
+    return this.consoleBundle;
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, route: Route, url: RequestTarget, cors: Record<string, string>): Promise<void> {
@@ -158,7 +209,7 @@ export class EmulatorServer {
       authorization: header(req.headers, 'authorization'),
       headers: req.headers,
       testModes: testModes(req),
-      baseUrl: this.baseUrl,
+      baseUrl: this.urlFor(req),
     };
     const result = await JSON_CALLS[route.call](this.engine, call);
     sendJson(res, 200, result, cors, false);
