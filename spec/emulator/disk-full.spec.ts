@@ -119,3 +119,36 @@ describe('emu-http a full disk under the data directory', () => {
     expect(uploads()).toBe(1);
   });
 });
+
+describe('emu-http a really full disk (a 1 MiB tmpfs; needs root, else pending)', () => {
+  it('answers 403 storage_cap_exceeded to uploads that do not fit, keeps serving the rest, and recovers once space is freed', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'rxb2-tmpfs-'));
+    const { execFileSync } = await import('node:child_process');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
+    } catch {
+      await fsp.rm(dir, { recursive: true, force: true });
+      pending('mounting a tmpfs needs root (CAP_SYS_ADMIN); the injected-ENOSPC specs above cover the same paths');
+      return;
+    }
+    let emu: b2.Emu | undefined;
+    try {
+      emu = await b2.startSpecEmulator({ dataDir: path.join(dir, 'data') });
+      const auth = await b2.authorize(emu);
+      const bucket = await b2.createBucket(auth);
+      const small = await b2.uploadOk(auth, bucket.bucketId, 'small.bin', Buffer.alloc(200_000, 1));
+      for (const size of [900_000, 3_000_000]) {
+        const r = await b2.uploadFile(await b2.getUploadUrl(auth, bucket.bucketId), { name: `big-${size}.bin`, data: Buffer.alloc(size, 2) });
+        b2.expectError(r, 403, 'storage_cap_exceeded');
+      }
+      expect((await b2.downloadByName(auth, bucket.bucketName, 'small.bin')).body.length).toBe(200_000);
+      expect(await fsp.readdir(path.join(dir, 'data', 'tmp'))).toEqual([]);
+      b2.expectOk(await b2.call(auth, 'b2_delete_file_version', { fileId: small.fileId, fileName: 'small.bin' }));
+      b2.expectOk(await b2.uploadFile(await b2.getUploadUrl(auth, bucket.bucketId), { name: 'fits-now.bin', data: Buffer.alloc(500_000, 3) }));
+    } finally {
+      await emu?.close();
+      execFileSync('umount', [dir]);
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
