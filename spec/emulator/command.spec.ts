@@ -64,6 +64,21 @@ describe('emu the emulator command (rxb2-emulator = rxb2 emulator)', () => {
     expect(helps[1]).toBe(helps[0]);
   }, 20_000);
 
+  it('serves the console page by default and prints its URL', async () => {
+    const run = start('rxb2-emulator', ['--port', '0']);
+    try {
+      await until('the emulator to listen', () => run.out().includes('(Ctrl-C stops it)'));
+      const url = /listening on (http:\/\/\S+)/.exec(run.out())![1];
+      expect(run.out()).toContain(`  console:         ${url}/\n`);
+      const page = await b2.request(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('<title>rxb2 emulator</title>');
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exit).toBe(0);
+  }, 20_000);
+
   for (const spelling of Object.keys(SPELLINGS)) {
     it(`${spelling}: a fixed key, part sizes, a fault plan and --no-console; prints the export line; /health; stops on SIGINT`, async () => {
       const plan = join(dir, `plan-${spelling.replace(' ', '-')}.json`);
@@ -108,20 +123,23 @@ describe('emu the emulator command (rxb2-emulator = rxb2 emulator)', () => {
 describe('emu-http /health, console on/off, reset()', () => {
   const fx = b2.useEmulator({ bucket: true });
 
-  it('GET /health answers 200 {"status":"ok"} without a token; the console page is served at / by default', async () => {
+  it('GET /health answers 200 {"status":"ok"} without a token', async () => {
     const health = await b2.request(`${fx.emu.url}/health`);
     expect([health.status, health.json]).toEqual([200, { status: 'ok' }]);
-    const page = await b2.request(`${fx.emu.url}/`);
-    expect(page.status).toBe(200);
-    expect(String(page.headers['content-type'])).toContain('text/html');
-    expect(page.text).toContain('<script src="/console/app.js"></script>');
+    const head = await b2.request(`${fx.emu.url}/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
   });
 
-  it('console: false serves no page', async () => {
-    await b2.withEmulator({ console: false }, async (emu) => {
-      expect((await b2.request(`${emu.url}/`)).status).toBe(404);
-      expect((await b2.request(`${emu.url}/console/state`)).status).toBe(404);
-      expect((await b2.request(`${emu.url}/health`)).status).toBe(200);
+  it('the console page is served with console: true, and not by default (startEmulator)', async () => {
+    expect((await b2.request(`${fx.emu.url}/`)).status).toBe(404);
+    expect((await b2.request(`${fx.emu.url}/console/state`)).status).toBe(404);
+    await b2.withEmulator({ console: true }, async (emu) => {
+      const page = await b2.request(`${emu.url}/`);
+      expect(page.status).toBe(200);
+      expect(String(page.headers['content-type'])).toContain('text/html');
+      expect(page.text).toContain('<script src="/console/app.js"></script>');
+      const script = await b2.request(`${emu.url}/console/app.js`);
+      expect(script.text).withContext('the bundle npm run build writes').toContain('Unfinished large files');
     });
   });
 

@@ -62,7 +62,7 @@ describe('emu-http console page (Chromium)', () => {
 
     beforeAll(async () => {
       problems.length = 0;
-      emu = await b2.startSpecEmulator({ faults: [{ call: 'b2_hide_file', fault: { kind: 'status', status: 503 }, times: 2 }] });
+      emu = await b2.startSpecEmulator({ console: true, faults: [{ call: 'b2_hide_file', fault: { kind: 'status', status: 503 }, times: 2 }] });
       auth = await b2.authorize(emu);
       bucket = await b2.createBucket(auth, { bucketName: 'console-demo-bucket' });
       await b2.uploadOk(auth, bucket.bucketId, 'photos/cat.jpg', Buffer.alloc(1234, 1), { contentType: 'b2/x-auto' });
@@ -145,7 +145,7 @@ describe('emu-http console page (Chromium)', () => {
 
     beforeAll(async () => {
       problems.length = 0;
-      emu = await b2.startSpecEmulator({ host: '0.0.0.0' });
+      emu = await b2.startSpecEmulator({ console: true, host: '0.0.0.0' });
       const auth = await b2.authorize(emu, { keyId: emu.keyId, key: emu.applicationKey });
       await b2.createBucket(auth, { bucketName: 'asks-for-the-key' });
     }, TIMEOUT);

@@ -65,7 +65,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     throw err;
   }
   const faults = new FaultPlan(options.faults, options.faultSeed);
-  const server = new EmulatorServer(engine, faults, options.console ?? true);
+  const server = new EmulatorServer(engine, faults, options.console ?? false);
   let url: string;
   try {
     url = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);

@@ -29,8 +29,9 @@ export interface EmulatorOptions {
   /** Every Nth upload under `X-Bz-Test-Mode: fail_some_uploads` fails (default 3). */
   failSomeUploadsEvery?: number;
   /**
-   * Serve the console page at `GET /` (default true): buckets, files, uploads, the fault plan and a
-   * live request log. Bound to a loopback address it signs in by itself; elsewhere it asks for the key.
+   * Serve the console page at `GET /`: buckets, files, uploads, the fault plan and a live request
+   * log. Bound to a loopback address it signs in by itself; elsewhere it asks for the key. Default
+   * false here (tests rarely want it); the emulator command turns it on unless `--no-console`.
    */
   console?: boolean;
 }

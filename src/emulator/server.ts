@@ -66,7 +66,10 @@ export class EmulatorServer {
         // closing the socket afterwards aborts the handler still waiting for the rest.
         if ((err as NodeJS.ErrnoException).code === 'HPE_INVALID_EOF_STATE' && !inFlight.headersSent) {
           const failure = fail.badRequest(`request body ended before Content-Length (${inFlight.req.headers['content-length']}) bytes arrived`);
-          inFlight.once('finish', () => socket.destroy());
+          inFlight.once('finish', () => {
+            inFlight.req.destroy(); // ends the handler's wait for the rest (an upload releases its token)
+            socket.destroy();
+          });
           sendJson(inFlight, failure.status, failure.toBody(), { Connection: 'close' }, false, 'application/json;charset=utf-8');
           return;
         }
