@@ -58,7 +58,7 @@ interface RoundTrip {
 }
 
 const ROUND_TRIP_BODY = (label: string) => `
-  const emu = await startEmulator({ port: 0 });
+  const emu = await startEmulator({ port: 0, console: true });
   try {
     const b2 = new B2({ applicationKeyId: emu.keyId, applicationKey: emu.applicationKey, realm: emu.url });
     const bucket = await lastValueFrom(b2.buckets.create('${label}-bucket', { type: 'allPrivate' }));
