@@ -19,6 +19,7 @@ export interface EmulatorFlags {
   key?: string;
   minPartSize?: number;
   partSize?: number;
+  tokenLifetime?: number;
   faults?: string;
   /** false with --no-console. */
   console: boolean;
@@ -38,6 +39,11 @@ function port(value: string): number {
   return n;
 }
 
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of seconds');
+  return Number(value);
+}
+
 function byteSize(value: string): number {
   const bytes = parseByteSize(value);
   if (bytes === undefined) throw new InvalidArgumentError('expected a byte count such as 5000, 100MB or 64MiB');
@@ -54,6 +60,7 @@ export function addEmulatorFlags(command: Command): Command {
     .option('--key <key>', 'the master application key (default: generated; a data directory keeps its own)')
     .option('--min-part-size <bytes>', 'absoluteMinimumPartSize to advertise (default 5000000)', byteSize)
     .option('--part-size <bytes>', 'recommendedPartSize to advertise (default 100000000)', byteSize)
+    .option('--token-lifetime <seconds>', 'lifetime of account and upload tokens (default 86400)', wholeNumber)
     .option('--faults <file>', 'fault plan: a JSON array of rules, e.g. [{"call": "b2_upload_file", "fault": {"kind": "status", "status": 503}, "times": 2}]')
     .option('--no-console', 'do not serve the console page at /');
 }
@@ -72,6 +79,7 @@ export async function emulatorOptionsFromFlags(flags: EmulatorFlags): Promise<Em
     masterKey: flags.key,
     absoluteMinimumPartSize: flags.minPartSize,
     recommendedPartSize: flags.partSize,
+    tokenLifetimeSeconds: flags.tokenLifetime,
     console: flags.console,
   };
   if (flags.faults !== undefined) {
