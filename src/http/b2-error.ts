@@ -7,7 +7,13 @@
 export class B2Error extends Error {
   /** HTTP status from B2; 0 for network failures and for input rejected before any request. */
   readonly status: number;
-  /** B2's error code (`bad_request`, `expired_auth_token`, …), or rxb2's own: `network_error`, `invalid_argument`, `checksum_mismatch`, `aborted`. */
+  /**
+   * B2's error code (`bad_request`, `expired_auth_token`, …), or rxb2's own: `network_error`,
+   * `connect_timeout` (no connection within `timeouts.connectMs`), `idle_timeout` (connected, then
+   * no byte either way for `timeouts.idleMs`: a stalled connection), `invalid_argument`,
+   * `checksum_mismatch`, `aborted`, `local_io_error` (a local file could not be read or written:
+   * see `osCode` and `path`).
+   */
   readonly code: string;
   /** Seconds the server asked to wait (`Retry-After`), if it said. */
   readonly retryAfter: number | undefined;
@@ -15,6 +21,13 @@ export class B2Error extends Error {
   readonly field: string | undefined;
   /** The B2 call that failed, e.g. `b2_upload_file`. */
   readonly operation: string | undefined;
+  /**
+   * The operating system's code: for `local_io_error` (`ENOSPC`, `ENOENT`, `EACCES`, `ENOTDIR`, …),
+   * and for network failures when one is known (`ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, …).
+   */
+  readonly osCode: string | undefined;
+  /** For `local_io_error`: the path the caller gave (never a temporary name rxb2 wrote under). */
+  readonly path: string | undefined;
 
   constructor(init: {
     status: number;
@@ -23,6 +36,8 @@ export class B2Error extends Error {
     retryAfter?: number;
     field?: string;
     operation?: string;
+    osCode?: string;
+    path?: string;
   }) {
     super(init.message);
     this.name = 'B2Error';
@@ -31,11 +46,24 @@ export class B2Error extends Error {
     this.retryAfter = init.retryAfter;
     this.field = init.field;
     this.operation = init.operation;
+    this.osCode = init.osCode;
+    this.path = init.path;
   }
 
-  /** Worth trying again after a pause: 408, 429, 5xx and network errors (reference §11). */
+  /**
+   * Worth trying again after a pause: 408, 429, 5xx, network errors and timeouts
+   * (https://www.backblaze.com/docs/cloud-storage-integration-checklist).
+   */
   get isRetryable(): boolean {
-    return this.status === 408 || this.status === 429 || this.status >= 500 || this.code === 'network_error';
+    return this.status === 408 || this.status === 429 || this.status >= 500 || isNetworkCode(this.code);
+  }
+
+  /**
+   * No connection to the server could be made (refused, unknown host, no route, `connect_timeout`):
+   * the request never reached it. Before a client's first authorization this fails fast.
+   */
+  get isUnreachable(): boolean {
+    return this.code === 'connect_timeout' || (this.code === 'network_error' && this.osCode !== undefined && UNREACHABLE.has(this.osCode));
   }
 
   /** The account token is no longer good: authorize again, then retry. */
@@ -44,7 +72,7 @@ export class B2Error extends Error {
   }
 
   /**
-   * After this failure an upload must get a fresh upload URL: any 401, 408, 5xx, network errors,
+   * After this failure an upload must get a fresh upload URL: any 401, 408, 5xx, network errors and timeouts,
    * and a token already in use (`auth_token_limit`). 429 waits and keeps the URL.
    */
   get needsNewUploadUrl(): boolean {
@@ -52,7 +80,7 @@ export class B2Error extends Error {
       (this.status === 401 && this.code !== 'unauthorized') ||
       this.status === 408 ||
       this.status >= 500 ||
-      this.code === 'network_error' ||
+      isNetworkCode(this.code) ||
       this.code === 'auth_token_limit'
     );
   }
@@ -62,13 +90,67 @@ export class B2Error extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { name: this.name, status: this.status, code: this.code, message: this.message, retryAfter: this.retryAfter, field: this.field, operation: this.operation };
+    return {
+      name: this.name, status: this.status, code: this.code, message: this.message, retryAfter: this.retryAfter, field: this.field, operation: this.operation,
+      osCode: this.osCode, path: this.path,
+    };
   }
+}
+
+/** rxb2's codes for failures below HTTP: all retryable, all take a fresh upload URL. */
+function isNetworkCode(code: string): boolean {
+  return code === 'network_error' || code === 'connect_timeout' || code === 'idle_timeout';
+}
+
+/** System codes of a connection that could not be made (DNS: ENOTFOUND, EAI_AGAIN; TCP: refused, no route). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/**
+ * A connection that stalled: no byte either way for `idleMs` while the server owed one
+ * (`idle_timeout`, retryable). Raised by the transport, and by a streamed download's body.
+ */
+export function idleTimeout(idleMs: number, operation?: string, origin?: string): B2Error {
+  const message = `the connection${origin ? ` to ${origin}` : ''} stalled: no data either way for ${idleMs} ms`;
+  return new B2Error({ status: 0, code: 'idle_timeout', message, operation });
 }
 
 /** Input rejected before any request: names the field and what is wrong with it. */
 export function invalidArgument(field: string, problem: string): B2Error {
   return new B2Error({ status: 0, code: 'invalid_argument', message: `${field}: ${problem}`, field });
+}
+
+const OS_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOENT: 'no such folder or file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EEXIST: 'it already exists',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+/**
+ * A local file operation failed (writing a download, a checkpoint, an output file): a B2Error
+ * `local_io_error` with the OS code kept (`osCode`) and the caller's `path` named, whatever
+ * temporary name the operation used. A B2Error passes through unchanged.
+ *
+ * @param doing what was being done, e.g. `cannot write` (the message reads `cannot write PATH: …`)
+ */
+export function localIoError(err: unknown, path: string, doing: string): B2Error {
+  if (err instanceof B2Error) return err;
+  const osCode = isOsError(err) ? err.code : 'EIO';
+  const problem = OS_PROBLEMS[osCode] ?? 'the operating system refused';
+  return new B2Error({ status: 0, code: 'local_io_error', message: `${doing} ${path}: ${problem} (${osCode})`, osCode, path });
+}
+
+/** An error the operating system raised for a file operation (Node's `code` `E…` and `syscall`). */
+export function isOsError(err: unknown): err is Error & { code: string; syscall: string } {
+  const e = err as { code?: unknown; syscall?: unknown } | null;
+  return typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
 export function isB2Error(value: unknown): value is B2Error {
