@@ -13,6 +13,7 @@ import { AxiosTransport, B2, B2Error, PRODUCTION_REALM, type B2File, type B2Larg
 import { formatBytes, formatListingRow } from './format';
 import type { CliCommand } from './parse-command';
 import { TrackingTransport } from './tracking-transport';
+import { runSyncCommand } from './sync-command';
 import { TransferProgress, type CliStream } from './transfer-progress';
 
 /** What a run of the command sees of the world: its environment, its output, its interrupt. */
@@ -164,6 +165,8 @@ export async function executeCommand(command: CliCommand, io: CliIo): Promise<nu
         return await remove(command, connect(run));
       case 'hide':
         return await hide(command, connect(run));
+      case 'sync':
+        return await runSyncCommand(command, connect(run));
     }
   } catch (err) {
     if (err instanceof Interrupted) {

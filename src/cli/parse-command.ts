@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseByteSize } from './format';
+import { addSyncCommand, type SyncCliCommand } from './sync-command';
 
 export type CliCommand =
   | { name: 'emulator'; host: string; port: number; dataDir?: string; recommendedPartSize?: number; absoluteMinimumPartSize?: number }
@@ -15,7 +16,8 @@ export type CliCommand =
   | { name: 'upload'; file: string; bucket: string; fileName: string; partSize?: number; concurrency?: number; resume: boolean; contentType?: string }
   | { name: 'download'; bucket: string; fileName: string; file: string; concurrency?: number; partSize?: number }
   | { name: 'rm'; bucket: string; fileName: string; allVersions: boolean }
-  | { name: 'hide'; bucket: string; fileName: string };
+  | { name: 'hide'; bucket: string; fileName: string }
+  | SyncCliCommand;
 
 /** A command to run, or the exit code of a parse that ended early (help, version, usage error). */
 export type ParseResult = { command: CliCommand } | { exitCode: number };
@@ -167,6 +169,7 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
     .argument('<bucket/name>', 'the file', bucketFile)
     .action((what: BucketPath) => found({ name: 'hide', bucket: what.bucket, fileName: what.path }));
 
+  addSyncCommand(root, found);
   return root;
 }
 

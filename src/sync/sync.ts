@@ -85,33 +85,39 @@ export function syncDown(bucket: Bucket, options: B2SyncOptions): Observable<B2S
 const COMPARES: readonly SyncCompare[] = ['modTime', 'size', 'sha1'];
 const DELETES: readonly SyncDeleteMode[] = ['keep', 'delete', 'hide'];
 
+/**
+ * The options of a sync checked (no I/O): `invalid_argument` naming the option for anything wrong.
+ * The sync does it on subscribe; the CLI before its first request.
+ */
+export function checkSyncOptions(options: B2SyncOptions, direction: 'up' | 'down') {
+  const o = checkOptions(options);
+  if (typeof o.localFolder !== 'string' || o.localFolder === '') throw invalidArgument('localFolder', 'must be a folder path');
+  const prefix = checkPrefix(o.prefix);
+  const compare = o.compare ?? 'modTime';
+  if (!COMPARES.includes(compare)) throw invalidArgument('compare', 'must be modTime, size or sha1');
+  const deleteMode = o.delete ?? 'keep';
+  if (!DELETES.includes(deleteMode)) throw invalidArgument('delete', 'must be keep, delete or hide');
+  if (deleteMode === 'hide' && direction === 'down') throw invalidArgument('delete', 'hide makes B2 hide markers: it is for syncUp only (use delete to remove local files)');
+  if (o.keepDays !== undefined) {
+    if (direction === 'down') throw invalidArgument('keepDays', 'prunes old versions on B2: it is for syncUp only');
+    if (typeof o.keepDays !== 'number' || !Number.isSafeInteger(o.keepDays) || o.keepDays < 0) throw invalidArgument('keepDays', 'must be a whole number of days ≥ 0');
+  }
+  const symlinks = o.symlinks ?? 'follow';
+  if (symlinks !== 'follow' && symlinks !== 'skip') throw invalidArgument('symlinks', 'must be follow or skip');
+  const concurrency = checkPositiveInt(o.concurrency ?? 10, 'concurrency', 64);
+  const pageSize = checkPositiveInt(o.pageSize ?? 1000, 'pageSize', 10_000);
+  const threshold = checkPositiveInt(o.largeFileThreshold ?? DEFAULT_THRESHOLD, 'largeFileThreshold');
+  if (o.partSize !== undefined) checkPositiveInt(o.partSize, 'partSize');
+  for (const flag of ['dryRun', 'failFast'] as const) {
+    if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw invalidArgument(flag, 'must be true or false');
+  }
+  const filter = nameFilter(o.include, o.exclude);
+  return { o, root: o.localFolder, prefix, compare, deleteMode, symlinks, concurrency, pageSize, threshold, filter, dryRun: o.dryRun ?? false };
+}
+
 function sync(bucket: Bucket, options: B2SyncOptions, direction: 'up' | 'down'): Observable<B2SyncEvent<B2File>> {
   return defer(() => {
-    const o = checkOptions(options);
-    if (typeof o.localFolder !== 'string' || o.localFolder === '') throw invalidArgument('localFolder', 'must be a folder path');
-    const prefix = checkPrefix(o.prefix);
-    const compare = o.compare ?? 'modTime';
-    if (!COMPARES.includes(compare)) throw invalidArgument('compare', 'must be modTime, size or sha1');
-    const deleteMode = o.delete ?? 'keep';
-    if (!DELETES.includes(deleteMode)) throw invalidArgument('delete', 'must be keep, delete or hide');
-    if (deleteMode === 'hide' && direction === 'down') throw invalidArgument('delete', 'hide makes B2 hide markers: it is for syncUp only (use delete to remove local files)');
-    if (o.keepDays !== undefined) {
-      if (direction === 'down') throw invalidArgument('keepDays', 'prunes old versions on B2: it is for syncUp only');
-      if (typeof o.keepDays !== 'number' || !Number.isSafeInteger(o.keepDays) || o.keepDays < 0) throw invalidArgument('keepDays', 'must be a whole number of days ≥ 0');
-    }
-    const symlinks = o.symlinks ?? 'follow';
-    if (symlinks !== 'follow' && symlinks !== 'skip') throw invalidArgument('symlinks', 'must be follow or skip');
-    const concurrency = checkPositiveInt(o.concurrency ?? 10, 'concurrency', 64);
-    const pageSize = checkPositiveInt(o.pageSize ?? 1000, 'pageSize', 10_000);
-    const threshold = checkPositiveInt(o.largeFileThreshold ?? DEFAULT_THRESHOLD, 'largeFileThreshold');
-    if (o.partSize !== undefined) checkPositiveInt(o.partSize, 'partSize');
-    for (const flag of ['dryRun', 'failFast'] as const) {
-      if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw invalidArgument(flag, 'must be true or false');
-    }
-    const filter = nameFilter(o.include, o.exclude);
-    const root = o.localFolder;
-    const dryRun = o.dryRun ?? false;
-
+    const { o, root, prefix, compare, deleteMode, symlinks, concurrency, pageSize, threshold, filter, dryRun } = checkSyncOptions(options, direction);
     return from(prepareFolder(root, direction, dryRun)).pipe(
       switchMap((rootIdentity) => {
         const local: Pager<LocalEntry> =
