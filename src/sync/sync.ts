@@ -164,7 +164,7 @@ function checkPrefix(prefix: unknown): string {
  */
 async function prepareFolder(root: string, direction: 'up' | 'down', dryRun: boolean): Promise<string | null> {
   let info = await platform.statPath(root, true).catch((err: unknown) => {
-    throw invalidArgument('localFolder', `cannot be read: ${(err as Error).message}`);
+    throw err instanceof B2Error ? err : invalidArgument('localFolder', `cannot be read: ${(err as Error).message}`);
   });
   if (info === null) {
     if (direction === 'up') throw invalidArgument('localFolder', `${root} does not exist`);
