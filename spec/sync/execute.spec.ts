@@ -20,7 +20,9 @@ function executor(steps: Record<string, Observable<SyncStepProgress>>): SyncExec
 }
 
 const brief = (e: B2SyncEvent) =>
-  e.type === 'planned' ? `P:${e.action.name}` : e.type === 'done' ? `D:${e.action.name}:${e.progress.filesDone}/${e.progress.filesTotal}` : e.type === 'failed' ? `F:${e.action.name}` : `p:${e.action.name}:${e.progress.bytesDone}`;
+  e.type === 'summary'
+    ? `S:${e.progress.filesDone}+${e.progress.filesFailed}/${e.progress.filesTotal}:${e.progress.bytesDone}/${e.progress.bytesTotal}`
+    : e.type === 'planned' ? `P:${e.action.name}` : e.type === 'done' ? `D:${e.action.name}:${e.progress.filesDone}/${e.progress.filesTotal}` : e.type === 'failed' ? `F:${e.action.name}` : `p:${e.action.name}:${e.progress.bytesDone}`;
 
 /** Every event with its frame, then `|` or the error, as the scheduler runs. */
 function record(scheduler: TestScheduler, events: Observable<B2SyncEvent>, log: string[], errors: unknown[] = []): void {
@@ -51,7 +53,7 @@ describe('runSync (carrying out the plan)', () => {
       // c starts when b's slot frees up.
       expectSubscriptions(c.subscriptions).toBe('--^!');
     });
-    expect(log).toEqual(['0 P:a', '0 P:s', '0 P:b', '0 P:c', '1 p:a:4', '2 D:b:1/3', '3 D:c:2/3', '4 D:a:3/3', '4 |']);
+    expect(log).toEqual(['0 P:a', '0 P:s', '0 P:b', '0 P:c', '1 p:a:4', '2 D:b:1/3', '3 D:c:2/3', '4 D:a:3/3', '4 S:3+0/3:30/30', '4 |']);
   });
 
   it('plans the next batch only once this batch is done (flat memory)', () => {
@@ -65,7 +67,7 @@ describe('runSync (carrying out the plan)', () => {
       record(scheduler, runSync(plan, executor({ a, b }), { concurrency: 4, dryRun: false, failFast: false }), log);
       expectSubscriptions(page2.subscriptions).toBe('---^!');
     });
-    expect(log).toEqual(['0 P:a', '3 D:a:1/1', '4 P:b', '5 D:b:2/2', '5 |']);
+    expect(log).toEqual(['0 P:a', '3 D:a:1/1', '4 P:b', '5 D:b:2/2', '5 S:2+0/2:20/20', '5 |']);
   });
 
   it('a dry run emits the plan and runs nothing', () => {
@@ -76,7 +78,7 @@ describe('runSync (carrying out the plan)', () => {
       record(scheduler, runSync(plan, executor({ a }), { concurrency: 2, dryRun: true, failFast: false }), log);
       expectSubscriptions(a.subscriptions).toBe([]);
     });
-    expect(log).toEqual(['0 P:a', '0 P:s', '1 |']);
+    expect(log).toEqual(['0 P:a', '0 P:s', '1 S:0+0/1:0/10', '1 |']);
   });
 
   it('by default a failed file does not stop the others; the sync then errors with sync_failed listing every failure', () => {
@@ -90,7 +92,7 @@ describe('runSync (carrying out the plan)', () => {
       const events = runSync(plan, executor({ a, b, c }), { concurrency: 3, dryRun: false, failFast: false });
       record(scheduler, events, log, errors);
     });
-    expect(log).toEqual(['0 P:a', '0 P:b', '0 P:c', '1 F:a', '2 F:c', '3 D:b:1/3', '3 #sync_failed']);
+    expect(log).toEqual(['0 P:a', '0 P:b', '0 P:c', '1 F:a', '2 F:c', '3 D:b:1/3', '3 S:1+2/3:10/30', '3 #sync_failed']);
     const error = errors[0] as B2SyncError;
     expect(error).toBeInstanceOf(B2SyncError);
     expect(error.failures.map((f) => `${f.action.name}: ${f.reason}`)).toEqual(['a: fileName: contains the control character 0x01', 'c: permission denied']);
@@ -137,7 +139,7 @@ describe('runSync (carrying out the plan)', () => {
       record(scheduler, runSync(plan, executor({ a }), { concurrency: 2, dryRun: false, failFast: false }), log, errors);
       expectSubscriptions(a.subscriptions).toBe([]);
     });
-    expect(log).toEqual(['0 P:a', '0 F:a', '0 #sync_failed']);
+    expect(log).toEqual(['0 P:a', '0 F:a', '0 S:0+1/1:0/10', '0 #sync_failed']);
     expect((errors[0] as B2SyncError).message).toBe('sync finished with 1 failed file: upload "a": symbolic link loop');
   });
 });

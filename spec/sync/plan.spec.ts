@@ -176,11 +176,12 @@ describe('planSync (what each name needs, and why)', () => {
       const pairs = mergeListings(pagerOf([l1, l2]), pagerOf([r1, r2]), { local: (e) => e.name, remote: (e) => e.name });
       const hashes: Record<string, Observable<string>> = { a: hashA, b: hashB };
       const actions = drain(planSync(pairs, settings({ compare: 'sha1', sha1Of: (e) => hashes[e.name] }))).pipe(map((batch) => batch.map((a) => `${a.kind} ${a.name}`).join(', ')));
-      // l1 at 0–2, r1 at 2–5, hash a 5–7, hash b 7–8, then l2 and r2 (the end) at 8–10 and 10–12.
-      expectObservable(actions).toBe('--------x---|', { x: 'upload a, skip b' });
-      expectSubscriptions(hashA.subscriptions).toBe('-----^-!');
-      expectSubscriptions(hashB.subscriptions).toBe('-------^!');
-      expectSubscriptions(l2.subscriptions).toBe('--------^-!');
+      // l1 at 0–2 and r1 at 0–3, hash a 3–5, hash b 5–6, then l2 and r2 (the end) together at 6–8.
+      expectObservable(actions).toBe('------x-|', { x: 'upload a, skip b' });
+      expectSubscriptions(hashA.subscriptions).toBe('---^-!');
+      expectSubscriptions(hashB.subscriptions).toBe('-----^!');
+      expectSubscriptions(l2.subscriptions).toBe('------^-!');
+      expectSubscriptions(r2.subscriptions).toBe('------^-!');
     });
   });
 });

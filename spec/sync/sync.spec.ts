@@ -68,6 +68,8 @@ describe('sync against the emulator', () => {
     const last = done[done.length - 1];
     expect(last.type === 'done' && last.progress).toEqual(jasmine.objectContaining({ filesDone: 9, filesTotal: 9, filesFailed: 0 }));
     expect(last.type === 'done' && last.progress.bytesDone).toBe(last.type === 'done' ? last.progress.bytesTotal : -1);
+    const summary = list[list.length - 1];
+    expect(summary).toEqual({ type: 'summary', progress: { filesDone: 9, filesFailed: 0, filesTotal: 9, bytesDone: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0), bytesTotal: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0) } });
 
     const uploads = countRequests(emu, 'b2_upload_file');
     const parts = countRequests(emu, 'b2_upload_part');
@@ -203,8 +205,8 @@ describe('sync against the emulator', () => {
     const err = (await failure(
       syncUp(bucket, { localFolder: src }).pipe(
         tap((e) => {
-          // Listed as 8 bytes; grows before it is read.
-          if (e.type === 'planned' && e.action.name === 'changing') writeFileSync(victim, 'now a good deal longer');
+          // Listed as 8 bytes; shrinks before it is read.
+          if (e.type === 'planned' && e.action.name === 'changing') writeFileSync(victim, 'tiny');
         }),
       ),
     )) as B2SyncError;

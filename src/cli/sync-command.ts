@@ -173,7 +173,7 @@ export async function runSyncCommand(command: SyncCliCommand, c: SyncCommandCont
       c.print.out(`${PAST[e.action.kind]} ${e.action.name} (${e.action.reason})`);
     } else if (e.type === 'progress') {
       progress.update(e.progress.bytesDone, e.progress.bytesTotal);
-    } else {
+    } else if (e.type === 'failed') {
       c.print.err(`failed ${e.action.kind} ${e.action.name}: ${e.reason}`);
     }
   };

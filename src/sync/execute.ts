@@ -22,7 +22,7 @@ export interface SyncExecutor<V extends RemoteVersion = RemoteVersion> {
   hide(action: SyncAction<V>): Observable<SyncStepProgress>;
 }
 
-/** Totals of a sync so far. `filesTotal`/`bytesTotal` grow as the plan is made; `planned` once it is complete. */
+/** Totals of a sync so far. `filesTotal`/`bytesTotal` grow as the plan is made, page after page; the `summary` event has the final ones. */
 export interface B2SyncProgress {
   filesDone: number;
   filesFailed: number;
@@ -30,20 +30,20 @@ export interface B2SyncProgress {
   filesTotal: number;
   bytesDone: number;
   bytesTotal: number;
-  /** True once both listings have been read to the end (the totals are final). */
-  planned: boolean;
 }
 
 /**
  * What a sync emits: each planned step (`planned`, skips included, in name order, batch by batch),
  * bytes moving (`progress`), each finished step (`done`), and, unless the sync stops at the first
- * failure, each failed one (`failed`). A dry run emits only `planned`.
+ * failure, each failed one (`failed`); last, once both listings were read to the end and every step
+ * ran, `summary` with the final totals. A dry run emits `planned` and `summary`.
  */
 export type B2SyncEvent<V extends RemoteVersion = RemoteVersion> =
   | { type: 'planned'; action: SyncAction<V> }
   | { type: 'progress'; action: SyncAction<V>; progress: B2SyncProgress }
   | { type: 'done'; action: SyncAction<V>; progress: B2SyncProgress }
-  | { type: 'failed'; action: SyncAction<V>; reason: string; error: unknown; progress: B2SyncProgress };
+  | { type: 'failed'; action: SyncAction<V>; reason: string; error: unknown; progress: B2SyncProgress }
+  | { type: 'summary'; progress: B2SyncProgress };
 
 export interface RunSettings {
   concurrency: number;
@@ -61,7 +61,7 @@ const BATCH_DONE = Symbol('batch done');
  */
 export function runSync<V extends RemoteVersion>(plan: Pager<SyncAction<V>>, executor: SyncExecutor<V>, settings: RunSettings): Observable<B2SyncEvent<V>> {
   return defer(() => {
-    const totals = { filesDone: 0, filesFailed: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, planned: false };
+    const totals = { filesDone: 0, filesFailed: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
     const failures: B2SyncFailure[] = [];
     const moving = new Map<SyncAction<V>, number>();
     const snapshot = (): B2SyncProgress => {
@@ -111,10 +111,7 @@ export function runSync<V extends RemoteVersion>(plan: Pager<SyncAction<V>>, exe
     const batch = (): Observable<B2SyncEvent<V> | typeof BATCH_DONE> =>
       plan().pipe(
         mergeMap((actions) => {
-          if (actions.length === 0) {
-            totals.planned = true;
-            return EMPTY;
-          }
+          if (actions.length === 0) return of<B2SyncEvent<V>>({ type: 'summary', progress: snapshot() });
           for (const a of actions) {
             if (a.kind === 'skip' && a.local?.problem === undefined) continue;
             totals.filesTotal++;

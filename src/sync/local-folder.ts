@@ -3,7 +3,7 @@
  * names with `/` separators), a page at a time: only the folders on the current path are held.
  */
 import { defer, from, type Observable } from 'rxjs';
-import { platform, type PathInfo } from '../platform';
+import { platform } from '../platform';
 import type { NameFilter } from './glob';
 import type { Pager } from './merge-listings';
 import { sortFolderEntries } from './names';
@@ -33,9 +33,10 @@ interface Frame {
 /** The walk: each call emits the next page of entries (files, and problems), an empty page at the end. */
 export function localPager(root: string, rootIdentity: string, options: { symlinks: SymlinkPolicy; filter: NameFilter; pageSize: number }): Pager<LocalEntry> {
   let stack: Frame[] | undefined;
-  const next = async (): Promise<LocalEntry[]> => {
+  /** Up to a page of entries; files are looked at (stat) all at once, in the order of the walk. */
+  const fill = async (): Promise<LocalEntry[]> => {
     stack ??= [{ rel: '', path: root, identity: rootIdentity, items: await readSorted(root, options.symlinks), at: 0 }];
-    const out: LocalEntry[] = [];
+    const out: (LocalEntry | Promise<LocalEntry | null>)[] = [];
     while (out.length < options.pageSize && stack.length > 0) {
       const top = stack[stack.length - 1];
       if (top.at >= top.items.length) {
@@ -69,18 +70,22 @@ export function localPager(root: string, rootIdentity: string, options: { symlin
         out.push({ ...blank, name: rel, skip: item.skip, problem: item.problem });
         continue;
       }
-      let info: PathInfo | null;
-      try {
-        info = await platform.statPath(path, true);
-      } catch (err) {
-        out.push({ ...blank, name: rel, problem: failureReason(err) });
-        continue;
-      }
-      // Gone since the folder was read: nothing to sync (a later run sees it absent).
-      if (info === null) continue;
-      out.push({ name: rel, path, size: info.size, modifiedMillis: info.modifiedMillis });
+      out.push(
+        platform.statPath(path, true).then(
+          // Gone since the folder was read (null): nothing to sync (a later run sees it absent).
+          (info) => (info === null ? null : { name: rel, path, size: info.size, modifiedMillis: info.modifiedMillis }),
+          (err: unknown) => ({ ...blank, name: rel, problem: failureReason(err) }),
+        ),
+      );
     }
-    return out;
+    return (await Promise.all(out)).filter((e): e is LocalEntry => e !== null);
+  };
+  const next = async (): Promise<LocalEntry[]> => {
+    // A page whose files all vanished must not read as the end of the walk.
+    for (;;) {
+      const page = await fill();
+      if (page.length > 0 || stack!.length === 0) return page;
+    }
   };
   return (): Observable<readonly LocalEntry[]> => defer(() => from(next()));
 }

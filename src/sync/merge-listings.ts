@@ -3,7 +3,7 @@
  * and a page is asked for only when the merge has used up the previous one, so the memory held is
  * two pages whatever the number of names.
  */
-import { Observable, defer, mergeMap, of, toArray } from 'rxjs';
+import { Observable, defer, forkJoin, mergeMap, of, toArray } from 'rxjs';
 import { compareNames } from './names';
 
 /**
@@ -30,7 +30,8 @@ interface Side<T> {
 /**
  * Merges two pagers whose items come in `compareNames` order of `nameOf`. Each call of the result
  * emits the next batch of pairs (in name order): everything that can be decided from the pages at
- * hand, asking a side for its next page only once its page is used up; an empty batch is the end.
+ * hand, asking a side for its next page only once its page is used up (both sides at once when both
+ * are); an empty batch is the end.
  * A side out of order errors (a listing that is not sorted would pair the wrong names).
  */
 export function mergeListings<L, R>(
@@ -41,20 +42,22 @@ export function mergeListings<L, R>(
   const l: Side<L> = { next: local, page: [], at: 0, ended: false };
   const r: Side<R> = { next: remote, page: [], at: 0, ended: false };
   let lastName: string | undefined;
-  const fill = <T>(side: Side<T>): Observable<readonly Paired<L, R>[]> =>
+  const read = <T>(side: Side<T>): Observable<void> =>
     side.next().pipe(
       toArray(),
       mergeMap((pages) => {
         side.page = pages.flat() as T[];
         side.at = 0;
         if (side.page.length === 0) side.ended = true;
-        return batch();
+        return of(undefined);
       }),
     );
   const batch = (): Observable<readonly Paired<L, R>[]> =>
     defer(() => {
-      if (!l.ended && l.at >= l.page.length) return fill(l);
-      if (!r.ended && r.at >= r.page.length) return fill(r);
+      const needL = !l.ended && l.at >= l.page.length;
+      const needR = !r.ended && r.at >= r.page.length;
+      // Both sides out of names (at the start): their next pages are read at the same time.
+      if (needL || needR) return forkJoin([needL ? read(l) : of(undefined), needR ? read(r) : of(undefined)]).pipe(mergeMap(() => batch()));
       const out: Paired<L, R>[] = [];
       // Pairs while both sides have an item at hand (or a side has ended for good).
       while ((l.ended || l.at < l.page.length) && (r.ended || r.at < r.page.length)) {

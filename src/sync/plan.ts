@@ -41,11 +41,13 @@ export interface RemoteEntry<V extends RemoteVersion = RemoteVersion> {
   readonly versions: readonly V[];
 }
 
+/** `up`: the folder is the source, B2 the destination; `down`: the other way. */
 export type SyncDirection = 'up' | 'down';
 /** `modTime`: size and modification time (the default); `size`: size alone; `sha1`: size and SHA-1. */
 export type SyncCompare = 'modTime' | 'size' | 'sha1';
 /** What to do with files only at the destination: keep them, delete them, or (on B2) hide them. */
 export type SyncDeleteMode = 'keep' | 'delete' | 'hide';
+/** What a step does: send a file up, bring one down, delete (B2 versions or a local file), hide on B2, or nothing (with the reason why). */
 export type SyncActionKind = 'upload' | 'download' | 'delete' | 'hide' | 'skip';
 
 /** One step of a sync plan. */
