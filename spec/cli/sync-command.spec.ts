@@ -6,7 +6,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { B2 } from '../../src';
 import { parseCommand } from '../../src/cli/parse-command';
 import { run } from '../../src/cli/rxb2';
-import { bucketName, captureIo, startCliEmulator, type Emu } from './support';
+import { bucketName, captureIo, startCliEmulator, waitFor, type Emu } from './support';
 
 function parse(argv: string[]) {
   let err = '';
@@ -58,10 +58,33 @@ describe('rxb2 sync (in-process)', () => {
     dir = await mkdtemp(join(tmpdir(), 'rxb2-cli-sync-'));
   });
   afterEach(async () => {
+    emu.faults.clear();
     await rm(dir, { recursive: true, force: true });
   });
   afterAll(async () => {
     await emu.close();
+  });
+
+  it('on an interrupt, resolves 130 and says to run it again; running it again finishes', async () => {
+    const name = bucketName('synci');
+    await firstValueFrom(b2.buckets.create(name));
+    const src = join(dir, 'src');
+    await mkdir(src);
+    for (let i = 0; i < 20; i++) await writeFile(join(src, `f${String(i).padStart(2, '0')}`), `file ${i}`);
+    emu.faults.add({ call: 'b2_upload_file', fault: { kind: 'delay', ms: 30 }, times: Infinity });
+    const first = captureIo(emu);
+    const running = run(['sync', src, `b2://${name}`, '--concurrency', '1'], first.io);
+    await waitFor('a first upload', () => first.stdout.text.includes('uploaded '));
+    first.interrupt.abort();
+    expect(await running).toBe(130);
+    expect(first.stderr.text).toMatch(/^interrupted: sync stopped \(\d+ files transferred\); run the same command again to finish\n$/);
+    emu.faults.clear();
+    const second = captureIo(emu);
+    expect(await run(['sync', src, `b2://${name}`], second.io)).toBe(0);
+    const bucket = await firstValueFrom(b2.buckets.get(name));
+    expect((await lastValueFrom(bucket.listFiles().pipe(toArray()))).length).toBe(20);
+    const uploadedFirst = first.stdout.lines().filter((l) => l.startsWith('uploaded ')).length;
+    expect(second.stdout.lines().filter((l) => l.startsWith('uploaded ')).length).toBeLessThanOrEqual(20 - uploadedFirst);
   });
 
   it('syncs up, shows a dry run, syncs down, and a second run changes nothing', async () => {
