@@ -169,11 +169,26 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
     expect(packed).toContain('lib/esm/package.json');
     expect(packed).toContain('package.json');
     expect(packed.filter((p) => /^(src|spec|dist|bench|scripts)\//.test(p))).toEqual([]);
+    // Source maps would point at src/, which is not shipped.
+    expect(packed.filter((p) => p.endsWith('.map'))).toEqual([]);
+    expect(packed).toContain('LICENSE');
     const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'rxb2', 'package.json'), 'utf8')) as { bin?: Record<string, string> };
     expect(Object.keys(installed.bin ?? {})).toContain('rxb2-emulator');
     for (const [name, target] of Object.entries(installed.bin ?? {})) {
       expect(packed).withContext(`bin ${name}`).toContain(target.replace(/^\.\//, ''));
     }
+  });
+
+  it('takes rxjs as a peer dependency: the app and rxb2 share one copy of rxjs', () => {
+    const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'rxb2', 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
+    expect(installed.peerDependencies?.['rxjs']).toMatch(/^\^7\./);
+    expect(Object.keys(installed.dependencies ?? {})).not.toContain('rxjs');
+    // npm installs the peer beside rxb2, never a second copy inside it (instanceof Observable holds).
+    expect(existsSync(join(app, 'node_modules', 'rxjs', 'package.json'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules', 'rxb2', 'node_modules', 'rxjs'))).toBe(false);
   });
 
   it('imports all three entries from an ES module (lib/esm) and round-trips a file through the emulator', async () => {

@@ -13,7 +13,6 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { B2, B2SyncEvent, B2SyncOptions } from '../index';
-import type { CliStream } from './transfer-progress';
 
 export interface SyncCliCommand {
   name: 'sync';
@@ -114,30 +113,33 @@ export function addSyncCommand(root: Command, found: (command: SyncCliCommand) =
     );
 }
 
-/** What running the command needs from the CLI: the client, output, the interrupt, and a wait for clean-up requests. */
+/** What running the command needs from the CLI: the client, its printer, the interrupt, and a wait for clean-up requests. */
 export interface SyncCommandContext {
   b2: B2;
-  io: { stdout: CliStream };
-  print: { out(line: string): void; err(line: string): void };
+  print: {
+    /** A result: `text`, or `json` with --json (nothing with --quiet). */
+    result(text: string, json: Record<string, unknown>): void;
+    err(line: string): void;
+    progress(label: string): { update(loaded: number, total: number | undefined): void; stop(): void; readonly seconds: number };
+    readonly options: { json: boolean };
+  };
   signal: AbortSignal | undefined;
   transport: { idle(timeoutMs: number): Promise<unknown> };
 }
 
 const PAST = { upload: 'uploaded', download: 'downloaded', delete: 'deleted', hide: 'hidden', skip: 'unchanged' } as const;
 
-/** Exit code after an interrupt (as the rest of the CLI). */
-const EXIT_INTERRUPTED = 130;
-
 /**
- * Runs the sync: one line per step that does something (`upload name (reason)`, `would upload …`
- * in a dry run), `failed name: reason` on stderr, a progress bar on a terminal, and a summary.
- * Resolves 0, or 130 when interrupted; rejects with the sync's error (a `B2SyncError` lists every
- * failed file).
+ * Runs the sync: one result per step that does something (`uploaded name (reason)`, `would upload
+ * …` in a dry run; `{"synced": …}` / `{"planned": …}` with --json), `failed name: reason` on stderr,
+ * a progress bar on a terminal, and a summary. Resolves 0; rejects with `Interrupted` on Ctrl-C
+ * (exit 130), or with the sync's error (a `B2SyncError` lists every failed file: exit 1;
+ * `invalid_argument`: exit 2).
  */
 export async function runSyncCommand(command: SyncCliCommand, c: SyncCommandContext): Promise<number> {
   const { syncDown, syncUp } = await import('../index');
   const { checkSyncOptions } = await import('../sync/sync');
-  const { TransferProgress } = await import('./transfer-progress');
+  const { Interrupted } = await import('./errors');
   const checked: B2SyncOptions = {
     localFolder: command.folder,
     prefix: command.prefix,
@@ -153,28 +155,28 @@ export async function runSyncCommand(command: SyncCliCommand, c: SyncCommandCont
   };
   // Bad options fail before the first request (the sync checks them again on subscribe).
   checkSyncOptions(checked, command.direction);
-  const bucket = await new Promise<import('../index').Bucket>((resolve, reject) => c.b2.buckets.get(command.bucket).subscribe({ next: resolve, error: reject }));
-  const auth = await new Promise<import('../index').B2Authorization>((resolve, reject) => c.b2.authorize().subscribe({ next: resolve, error: reject }));
+  const first = <T>(source: import('rxjs').Observable<T>) => new Promise<T>((resolve, reject) => source.subscribe({ next: resolve, error: reject }));
+  const bucket = await first(c.b2.buckets.get(command.bucket));
+  const auth = await first(c.b2.authorize());
   const options: B2SyncOptions = { ...checked, largeFileThreshold: auth.recommendedPartSize };
-  const progress = new TransferProgress(c.io.stdout, 'sync    ');
+  const progress = c.print.progress('sync    ');
   const counts = { upload: 0, download: 0, delete: 0, hide: 0, skip: 0 };
   let bytes = 0;
   const target = `b2://${bucket.bucketName}/${command.prefix}`;
+  const step = (e: { action: { kind: keyof typeof counts; name: string; reason: string } }) => ({ kind: e.action.kind, name: e.action.name, reason: e.action.reason });
   const onEvent = (e: B2SyncEvent) => {
     if (e.type === 'planned') {
-      if (command.dryRun || e.action.kind === 'skip') {
-        counts[e.action.kind]++;
-        if (e.action.kind !== 'skip') c.print.out(`would ${e.action.kind} ${e.action.name} (${e.action.reason})`);
-      }
+      if (command.dryRun || e.action.kind === 'skip') counts[e.action.kind]++;
+      if (command.dryRun && e.action.kind !== 'skip') c.print.result(`would ${e.action.kind} ${e.action.name} (${e.action.reason})`, { planned: step(e) });
     } else if (e.type === 'done') {
       counts[e.action.kind]++;
       bytes += e.action.bytes;
       progress.update(e.progress.bytesDone, e.progress.bytesTotal);
-      c.print.out(`${PAST[e.action.kind]} ${e.action.name} (${e.action.reason})`);
+      c.print.result(`${PAST[e.action.kind]} ${e.action.name} (${e.action.reason})`, { synced: step(e) });
     } else if (e.type === 'progress') {
       progress.update(e.progress.bytesDone, e.progress.bytesTotal);
     } else if (e.type === 'failed') {
-      c.print.err(`failed ${e.action.kind} ${e.action.name}: ${e.reason}`);
+      c.print.err(c.print.options.json ? JSON.stringify({ failed: { ...step(e), reason: e.reason } }) : `failed ${e.action.kind} ${e.action.name}: ${e.reason}`);
     }
   };
   const events = command.direction === 'up' ? syncUp(bucket, options) : syncDown(bucket, options);
@@ -202,14 +204,15 @@ export async function runSyncCommand(command: SyncCliCommand, c: SyncCommandCont
   if (!completed) {
     // The unsubscribe aborted every transfer; a large file in progress is being cancelled.
     await c.transport.idle(10_000);
-    c.print.err(`interrupted: sync stopped (${counts.upload + counts.download} files transferred); run the same command again to finish`);
-    return EXIT_INTERRUPTED;
+    throw new Interrupted(`interrupted: sync stopped (${counts.upload + counts.download} files transferred); run the same command again to finish`);
   }
   const [source, destination] = command.direction === 'up' ? [command.folder, target] : [target, command.folder];
   const done = Object.entries(counts)
     .filter(([kind, n]) => n > 0 || kind === (command.direction === 'up' ? 'upload' : 'download'))
     .map(([kind, n]) => `${n} ${command.dryRun && kind !== 'skip' ? `to ${kind}` : PAST[kind as keyof typeof PAST]}`)
     .join(', ');
-  c.print.out(`${command.dryRun ? 'dry run: ' : ''}sync ${source} → ${destination}: ${done}${command.dryRun ? '' : `, ${bytes} bytes, ${progress.seconds.toFixed(1)} s`}`);
+  c.print.result(`${command.dryRun ? 'dry run: ' : ''}sync ${source} → ${destination}: ${done}${command.dryRun ? '' : `, ${bytes} bytes, ${progress.seconds.toFixed(1)} s`}`, {
+    sync: { source, destination, dryRun: command.dryRun, ...counts, bytes, seconds: progress.seconds },
+  });
   return 0;
 }

@@ -7,6 +7,8 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { B2Error } from '../http/b2-error';
 import type { PartDescriptor } from './part-plan';
+import { platform } from '../platform';
+import { streamBytes, type B2UploadStream } from './upload-source';
 
 export class StreamParts {
   private queue: Promise<unknown> = Promise.resolve();
@@ -89,9 +91,14 @@ export class StreamParts {
   }
 }
 
-/** Reads just over `limit` bytes of a stream: that head, whether the stream ended there, and the whole stream again (head included). */
-export async function peekStream(stream: AsyncIterable<Uint8Array>, limit: number): Promise<{ head: Uint8Array; ended: boolean; whole: AsyncIterable<Uint8Array> }> {
-  const iterator = stream[Symbol.asyncIterator]();
+/**
+ * Reads just over `limit` bytes of a stream of upload contents (its chunks made bytes by
+ * `streamBytes`, so a chunk of neither bytes nor text within them is refused here, before any
+ * request): that head, whether the stream ended there, and the whole stream again as bytes (head
+ * included).
+ */
+export async function peekStream(stream: B2UploadStream, limit: number): Promise<{ head: Uint8Array; ended: boolean; whole: AsyncIterable<Uint8Array> }> {
+  const iterator = streamBytes(stream);
   const chunks: Uint8Array[] = [];
   let size = 0;
   let ended = false;
@@ -104,21 +111,11 @@ export async function peekStream(stream: AsyncIterable<Uint8Array>, limit: numbe
     chunks.push(next.value);
     size += next.value.length;
   }
-  const head = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    head.set(c, at);
-    at += c.length;
-  }
+  const head = chunks.length === 1 ? chunks[0] : platform.concat(chunks, size);
   const whole = {
     async *[Symbol.asyncIterator]() {
-      yield head;
-      if (ended) return;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield next.value;
-      }
+      if (head.length > 0) yield head;
+      if (!ended) yield* iterator;
     },
   };
   return { head, ended, whole };

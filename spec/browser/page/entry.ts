@@ -7,7 +7,7 @@
  * short-lived, bucket- and prefix-restricted key (or upload URLs) from its own server.
  */
 import { firstValueFrom, lastValueFrom, tap, toArray, type Observable, type Subscription } from 'rxjs';
-import { B2, intoBuffer, isB2Error, toResponseBody, type B2Error, type B2File, type B2UploadEvent, type Bucket } from '../../../src';
+import { B2, intoBuffer, isB2Error, toResponseBody, type B2Error, type B2File, type B2UploadEvent, type Bucket, type UploadFileOptions } from '../../../src';
 
 const params = new URLSearchParams(location.search);
 const b2 = new B2({
@@ -164,5 +164,39 @@ async function cancelMidway(fileName: string) {
   return { events, largeFileId };
 }
 
-const api = { roundTrip, cancelMidway, ready: true };
+/**
+ * Web ReadableStreams as contents: text (a TextDecoderStream's strings) cut into parts as it is read,
+ * bytes of a given length, a stream offered only through getReader (no async iteration), each
+ * downloaded back and compared; and a stream of numbers, refused.
+ */
+async function streamKinds() {
+  const bucket = await firstValueFrom(b2.buckets.get(bucketName));
+  const text = 'ünïcödé 😀 text, '.repeat(700);
+  const utf8 = new TextEncoder().encode(text);
+  const { blob, bytes } = randomBlob(3000);
+  const chunked = (data: Uint8Array, size: number) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < data.length; at += size) controller.enqueue(data.slice(at, at + size));
+        controller.close();
+      },
+    });
+  const cases: Array<[string, UploadFileOptions['contents'], Uint8Array, number | undefined]> = [
+    ['browser/stream-text.txt', chunked(utf8, 777).pipeThrough(new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>), utf8, undefined],
+    ['browser/stream-bytes.bin', blob.stream(), bytes, bytes.length],
+    ['browser/stream-reader-only.bin', { getReader: () => chunked(bytes, 500).getReader() } as unknown as ReadableStream<Uint8Array>, bytes, undefined],
+  ];
+  const results = [];
+  for (const [fileName, contents, expected, contentLength] of cases) {
+    const events = await lastValueFrom(bucket.uploadFile({ fileName, contents, contentLength }).pipe(toArray()));
+    const last = events[events.length - 1];
+    if (last.type !== 'response') throw new Error(`${fileName}: the last event is ${last.type}`);
+    results.push({ parts: events.filter((e) => e.type === 'partUploaded').length, download: await download(last.body, expected) });
+  }
+  const numbers = new ReadableStream<unknown>({ start: (c) => c.enqueue(42) }) as ReadableStream<Uint8Array>;
+  const refused = await errorOf(bucket.uploadFile({ fileName: 'browser/stream-numbers.bin', contents: numbers }));
+  return { results, refused, expectedSha1: [await webSha1(utf8), await webSha1(bytes)] };
+}
+
+const api = { roundTrip, cancelMidway, streamKinds, ready: true };
 (globalThis as unknown as { rxb2Test: typeof api }).rxb2Test = api;
