@@ -249,4 +249,22 @@ describe('sync against the emulator', () => {
     expect(planned(list)).toEqual(['skip keep.txt: same size and modification time']);
     expect(await names()).toEqual(['keep.txt', 'photo.jpg']);
   });
+
+  it('reads the listing a page at a time: a name whose versions fill a page, and pages of only excluded names', async () => {
+    const src = path.join(work, 'src');
+    for (const n of ['a', 'b', 'c', 'd']) await write(src, n, n);
+    await events(syncUp(bucket, { localFolder: src }));
+    // Three more versions of "a" (different times each), then "a" as the folder has it again.
+    for (let i = 1; i <= 3; i++) {
+      await write(src, 'a', 'a', T0 + i * 1000);
+      await events(syncUp(bucket, { localFolder: src }));
+    }
+    const lists = countRequests(emu, 'b2_list_file_versions');
+    const plan = planned(await events(syncUp(bucket, { localFolder: src, pageSize: 2, dryRun: true, delete: 'delete', exclude: ['b', 'c'] })));
+    expect(plan).toEqual(['skip a: same size and modification time', 'skip d: same size and modification time']);
+    // Pages of 2 versions: "a" (4 versions) is read again with 4, then "b"+"c" (excluded) and "d".
+    expect(lists()).toBeGreaterThan(2);
+    const all4 = planned(await events(syncUp(bucket, { localFolder: src, pageSize: 1, dryRun: true })));
+    expect(all4).toEqual(['a', 'b', 'c', 'd'].map((n) => `skip ${n}: same size and modification time`));
+  });
 });
