@@ -1,5 +1,6 @@
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import { B2Error } from '../../src';
 import { mergeListings } from '../../src/sync/merge-listings';
 import { drain, pagerOf } from './support';
 
@@ -42,7 +43,7 @@ describe('mergeListings (two sorted listings, a page at a time)', () => {
       const local = pagerOf([cold<string[]>('(x|)', { x: ['b', 'a'] })]);
       const remote = pagerOf([cold<string[]>('(x|)', { x: [] })]);
       const pairs = mergeListings(local, remote, { local: (s) => s, remote: (s) => s });
-      expectObservable(drain(pairs)).toBe('#', undefined, new Error('listings out of name order: "a" after "b"'));
+      expectObservable(drain(pairs)).toBe('#', undefined, new B2Error({ status: 0, code: 'sync_failed', message: 'listings out of name order: "a" after "b"' }));
     });
   });
 

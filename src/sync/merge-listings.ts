@@ -4,6 +4,7 @@
  * two pages whatever the number of names.
  */
 import { Observable, defer, forkJoin, mergeMap, of, toArray } from 'rxjs';
+import { B2Error } from '../http/b2-error';
 import { compareNames } from './names';
 
 /**
@@ -32,7 +33,7 @@ interface Side<T> {
  * emits the next batch of pairs (in name order): everything that can be decided from the pages at
  * hand, asking a side for its next page only once its page is used up (both sides at once when both
  * are); an empty batch is the end.
- * A side out of order errors (a listing that is not sorted would pair the wrong names).
+ * A side out of order errors with `sync_failed` (a listing that is not sorted would pair the wrong names).
  */
 export function mergeListings<L, R>(
   local: Pager<L>,
@@ -72,7 +73,7 @@ export function mergeListings<L, R>(
         if (order <= 0) l.at++;
         if (order >= 0) r.at++;
         if (lastName !== undefined && compareNames(lastName, pair.name) >= 0) {
-          throw new Error(`listings out of name order: ${JSON.stringify(pair.name)} after ${JSON.stringify(lastName)}`);
+          throw new B2Error({ status: 0, code: 'sync_failed', message: `listings out of name order: ${JSON.stringify(pair.name)} after ${JSON.stringify(lastName)}` });
         }
         lastName = pair.name;
         out.push(pair);
