@@ -16,6 +16,7 @@ import { CliFailure, EXIT_OK, Interrupted, NotFound, UsageError, describeError, 
 import { formatBytes, formatListingRow, type ListingRow } from './format';
 import type { CliCommand, RunOptions } from './parse-command';
 import { TrackingTransport } from './tracking-transport';
+import { runSyncCommand } from './sync-command';
 import { TransferProgress, type CliStream } from './transfer-progress';
 import { VERSION } from '../version';
 
@@ -227,6 +228,8 @@ export async function executeCommand(command: CliCommand, io: CliIo, options: Ru
         return await remove(command, connect(run));
       case 'hide':
         return await hide(command, connect(run));
+      case 'sync':
+        return await runSyncCommand(command, connect(run));
     }
   } catch (err) {
     return print.failure(err);

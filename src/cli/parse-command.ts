@@ -9,6 +9,7 @@ import { EXIT_CODES, EXIT_USAGE, UsageError, errorJson } from './errors';
 import { parseByteSize } from './format';
 import { VERSION } from '../version';
 import { addEmulatorFlags, type EmulatorFlags } from '../emulator/cli';
+import { addSyncCommand, type SyncCliCommand } from './sync-command';
 
 export type CliCommand =
   | { name: 'emulator'; flags: EmulatorFlags }
@@ -20,7 +21,8 @@ export type CliCommand =
   | { name: 'upload'; file: string; bucket: string; fileName: string; partSize?: number; concurrency?: number; resume: boolean; contentType?: string }
   | { name: 'download'; bucket: string; fileName: string; file: string; concurrency?: number; partSize?: number }
   | { name: 'rm'; bucket: string; fileName: string; allVersions: boolean }
-  | { name: 'hide'; bucket: string; fileName: string };
+  | { name: 'hide'; bucket: string; fileName: string }
+  | SyncCliCommand;
 
 /** How the command reports and retries, the same for every subcommand. */
 export interface RunOptions {
@@ -211,6 +213,7 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
     .argument('<bucket/name>', 'the file', bucketFile('<bucket/name>'))
     .action((what: BucketPath) => found({ name: 'hide', bucket: what.bucket, fileName: what.path }));
 
+  addSyncCommand(root, found);
   return root;
 }
 
