@@ -8,11 +8,14 @@
  * emulator (a child process, in memory, 127.0.0.1):
  *
  *   rxb2    syncUp(bucket, { localFolder, prefix, concurrency }) (bench/sync-rxb2-driver.ts)
- *   rclone  rclone sync DIR emu:bucket/prefix --transfers N --checkers N --fast-list
- *           (the speed-ups rclone's docs give for many small files and B2)
+ *   rclone  rclone sync DIR emu:bucket/prefix --transfers 32 --checkers N --fast-list
+ *           (https://rclone.org/b2/: "the optimum setting is about --transfers 32" for B2, and
+ *           --fast-list, one recursive listing instead of one per folder; rclone reads each
+ *           file's modification time from the listing's src_last_modified_millis, no HEAD)
  *   b2sdk   Synchronizer(max_workers=N), compare by modification time (spec/sync/b2sdk_sync.py up)
  *
- * N is 16 for all. Every run is its own process timed whole under /usr/bin/time (wall, CPU, peak
+ * N is 16 (--concurrency); rclone's transfers 32 (--rclone-transfers). All three compare by
+ * size and modification time (rclone's and b2sdk's default, rxb2's `compare: 'modTime'`). Every run is its own process timed whole under /usr/bin/time (wall, CPU, peak
  * RSS: start-up included), and checked afterwards (the prefix holds every file). With --runs > 1
  * each round uses new prefixes; medians are printed, with rxb2's speed as a multiple of each peer's
  * (peer seconds / rxb2 seconds). --write adds the table to BENCHMARKS.md.
@@ -50,10 +53,11 @@ interface Options {
   write: boolean;
   scale?: number;
   scaleOnly: boolean;
+  rcloneTransfers: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { files: 10_000, runs: 1, concurrency: 16, clients: [...CLIENTS], write: false, scaleOnly: false };
+  const o: Options = { files: 10_000, runs: 1, concurrency: 16, clients: [...CLIENTS], write: false, scaleOnly: false, rcloneTransfers: 32 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -70,6 +74,7 @@ function parseArgs(argv: string[]): Options {
     } else if (a === '--write') o.write = true;
     else if (a === '--scale') o.scale = num();
     else if (a === '--scale-only') o.scaleOnly = true;
+    else if (a === '--rclone-transfers') o.rcloneTransfers = num();
     else throw new Error(`unknown option ${a} (see the header of bench/sync.ts)`);
   }
   return o;
@@ -140,6 +145,7 @@ interface RunJob {
   dir: string;
   prefix: string;
   concurrency: number;
+  rcloneTransfers: number;
   tmp: string;
 }
 
@@ -151,7 +157,7 @@ function runClient(client: ClientId, job: RunJob): Promise<Sample> {
     case 'rxb2':
       return timedProcess(process.execPath, [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify({ emu: endpoint, bucketName, dir, prefix, concurrency: job.concurrency })], process.env, tmp);
     case 'rclone':
-      return timedProcess('/usr/bin/rclone', ['sync', dir, `emu:${bucketName}/${prefix}`, '--transfers', n, '--checkers', n, '--fast-list'], rcloneEnv(endpoint, tmp), tmp);
+      return timedProcess('/usr/bin/rclone', ['sync', dir, `emu:${bucketName}/${prefix}`, '--transfers', String(job.rcloneTransfers), '--checkers', n, '--fast-list'], rcloneEnv(endpoint, tmp), tmp);
     case 'b2sdk':
       return timedProcess(
         '/usr/bin/python3',
@@ -181,7 +187,7 @@ async function smallFiles(o: Options, tmp: string): Promise<string> {
         if (phase === 'changed 1%') console.log(`round ${round + 1}: ${changeOnePercent(dir, names)} files rewritten`);
         for (const client of order) {
           const prefix = `r${round}-${client}`;
-          const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, tmp });
+          const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, tmp });
           const stored = await raw.listAll(bucketId, 1000, `${prefix}/`);
           if (stored !== o.files) throw new Error(`${client} ${phase}: ${stored} files under ${prefix}/, expected ${o.files}`);
           const key = `${phase}|${client}`;
@@ -291,7 +297,7 @@ async function scaleRun(o: Options, tmp: string, n: number): Promise<string> {
       const raw = new RawB2Session(endpoint);
       await raw.authorize();
       for (const client of o.clients) {
-        const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, tmp });
+        const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, tmp });
         // Nothing uploaded: still N names, one version each.
         const versions = await countVersions(raw, bucketId, `${prefix}/`);
         if (versions !== n) throw new Error(`scale ${client}: ${versions} versions under ${prefix}/, expected ${n}`);
@@ -318,7 +324,7 @@ async function main(): Promise<void> {
     console.log(`\n${table}\n`);
     if (o.write) {
       const file = path.join(ROOT, 'BENCHMARKS.md');
-      fs.appendFileSync(file, `\n${table}\n\nrclone ${'`'}sync --transfers ${o.concurrency} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`);
+      fs.appendFileSync(file, `\n${table}\n\nrclone ${'`'}sync --transfers ${o.rcloneTransfers} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`);
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
