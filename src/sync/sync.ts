@@ -3,7 +3,7 @@
  * the sorted merge of the folder's walk and the bucket's listing (both in UTF-8 byte order, read a
  * page at a time); its steps run through `mergeMap` with a concurrency limit.
  */
-import { EMPTY, Observable, catchError, concat, concatMap, defer, from, map, mergeMap, of, switchMap, throwError } from 'rxjs';
+import { EMPTY, Observable, Subscription, catchError, concat, concatMap, defer, from, map, mergeMap, of, switchMap, throwError } from 'rxjs';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import type { B2File } from '../resources/b2-file';
@@ -12,7 +12,7 @@ import { checkFileName, checkOptions, checkPositiveInt } from '../resources/vali
 import { runSync, type B2SyncEvent, type SyncExecutor, type SyncStepProgress } from './execute';
 import { nameFilter } from './glob';
 import { localPager, type SymlinkPolicy } from './local-folder';
-import { mergeListings, type Pager } from './merge-listings';
+import { mergeListings, readAhead, type Pager } from './merge-listings';
 import { planSync, remoteModifiedMillis, type LocalEntry, type SyncCompare, type SyncDeleteMode } from './plan';
 import { MAX_PAGE, remotePager } from './remote-listing';
 
@@ -59,9 +59,9 @@ const DEFAULT_THRESHOLD = 100_000_000;
  * every step is done. Errors with `invalid_argument` (naming the option) before any request for bad
  * options, a missing folder or one that is a file; with `B2SyncError` (`sync_failed`, listing every
  * failed file and why) at the end if files failed, or at the first with `failFast`; with the
- * listing's error if B2 cannot be listed. Unsubscribing stops the walk, the listing and every
- * transfer (a large file in progress is cancelled; nothing half-uploaded stays); running it again
- * finishes what is left.
+ * listing's error if B2 cannot be listed. Unsubscribing stops the walk, the listing, a file being
+ * hashed (`compare: 'sha1'`, at its next chunk) and every transfer (a large file in progress is
+ * cancelled; nothing half-uploaded stays); running it again finishes what is left.
  *
  * @example
  * syncUp(bucket, { localFolder: './photos', prefix: 'photos/', delete: 'hide' }).subscribe((e) => {
@@ -119,33 +119,40 @@ function sync(bucket: Bucket, options: B2SyncOptions, direction: 'up' | 'down'):
   return defer(() => {
     const { o, root, prefix, compare, deleteMode, symlinks, concurrency, pageSize, threshold, filter, dryRun } = checkSyncOptions(options, direction);
     return from(prepareFolder(root, direction, dryRun)).pipe(
-      switchMap((rootIdentity) => {
-        const local: Pager<LocalEntry> =
-          rootIdentity === null ? () => of([]) : localPager(root, rootIdentity, { symlinks, filter, pageSize });
-        // Versions only when the plan prunes them (keepDays) or deletes every version of a name.
-        const versions = direction === 'up' && (o.keepDays !== undefined || deleteMode === 'delete');
-        const remoteAll = remotePager(bucket, prefix, pageSize, versions);
-        // Excluded names are left alone on B2 too; a page of only excluded names must not read as the end.
-        const remote: typeof remoteAll = () =>
-          remoteAll().pipe(
-            mergeMap((page) => {
-              const kept = page.filter((e) => filter.keeps(e.name));
-              return page.length === 0 || kept.length > 0 ? of(kept) : remote();
-            }),
-          );
-        const pairs = mergeListings(local, remote, { local: (e) => e.name, remote: (e) => e.name });
-        const plan = planSync(pairs, {
-          direction,
-          compare,
-          deleteMode,
-          keepDays: o.keepDays,
-          now: Date.now(),
-          prefix,
-          localPath: (name) => localPath(root, name) ?? '',
-          sha1Of: (entry) => sha1OfFile(entry.path),
-        });
-        return runSync(plan, bucketExecutor(bucket, root, { threshold, partSize: o.partSize }), { concurrency, dryRun, failFast: o.failFast ?? false });
-      }),
+      switchMap(
+        (rootIdentity) =>
+          new Observable<B2SyncEvent<B2File>>((subscriber) => {
+            // The pages read ahead live as long as the run: its end or unsubscribing aborts them.
+            const lifetime = new Subscription();
+            const localAll: Pager<LocalEntry> =
+              rootIdentity === null ? () => of([]) : localPager(root, rootIdentity, { symlinks, filter, pageSize });
+            // Versions only when the plan prunes them (keepDays) or deletes every version of a name.
+            const versions = direction === 'up' && (o.keepDays !== undefined || deleteMode === 'delete');
+            const remoteAll = remotePager(bucket, prefix, pageSize, versions);
+            // Excluded names are left alone on B2 too; a page of only excluded names must not read as the end.
+            const remoteKept: typeof remoteAll = () =>
+              remoteAll().pipe(
+                mergeMap((page) => {
+                  const kept = page.filter((e) => filter.keeps(e.name));
+                  return page.length === 0 || kept.length > 0 ? of(kept) : remoteKept();
+                }),
+              );
+            // The walk and the listing each read a page ahead of the merge.
+            const pairs = mergeListings(readAhead(localAll, lifetime), readAhead(remoteKept, lifetime), { local: (e) => e.name, remote: (e) => e.name });
+            const plan = planSync(pairs, {
+              direction,
+              compare,
+              deleteMode,
+              keepDays: o.keepDays,
+              now: Date.now(),
+              prefix,
+              localPath: (name) => localPath(root, name) ?? '',
+              sha1Of: (entry) => sha1OfFile(entry.path),
+            });
+            lifetime.add(runSync(plan, bucketExecutor(bucket, root, { threshold, partSize: o.partSize }), { concurrency, dryRun, failFast: o.failFast ?? false }).subscribe(subscriber));
+            return lifetime;
+          }),
+      ),
     );
   });
 }
