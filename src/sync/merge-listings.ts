@@ -1,7 +1,7 @@
 /**
  * Two listings sorted by name, merged as two sorted streams: each side is read a page at a time,
- * and a page is asked for only when the merge has used up the previous one, so the memory held is
- * two pages whatever the number of names.
+ * and a page is asked for only when the merge has used up the previous one (`readAhead` lets a
+ * side fetch one page early), so the memory held is a few pages whatever the number of names.
  */
 import { Observable, ReplaySubject, defer, forkJoin, map, mergeMap, of, tap, toArray, type Subscription } from 'rxjs';
 import { B2Error } from '../http/b2-error';
