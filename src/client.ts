@@ -3,7 +3,7 @@ import { Observable, defer, map, mergeMap, throwError } from 'rxjs';
 import { authorizeAccount, type B2Authorization } from './api/account';
 import { createBucket, listBuckets } from './api/buckets';
 import { createKey, deleteKey, listKeys } from './api/keys';
-import type { B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
+import type { B2Capability, B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
 import { AxiosTransport, checkTimeouts, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
@@ -65,7 +65,11 @@ export interface CreateBucketOptions {
 }
 
 export interface CreateKeyOptions {
-  capabilities: string[];
+  /**
+   * What the key may do (https://www.backblaze.com/docs/cloud-storage-application-key-capabilities):
+   * B2's capabilities autocomplete; one B2 adds later is accepted as a string and checked by B2.
+   */
+  capabilities: (B2Capability | (string & {}))[];
   keyName: string;
   validDurationInSeconds?: number;
   /** Restrict the key to one bucket. */

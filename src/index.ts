@@ -10,7 +10,7 @@ export { B2File } from './resources/b2-file';
 export { uploadWithAuthorization, type AuthorizedUploadOptions, type B2AuthorizedUploadEvent } from './resources/authorized-upload';
 export type { B2UploadAuthorizer, B2LargeUploadStart } from './transfer/authorized-upload';
 export type { B2Encryption, B2Retention, B2FileProtection } from './resources/protection';
-export { B2Error, isB2Error } from './http/b2-error';
+export { B2Error, isB2Error, type B2ErrorCode, type B2ServerErrorCode, type B2ClientErrorCode } from './http/b2-error';
 export type {
   B2Event, B2SentEvent, B2UploadProgressEvent, B2ResponseHeaderEvent, B2DownloadProgressEvent, B2ResponseEvent, B2ProgressEvent,
 } from './http/events';

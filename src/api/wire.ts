@@ -12,8 +12,15 @@ export interface B2ErrorBody {
   message: string;
 }
 
+
 export type B2BucketType = 'allPublic' | 'allPrivate' | 'snapshot' | 'restricted' | 'shared' | (string & {});
 export type B2FileAction = 'upload' | 'start' | 'hide' | 'folder' | 'copy' | (string & {});
+/**
+ * A file version's `contentSha1`: 40 hex digits, `unverified:` and 40 hex digits (sent with the
+ * SHA-1 at the end of the body), or `none` for large files, whose whole SHA-1 B2 does not know
+ * (https://www.backblaze.com/apidocs/b2-get-file-info).
+ */
+export type B2ContentSha1 = 'none' | (string & {});
 export type B2RetentionMode = 'governance' | 'compliance';
 export type B2LegalHoldValue = 'on' | 'off';
 
@@ -47,7 +54,7 @@ export interface B2FileWire {
   bucketId: string;
   contentLength: number;
   contentMd5: string | null;
-  contentSha1: string | null;
+  contentSha1: B2ContentSha1 | null;
   contentType: string | null;
   fileId: string | null;
   fileInfo: Record<string, string>;

@@ -1,7 +1,7 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
 import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
 import type { B2Authorization } from '../api/account';
-import type { B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
+import type { B2BucketType, B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
 import { deleteBucket, updateBucket } from '../api/buckets';
 import { getDownloadAuthorization, getFileInfo, getUploadUrl, listFileNames } from '../api/files';
 import { cancelLargeFile, getUploadPartUrl, startLargeFile } from '../api/large-files';
@@ -98,7 +98,8 @@ function sendOnceOpened<P, E>(opened: Promise<P>, send: (planned: P) => Observab
 export class Bucket {
   readonly bucketId: string;
   readonly bucketName: string;
-  readonly bucketType: string;
+  /** allPublic, allPrivate, or another type B2 reports (snapshot, restricted, shared). */
+  readonly bucketType: B2BucketType;
   readonly bucketInfo: Readonly<Record<string, string>>;
   readonly lifecycleRules: readonly B2LifecycleRule[];
   readonly corsRules: readonly B2CorsRule[];
