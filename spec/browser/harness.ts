@@ -29,14 +29,14 @@ export function browserPlatform(): Plugin {
   };
 }
 
-/** The page script `entry` (relative to the repository) bundled for the browser, as one IIFE. */
-export async function bundle(entry: string, options: { sourcemap?: boolean; minify?: boolean } = {}): Promise<{ code: string; metafile: Metafile }> {
+/** The script `entry` (relative to the repository) bundled for the browser: one IIFE for a page (or ESM), with an inline source map unless `sourcemap` is false. */
+export async function bundle(entry: string, options: { sourcemap?: boolean; minify?: boolean; format?: 'iife' | 'esm' } = {}): Promise<{ code: string; metafile: Metafile }> {
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: [path.join(ROOT, entry)],
     bundle: true,
     platform: 'browser',
-    format: 'iife',
+    format: options.format ?? 'iife',
     target: 'es2022',
     write: false,
     metafile: true,
