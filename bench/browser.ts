@@ -16,8 +16,11 @@
  *             do_not_verify` (the client has no option to skip the hash). It neither reads the
  *             bytes into the page nor hashes them, so the ratio charges the client with all it
  *             does on top of a raw upload, hashing included.
+ *   raw-hashed  (to tell hashing from the rest) the same by hand, each slice first read through its
+ *             stream and hashed with the platform's SHA-1, then sent by reference with the digits
+ *             after it (`hex_digits_at_end`): only the reading and hashing added.
  *
- * The two alternate (the first one rotating) `--runs` times (default 3); each file is checked
+ * The three alternate (the first one rotating) `--runs` times (default 3); each file is checked
  * (size) and deleted after its run, and the page's garbage collected before each. Timed in the page with performance.now(), from the first B2
  * call of the upload (start_large_file) to its finished file; both are authorized before.
  * Before that, the page measures SHA-1 over the same 64 MiB (`--hash-size`) in 1 MiB chunks:
@@ -74,7 +77,7 @@ type BenchApi = {
   makeBlob(sizeMiB: number): Promise<number>;
   hashRates(sizeMiB: number, rounds: number): Promise<{ compiled: boolean; rates: Record<HashName, number[]> }>;
   clientUpload(fileName: string, partSize: number, concurrency: number): Promise<{ seconds: number; parts: number }>;
-  rawUpload(fileName: string, partSize: number, concurrency: number): Promise<{ seconds: number; parts: number }>;
+  rawUpload(fileName: string, partSize: number, concurrency: number, hashed?: boolean): Promise<{ seconds: number; parts: number }>;
 };
 
 /** Calls `window.rxb2Bench[name](...args)` in the page. */
@@ -155,14 +158,16 @@ async function main(): Promise<void> {
     console.log(table([['SHA-1', 'MB/s', '× TypeScript'], ...(Object.keys(labels) as HashName[]).map((n) => [labels[n], fixed(median(rates[n])), fixed(median(rates[n]) / ts, 2)])]));
 
     // Uploads: hashed (the client) and unhashed (raw XHR, do_not_verify), alternating.
-    const seconds: Record<'hashed' | 'unhashed', number[]> = { hashed: [], unhashed: [] };
+    const seconds: Record<'hashed' | 'unhashed' | 'raw-hashed', number[]> = { hashed: [], unhashed: [], 'raw-hashed': [] };
     const expectedParts = Math.ceil(size / partSize);
     for (let run = 0; run < options.runs; run++) {
-      const order = run % 2 === 0 ? (['hashed', 'unhashed'] as const) : (['unhashed', 'hashed'] as const);
+      const kinds = ['hashed', 'unhashed', 'raw-hashed'] as const;
+      const order = [...kinds.slice(run % 3), ...kinds.slice(0, run % 3)];
       for (const kind of order) {
         const fileName = `bench/${kind}-${run}.bin`;
         await collect();
-        const result = kind === 'hashed' ? await inPage(tab, 'clientUpload', fileName, partSize, options.concurrency) : await inPage(tab, 'rawUpload', fileName, partSize, options.concurrency);
+        const result =
+          kind === 'hashed' ? await inPage(tab, 'clientUpload', fileName, partSize, options.concurrency) : await inPage(tab, 'rawUpload', fileName, partSize, options.concurrency, kind === 'raw-hashed');
         const stored = await session.versions(bucketId, fileName);
         if (result.parts !== expectedParts || stored.length !== 1 || stored[0].contentLength !== size) {
           throw new Error(`${fileName}: ${result.parts} parts (expected ${expectedParts}), stored ${JSON.stringify(stored.map((f) => f.contentLength))}`);
@@ -174,12 +179,14 @@ async function main(): Promise<void> {
     }
     const hashed = mbps(size, median(seconds.hashed));
     const unhashed = mbps(size, median(seconds.unhashed));
+    const rawHashed = mbps(size, median(seconds['raw-hashed']));
     console.log(`\nUpload of the ${options.sizeMiB} MiB Blob in ${expectedParts} parts (medians of ${options.runs}):\n`);
     console.log(
       table([
         ['upload', 'MB/s', '× unhashed'],
         ['hashed: rxb2 uploadFile (SHA-1, hex_digits_at_end)', fixed(hashed), fixed(hashed / unhashed, 2)],
         ['unhashed: raw XHR of Blob slices (do_not_verify)', fixed(unhashed), '1.00'],
+        ['raw XHR, each slice hashed first (hash-wasm, hex_digits_at_end)', fixed(rawHashed), fixed(rawHashed / unhashed, 2)],
       ]),
     );
 
