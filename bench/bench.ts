@@ -12,7 +12,9 @@
  *   upload-small    2,000 files of 4 KiB from disk, 16 at a time
  *   list            100,000 file names under one prefix, pages of 1,000
  *
- * Clients: rxb2; the raw node:http baseline making the same B2 calls by hand (the floor for a Node
+ * Clients: rxb2 (given the file's SHA-1 for large_file_sha1, as the baseline and b2sdk are; and, in
+ * the large upload only, `rxb2-hash-ahead`: rxb2 as it runs by default, hashing the file ahead
+ * itself, to show that cost); the raw node:http baseline making the same B2 calls by hand (the floor for a Node
  * client); the npm package backblaze-b2; Backblaze's b2sdk (Debian's python3-b2sdk, run by
  * /usr/bin/python3); rclone (Debian, b2 backend). A client that is not installed is skipped and
  * said so (`npm run bench` installs them first: bench/install-peers.sh).
@@ -47,7 +49,7 @@ const PYTHON = '/usr/bin/python3';
 const B2SDK_DRIVER = path.join(ROOT, 'bench', 'peers', 'b2sdk_client.py');
 
 export const SCENARIOS: Scenario[] = ['upload-large', 'download-large', 'upload-small', 'list'];
-export const CLIENTS = ['rxb2', 'baseline', 'backblaze-b2', 'b2sdk', 'rclone'] as const;
+export const CLIENTS = ['rxb2', 'rxb2-hash-ahead', 'baseline', 'backblaze-b2', 'b2sdk', 'rclone'] as const;
 export type ClientId = (typeof CLIENTS)[number];
 
 interface Options extends ScenarioSettings {
@@ -118,6 +120,8 @@ interface Client {
   id: ClientId;
   /** Why it cannot run here, if it cannot. */
   missing?: string;
+  /** The scenarios it runs (default: all). */
+  only?: Scenario[];
   run(job: Job): Promise<Result>;
 }
 
@@ -140,6 +144,10 @@ async function clientsFor(o: Options, tmp: string): Promise<Client[]> {
   }
   const all: Client[] = [
     { id: 'rxb2', run: (job) => runNodeDriver('rxb2', job) },
+    // rxb2 as it runs by default: it computes large_file_sha1 itself, hashing the file ahead. The
+    // other rows are given the SHA-1 (b2sdk's large_file_sha1, the baseline's, rxb2's own row):
+    // this row shows what the hashing costs (context, compared with rxb2's row and rclone's).
+    { id: 'rxb2-hash-ahead', only: ['upload-large'], run: (job) => runNodeDriver('rxb2', { ...job, hashAhead: true }) },
     { id: 'baseline', run: (job) => runNodeDriver('raw', job) },
     { id: 'backblaze-b2', missing: backblaze ? undefined : 'npm package backblaze-b2 not installed (npm ci)', run: (job) => runNodeDriver('backblaze-b2', job) },
     { id: 'b2sdk', missing: b2sdk ? undefined : `${PYTHON} cannot import b2sdk (apt-get install python3-b2sdk)`, run: (job) => runDriver('b2sdk', PYTHON, [B2SDK_DRIVER], job) },
@@ -188,14 +196,15 @@ async function main(): Promise<void> {
       const row = rowOf(scenario, c);
       row.version ||= r.version;
       row.note ||= r.note;
-      row.samples.push({ seconds: r.seconds, cpuS: r.cpuS, maxRss: r.maxRss, count: r.count, bytes: r.bytes, serverCpuS: (s1.cpuUs - s0.cpuUs) / 1e6 });
+      row.samples.push({ seconds: r.seconds, cpuS: r.cpuS, maxRss: r.maxRss, count: r.count, bytes: r.bytes, serverCpuS: (s1.cpuUs - s0.cpuUs) / 1e6, hashAheadS: r.hashAheadS });
       if (o.verbose) log(`  ${scenario} ${c.id}: ${r.seconds.toFixed(2)} s, CPU ${r.cpuS.toFixed(2)} s, RSS ${(r.maxRss / MiB).toFixed(0)} MiB`);
     };
     /** Each round runs every client once; the first client rotates so no one always goes first. */
     const rounds = async (scenario: Scenario, each: (c: Client, round: number) => Promise<void>): Promise<void> => {
       for (let r = 0; r < o.runs; r++) {
         log(`${scenario}: round ${r + 1}/${o.runs}`);
-        for (let k = 0; k < active.length; k++) await each(active[(k + r) % active.length], r);
+        const here = active.filter((c) => !c.only || c.only.includes(scenario));
+        for (let k = 0; k < here.length; k++) await each(here[(k + r) % here.length], r);
       }
     };
     const want = (s: Scenario) => o.scenarios.includes(s);

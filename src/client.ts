@@ -7,8 +7,9 @@ import type { B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from '.
 import { AxiosTransport, type B2RequestLogEntry } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
+import { Listing } from './operators/listing';
 import { paginate } from './operators/paginate';
-import type { RetryB2Options } from './operators/retry-b2';
+import type { B2RetryEvent, RetryB2Options } from './operators/retry-b2';
 import { Bucket, defaultSse } from './resources/bucket';
 import { ClientContext } from './resources/context';
 import { checkBucketName, checkOptions, checkPositiveInt } from './resources/validate';
@@ -21,10 +22,19 @@ export interface B2Options {
   applicationKeyId?: string;
   /** Default: env `B2_APPLICATION_KEY`. */
   applicationKey?: string;
-  /** Where to authorize: production by default; any URL, such as an emulator's. */
+  /**
+   * Where to authorize: `production` or any URL, such as an emulator's. Default: env `B2_REALM`,
+   * else production.
+   */
   realm?: string;
   /** Retry settings, or `false` to switch retrying off. */
   retry?: RetryB2Options | false;
+  /**
+   * Told of every retry of every call before its wait (a log line, a CLI's `-v`): the operation,
+   * the attempt that failed (1-based), the wait in ms and the `B2Error`. The final failure is not
+   * a retry: it reaches the subscriber instead. Overrides `retry.onRetry`.
+   */
+  onRetry?: (event: B2RetryEvent) => void;
   /** Least time between two progress events of one transfer (default 100 ms). */
   progressIntervalMs?: number;
   /** The HTTP seam (default: axios with keep-alive). */
@@ -59,6 +69,11 @@ function env(name: string): string | undefined {
   return typeof process !== 'undefined' ? process.env?.[name] : undefined;
 }
 
+/** A realm as given (option or `B2_REALM`): a URL (an emulator's), or `production` / none for production. */
+function realmUrl(realm: string | undefined): string {
+  return realm === undefined || realm === 'production' ? PRODUCTION_REALM : realm;
+}
+
 /**
  * A B2 account. Every method returns a cold Observable: nothing is sent before subscribe, and
  * unsubscribing aborts what is in flight. Authorization is lazy and shared; an expired token is
@@ -78,10 +93,14 @@ export class B2 {
     const key = options.applicationKey ?? env('B2_APPLICATION_KEY');
     if (!keyId) throw invalidArgument('applicationKeyId', 'missing: pass it or set B2_APPLICATION_KEY_ID');
     if (!key) throw invalidArgument('applicationKey', 'missing: pass it or set B2_APPLICATION_KEY');
-    const realm = options.realm ?? PRODUCTION_REALM;
-    if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument('realm', 'must be an http(s) URL');
+    const realm = realmUrl(options.realm ?? (env('B2_REALM') || undefined));
+    if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument(options.realm === undefined ? 'B2_REALM' : 'realm', 'must be an http(s) URL');
     const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log });
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
+    if (options.onRetry !== undefined) {
+      if (typeof options.onRetry !== 'function') throw invalidArgument('onRetry', 'must be a function');
+      retry.onRetry = options.onRetry;
+    }
     // The key lives only inside this closure: never on an object that could be logged or serialized.
     const session = new B2Session(transport, () => authorizeAccount(transport, realm, keyId, key), retry);
     this.#ctx = new ClientContext(session, retry, options.progressIntervalMs ?? 100);
@@ -151,13 +170,16 @@ export class B2 {
         return this.#ctx.session.call((t, auth) => createKey(t, { accountId: auth.accountId, ...options }));
       }),
 
-    /** Emits every application key (not the master key), paging lazily. */
-    list: (): Observable<B2KeyWire> =>
-      paginate(
-        (start: string | undefined) =>
-          this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
-        (page) => page.nextApplicationKeyId,
-        (page) => page.keys,
+    /** Emits every application key (not the master key), paging lazily; a `Listing` (`for await` pages on demand). */
+    list: (): Listing<B2KeyWire> =>
+      new Listing((demand) =>
+        paginate(
+          (start: string | undefined) =>
+            this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
+          (page) => page.nextApplicationKeyId,
+          (page) => page.keys,
+          demand,
+        ),
       ),
 
     /** Deletes a key; emits the deleted key. */

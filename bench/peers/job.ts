@@ -22,6 +22,11 @@ export interface Job {
   /** upload-large / download-large: bytes and whole-file SHA-1. */
   size?: number;
   sha1?: string;
+  /**
+   * upload-large: the client computes large_file_sha1 itself (rxb2's default: the file hashed
+   * ahead) instead of being given `sha1`. Only rxb2's driver reads it.
+   */
+  hashAhead?: boolean;
   /** upload-large: part size; download-large: ranged part size (where the client lets one choose). */
   partSize?: number;
   /** Operations (parts, uploads) in flight. */
@@ -51,6 +56,8 @@ export interface Result {
   version: string;
   /** The id of an uploaded large file (for the harness's checks). */
   fileId?: string;
+  /** upload-large with `hashAhead`: seconds from the upload's subscribe to its large file started (the hashing ahead, then one b2_start_large_file). */
+  hashAheadS?: number;
   note?: string;
 }
 

@@ -2,13 +2,17 @@
  * The rxb2 driver: each scenario written as a user of rxb2 would write it.
  *
  *   upload-large    bucket.uploadLargeFile({ contents: { path }, partSize, concurrency }) with the
- *                   file's SHA-1 as large_file_sha1 (known up front here, as for the baseline).
+ *                   file's SHA-1 as large_file_sha1 (known up front here, as for the baseline);
+ *                   with `hashAhead`, without it: rxb2's default, which hashes the file ahead (in
+ *                   worker threads) and sends the parts with their SHA-1s; the time to
+ *                   `largeFileStarted` is reported as `hashAheadS`.
  *   download-large  file.downloadToFile(path, { concurrency, partSize }): ranged parts in parallel,
  *                   whole-file SHA-1 verified.
  *   upload-small    from(files).pipe(mergeMap(f => bucket.uploadFile({ contents: { path } }), 16)).
  *   list            bucket.listFiles({ prefix, pageSize }) counted.
  */
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { count, from, lastValueFrom, mergeMap, tap } from 'rxjs';
 import { B2, toResponseBody, type Bucket } from '../../src';
 import { driverMain, need, timed, type Job, type Outcome, type Result } from './job';
@@ -26,11 +30,19 @@ function withBucket(job: Job, fn: (bucket: Bucket) => Promise<Outcome>): Promise
 export function uploadLarge(job: Job): Promise<Result> {
   const [file, fileName, size, sha1, partSize, concurrency] = [need(job, 'path'), need(job, 'fileName'), need(job, 'size'), need(job, 'sha1'), need(job, 'partSize'), need(job, 'concurrency')];
   return withBucket(job, async (bucket) => {
+    const t0 = performance.now();
+    let hashAheadS: number | undefined;
     const done = await lastValueFrom(
-      bucket.uploadLargeFile({ contents: { path: file }, fileName, partSize, concurrency, fileInfo: { large_file_sha1: sha1 } }).pipe(toResponseBody()),
+      bucket.uploadLargeFile({ contents: { path: file }, fileName, partSize, concurrency, ...(job.hashAhead ? {} : { fileInfo: { large_file_sha1: sha1 } }) }).pipe(
+        tap((e) => {
+          if (job.hashAhead && e.type === 'largeFileStarted') hashAheadS = (performance.now() - t0) / 1000;
+        }),
+        toResponseBody(),
+      ),
     );
     if (done.contentLength !== size) throw new Error(`rxb2 uploaded ${done.contentLength} bytes, not ${size}`);
-    return { count: 1, bytes: size, fileId: done.fileId };
+    if (done.fileInfo.large_file_sha1 !== sha1) throw new Error(`rxb2 recorded large_file_sha1 ${done.fileInfo.large_file_sha1}, not ${sha1}`);
+    return { count: 1, bytes: size, fileId: done.fileId, hashAheadS };
   });
 }
 

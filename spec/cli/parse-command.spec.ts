@@ -1,6 +1,12 @@
 /** Parsing the rxb2 command line: commands as values, usage errors as exit code 2, help as 0. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseCommand, type ParseResult } from '../../src/cli/rxb2';
+import { EXIT_CODES } from '../../src/cli/errors';
 import { formatListingRow, parseByteSize } from '../../src/cli/format';
+
+/** The output options when no global flag is given. */
+const PLAIN = { json: false, quiet: false, verbose: false, progress: undefined, retries: undefined };
 
 function parse(...argv: string[]): { result: ParseResult; out: string; err: string } {
   let out = '';
@@ -11,20 +17,23 @@ function parse(...argv: string[]): { result: ParseResult; out: string; err: stri
 
 describe('rxb2 parseCommand', () => {
   it('parses every command into one value', () => {
-    expect(parse('buckets', 'ls').result).toEqual({ command: { name: 'buckets ls' } });
-    expect(parse('buckets', 'create', 'my-bucket', '--public').result).toEqual({ command: { name: 'buckets create', bucket: 'my-bucket', public: true } });
-    expect(parse('buckets', 'create', 'my-bucket').result).toEqual({ command: { name: 'buckets create', bucket: 'my-bucket', public: false } });
-    expect(parse('buckets', 'rm', 'my-bucket').result).toEqual({ command: { name: 'buckets rm', bucket: 'my-bucket' } });
+    expect(parse('buckets', 'ls').result).toEqual({ options: PLAIN, command: { name: 'buckets ls' } });
+    expect(parse('buckets', 'create', 'my-bucket', '--public').result).toEqual({ options: PLAIN, command: { name: 'buckets create', bucket: 'my-bucket', public: true } });
+    expect(parse('buckets', 'create', 'my-bucket').result).toEqual({ options: PLAIN, command: { name: 'buckets create', bucket: 'my-bucket', public: false } });
+    expect(parse('buckets', 'rm', 'my-bucket').result).toEqual({ options: PLAIN, command: { name: 'buckets rm', bucket: 'my-bucket' } });
     expect(parse('ls', 'my-bucket/photos/2020', '-r', '--versions').result).toEqual({
+      options: PLAIN,
       command: { name: 'ls', bucket: 'my-bucket', prefix: 'photos/2020', recursive: true, versions: true },
     });
-    expect(parse('ls', 'my-bucket').result).toEqual({ command: { name: 'ls', bucket: 'my-bucket', prefix: '', recursive: false, versions: false } });
+    expect(parse('ls', 'my-bucket').result).toEqual({ options: PLAIN, command: { name: 'ls', bucket: 'my-bucket', prefix: '', recursive: false, versions: false } });
     expect(parse('download', 'b/a/b c.txt', './x', '--concurrency', '8', '--part-size', '16MiB').result).toEqual({
+      options: PLAIN,
       command: { name: 'download', bucket: 'b', fileName: 'a/b c.txt', file: './x', concurrency: 8, partSize: 16 * 2 ** 20 },
     });
-    expect(parse('rm', 'b/x', '--all-versions').result).toEqual({ command: { name: 'rm', bucket: 'b', fileName: 'x', allVersions: true } });
-    expect(parse('hide', 'b/x').result).toEqual({ command: { name: 'hide', bucket: 'b', fileName: 'x' } });
+    expect(parse('rm', 'b/x', '--all-versions').result).toEqual({ options: PLAIN, command: { name: 'rm', bucket: 'b', fileName: 'x', allVersions: true } });
+    expect(parse('hide', 'b/x').result).toEqual({ options: PLAIN, command: { name: 'hide', bucket: 'b', fileName: 'x' } });
     expect(parse('emulator', '--port', '0', '--data', '/tmp/d').result).toEqual({
+      options: PLAIN,
       command: { name: 'emulator', host: '127.0.0.1', port: 0, dataDir: '/tmp/d', recommendedPartSize: undefined, absoluteMinimumPartSize: undefined },
     });
   });
@@ -66,6 +75,19 @@ describe('rxb2 parseCommand', () => {
     expect(help.out).toContain('upload [options] <file> <bucket/name>');
     expect(parse('upload', '--help').out).toContain('--resume');
     expect(parse('--version').out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('rxb2 exit codes', () => {
+  it('are the same table in --help and in the README', () => {
+    const help = parse('--help').out;
+    // This file runs from dist/spec/cli: the README is three levels up.
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The rxb2 command'), readme.indexOf('## Benchmarks'));
+    const readmeRows = [...section.matchAll(/^\| (\d+) \| (.+) \|$/gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(readmeRows).toEqual(EXIT_CODES.map(([code, meaning]) => [code, meaning]));
+    for (const [code, meaning] of EXIT_CODES) expect(help).toContain(`${String(code).padStart(3)}  ${meaning}`);
+    expect(EXIT_CODES.map(([code]) => code)).toEqual([0, 1, 2, 3, 4, 130]);
   });
 });
 

@@ -57,6 +57,17 @@ describe('rxb2 run (in-process)', () => {
     expect(plain.stdout.text).not.toContain('ETA');
   });
 
+  it('draws no bar on a terminal with --no-progress, --json or --quiet', async () => {
+    const bucket = await firstValueFrom(b2.buckets.create(bucketName('nobar')));
+    emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 30 }, times: Infinity });
+    for (const flag of ['--no-progress', '--json', '--quiet']) {
+      const tty = captureIo(emu, { tty: true });
+      expect(await run(['upload', bigFile, `${bucket.bucketName}/${flag.slice(2)}.bin`, '--concurrency', '2', flag], tty.io)).withContext(flag).toBe(0);
+      expect(tty.stdout.text).withContext(flag).not.toContain('ETA');
+      expect(tty.stderr.text).withContext(flag).toBe('');
+    }
+  });
+
   it('on an interrupt, resolves 130 only once the unfinished large file is cancelled', async () => {
     const bucket = await firstValueFrom(b2.buckets.create(bucketName('abort')));
     emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 200 }, times: Infinity });
@@ -97,6 +108,27 @@ describe('rxb2 run (in-process)', () => {
     ]);
   });
 
+  it('a download into a folder that is not there, or under a file, fails with the OS code and the path given, leaving nothing', async () => {
+    const bucket = await firstValueFrom(b2.buckets.create(bucketName('local-io')));
+    await put(bucket, 'doc.txt', 'document');
+    const plainFile = join(dir, 'plain-file');
+    await writeFile(plainFile, 'x');
+    const cases: Array<[string, string]> = [
+      [join(dir, 'no-such-folder', 'doc.txt'), 'no such folder or file (ENOENT)'],
+      [join(plainFile, 'doc.txt'), 'a part of the path is not a folder (ENOTDIR)'],
+    ];
+    for (const [target, problem] of cases) {
+      for (const concurrency of ['1', '4']) {
+        const { io, stdout, stderr } = captureIo(emu);
+        // A missing folder on the way is "not found" (exit code 3), as a missing bucket or file is.
+        expect(await run(['download', `${bucket.bucketName}/doc.txt`, target, '--concurrency', concurrency, '--part-size', '2'], io)).toBe(3);
+        expect(stderr.text).withContext(target).toBe(`rxb2: cannot write ${target}: ${problem} (local_io_error)\n`);
+        expect(stdout.text).toBe('');
+      }
+    }
+    expect(await readdir(dir)).not.toContain('no-such-folder');
+  });
+
   it('deletes every version, downloads into a directory, and reports what is missing', async () => {
     const bucket = await firstValueFrom(b2.buckets.create(bucketName('files')));
     const b = bucket.bucketName;
@@ -118,18 +150,19 @@ describe('rxb2 run (in-process)', () => {
     expect(all.stdout.lines().pop()).toBe(`deleted 3 versions of ${b}/y.txt`);
     expect(await versions(bucket)).toEqual([jasmine.objectContaining({ fileName: 'docs/z.txt' })]);
 
-    const failures: Array<[string[], RegExp]> = [
-      [['rm', `${b}/y.txt`], /^rxb2: no file named y\.txt in bucket .* \(not_found, HTTP 404\)\n$/],
-      [['rm', `${b}/y.txt`, '--all-versions'], /^rxb2: no versions of y\.txt in bucket .* \(not_found, HTTP 404\)\n$/],
-      [['hide', `${b}/y.txt`], /^rxb2: no file named y\.txt /],
-      [['download', `${b}/nope`, join(dir, 'nope')], /^rxb2: no file named nope /],
-      [['ls', 'no-such-bucket-here'], /^rxb2: no bucket no-such-bucket-here \(not_found, HTTP 404\)\n$/],
-      [['buckets', 'rm', 'no-such-bucket-here'], /^rxb2: no bucket no-such-bucket-here /],
-      [['buckets', 'create', 'x'], /^rxb2: .*\(invalid_argument\)\n$/],
+    // Exit codes: 3 for what is not there, 2 for a bad argument (named as the command line calls it).
+    const failures: Array<[string[], RegExp, number]> = [
+      [['rm', `${b}/y.txt`], /^rxb2: no file named y\.txt in bucket .* \(not_found, HTTP 404\)\n$/, 3],
+      [['rm', `${b}/y.txt`, '--all-versions'], /^rxb2: no versions of y\.txt in bucket .* \(not_found, HTTP 404\)\n$/, 3],
+      [['hide', `${b}/y.txt`], /^rxb2: no file named y\.txt /, 3],
+      [['download', `${b}/nope`, join(dir, 'nope')], /^rxb2: no file named nope /, 3],
+      [['ls', 'no-such-bucket-here'], /^rxb2: no bucket no-such-bucket-here \(not_found, HTTP 404\)\n$/, 3],
+      [['buckets', 'rm', 'no-such-bucket-here'], /^rxb2: no bucket no-such-bucket-here /, 3],
+      [['buckets', 'create', 'x'], /^rxb2: bucket name: must be 6 to 63 letters, digits or "-"\n$/, 2],
     ];
-    for (const [argv, message] of failures) {
+    for (const [argv, message, code] of failures) {
       const { io, stdout, stderr } = captureIo(emu);
-      expect(await run(argv, io)).withContext(argv.join(' ')).toBe(1);
+      expect(await run(argv, io)).withContext(argv.join(' ')).toBe(code);
       expect(stderr.text).withContext(argv.join(' ')).toMatch(message);
       expect(stdout.text).withContext(argv.join(' ')).toBe('');
     }
@@ -152,15 +185,15 @@ describe('rxb2 run (in-process)', () => {
     await waitFor('the temporary file to go', async () => (await readdir(target)).length === 0, 2000);
   });
 
-  it('fails with 1 and a clear message without credentials', async () => {
+  it('fails with 2 (usage) and a clear message without credentials', async () => {
     const { io, stderr } = captureIo(emu, { env: { B2_APPLICATION_KEY_ID: '' } });
-    expect(await run(['buckets', 'ls'], io)).toBe(1);
+    expect(await run(['buckets', 'ls'], io)).toBe(2);
     expect(stderr.text).toMatch(/^rxb2: no credentials: /);
   });
 
-  it('fails with 1 when the file to upload does not exist', async () => {
+  it('fails with 3 (not found) when the file to upload does not exist', async () => {
     const { io, stderr } = captureIo(emu);
-    expect(await run(['upload', join(dir, 'missing.bin'), 'some-bucket/x'], io)).toBe(1);
+    expect(await run(['upload', join(dir, 'missing.bin'), 'some-bucket/x'], io)).toBe(3);
     expect(stderr.text).toBe(`rxb2: ${join(dir, 'missing.bin')}: no such file\n`);
   });
 

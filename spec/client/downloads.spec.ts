@@ -86,7 +86,7 @@ describe('client getFile and downloads', () => {
     expect(progress[progress.length - 1]).toEqual({ type: 'downloadProgress', loaded: data.length, total: data.length });
     const response = events[events.length - 1] as Extract<B2DownloadEvent, { type: 'response' }>;
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ bytes: data.length, verifiedSha1: sha1(data) });
+    expect(response.body).toEqual({ bytes: data.length, verifiedSha1: sha1(data), verified: 'wholeFile' });
   });
 
   it('downloadToBuffer() returns the bytes and the verified SHA-1', async () => {

@@ -1,5 +1,5 @@
 import { firstValueFrom, lastValueFrom, tap } from 'rxjs';
-import { B2, B2Error, toResponseBody, type B2Event, type B2File, type Bucket } from '../../src';
+import { B2, B2Error, toResponseBody, type B2Event, type B2File, type B2RetryEvent, type Bucket } from '../../src';
 import { all, bucketName, bytes, client, countRequests, failure, sha1, SMALL_FILE_PARTS, startClientEmulator, upload, type Emu } from './support';
 
 describe('client faults and retry', () => {
@@ -39,6 +39,27 @@ describe('client faults and retry', () => {
     expect(files.map((f) => f.fileName)).toEqual(listNames);
     expect(injected('status:503') - before).toBe(1);
     expect(count()).toBe(3); // the retried first page (the 503 itself is counted by its own rule) + 2
+  });
+
+  it('B2Options.onRetry hears each retry of a call: operation, failed attempt, wait, error', async () => {
+    const events: B2RetryEvent[] = [];
+    const { bucket: view } = await fresh({ onRetry: (e) => events.push(e) });
+    emu.faults.add({ call: 'b2_list_file_names', fault: { kind: 'status', status: 503 }, times: 2 });
+    const files = await all(view.listFiles({ prefix: 'l/' }));
+    expect(files.map((f) => f.fileName)).toEqual(listNames);
+    expect(events.map(({ operation, attempt, error }) => ({ operation, attempt, status: error.status, code: error.code }))).toEqual([
+      { operation: 'b2_list_file_names', attempt: 1, status: 503, code: 'service_unavailable' },
+      { operation: 'b2_list_file_names', attempt: 2, status: 503, code: 'service_unavailable' },
+    ]);
+    for (const e of events) {
+      expect(e.error).toBeInstanceOf(B2Error);
+      expect(e.delayMs).toBeGreaterThanOrEqual(0);
+      expect(e.delayMs).toBeLessThanOrEqual(50); // client(): maxDelayMs 50
+    }
+  });
+
+  it('B2Options.onRetry must be a function', () => {
+    expect(() => client(emu, { onRetry: 'yes' as never })).toThrowMatching((e: B2Error) => e.code === 'invalid_argument' && e.field === 'onRetry');
   });
 
   it('503 on a later page: retried from that page, no duplicates', async () => {

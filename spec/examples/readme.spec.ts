@@ -4,7 +4,7 @@
  * described fails here. (The Angular decorator and component need Angular: the service itself is
  * spec/examples/angular-upload.service.ts, tested in its own spec.)
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -118,8 +118,12 @@ describe('README examples', () => {
     const head = await lastValueFrom(file.downloadToBuffer({ range: { start: 0, end: 4 } }).pipe(toResponseBody()));
     expect(Buffer.from(head.data).toString()).toBe('hello');
     const out = join(dir, 'large-copy.bin');
-    await lastValueFrom(big!.downloadToFile(out, { concurrency: 4, partSize: 5000 }));
+    const copied = await lastValueFrom(big!.downloadToFile(out, { concurrency: 4, partSize: 5000 }).pipe(toResponseBody()));
     expect((await readFile(out)).equals(bigData)).toBeTrue();
+    // "Upload a large file" / "Download a file": large_file_sha1 recorded, the response says what was verified.
+    expect(big!.fileInfo.large_file_sha1).toBe(createHash('sha1').update(bigData).digest('hex'));
+    expect([copied.verified, copied.verifiedSha1]).toEqual(['wholeFile', big!.fileInfo.large_file_sha1]);
+    expect([head.verified, head.verifiedSha1, head.unverifiedReason]).toEqual(['nothing', null, 'range']);
     const byName = await lastValueFrom(bucket.downloadFileByName('folder/hello.txt').pipe(intoBuffer(), toResponseBody()));
     expect(Buffer.from(byName.data).toString()).toBe('hello, B2');
 
@@ -302,6 +306,34 @@ describe('README examples', () => {
     await sleep(50);
     expect((emu.faults.injected().delay ?? 0) - before).toBe(pages.n);
     expect(pages.n).toBeLessThanOrEqual(2);
+  });
+
+  it('README: for await: a listing pulls its pages, even with an awaiting body', async () => {
+    const bucket = await newBucket('forawait-lazy');
+    for (let i = 0; i < 6; i++) await put(bucket, `logs/2023-0${i}`, 'x');
+    await put(bucket, 'logs/2024-01', 'x');
+    emu.faults.add({ call: 'b2_list_file_names', fault: { kind: 'delay', ms: 0 }, times: Infinity });
+    const before = emu.faults.injected().delay ?? 0;
+    const archived: string[] = [];
+    const archive = async (file: { fileName: string }) => {
+      await sleep(20);
+      archived.push(file.fileName);
+    };
+    for await (const file of bucket.listFiles({ prefix: 'logs/', pageSize: 2 })) {
+      if (file.fileName >= 'logs/2023-02') break;
+      await archive(file);
+    }
+    await sleep(50);
+    expect(archived).toEqual(['logs/2023-00', 'logs/2023-01']);
+    expect((emu.faults.injected().delay ?? 0) - before).toBe(2); // page 1, and page 2 (prefetched as file 2 was taken)
+
+    const file = await put(bucket, 'hello.txt', 'hello');
+    const dir = await mkdtemp(join(tmpdir(), 'rxb2-readme-'));
+    const types: string[] = [];
+    for await (const event of eachValueFrom(file.downloadToFile(join(dir, 'hello.txt')))) types.push(event.type);
+    expect(types[types.length - 1]).toBe('response');
+    expect(await readFile(join(dir, 'hello.txt'), 'utf8')).toBe('hello');
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('README: encryption: bucket default SSE-B2, SSE-B2 per file, SSE-C upload, download and copy', async () => {

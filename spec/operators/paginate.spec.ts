@@ -11,7 +11,7 @@ interface Page {
  * A listing whose pages are cold observables, one per cursor (`first` for the undefined cursor).
  * Records every cursor fetchPage was called with.
  */
-function listing(pages: Record<string, Observable<Page>>) {
+function listing(pages: Record<string, Observable<Page>>, demand?: Observable<unknown>) {
   const cursors: (string | undefined)[] = [];
   const items$ = paginate(
     (cursor: string | undefined) => {
@@ -22,6 +22,7 @@ function listing(pages: Record<string, Observable<Page>>) {
     },
     (page: Page) => page.next,
     (page: Page) => page.items,
+    demand,
   );
   return { items$, cursors };
 }
@@ -164,6 +165,40 @@ describe('paginate', () => {
       expectSubscriptions(p2.subscriptions).toBe(['--^-!', '------------^-!']);
       scheduler.flush();
       expect(cursors).toEqual([undefined, 'c2', undefined, 'c2']);
+    });
+  });
+
+  it('with demand, requests each page (the first included) only at demand\'s first emission after the previous page', () => {
+    scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const p1 = cold<Page>('-a|', { a: { items: ['x', 'y'], next: 'c2' } });
+      const p2 = cold<Page>('-b|', { b: { items: ['z'], next: 'c3' } });
+      const p3 = cold<Page>('-c|', { c: { items: ['w'], next: null } });
+      // The consumer wants more at 3, 4 (ignored: no page waits then), 8 and 12.
+      const demand = hot('---d-d--d---d');
+      const { items$, cursors } = listing({ first: p1, c2: p2, c3: p3 }, demand);
+
+      expectObservable(items$).toBe('-----(xy)-z---(w|)', { x: 'x', y: 'y', z: 'z', w: 'w' });
+      expectSubscriptions(p1.subscriptions).toBe('---^-!');
+      expectSubscriptions(p2.subscriptions).toBe('--------^-!');
+      expectSubscriptions(p3.subscriptions).toBe('------------^-!');
+      expectSubscriptions(demand.subscriptions).toBe(['^--!', '-----^--!', '----------^-!']);
+      scheduler.flush();
+      expect(cursors).toEqual([undefined, 'c2', 'c3']);
+    });
+  });
+
+  it('with demand, unsubscribing while waiting for it requests nothing more', () => {
+    scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const p1 = cold<Page>('-a|', { a: { items: ['x'], next: 'c2' } });
+      const p2 = cold<Page>('-b|', { b: { items: ['z'], next: null } });
+      const demand = hot('d--------d');
+      const { items$, cursors } = listing({ first: p1, c2: p2 }, demand);
+
+      expectObservable(items$, '^-----!').toBe('--x');
+      expectSubscriptions(p2.subscriptions).toBe([]);
+      expectSubscriptions(demand.subscriptions).toBe(['(^!)', '--^---!']);
+      scheduler.flush();
+      expect(cursors).toEqual([undefined]);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { defer, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { B2Error } from '../../src/http/b2-error';
-import { retryB2, type RetryB2Options } from '../../src/operators/retry-b2';
+import { retryB2, type B2RetryEvent, type RetryB2Options } from '../../src/operators/retry-b2';
 
 let serial = 0;
 /** A B2Error with a unique message (jasmine compares errors by message only). */
@@ -312,6 +312,119 @@ describe('retryB2', () => {
         expectObservable(attempts(a1, a2, a3).pipe(retryB2({ ...exact, onExpiredAuth: () => undefined }))).toBe('1003ms a|');
         expectSubscriptions(a2.subscriptions).toBe('-^!');
         expectSubscriptions(a3.subscriptions).toBe('1002ms ^-!');
+      });
+    });
+  });
+
+  describe('onRetry', () => {
+    /** A B2Error from the named call, as the transport makes them. */
+    function failed(operation: string | undefined, status: number, code: string, retryAfter?: number): B2Error {
+      return new B2Error({ status, code, message: `${operation} ${status} ${code} #${++serial}`, retryAfter, operation });
+    }
+
+    /** onRetry that records each event with the virtual time it was called at. */
+    function recorder(): { onRetry: (e: B2RetryEvent) => void; calls: (B2RetryEvent & { at: number })[] } {
+      const calls: (B2RetryEvent & { at: number })[] = [];
+      return { calls, onRetry: (e) => calls.push({ ...e, at: scheduler.now() }) };
+    }
+
+    it('hears each retry before its wait: operation, the failed attempt (1-based), the wait and the error', () => {
+      scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const e1 = failed('b2_list_file_names', 500, 'internal_error');
+        const e2 = failed('b2_list_file_names', 503, 'service_unavailable');
+        const e3 = failed('b2_list_file_names', 0, 'network_error');
+        const a1 = cold('-#', undefined, e1);
+        const a2 = cold('-#', undefined, e2);
+        const a3 = cold('-#', undefined, e3);
+        const a4 = cold('-a|');
+        const { onRetry, calls } = recorder();
+        expectObservable(attempts(a1, a2, a3, a4).pipe(retryB2({ ...exact, onRetry }))).toBe('7004ms a|');
+        expectSubscriptions(a4.subscriptions).toBe('7003ms ^-!');
+        scheduler.flush();
+        expect(calls).toEqual([
+          { operation: 'b2_list_file_names', attempt: 1, delayMs: 1000, error: e1, at: 1 },
+          { operation: 'b2_list_file_names', attempt: 2, delayMs: 2000, error: e2, at: 1002 },
+          { operation: 'b2_list_file_names', attempt: 3, delayMs: 4000, error: e3, at: 3003 },
+        ]);
+        expect(calls.map((c) => c.error)).toEqual([e1, e2, e3]);
+        expect(calls[2].error).toBe(e3);
+      });
+    });
+
+    it('is not called for the final failure: maxAttempts 3 gives two events, then the error', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const e = failed('b2_upload_part', 500, 'internal_error');
+        const source = cold('#', undefined, e);
+        const { onRetry, calls } = recorder();
+        expectObservable(source.pipe(retryB2({ ...exact, maxAttempts: 3, onRetry }))).toBe('3000ms #', undefined, e);
+        scheduler.flush();
+        expect(calls.map(({ attempt, delayMs, at }) => ({ attempt, delayMs, at }))).toEqual([
+          { attempt: 1, delayMs: 1000, at: 0 },
+          { attempt: 2, delayMs: 2000, at: 1000 },
+        ]);
+      });
+    });
+
+    it('reports the jittered wait actually waited, and the Retry-After wait', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const busy = failed('b2_get_upload_url', 429, 'too_many_requests', 3);
+        const down = failed('b2_get_upload_url', 503, 'service_unavailable');
+        const a1 = cold('#', undefined, busy);
+        const a2 = cold('#', undefined, down);
+        const a3 = cold('(a|)');
+        const { onRetry, calls } = recorder();
+        expectObservable(attempts(a1, a2, a3).pipe(retryB2({ scheduler, jitter: 0.5, random: () => 0.5, onRetry }))).toBe('3750ms (a|)');
+        scheduler.flush();
+        expect(calls.map(({ attempt, delayMs, at }) => ({ attempt, delayMs, at }))).toEqual([
+          { attempt: 1, delayMs: 3000, at: 0 },
+          { attempt: 2, delayMs: 750, at: 3000 },
+        ]);
+      });
+    });
+
+    it('hears the immediate retry after a re-authorization, with a 0 ms wait', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const expired = failed('b2_list_buckets', 401, 'expired_auth_token');
+        const a1 = cold('--#', undefined, expired);
+        const a2 = cold('--a|');
+        const { onRetry, calls } = recorder();
+        expectObservable(attempts(a1, a2).pipe(retryB2({ ...exact, onExpiredAuth: () => undefined, onRetry }))).toBe('----a|');
+        scheduler.flush();
+        expect(calls).toEqual([{ operation: 'b2_list_buckets', attempt: 1, delayMs: 0, error: expired, at: 2 }]);
+      });
+    });
+
+    it('is not called for a failure that is not retried, nor for a non-B2Error', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const gone = failed('b2_get_file_info', 404, 'not_found');
+        const alien = new Error('not ours');
+        const { onRetry, calls } = recorder();
+        expectObservable(cold('-#', undefined, gone).pipe(retryB2({ ...exact, onRetry }))).toBe('-#', undefined, gone);
+        expectObservable(cold('-#', undefined, alien).pipe(retryB2({ ...exact, onRetry }))).toBe('-#', undefined, alien);
+        scheduler.flush();
+        expect(calls).toEqual([]);
+      });
+    });
+
+    it("names the operation 'unknown' when the failure names none", () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const e = failed(undefined, 500, 'internal_error');
+        const { onRetry, calls } = recorder();
+        expectObservable(attempts(cold('#', undefined, e), cold('(a|)')).pipe(retryB2({ ...exact, onRetry }))).toBe('1000ms (a|)');
+        scheduler.flush();
+        expect(calls.map((c) => c.operation)).toEqual(['unknown']);
+      });
+    });
+
+    it('fails at once with what onRetry throws, without another attempt', () => {
+      scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const thrown = new Error('stop here');
+        const source = cold('-#', undefined, failed('b2_list_file_names', 500, 'internal_error'));
+        const onRetry = () => {
+          throw thrown;
+        };
+        expectObservable(source.pipe(retryB2({ ...exact, onRetry }))).toBe('-#', undefined, thrown);
+        expectSubscriptions(source.subscriptions).toBe('^!');
       });
     });
   });

@@ -827,3 +827,67 @@ describe('runLargeUpload', () => {
     });
   });
 });
+
+describe('runLargeUpload checkSource (a file that changed while it was uploaded)', () => {
+  let scheduler: TestScheduler;
+
+  beforeEach(() => {
+    scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  });
+
+  const changed = new B2Error({ status: 0, code: 'source_changed', message: 'file big.bin changed while it was being uploaded (its size went from 25 to 7 bytes)' });
+
+  it('checks the source once every part is on B2, and finishes only after the check passed', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const run = runOf(THREE.slice(0, 1));
+      const ev = eventsOf(run);
+      const p1 = cold('-(x|)', { x: done('sha1') });
+      const check = cold('-----(k|)', { k: undefined });
+      const finish = cold('-(f|)', { f: FILE });
+      const cancel = cold('(c|)');
+      const steps = { ...fakeSteps({ start: cold('(s|)', { s: fresh }), parts: { 1: p1 }, finish, cancel }), checkSource: jasmine.createSpy('checkSource').and.callFake(() => check) };
+
+      expectObservable(runLargeUpload(steps, run)).toBe('S(ab)--(R|)', { S: ev.started(false), a: ev.progress(10), b: ev.uploaded(1, 'sha1', { 1: 'sha1' }), R: ev.response() });
+      expectSubscriptions(check.subscriptions).toBe('-^----!');
+      expectSubscriptions(finish.subscriptions).toBe('------^!');
+      expectSubscriptions(cancel.subscriptions).toBe([]);
+      scheduler.flush();
+      expect(steps.checkSource).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  it('a failed check skips finish, cancels the large file even with keepOnFailure, then errors with it', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const run = runOf(THREE.slice(0, 1), { keepOnFailure: true });
+      const ev = eventsOf(run);
+      const p1 = cold('-(x|)', { x: done('sha1') });
+      const check = cold('-----#', undefined, changed);
+      const finish = cold('-(f|)', { f: FILE });
+      const cancel = cold('--(c|)');
+      const steps = { ...fakeSteps({ start: cold('(s|)', { s: fresh }), parts: { 1: p1 }, finish, cancel }), checkSource: () => check };
+
+      expectObservable(runLargeUpload(steps, run)).toBe('S(ab)---#', { S: ev.started(false), a: ev.progress(10), b: ev.uploaded(1, 'sha1', { 1: 'sha1' }) }, changed);
+      expectSubscriptions(finish.subscriptions).toBe([]);
+      expectSubscriptions(cancel.subscriptions).toBe('------^-!');
+    });
+  });
+
+  it('a part failing with source_changed ends its siblings and cancels the large file even with keepOnFailure', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const run = runOf(THREE, { keepOnFailure: true });
+      const ev = eventsOf(run);
+      const p1 = cold('-a------(x|)', { a: progress(4), x: done('sha1') });
+      const p2 = cold<PartEvent>('---#', undefined, changed);
+      const p3 = cold('-------(x|)', { x: done('sha3') });
+      const finish = cold('(f|)', { f: FILE });
+      const cancel = cold('-(c|)');
+      const steps = fakeSteps({ start: cold('(s|)', { s: fresh }), parts: { 1: p1, 2: p2, 3: p3 }, finish, cancel });
+
+      expectObservable(runLargeUpload(steps, run)).toBe('Sa--#', { S: ev.started(false), a: ev.progress(4) }, changed);
+      expectSubscriptions(p1.subscriptions).toBe('^--!');
+      expectSubscriptions(p3.subscriptions).toBe('^--!');
+      expectSubscriptions(finish.subscriptions).toBe([]);
+      expectSubscriptions(cancel.subscriptions).toBe('---^!');
+    });
+  });
+});

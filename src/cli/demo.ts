@@ -1,15 +1,16 @@
 /**
- * `npm start`: rxb2 doing its job end to end. With B2 credentials in the environment
- * (B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY) it talks to Backblaze B2; without them it starts
- * the embedded emulator. Creates a bucket, uploads a multi-part file with a live progress bar, lists,
- * downloads and verifies the SHA-1, prints a summary, cleans up, and exits.
+ * `npm start`: rxb2 doing its job end to end. With credentials in the environment
+ * (B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY, and B2_REALM for a server other than Backblaze's,
+ * such as an emulator's: the variables `rxb2 emulator` prints) it talks to that server; without
+ * them it starts the embedded emulator. Creates a bucket, uploads a multi-part file with a live
+ * progress bar, lists, downloads and verifies the SHA-1, prints a summary, cleans up, and exits.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, mergeMap, tap, toArray } from 'rxjs';
-import { B2, toResponseBody, type B2UploadEvent } from '../index';
+import { B2, PRODUCTION_REALM, toResponseBody, type B2UploadEvent } from '../index';
 import { startEmulator, type RunningEmulator } from '../emulator';
 
 const FILE_SIZE = 64 * 1024 * 1024;
@@ -30,11 +31,13 @@ async function main(): Promise<void> {
   let emulator: RunningEmulator | undefined;
   let b2: B2;
   if (process.env.B2_APPLICATION_KEY_ID && process.env.B2_APPLICATION_KEY) {
-    console.log('Using Backblaze B2 with the credentials from the environment.');
+    // The client reads the same three variables itself.
+    const realm = process.env.B2_REALM && process.env.B2_REALM !== 'production' ? process.env.B2_REALM : `Backblaze B2 (${PRODUCTION_REALM})`;
+    console.log(`Using ${realm} with the key ${process.env.B2_APPLICATION_KEY_ID} (B2_REALM, B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY).`);
     b2 = new B2();
   } else {
     emulator = await startEmulator({ port: 0 });
-    console.log(`No B2 credentials set: using the embedded emulator at ${emulator.url}`);
+    console.log(`No B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY set: using the embedded emulator at ${emulator.url}`);
     b2 = new B2({ applicationKeyId: emulator.keyId, applicationKey: emulator.applicationKey, realm: emulator.url });
   }
   const workDir = await mkdtemp(join(tmpdir(), 'rxb2-demo-'));

@@ -1,9 +1,11 @@
 /**
- * The rxb2 command line, parsed by commander into one `CliCommand` value (no I/O beyond help and
- * usage messages): `executeCommand` runs it. Usage errors end with exit code 2.
+ * The rxb2 command line, parsed by commander into one `CliCommand` value and the output options
+ * (no I/O beyond help and usage messages): `executeCommand` runs it. Usage errors end with exit
+ * code 2, their message naming the flag or argument (`--part-size: …`); as JSON with --json.
  */
 import { basename } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CODES, EXIT_USAGE, UsageError, errorJson } from './errors';
 import { parseByteSize } from './format';
 
 export type CliCommand =
@@ -12,13 +14,28 @@ export type CliCommand =
   | { name: 'buckets create'; bucket: string; public: boolean }
   | { name: 'buckets rm'; bucket: string }
   | { name: 'ls'; bucket: string; prefix: string; recursive: boolean; versions: boolean }
+  /** `file` is `-` for standard input. */
   | { name: 'upload'; file: string; bucket: string; fileName: string; partSize?: number; concurrency?: number; resume: boolean; contentType?: string }
   | { name: 'download'; bucket: string; fileName: string; file: string; concurrency?: number; partSize?: number }
   | { name: 'rm'; bucket: string; fileName: string; allVersions: boolean }
   | { name: 'hide'; bucket: string; fileName: string };
 
-/** A command to run, or the exit code of a parse that ended early (help, version, usage error). */
-export type ParseResult = { command: CliCommand } | { exitCode: number };
+/** How the command reports and retries, the same for every subcommand. */
+export interface RunOptions {
+  /** One JSON object per line on stdout (results, listing rows) and on stderr (errors, -v lines). */
+  json: boolean;
+  /** Nothing on stdout but listings: no result lines, no progress. */
+  quiet: boolean;
+  /** Each request and each retry on stderr. */
+  verbose: boolean;
+  /** Progress bars: true/false as asked (--progress / --no-progress); by default only on a terminal. */
+  progress?: boolean;
+  /** Retries of a failed request worth retrying (network, 408, 429, 5xx) before giving up (default: the client's, 7). */
+  retries?: number;
+}
+
+/** A command to run with its options, or the exit code of a parse that ended early (help, version, usage error). */
+export type ParseResult = { command: CliCommand; options: RunOptions } | { exitCode: number };
 
 /** Where commander writes help (out) and usage errors (err). */
 export interface ParseOutput {
@@ -34,47 +51,83 @@ interface BucketPath {
   path: string;
 }
 
-function bucketPath(value: string): BucketPath {
-  const slash = value.indexOf('/');
-  const bucket = slash < 0 ? value : value.slice(0, slash);
-  if (bucket === '') throw new InvalidArgumentError('expected BUCKET or BUCKET/PATH');
-  return { bucket, path: slash < 0 ? '' : value.slice(slash + 1) };
+/**
+ * The value parsers below throw a `UsageError` naming the flag or argument: commander lets it
+ * through (it rewrites only its own InvalidArgumentError), and `parseCommand` reports it.
+ */
+function bucketPath(what: string): (value: string) => BucketPath {
+  return (value) => {
+    const slash = value.indexOf('/');
+    const bucket = slash < 0 ? value : value.slice(0, slash);
+    if (bucket === '') throw new UsageError(what, `expected BUCKET or BUCKET/PATH, not '${value}'`);
+    return { bucket, path: slash < 0 ? '' : value.slice(slash + 1) };
+  };
 }
 
-function bucketFile(value: string): BucketPath {
-  const parsed = bucketPath(value);
-  if (parsed.path === '') throw new InvalidArgumentError('expected BUCKET/NAME');
-  return parsed;
+function bucketFile(what: string): (value: string) => BucketPath {
+  return (value) => {
+    const parsed = bucketPath(what)(value);
+    if (parsed.path === '') throw new UsageError(what, `expected BUCKET/NAME, not '${value}'`);
+    return parsed;
+  };
 }
 
-function byteSize(value: string): number {
-  const bytes = parseByteSize(value);
-  if (bytes === undefined) throw new InvalidArgumentError('expected a byte count such as 5000, 100MB or 64MiB');
-  return bytes;
+/** B2's largest part (https://www.backblaze.com/apidocs/b2-upload-part): 5 GB. */
+const MAX_PART_SIZE = 5_000_000_000;
+
+function byteSize(flag: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const bytes = parseByteSize(value);
+    if (bytes === undefined) throw new UsageError(flag, `expected a byte count such as 5000, 100MB or 64MiB, not '${value}'`);
+    if (bytes > max) throw new UsageError(flag, `must be at most ${max} bytes, not ${bytes}`);
+    return bytes;
+  };
 }
 
-function concurrency(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new InvalidArgumentError('expected a whole number from 1 to 64');
-  return n;
+function concurrency(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new UsageError(flag, `expected a whole number from 1 to 64, not '${value}'`);
+    return n;
+  };
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
-  return n;
+function retries(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 20) throw new UsageError(flag, `expected a whole number from 0 to 20, not '${value}'`);
+    return n;
+  };
 }
+
+function port(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(flag, `expected a port number (0 picks a free one), not '${value}'`);
+    return n;
+  };
+}
+
+const EXIT_CODE_HELP = EXIT_CODES.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n');
 
 /** The commander program; `found` receives the parsed command. A new one per parse (no state between runs). */
 function program(output: ParseOutput, found: (command: CliCommand) => void): Command {
   const root = new Command('rxb2')
     .description('Backblaze B2 from the command line, on the rxb2 client.')
+    .option('--json', 'one JSON object per line: results and listings on stdout, errors (and -v) on stderr')
+    .addOption(new Option('-q, --quiet', 'print nothing but listings and errors').conflicts('json'))
+    .option('-v, --verbose', 'print each request and each retry on stderr')
+    .option('--retries <n>', 'retries of a request that failed for a passing reason (network, 408, 429, 5xx) before giving up (default 7)', retries('--retries'))
+    .option('--progress', 'draw progress bars even when stdout is not a terminal')
+    .option('--no-progress', 'never draw progress bars (default: only on a terminal, not with --json or --quiet)')
     .addHelpText(
       'after',
-      '\nEnvironment:\n' +
-        '  B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY   credentials (never printed)\n' +
+      '\nEnvironment (the same for the client library, npm start and the emulator\'s printout):\n' +
+        '  B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY   credentials (the key is never printed)\n' +
         '  B2_REALM                                   API URL other than production\'s, e.g. an emulator\'s\n\n' +
-        'Exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (Ctrl-C).\n',
+        'Exit codes (every command):\n' +
+        EXIT_CODE_HELP +
+        '\n',
     )
     .version(VERSION)
     .exitOverride()
@@ -86,10 +139,10 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
     .command('emulator')
     .description('run the B2 emulator until Ctrl-C; prints its URL and keys')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--port <port>', 'port (0 picks a free one)', port, 8000)
+    .option('--port <port>', 'port (0 picks a free one)', port('--port'), 8000)
     .option('--data <dir>', 'keep state in this directory (default: in memory)')
-    .option('--part-size <bytes>', 'recommendedPartSize to advertise', byteSize)
-    .option('--min-part-size <bytes>', 'absoluteMinimumPartSize to advertise', byteSize)
+    .option('--part-size <bytes>', 'recommendedPartSize to advertise', byteSize('--part-size'))
+    .option('--min-part-size <bytes>', 'absoluteMinimumPartSize to advertise', byteSize('--min-part-size'))
     .action((o: { host: string; port: number; data?: string; partSize?: number; minPartSize?: number }) =>
       found({ name: 'emulator', host: o.host, port: o.port, dataDir: o.data, recommendedPartSize: o.partSize, absoluteMinimumPartSize: o.minPartSize }),
     );
@@ -114,7 +167,7 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
   root
     .command('ls')
     .description('list files: size, date (UTC), name; folders end with / unless --recursive')
-    .argument('<bucket[/prefix]>', 'bucket, optionally followed by a name prefix', bucketPath)
+    .argument('<bucket[/prefix]>', 'bucket, optionally followed by a name prefix', bucketPath('<bucket[/prefix]>'))
     .option('-r, --recursive', 'every name below the prefix, no folders')
     .option('--versions', 'every version (also hide markers and unfinished large files): size, date, action, file id, name')
     .action((where: BucketPath, o: { recursive?: boolean; versions?: boolean }) =>
@@ -123,14 +176,18 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
 
   root
     .command('upload')
-    .description('upload a file (large files go in parts, several at a time); Ctrl-C stops it')
-    .argument('<file>', 'local file')
-    .argument('<bucket/name>', 'where to put it (a name ending in / takes the file\'s base name)', bucketPath)
-    .option('--part-size <bytes>', 'bytes per part; files above it go in parts (default: the account\'s recommended size)', byteSize)
-    .option('--concurrency <n>', 'parts in flight at once (default 4)', concurrency)
+    .description('upload a file, or standard input with - (large files go in parts, several at a time); Ctrl-C stops it')
+    .argument('<file>', 'local file, or - for standard input (read to its end; its length need not be known)')
+    .argument('<bucket/name>', 'where to put it (a name ending in / takes the file\'s base name)', bucketPath('<bucket/name>'))
+    .option('--part-size <bytes>', 'bytes per part; files above it go in parts (default: the account\'s recommended size)', byteSize('--part-size', MAX_PART_SIZE))
+    .option('--concurrency <n>', 'parts in flight at once (default 4)', concurrency('--concurrency'))
     .option('--resume', 'continue an unfinished upload of the same file, and keep it unfinished when interrupted')
     .option('--content-type <type>', 'content type (default: B2 picks by extension)')
-    .action((file: string, where: BucketPath, o: { partSize?: number; concurrency?: number; resume?: boolean; contentType?: string }) =>
+    .action((file: string, where: BucketPath, o: { partSize?: number; concurrency?: number; resume?: boolean; contentType?: string }) => {
+      if (file === '-' && (where.path === '' || where.path.endsWith('/'))) {
+        throw new UsageError('<bucket/name>', 'standard input has no name: give BUCKET/NAME');
+      }
+      if (file === '-' && o.resume) throw new UsageError('--resume', 'needs a file: standard input cannot be read again');
       found({
         name: 'upload',
         file,
@@ -140,16 +197,16 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
         concurrency: o.concurrency,
         resume: !!o.resume,
         contentType: o.contentType,
-      }),
-    );
+      });
+    });
 
   root
     .command('download')
     .description('download a file (SHA-1 verified); large ones in parallel ranges')
-    .argument('<bucket/name>', 'the file', bucketFile)
+    .argument('<bucket/name>', 'the file', bucketFile('<bucket/name>'))
     .argument('<file>', 'local file, or a directory to download into')
-    .option('--concurrency <n>', 'ranges in flight at once (default 4)', concurrency)
-    .option('--part-size <bytes>', 'bytes per range (default 16MiB); files above two ranges go in parallel', byteSize)
+    .option('--concurrency <n>', 'ranges in flight at once (default 4)', concurrency('--concurrency'))
+    .option('--part-size <bytes>', 'bytes per range (default 16MiB); files above two ranges go in parallel', byteSize('--part-size'))
     .action((what: BucketPath, file: string, o: { concurrency?: number; partSize?: number }) =>
       found({ name: 'download', bucket: what.bucket, fileName: what.path, file, concurrency: o.concurrency, partSize: o.partSize }),
     );
@@ -157,14 +214,14 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
   root
     .command('rm')
     .description('delete the current version of a file (the previous one, if any, becomes current)')
-    .argument('<bucket/name>', 'the file', bucketFile)
+    .argument('<bucket/name>', 'the file', bucketFile('<bucket/name>'))
     .option('--all-versions', 'delete every version of the name, hide markers included')
     .action((what: BucketPath, o: { allVersions?: boolean }) => found({ name: 'rm', bucket: what.bucket, fileName: what.path, allVersions: !!o.allVersions }));
 
   root
     .command('hide')
     .description('hide a file (its versions stay; the name no longer lists)')
-    .argument('<bucket/name>', 'the file', bucketFile)
+    .argument('<bucket/name>', 'the file', bucketFile('<bucket/name>'))
     .action((what: BucketPath) => found({ name: 'hide', bucket: what.bucket, fileName: what.path }));
 
   return root;
@@ -172,20 +229,39 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
 
 /**
  * Parses `argv` (the arguments after the program name). Help and version go to `writeOut`, usage
- * errors to `writeErr`; those end the parse with an exit code (0 for help, 2 for a usage error).
+ * errors to `writeErr` (as one JSON object when `--json` is among the options); those end the
+ * parse with an exit code (0 for help, 2 for a usage error).
  *
  * @example
  * parseCommand(['ls', 'my-bucket/photos/', '--recursive'], output)
- * // → { command: { name: 'ls', bucket: 'my-bucket', prefix: 'photos/', recursive: true, versions: false } }
+ * // → { command: { name: 'ls', bucket: 'my-bucket', prefix: 'photos/', recursive: true, versions: false },
+ * //     options: { json: false, quiet: false, verbose: false, progress: undefined, retries: undefined } }
  */
 export function parseCommand(argv: readonly string[], output: ParseOutput): ParseResult {
+  const end = argv.indexOf('--');
+  const json = (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+  // With --json, commander's own usage messages are gathered and told as one JSON error.
+  let told = '';
+  const errOut: ParseOutput = json ? { writeOut: output.writeOut, writeErr: (text) => (told += text) } : output;
   let command: CliCommand | undefined;
+  const root = program(errOut, (c) => (command = c));
   try {
-    program(output, (c) => (command = c)).parse([...argv], { from: 'user' });
+    root.parse([...argv], { from: 'user' });
   } catch (err) {
+    if (err instanceof UsageError) {
+      output.writeErr(json ? JSON.stringify(errorJson(err)) + '\n' : `rxb2: ${err.message}\n`);
+      return { exitCode: EXIT_USAGE };
+    }
     if (!(err instanceof CommanderError)) throw err;
-    return { exitCode: err.exitCode === 0 ? 0 : 2 };
+    if (err.exitCode === 0) return { exitCode: 0 };
+    if (json) {
+      const message = told.split('\n')[0].replace(/^error: /, '') || err.message;
+      output.writeErr(JSON.stringify({ error: { code: 'usage', message }, exitCode: EXIT_USAGE }) + '\n');
+    }
+    return { exitCode: EXIT_USAGE };
   }
   // Every leaf command has an action; a parse without one printed help and threw above.
-  return command ? { command } : { exitCode: 2 };
+  if (!command) return { exitCode: EXIT_USAGE };
+  const o = root.opts<{ json?: boolean; quiet?: boolean; verbose?: boolean; progress?: boolean; retries?: number }>();
+  return { command, options: { json: !!o.json, quiet: !!o.quiet, verbose: !!o.verbose, progress: o.progress, retries: o.retries } };
 }

@@ -1,7 +1,8 @@
 /**
  * The progress bar of an upload or download (cli-progress): bytes, percentage, rate and ETA,
- * redrawn at most 10 times a second. Only on a terminal: when the output is not a TTY nothing is
- * drawn, and the caller prints one final line instead.
+ * redrawn at most 10 times a second. Drawn only when asked (`draw`: by default when the output is
+ * a terminal); when not, nothing is written and the caller prints one final line instead. Asked
+ * for on something other than a terminal (--progress), the bar is written as a line a second.
  */
 import { SingleBar } from 'cli-progress';
 import { formatBytes, formatRate } from './format';
@@ -22,6 +23,7 @@ export class TransferProgress {
   constructor(
     private readonly out: CliStream,
     private readonly label: string,
+    private readonly draw = !!out.isTTY,
   ) {}
 
   /** Bytes that were there before this run (a resumed upload's parts): not counted in the rate. */
@@ -33,12 +35,14 @@ export class TransferProgress {
   /** Moves the bar to `loaded` of `total` bytes (drawn on the first call). */
   update(loaded: number, total: number | undefined): void {
     this.loaded = loaded;
-    if (!this.out.isTTY || total === undefined) return;
+    if (!this.draw || total === undefined) return;
     const payload = { done: formatBytes(loaded), size: formatBytes(total), rate: this.rate() };
     if (!this.bar) {
       this.bar = new SingleBar({
-        // Only ever built for a TTY stream (a tty.WriteStream in the command).
+        // A tty.WriteStream in the command, or with --progress any stream (lines, not redraws).
         stream: this.out as NodeJS.WritableStream,
+        noTTYOutput: !this.out.isTTY,
+        notTTYSchedule: 1000,
         format: `${this.label} [{bar}] {percentage}% | {done} / {size} | {rate} | ETA {eta_formatted}`,
         barsize: 30,
         hideCursor: false,

@@ -7,7 +7,11 @@
 export class B2Error extends Error {
   /** HTTP status from B2; 0 for network failures and for input rejected before any request. */
   readonly status: number;
-  /** B2's error code (`bad_request`, `expired_auth_token`, …), or rxb2's own: `network_error`, `invalid_argument`, `checksum_mismatch`, `aborted`. */
+  /**
+   * B2's error code (`bad_request`, `expired_auth_token`, …), or rxb2's own: `network_error`,
+   * `invalid_argument`, `checksum_mismatch`, `aborted`, `local_io_error` (a local file could not be
+   * read or written: see `osCode` and `path`).
+   */
   readonly code: string;
   /** Seconds the server asked to wait (`Retry-After`), if it said. */
   readonly retryAfter: number | undefined;
@@ -15,6 +19,10 @@ export class B2Error extends Error {
   readonly field: string | undefined;
   /** The B2 call that failed, e.g. `b2_upload_file`. */
   readonly operation: string | undefined;
+  /** For `local_io_error`: the operating system's code (`ENOSPC`, `ENOENT`, `EACCES`, `ENOTDIR`, …). */
+  readonly osCode: string | undefined;
+  /** For `local_io_error`: the path the caller gave (never a temporary name rxb2 wrote under). */
+  readonly path: string | undefined;
 
   constructor(init: {
     status: number;
@@ -23,6 +31,8 @@ export class B2Error extends Error {
     retryAfter?: number;
     field?: string;
     operation?: string;
+    osCode?: string;
+    path?: string;
   }) {
     super(init.message);
     this.name = 'B2Error';
@@ -31,6 +41,8 @@ export class B2Error extends Error {
     this.retryAfter = init.retryAfter;
     this.field = init.field;
     this.operation = init.operation;
+    this.osCode = init.osCode;
+    this.path = init.path;
   }
 
   /** Worth trying again after a pause: 408, 429, 5xx and network errors (reference §11). */
@@ -62,13 +74,50 @@ export class B2Error extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { name: this.name, status: this.status, code: this.code, message: this.message, retryAfter: this.retryAfter, field: this.field, operation: this.operation };
+    return {
+      name: this.name, status: this.status, code: this.code, message: this.message, retryAfter: this.retryAfter, field: this.field, operation: this.operation,
+      osCode: this.osCode, path: this.path,
+    };
   }
 }
 
 /** Input rejected before any request: names the field and what is wrong with it. */
 export function invalidArgument(field: string, problem: string): B2Error {
   return new B2Error({ status: 0, code: 'invalid_argument', message: `${field}: ${problem}`, field });
+}
+
+const OS_PROBLEMS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENOENT: 'no such folder or file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EEXIST: 'it already exists',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+/**
+ * A local file operation failed (writing a download, a checkpoint, an output file): a B2Error
+ * `local_io_error` with the OS code kept (`osCode`) and the caller's `path` named, whatever
+ * temporary name the operation used. A B2Error passes through unchanged.
+ *
+ * @param doing what was being done, e.g. `cannot write` (the message reads `cannot write PATH: …`)
+ */
+export function localIoError(err: unknown, path: string, doing: string): B2Error {
+  if (err instanceof B2Error) return err;
+  const osCode = isOsError(err) ? err.code : 'EIO';
+  const problem = OS_PROBLEMS[osCode] ?? 'the operating system refused';
+  return new B2Error({ status: 0, code: 'local_io_error', message: `${doing} ${path}: ${problem} (${osCode})`, osCode, path });
+}
+
+/** An error the operating system raised for a file operation (Node's `code` `E…` and `syscall`). */
+export function isOsError(err: unknown): err is Error & { code: string; syscall: string } {
+  const e = err as { code?: unknown; syscall?: unknown } | null;
+  return typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
 export function isB2Error(value: unknown): value is B2Error {

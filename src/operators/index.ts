@@ -8,7 +8,8 @@
  *
  * @module rxb2/operators
  */
-export { retryB2, type RetryB2Options } from './retry-b2';
+export { retryB2, type RetryB2Options, type B2RetryEvent } from './retry-b2';
 export { paginate } from './paginate';
+export { Listing } from './listing';
 export { toResponseBody } from './to-response-body';
 export { throttleProgress } from './throttle-progress';

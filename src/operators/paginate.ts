@@ -1,4 +1,4 @@
-import { EMPTY, Observable, concatMap, defer, expand, from, takeLast } from 'rxjs';
+import { EMPTY, Observable, concatMap, defer, expand, from, take, takeLast } from 'rxjs';
 
 /**
  * Flattens a paginated B2 listing into its items, fetching pages lazily with `expand` over the
@@ -9,7 +9,13 @@ import { EMPTY, Observable, concatMap, defer, expand, from, takeLast } from 'rxj
  * `take(5)` on a 100k-file bucket costs one call, and unsubscribing mid-listing requests nothing
  * more. Errors with the first page that fails.
  *
+ * With `demand`, paging is pulled instead: before each page (the first included) paginate
+ * subscribes to `demand` afresh and requests the page at its first emission, so a consumer that
+ * buffers items (an async iterator) fetches a page only when it wants more (see `Listing`).
+ *
  * @param fetchPage cold Observable of one page for a cursor (`undefined` for the first page)
+ * @param demand emits when the consumer wants the next page (e.g. a `BehaviorSubject` filtered on
+ *   "my buffer is empty"); without it every page follows the previous one at once
  * @example
  * paginate((cursor) => listFileNames(t, { bucketId, startFileName: cursor }), (p) => p.nextFileName, (p) => p.files)
  */
@@ -17,11 +23,13 @@ export function paginate<P, C, T>(
   fetchPage: (cursor: C | undefined) => Observable<P>,
   nextCursor: (page: P) => C | null | undefined,
   items: (page: P) => readonly T[],
+  demand?: Observable<unknown>,
 ): Observable<T> {
   // expand subscribes to the next page right after emitting a page, even when the consumer has
   // already unsubscribed (take(5)); a closed subscriber must not start a request.
-  const page = (cursor: C | undefined) =>
+  const fetched = (cursor: C | undefined) =>
     new Observable<P>((subscriber) => (subscriber.closed ? undefined : fetchPage(cursor).pipe(takeLast(1)).subscribe(subscriber)));
+  const page = demand ? (cursor: C | undefined) => demand.pipe(take(1), concatMap(() => fetched(cursor))) : fetched;
   return defer(() =>
     page(undefined).pipe(
       expand((p) => {

@@ -22,6 +22,29 @@ export interface RetryB2Options {
   onExpiredAuth?: (error: B2Error) => void;
   /** Extra failures to retry beyond B2's retryable ones (uploads: every `needsNewUploadUrl`). */
   alsoRetry?: (error: B2Error) => boolean;
+  /**
+   * Told of each retry before its wait starts (logging, a CLI's `-v`): which operation failed,
+   * which attempt it was, how long the wait is, and the failure. Not called for the final failure
+   * (that one reaches the subscriber). What it throws fails the operation at once.
+   */
+  onRetry?: (event: B2RetryEvent) => void;
+}
+
+/**
+ * One retry about to happen, as `onRetry` (in `B2Options` or `RetryB2Options`) receives it.
+ *
+ * @example
+ * new B2({ onRetry: (e) => console.error(`${e.operation}: attempt ${e.attempt} failed (${e.error.code}), retrying in ${e.delayMs} ms`) });
+ */
+export interface B2RetryEvent {
+  /** The B2 call that failed (`b2_upload_part`, `b2_download_file_by_id`, …): the error's `operation`, or `unknown`. */
+  operation: string;
+  /** The attempt that failed, 1-based: 1 is the first try. */
+  attempt: number;
+  /** The wait before the next attempt, in ms: 0 for a retry right after re-authorization. */
+  delayMs: number;
+  /** The failure being retried. */
+  error: B2Error;
 }
 
 /**
@@ -32,7 +55,8 @@ export interface RetryB2Options {
  * Emits what the source emits. Each retry resubscribes to the source, so the source must be cold
  * and re-do its work (take a new upload URL, re-read the body). Errors with the last failure once
  * attempts run out, or at once for a failure that is not retryable. Unsubscribing cancels a
- * pending wait and the attempt in flight.
+ * pending wait and the attempt in flight. `onRetry`, when given, hears of each retry (attempt,
+ * operation, wait, error) before its wait.
  *
  * @example
  * listFileNames(target, req).pipe(retryB2({ maxAttempts: 5 }))
@@ -51,22 +75,27 @@ export function retryB2<T>(options: RetryB2Options = {}): MonoTypeOperatorFuncti
       return source.pipe(
         retry({
           count: Math.max(0, maxAttempts - 1),
-          delay: (error: unknown) => {
+          delay: (error: unknown, retryCount: number) => {
             if (!(error instanceof B2Error)) throw error;
+            const wait = (delayMs: number) => {
+              options.onRetry?.({ operation: error.operation ?? 'unknown', attempt: retryCount, delayMs, error });
+              return timer(delayMs, scheduler);
+            };
             if (error.isExpiredAuth && options.onExpiredAuth) {
               if (reauthorized) throw error;
               reauthorized = true;
               options.onExpiredAuth(error);
-              return timer(0, scheduler);
+              return wait(0);
             }
             if (!error.isRetryable && !options.alsoRetry?.(error)) throw error;
             if (error.retryAfter !== undefined) {
-              // The server's wait wins and restarts the backoff at the base (reference §11.1).
+              // The server's wait wins and restarts the backoff at the base
+              // (https://www.backblaze.com/docs/cloud-storage-integration-checklist).
               backoffs = 0;
-              return timer(error.retryAfter * 1000, scheduler);
+              return wait(error.retryAfter * 1000);
             }
             const exponential = Math.min(cap, base * 2 ** backoffs++);
-            return timer(Math.round(exponential * (1 - jitter * random())), scheduler);
+            return wait(Math.round(exponential * (1 - jitter * random())));
           },
         }),
       );

@@ -1,12 +1,13 @@
 /** The Node platform: node:crypto SHA-1, keep-alive agents, fs file sources, Node streams. */
 import { createHash } from 'node:crypto';
-import { close, createReadStream, createWriteStream, open, promises as fsp, read } from 'node:fs';
+import { close, createReadStream, createWriteStream, open, promises as fsp, read, statSync, type Stats } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AxiosAdapter } from 'axios';
 import { createNodeHttpAdapter } from './node-http-adapter';
+import { hashInWorkers } from './node-hash-worker';
 import type { Platform, RandomAccessSource } from './platform';
 
 /** Files are read in 1 MiB chunks: the 64 KiB default costs ~45% more CPU per GiB sent. */
@@ -46,12 +47,25 @@ export const platform: Platform = {
   uploadData(chunks) {
     return Readable.from(chunks, { objectMode: false, highWaterMark: READ_CHUNK });
   },
+  hashInWorker: hashInWorkers,
   async openFile(path): Promise<RandomAccessSource> {
     const stat = await fsp.stat(path);
     if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
     return {
       size: stat.size,
       description: `file ${path}`,
+      async changed() {
+        // Size, modification time and inode: a file rewritten in place, grown, shrunk, or replaced
+        // by another one renamed over its path (as editors save). Synchronous: a stat of a file just
+        // read costs ~1.5 µs of CPU, the asynchronous one ~17 µs and a thread-pool round trip, and
+        // every small upload from a file makes one check.
+        const now = statOrUndefined(path);
+        if (!now) return 'it is gone';
+        if (now.size !== stat.size) return `its size went from ${stat.size} to ${now.size} bytes`;
+        if (now.ino !== stat.ino || now.dev !== stat.dev) return 'another file replaced it';
+        if (now.mtimeMs !== stat.mtimeMs) return 'its modification time changed';
+        return undefined;
+      },
       read: (start, length, into) =>
         length === 0
           ? emptyChunks()
@@ -117,7 +131,8 @@ export const platform: Platform = {
       },
       async abort() {
         await close().catch(() => undefined);
-        await fsp.rm(temp, { force: true });
+        // A failed clean-up (the folder is not there, or not a folder) must not hide why it failed.
+        await fsp.rm(temp, { force: true }).catch(() => undefined);
       },
     };
   },
@@ -127,13 +142,22 @@ export const platform: Platform = {
       await pipeline(Readable.from(chunks, { objectMode: false }), createWriteStream(temp, { highWaterMark: READ_CHUNK }));
       await fsp.rename(temp, path);
     } catch (err) {
-      await fsp.rm(temp, { force: true });
+      // A failed clean-up (the folder is not there, or not a folder) must not hide why it failed.
+      await fsp.rm(temp, { force: true }).catch(() => undefined);
       throw err;
     }
   },
 };
 
 async function* emptyChunks(): AsyncGenerator<Uint8Array> {}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Up to one read chunk of a file in one read (open, read, close): a stream per small file costs

@@ -25,6 +25,21 @@ export interface RandomAccessSource {
   read(start: number, length: number, into?: () => Uint8Array): AsyncIterable<Uint8Array>;
   /** A short description for errors and logs (never contents). */
   readonly description: string;
+  /**
+   * A file's: how it differs from when it was opened (its size, its modification time, or another
+   * file now at its path), or undefined when it looks the same. Sources that cannot change have none.
+   */
+  changed?(): Promise<string | undefined>;
+}
+
+/** A file's or a Blob's SHA-1s, computed ahead of a large upload. */
+export interface HashedAhead {
+  /** SHA-1 of the whole (lower-case hex). */
+  sha1: string;
+  /** SHA-1 of each part, part 1 first. */
+  partSha1s: string[];
+  /** Bytes read: fewer than the size when the file shrank while it was hashed. */
+  bytes: number;
 }
 
 export interface Platform {
@@ -45,6 +60,12 @@ export interface Platform {
   uploadData(chunks: AsyncIterable<Uint8Array>, length: number): unknown;
   /** In-memory bytes as axios sends them (Node: a Buffer view; axios sends a plain view's whole ArrayBuffer). */
   uploadBytes(bytes: Uint8Array): unknown;
+  /**
+   * Hashes a file or a Blob of `size` bytes (whole, and per part of `partSize`) off the main
+   * thread, when the platform can (Node: worker threads). Absent where it cannot: the caller then
+   * hashes on the main thread. Rejects when `signal` aborts (the work is stopped).
+   */
+  hashInWorker?(what: { path: string } | Blob, size: number, partSize: number, signal: AbortSignal): Promise<HashedAhead>;
   /** A file on disk as a source; the browser has none. */
   openFile(path: string): Promise<RandomAccessSource>;
   /** Whether a value is a Node Readable stream. */

@@ -6,6 +6,7 @@ import type { B2Event } from '../http/events';
 import { downloadPipeline, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
+import { Listing } from '../operators/listing';
 import type { ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
 import { checkLegalHold, checkRetention, encryptionJson, uploadProtectionHeaders, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
@@ -229,12 +230,17 @@ export class B2File {
     });
   }
 
-  /** Every version of this name, newest first, up to `limit` (default 10,000 as in aiob2). */
-  getVersions(options: { limit?: number } = {}): Observable<B2File> {
-    return defer(() => {
-      const limit = checkPositiveInt(checkOptions(options).limit ?? 10_000, 'limit');
-      return this.#ctx.listVersionsOfName(this.bucketId, this.fileName, limit);
-    });
+  /**
+   * Every version of this name, newest first, up to `limit` (default 10,000 as in aiob2). A
+   * `Listing`: paged lazily; `for await` pages on demand.
+   */
+  getVersions(options: { limit?: number } = {}): Listing<B2File> {
+    return new Listing((demand) =>
+      defer(() => {
+        const limit = checkPositiveInt(checkOptions(options).limit ?? 10_000, 'limit');
+        return this.#ctx.listVersionsOfName(this.bucketId, this.fileName, limit, demand);
+      }),
+    );
   }
 
   /** Deletes every version of this file's name, `concurrency` at a time; emits each deleted version. */

@@ -6,10 +6,11 @@ import { deleteBucket, updateBucket } from '../api/buckets';
 import { getDownloadAuthorization, getFileInfo, listFileNames } from '../api/files';
 import { downloadByNameUrl } from '../api/transfers';
 import { B2Error, invalidArgument } from '../http/b2-error';
+import { Listing } from '../operators/listing';
 import { paginate } from '../operators/paginate';
 import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
 import { uploadSmallFile } from '../transfer/upload';
-import { uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
+import { checkLargeFileSha1, uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
 import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
@@ -131,18 +132,23 @@ export class Bucket {
    * Emits each current file (newest version of each visible name) in name order; with a
    * delimiter, `folder` rows too. Pages are fetched lazily with `expand`: `take(5)` costs one
    * call; unsubscribing stops further requests. Completes after the last page (or `limit`).
+   * A `Listing`: `for await (const file of bucket.listFiles())` pages on demand, never more than
+   * one page ahead of the loop, even when the loop body awaits.
    */
-  listFiles(options: ListFilesOptions = {}): Observable<B2File> {
+  listFiles(options: ListFilesOptions = {}): Listing<B2File> {
     return this.list(options, false);
   }
 
-  /** Emits every version (uploads, hide markers, unfinished large files), name order then newest first. */
-  listFileVersions(options: ListFilesOptions = {}): Observable<B2File> {
+  /**
+   * Emits every version (uploads, hide markers, unfinished large files), name order then newest
+   * first; a `Listing`, paged as `listFiles`.
+   */
+  listFileVersions(options: ListFilesOptions = {}): Listing<B2File> {
     return this.list(options, true);
   }
 
-  private list(options: ListFilesOptions, versions: boolean): Observable<B2File> {
-    return defer(() => {
+  private list(options: ListFilesOptions, versions: boolean): Listing<B2File> {
+    return new Listing((demand) => defer(() => {
       options = checkOptions(options);
       const pageSize = checkPositiveInt(options.pageSize ?? 1000, 'pageSize', 10_000);
       const limit = options.limit === undefined ? undefined : checkPositiveInt(options.limit, 'limit');
@@ -150,15 +156,16 @@ export class Bucket {
       const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
       const maxFileCount = limit === undefined ? pageSize : Math.min(pageSize, limit);
       const files = versions
-        ? this.#ctx.versions({ ...base, maxFileCount, startFileName: options.startFileName })
+        ? this.#ctx.versions({ ...base, maxFileCount, startFileName: options.startFileName }, demand)
         : paginate(
             (c: string | undefined) => this.#ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount, startFileName: c ?? options.startFileName })),
             (p) => p.nextFileName,
             (p) => p.files,
+            demand,
           );
       const all = files.pipe(map((w: B2FileWire) => this.#ctx.file(w)));
       return limit === undefined ? all : all.pipe(take(limit));
-    });
+    }));
   }
 
   /**
@@ -167,8 +174,15 @@ export class Bucket {
    * as bytes are sent (throttled; never going back on a retry), for large files
    * `largeFileStarted` and a `partUploaded` per part, and `response` with the `B2File` last.
    * Files and Blobs are read from their byte ranges as they are sent and hashed on the way, never
-   * held whole (files up to 1 MiB are read in one go and sent in one write). Unsubscribing aborts every request in flight (and cancels a large file unless
-   * `keepOnFailure`). Use `toResponseBody()` for just the file.
+   * held whole (files up to 1 MiB are read in one go and sent in one write). A large file records
+   * its whole SHA-1 as `large_file_sha1` (see `largeFileSha1`): a file or a Blob is read once
+   * ahead of the upload to compute it (in worker threads in Node). Errors with a `B2Error`:
+   * `invalid_argument` (naming the option) before any request; `source_changed` (naming the path)
+   * as soon as a file is seen changing while it is read — it ran short, or its size, modification
+   * time or inode differ from when it was opened — with nothing stored (a large file is
+   * cancelled, even with `keepOnFailure`); otherwise B2's error after retries. Unsubscribing
+   * aborts every request in flight (and cancels a large file unless `keepOnFailure`). Use
+   * `toResponseBody()` for just the file.
    *
    * `contents` is one of: a Buffer/Uint8Array (exactly its bytes, a view at any offset included);
    * a string (UTF-8); `{ path }` of a file; a Blob; or a stream — a Node Readable (object mode,
@@ -217,6 +231,8 @@ export class Bucket {
       // Checked now, before any request (an SSE-C key of the wrong size, a bad retention).
       uploadProtectionHeaders(meta.protection);
       if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
+      // Checked whatever the size turns out to be too (small files do not use it).
+      const largeOptions = { ...options, largeFileSha1: checkLargeFileSha1(options.largeFileSha1, meta.fileInfo) };
       const contents = options.contents;
       type Planned = { source: UploadSource | StreamOfUnknownLength; large: boolean };
       // Bytes and text open synchronously: a small upload should not pay for promise hops.
@@ -237,7 +253,7 @@ export class Bucket {
       const toFile = (wire: B2FileWire) => this.#ctx.file(wire);
       const send = ({ source, large }: Planned): Observable<B2UploadEvent> =>
         large
-          ? uploadLargeFile(this.#ctx, this.bucketId, source, meta, options).pipe(
+          ? uploadLargeFile(this.#ctx, this.bucketId, source, meta, largeOptions).pipe(
               map((e: B2LargeUploadEvent): B2UploadEvent => (e.type === 'response' ? { ...e, body: toFile(e.body) } : e)),
             )
           : uploadSmallFile(this.#ctx, this.bucketId, source as UploadSource, meta, toFile);

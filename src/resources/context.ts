@@ -23,7 +23,7 @@ export class ClientContext implements TransferContext {
   }
 
   /** Every version matching a listing request, page after page (cursor: next file name and id). */
-  versions(request: Omit<ListFileVersionsRequest, 'startFileId'>): Observable<B2FileWire> {
+  versions(request: Omit<ListFileVersionsRequest, 'startFileId'>, demand?: Observable<unknown>): Observable<B2FileWire> {
     return paginate(
       (cursor: { name: string; id: string | null } | undefined) =>
         this.session.call((t) =>
@@ -31,12 +31,13 @@ export class ClientContext implements TransferContext {
         ),
       (page: B2ListFileVersionsWire) => (page.nextFileName === null ? null : { name: page.nextFileName, id: page.nextFileId }),
       (page) => page.files,
+      demand,
     );
   }
 
   /** Versions of exactly one name, newest first (pages stop at the first other name). */
-  listVersionsOfName(bucketId: string, fileName: string, limit: number): Observable<B2File> {
-    return this.versions({ bucketId, prefix: fileName, startFileName: fileName, maxFileCount: Math.min(1000, limit) }).pipe(
+  listVersionsOfName(bucketId: string, fileName: string, limit: number, demand?: Observable<unknown>): Observable<B2File> {
+    return this.versions({ bucketId, prefix: fileName, startFileName: fileName, maxFileCount: Math.min(1000, limit) }, demand).pipe(
       takeWhile((w) => w.fileName === fileName),
       take(limit),
       map((w) => this.file(w)),

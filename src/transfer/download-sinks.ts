@@ -3,6 +3,7 @@
  * name and renamed at the end). Both keep the download's events and put the result in `response`.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
+import { B2Error, isOsError, localIoError } from '../http/b2-error';
 import type { B2Event } from '../http/events';
 import { platform } from '../platform';
 import type { B2ByteStream, B2DownloadEvent, B2DownloadResult } from './download';
@@ -24,10 +25,19 @@ export function intoBuffer(): OperatorFunction<B2DownloadEvent, B2Event<B2Downlo
   });
 }
 
-/** Streams the body into `path` (Node); `response.body` = `{ ...result, path }`. */
+/**
+ * Streams the body into `path` (Node); `response.body` = `{ ...result, path }`. Written under a
+ * temporary name in the same folder and renamed at the end: a failure leaves nothing behind. A
+ * local failure (full disk, missing folder, no permission) errors with a B2Error `local_io_error`
+ * whose `osCode` is the system's code and whose `path` is `path`.
+ */
 export function intoFile(path: string): OperatorFunction<B2DownloadEvent, B2Event<B2DownloadResult & { path: string }>> {
   return consumeBody(async (body) => {
-    await platform.writeFileAtomically(path, body);
+    try {
+      await platform.writeFileAtomically(path, body);
+    } catch (err) {
+      throw isOsError(err) ? localIoError(err, path, 'cannot write') : err;
+    }
     return { path };
   });
 }
@@ -59,10 +69,12 @@ function consumeBody<X extends object>(
             subscriber.next(event as B2Event<B2DownloadResult & X>);
           }
         },
-        // Let the sink settle first (a file sink removes its temporary file), then report.
+        // Let the sink settle first (a file sink removes its temporary file), then report. A
+        // local failure of the sink is the cause when both failed: a full disk makes the sink
+        // abandon the body, which then ends the download with an AbortError.
         error: (err) => {
           sourceFailed = true;
-          if (consumed) consumed.then(() => subscriber.error(err), () => subscriber.error(err));
+          if (consumed) consumed.then(() => subscriber.error(err), (sinkError) => subscriber.error(isLocalIoError(sinkError) ? sinkError : err));
           else subscriber.error(err);
         },
         // Completion is signalled after the sink finished (above).
@@ -70,4 +82,8 @@ function consumeBody<X extends object>(
       });
       return sub;
     });
+}
+
+function isLocalIoError(err: unknown): boolean {
+  return err instanceof B2Error && err.code === 'local_io_error';
 }

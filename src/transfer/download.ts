@@ -26,12 +26,28 @@ export interface DownloadOptions {
   authorizationToken?: string;
 }
 
-/** What a finished download reports in its `response` event. */
+/**
+ * What a finished download reports in its `response` event, including what was verified: the
+ * whole file against its SHA-1, or nothing, and why.
+ */
 export interface B2DownloadResult {
   /** Bytes delivered. */
   bytes: number;
-  /** Whole-file SHA-1 that was verified, or null for ranges and unverifiable files. */
+  /** The whole-file SHA-1 the bytes were verified against; null when nothing was verified. */
   verifiedSha1: string | null;
+  /** `wholeFile`: every byte was checked against `verifiedSha1`. `nothing`: see `unverifiedReason`. */
+  verified: 'wholeFile' | 'nothing';
+  /**
+   * Why nothing was verified (absent when the whole file was): `range` — a range was asked for,
+   * and a SHA-1 covers the whole file only; `noSha1` — B2 holds no SHA-1 for this file (a large
+   * file uploaded without `large_file_sha1`, e.g. from a stream or with `largeFileSha1: false`).
+   */
+  unverifiedReason?: 'range' | 'noSha1';
+}
+
+/** A download's result: verified against `verifiedSha1`, or (null) not, for `reason`. */
+export function downloadResult(bytes: number, verifiedSha1: string | null, reason: 'range' | 'noSha1'): B2DownloadResult {
+  return verifiedSha1 ? { bytes, verifiedSha1, verified: 'wholeFile' } : { bytes, verifiedSha1: null, verified: 'nothing', unverifiedReason: reason };
 }
 
 /** The body of a download: in Node a `stream.Readable`; iterate it or pipe it. */
@@ -168,7 +184,7 @@ export function downloadPipeline(
                   throw new B2Error({ status: 0, code: 'checksum_mismatch', message: `SHA-1 of the downloaded bytes (${actual}) does not match the file's (${expectedSha1})` });
                 }
                 finished = true;
-                inner.next({ type: 'response', status: opened.status, headers: opened.headers, body: { bytes: delivered, verifiedSha1: actual } });
+                inner.next({ type: 'response', status: opened.status, headers: opened.headers, body: downloadResult(delivered, actual, options.range ? 'range' : 'noSha1') });
                 inner.complete();
               }
               const stream = platform.toByteStream(observed(body(), (err) => inner.error(err)));

@@ -8,13 +8,13 @@ import type { B2Session } from '../session/session';
 import { cancelLargeFile, finishLargeFile, getUploadPartUrl, listParts, listUnfinishedLargeFiles, startLargeFile } from '../api/large-files';
 import { uploadPart } from '../api/transfers';
 import type { B2FileWire, B2PartWire } from '../api/wire';
-import { B2Error } from '../http/b2-error';
+import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import { paginate } from '../operators/paginate';
 import type { LargeUploadCheckpoint, LargeUploadSteps, PartEvent } from './large-upload';
 import type { PartDescriptor } from './part-plan';
 import { uploadBody, type TransferContext, type UploadMetadata } from './upload';
-import { bytesSource, type UploadSource } from './upload-source';
+import { bytesSource, sourceChanged, type UploadSource } from './upload-source';
 import { checkLegalHold, checkRetention, customerKeyHeaders, encryptionJson } from '../resources/protection';
 import type { StreamParts } from './stream-parts';
 
@@ -23,6 +23,16 @@ export interface ResumeOptions {
   resume?: boolean;
   /** Resume exactly this upload (from another process's checkpoint). */
   checkpoint?: LargeUploadCheckpoint;
+}
+
+/** The whole-file SHA-1 a large upload records, and the parts' SHA-1s when it was hashed ahead. */
+export interface WholeFileSha1 {
+  /** What `large_file_sha1` holds on a new large file (and must hold on a resumed one); undefined: none. */
+  sha1: string | undefined;
+  /** Each part's SHA-1 from the same read (files and Blobs hashed ahead): parts are sent with them. */
+  partSha1s?: readonly string[];
+  /** The caller turned the whole-file SHA-1 off (`largeFileSha1: false`). */
+  skipped?: boolean;
 }
 
 export function largeUploadSteps(
@@ -34,6 +44,7 @@ export function largeUploadSteps(
   resume: ResumeOptions,
   /** For a one-shot stream: its parts, read in order as they start. */
   streamParts: StreamParts | null,
+  whole: WholeFileSha1 = { sha1: undefined },
 ): LargeUploadSteps {
   const session = ctx.session;
   const planned = new Map(parts.map((p) => [p.partNumber, p]));
@@ -56,7 +67,8 @@ export function largeUploadSteps(
       (page) => page.parts,
     ).pipe(
       filter((p: B2PartWire) => planned.get(p.partNumber)?.length === p.contentLength),
-      mergeMap(async (p) => ((await sha1Of(source, planned.get(p.partNumber)!)) === p.contentSha1 ? [p.partNumber, p.contentSha1] as const : null), 2),
+      // Hashed ahead: the parts' SHA-1s are at hand; otherwise each part is read again.
+      mergeMap(async (p) => (((whole.partSha1s?.[p.partNumber - 1] ?? (await sha1Of(source, planned.get(p.partNumber)!))) === p.contentSha1) ? [p.partNumber, p.contentSha1] as const : null), 2),
       reduce((done, entry) => (entry ? done.set(entry[0], entry[1]) : done), new Map<number, string>()),
     );
 
@@ -70,6 +82,43 @@ export function largeUploadSteps(
     ).pipe(
       filter((f) => f.fileName === meta.fileName && sameInfo(f.fileInfo, meta.fileInfo) && (meta.contentType === 'b2/x-auto' || f.contentType === meta.contentType)),
     );
+
+  /** The unfinished large file `fileId` (named `meta.fileName`), or undefined when it is not unfinished. */
+  const unfinishedById = (fileId: string): Observable<B2FileWire | undefined> =>
+    paginate(
+      (startFileId: string | undefined) =>
+        session.call((t) => listUnfinishedLargeFiles(t, { bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 })),
+      (page) => page.nextFileId,
+      (page) => page.files,
+    ).pipe(
+      filter((f) => f.fileId === fileId),
+      reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined),
+    );
+
+  /**
+   * A checkpoint's large file recorded its `large_file_sha1` when it started: the source must
+   * still have it, or the finished file could never be downloaded whole (its check would fail).
+   */
+  const checkRecordedSha1 = (found: B2FileWire | undefined) => {
+    const recorded = found?.fileInfo?.large_file_sha1?.toLowerCase();
+    if (!recorded || recorded === whole.sha1) return;
+    if (whole.sha1 === undefined) {
+      throw invalidArgument(
+        'largeFileSha1',
+        whole.skipped
+          ? `false, but the upload of the checkpoint recorded large_file_sha1 ${recorded} when it started: it cannot be resumed without checking it (leave largeFileSha1 out, or pass the SHA-1)`
+          : `the upload of the checkpoint recorded large_file_sha1 ${recorded}, and this source's SHA-1 is not known to check it`,
+      );
+    }
+    throw new B2Error({
+      status: 0,
+      code: 'source_changed',
+      message:
+        `checkpoint: ${source.description} changed since the upload of the checkpoint started: its SHA-1 is now ${whole.sha1}, ` +
+        `its large file ${found!.fileId} recorded ${recorded}. Finishing it would store a file whose whole-file check fails on every download; ` +
+        'upload it anew (without the checkpoint). The unfinished large file is left as it is.',
+    });
+  };
 
   /** The newest matching unfinished file (the list is oldest first). */
   const findResumable = (): Observable<B2FileWire | undefined> =>
@@ -131,7 +180,13 @@ export function largeUploadSteps(
           if (cp.fileName !== meta.fileName || cp.size !== source.size) {
             throw new B2Error({ status: 0, code: 'invalid_argument', field: 'checkpoint', message: 'checkpoint: it belongs to another file (name or size differ)' });
           }
-          return verifiedParts(cp.fileId).pipe(map((partsDone) => ({ fileId: cp.fileId, resumed: true, partsDone })));
+          return unfinishedById(cp.fileId).pipe(
+            switchMap((found) => {
+              checkRecordedSha1(found);
+              return verifiedParts(cp.fileId);
+            }),
+            map((partsDone) => ({ fileId: cp.fileId, resumed: true, partsDone })),
+          );
         }
         if (!resume.resume) return fresh();
         return findResumable().pipe(
@@ -151,9 +206,18 @@ export function largeUploadSteps(
         size: p.length,
         source: p.source,
         offset: p.offset,
-        knownSha1: undefined,
+        // Hashed ahead: B2 checks the part against the SHA-1 of the bytes that made large_file_sha1.
+        knownSha1: streamParts ? undefined : whole.partSha1s?.[part.partNumber - 1],
         send: (url, body, sha1Header, attempt) => uploadPart(session.transport, url, part.partNumber, sha1Header, body, attempt, partHeaders),
       }).pipe(
+        catchError((err: unknown) => {
+          // B2 refused the part's bytes for its SHA-1, computed ahead from the same file: the file
+          // changed between its hashing and this read.
+          if (!streamParts && whole.partSha1s && err instanceof B2Error && err.status === 400 && /sha1|checksum/i.test(err.message)) {
+            return throwError(() => sourceChanged(source.description, `part ${part.partNumber} is no longer what was hashed before the upload`));
+          }
+          return throwError(() => err);
+        }),
         mergeMap((e): PartEvent[] => {
           if (e.type === 'uploadProgress') return [{ type: 'progress', loaded: e.loaded }];
           // The server checked our trailing SHA-1 (hex_digits_at_end): its answer is the part's hash.
@@ -170,6 +234,8 @@ export function largeUploadSteps(
           return file;
         }),
       ),
+
+    checkSource: source.checkUnchanged ? () => defer(() => source.checkUnchanged!()) : undefined,
 
     cancel: (fileId) =>
       defer(() => {

@@ -4,7 +4,7 @@
  * with the SHA-1s in part order; the large file cancelled after a failure or an unsubscribe
  * (unless kept for resuming). Never a "success" with a missing part.
  */
-import { Observable, concat, defer, from, map, mergeMap, of, switchMap, throwError, catchError } from 'rxjs';
+import { Observable, concat, defer, from, ignoreElements, map, mergeMap, of, switchMap, throwError, catchError } from 'rxjs';
 import type { B2FileWire } from '../api/wire';
 import type { B2Event, B2ResponseEvent, B2UploadProgressEvent } from '../http/events';
 import { B2Error } from '../http/b2-error';
@@ -56,6 +56,11 @@ export interface LargeUploadSteps {
   uploadPart(fileId: string, part: PartDescriptor): Observable<PartEvent>;
   finish(fileId: string, partSha1Array: string[]): Observable<B2FileWire>;
   cancel(fileId: string): Observable<unknown>;
+  /**
+   * Checks, once every part is on B2 and before finishing, that the source did not change since
+   * it was opened (a file): errors with `source_changed` when it did. Absent: nothing to check.
+   */
+  checkSource?(): Observable<unknown>;
 }
 
 export interface LargeUploadRun {
@@ -74,8 +79,10 @@ export interface LargeUploadRun {
  * Runs the steps. Emits `largeFileStarted`, aggregated monotonic `uploadProgress`, a
  * `partUploaded` per part, and `response` with the finished file last. A part that fails after
  * its retries ends its in-flight siblings, skips finish, cancels the large file once (unless
- * kept) and errors. Unsubscribing aborts every part in flight and cancels the large file (unless
- * kept).
+ * kept) and errors. Before finishing, `checkSource` runs: its failure skips finish the same way.
+ * A source that changed (`source_changed`) cancels the large file even when kept: its parts, or
+ * its recorded `large_file_sha1`, no longer match the source, so it could not be resumed.
+ * Unsubscribing aborts every part in flight and cancels the large file (unless kept).
  */
 export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Observable<B2LargeUploadEvent> {
   // start() is called on subscribe, not here: nothing happens before subscribe.
@@ -138,7 +145,8 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             if (missing.length > 0 || count === 0) {
               return throwError(() => new B2Error({ status: 0, code: 'missing_part', message: `parts ${missing.join(', ') || '1'} were not uploaded; not finishing` }));
             }
-            return steps.finish(fileId, numbers.map((n) => sha1s.get(n)!));
+            const sha1Array = numbers.map((n) => sha1s.get(n)!);
+            return steps.checkSource ? concat(steps.checkSource().pipe(ignoreElements()), steps.finish(fileId, sha1Array)) : steps.finish(fileId, sha1Array);
           }).pipe(map((file): B2ResponseEvent<B2FileWire> => ({ type: 'response', status: 200, headers: {}, body: file })));
           const all = concat(
             of<B2LargeUploadEvent>({ type: 'largeFileStarted', fileId, resumed, checkpoint: checkpoint() }),
@@ -146,7 +154,7 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             finish,
           ).pipe(
             catchError((err) => {
-              if (run.keepOnFailure) return throwError(() => err);
+              if (run.keepOnFailure && !(err instanceof B2Error && err.code === 'source_changed')) return throwError(() => err);
               cancelling = true;
               // Cancel once, then the original error (a failed cancel must not hide it). The cancel is
               // not tied to this subscription: a subscriber leaving meanwhile must not abort it.

@@ -11,13 +11,13 @@
  *   are held until their turn (at most `concurrency` parts in memory).
  */
 import { Observable } from 'rxjs';
-import { B2Error, invalidArgument } from '../http/b2-error';
+import { B2Error, invalidArgument, isOsError, localIoError } from '../http/b2-error';
 import type { B2Event } from '../http/events';
 import { platform, type PositionalFile } from '../platform';
 import type { B2Session } from '../session/session';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
-import { openDownload, type B2ByteStream, type B2DownloadResult, type DownloadOptions, type OpenedDownload } from './download';
+import { downloadResult, openDownload, type B2ByteStream, type B2DownloadResult, type DownloadOptions, type OpenedDownload } from './download';
 import { planParts, type PartDescriptor } from './part-plan';
 
 export interface ParallelDownloadOptions {
@@ -226,8 +226,9 @@ export function parallelDownload(
       return actual;
     }
 
+    // Never a range (those go as one request): unverified only for want of a SHA-1.
     const result = (verifiedSha1: string | null): B2DownloadResult & { path?: string } =>
-      into === 'stream' ? { bytes: target.contentLength, verifiedSha1 } : { bytes: target.contentLength, verifiedSha1, path: into.path };
+      into === 'stream' ? downloadResult(target.contentLength, verifiedSha1, 'noSha1') : { ...downloadResult(target.contentLength, verifiedSha1, 'noSha1'), path: into.path };
     const fail = (err: unknown) => {
       if (!stopped) subscriber.error(err);
     };
@@ -249,7 +250,7 @@ export function parallelDownload(
       subscriber.next({ type: 'responseHeader', status: 200, headers: { 'content-length': String(target.contentLength) }, body });
     } else {
       (async () => {
-        file = await platform.openPositionalFile(into.path);
+        file = await openLocalFile(into.path);
         const walk = ordered();
         let step = await walk.next();
         // Bytes are written at their offsets as they arrive; walking drives hashing and read-ahead.
@@ -272,4 +273,27 @@ export function parallelDownload(
       void file?.abort();
     };
   }).pipe(throttleProgress(progressIntervalMs, retry.scheduler));
+}
+
+/**
+ * The platform's positional file at `path`, its local failures (full disk, missing folder, no
+ * permission) turned into B2Errors `local_io_error` that name `path`, not the temporary name.
+ */
+async function openLocalFile(path: string): Promise<PositionalFile> {
+  const local =
+    <A extends unknown[], R>(doing: string, operation: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await operation(...args);
+      } catch (err) {
+        throw isOsError(err) ? localIoError(err, path, doing) : err;
+      }
+    };
+  const file = await local('cannot write', (p: string) => platform.openPositionalFile(p))(path);
+  return {
+    writeAt: local('cannot write', file.writeAt.bind(file)),
+    readAt: local('cannot read back', file.readAt.bind(file)),
+    commit: local('cannot write', file.commit.bind(file)),
+    abort: local('cannot remove the unfinished download of', file.abort.bind(file)),
+  };
 }

@@ -4,8 +4,14 @@
  * is read and hashed once; bytes in memory, and files up to 1 MiB (read whole), are hashed up front.
  * A stream's chunks become bytes in one place, `streamBytes`: text is encoded as UTF-8, anything
  * that is neither bytes nor text is refused as soon as it is read.
+ * A large upload of a file or a Blob hashes it ahead too (`hashAhead`), for `large_file_sha1`.
+ *
+ * A file that changes while it is read fails the upload with `source_changed`: a read that runs
+ * short of the planned length, or a size, modification time or inode that differs at the end of
+ * a read from when the file was opened. Both are checked before the body's last byte (the SHA-1
+ * digits at its end) goes out, so B2 never stores what was read.
  */
-import { platform, type RandomAccessSource } from '../platform';
+import { platform, type HashedAhead, type RandomAccessSource } from '../platform';
 import { B2Error, invalidArgument } from '../http/b2-error';
 
 /**
@@ -34,6 +40,13 @@ export interface UploadSource {
   readonly description: string;
   /** The bytes, when the source is in memory. */
   readonly bytes?: Uint8Array;
+  /**
+   * A file's or a Blob's: its whole SHA-1 and each part's, read ahead of a large upload (off the
+   * main thread where the platform can). Fails with `source_changed` when the file shrank meanwhile.
+   */
+  hashAhead?(partSize: number, signal: AbortSignal): Promise<HashedAhead>;
+  /** A file's: fails with `source_changed` when it differs from when it was opened. */
+  checkUnchanged?(): Promise<void>;
 }
 
 const CHUNK = 1 << 20;
@@ -48,6 +61,20 @@ const CHUNK = 1 << 20;
 const RING = 4;
 /** Files up to this size are read into memory whole (see openUploadSource). */
 const SMALL_FILE = 1 << 20;
+/**
+ * Sources from this size are hashed ahead in worker threads (where the platform has them). Below,
+ * on the main thread in 1 MiB steps: starting a worker costs ~15 ms, about the time to hash 20 MiB.
+ */
+const HASH_IN_WORKER = 8 << 20;
+
+/** The error of a source that changed while it was read: names the file, says what changed. */
+export function sourceChanged(description: string, what: string): B2Error {
+  return new B2Error({
+    status: 0,
+    code: 'source_changed',
+    message: `${description} changed while it was being uploaded (${what}); the upload stopped and nothing was stored: upload it again once it no longer changes`,
+  });
+}
 
 /**
  * Resolves contents into a source; a stream needs its `contentLength` here (one of unknown length
@@ -74,13 +101,13 @@ export async function openUploadSource(contents: B2UploadContents, contentLength
 }
 
 async function openRandomAccess(contents: B2UploadContents): Promise<UploadSource> {
-  if (typeof Blob !== 'undefined' && contents instanceof Blob) return randomAccess(blobSource(contents));
+  if (typeof Blob !== 'undefined' && contents instanceof Blob) return randomAccess(blobSource(contents), contents);
   if (isPathContents(contents)) {
     try {
       const file = await platform.openFile(contents.path);
       // A small file is read whole: hashed up front and sent in one write, which costs far less
       // than a stream per request (and a retry resends the same snapshot).
-      return file.size <= SMALL_FILE ? bytesSource(await readWhole(file), file.description) : randomAccess(file);
+      return file.size <= SMALL_FILE ? bytesSource(await readWhole(file), file.description) : randomAccess(file, contents);
     } catch (err) {
       if (err instanceof B2Error) throw err;
       throw invalidArgument('contents.path', `cannot read ${contents.path}: ${(err as Error).message}`);
@@ -212,12 +239,73 @@ async function readWhole(source: RandomAccessSource): Promise<Uint8Array> {
     chunks.push(chunk);
     got += chunk.length;
   }
-  if (got !== source.size) throw invalidArgument('contents.path', `${source.description} changed size while it was read (${got} of ${source.size} bytes)`);
+  if (got !== source.size) throw sourceChanged(source.description, `it ended after ${got} of ${source.size} bytes`);
+  const changed = await source.changed?.();
+  if (changed) throw sourceChanged(source.description, changed);
   return chunks.length === 1 ? chunks[0] : platform.concat(chunks, got);
 }
 
-function randomAccess(source: RandomAccessSource): UploadSource {
-  return { size: source.size, sha1: undefined, description: source.description, read: (s, l, into) => source.read(s, l, into) };
+/**
+ * A file or a Blob read by ranges. Each range read checks, before its end, that it got all its
+ * bytes and that the file did not change since it was opened: an upload body then fails before
+ * its SHA-1 digits go out, instead of hanging short of its Content-Length or storing a mix.
+ */
+function randomAccess(source: RandomAccessSource, what: { path: string } | Blob): UploadSource {
+  const checkUnchanged = async () => {
+    const changed = await source.changed?.();
+    if (changed) throw sourceChanged(source.description, changed);
+  };
+  return {
+    size: source.size,
+    sha1: undefined,
+    description: source.description,
+    async *read(start, length, into) {
+      let got = 0;
+      for await (const chunk of source.read(start, length, into)) {
+        got += chunk.length;
+        yield chunk;
+      }
+      if (got < length) throw sourceChanged(source.description, `it ended ${length - got} bytes short of byte ${start + length}`);
+      await checkUnchanged();
+    },
+    checkUnchanged,
+    async hashAhead(partSize, signal) {
+      const hashed =
+        platform.hashInWorker && source.size >= HASH_IN_WORKER
+          ? await platform.hashInWorker(what, source.size, partSize, signal)
+          : await hashHere(source, partSize, signal);
+      if (hashed.bytes < source.size) throw sourceChanged(source.description, `it ended after ${hashed.bytes} of ${source.size} bytes`);
+      return hashed;
+    },
+  };
+}
+
+/** `hashAhead` on the main thread: one pass, 1 MiB at a time into one buffer, the whole and each part. */
+async function hashHere(source: RandomAccessSource, partSize: number, signal: AbortSignal): Promise<HashedAhead> {
+  const whole = platform.createSha1();
+  const partSha1s: string[] = [];
+  let part = platform.createSha1();
+  let inPart = 0;
+  let bytes = 0;
+  let buffer: Uint8Array | undefined;
+  for await (let chunk of source.read(0, source.size, () => (buffer ??= new Uint8Array(CHUNK)))) {
+    if (signal.aborted) throw new Error('aborted');
+    whole.update(chunk);
+    bytes += chunk.length;
+    while (chunk.length > 0) {
+      const piece = chunk.subarray(0, partSize - inPart);
+      part.update(piece);
+      inPart += piece.length;
+      chunk = chunk.subarray(piece.length);
+      if (inPart === partSize) {
+        partSha1s.push(part.digest());
+        part = platform.createSha1();
+        inPart = 0;
+      }
+    }
+  }
+  if (inPart > 0 || partSha1s.length === 0) partSha1s.push(part.digest());
+  return { sha1: whole.digest(), partSha1s, bytes };
 }
 
 export function blobSource(blob: Blob): RandomAccessSource {
@@ -310,16 +398,17 @@ export function wireBody(source: UploadSource, start: number, length: number, kn
     length: knownSha1 ? length : length + 40,
     bytes: oneWriteBytes(source, start, length, knownSha1),
     async *open(): AsyncGenerator<Uint8Array> {
-      if (knownSha1) {
-        yield* source.read(start, length);
-        return;
-      }
-      const hash = platform.createSha1();
       // Each attempt reads into its own ring (allocated as first used): never reused after it ends,
       // when the transport may still hold its last chunks.
       const ring: Uint8Array[] = [];
       let turn = 0;
       const into = () => (ring[turn++ % RING] ??= new Uint8Array(CHUNK));
+      if (knownSha1) {
+        // A file part whose SHA-1 was computed ahead (large uploads): B2 checks it.
+        yield* source.read(start, length, into);
+        return;
+      }
+      const hash = platform.createSha1();
       for await (const chunk of source.read(start, length, into)) {
         // Hashed before the next read can reuse the memory.
         hash.update(chunk);

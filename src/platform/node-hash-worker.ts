@@ -1,0 +1,109 @@
+/**
+ * Hashing a file or a Blob ahead of a large upload in worker threads (node:worker_threads), so the
+ * main thread keeps serving other transfers: one worker computes the whole-file SHA-1, a second
+ * the SHA-1 of each part, both reading the same bytes (the page cache serves the second read).
+ * Only src/platform/node.ts imports this: the browser bundle never pulls node:worker_threads.
+ */
+import { Worker } from 'node:worker_threads';
+import type { HashedAhead } from './platform';
+
+/**
+ * The worker's code, evaluated as CommonJS (`eval: true`): the same text serves the CommonJS and
+ * the ES module builds, with no worker file to locate next to the compiled module. It reads the
+ * file (or Blob) in 1 MiB steps into one buffer and posts `{ sha1s, bytes }`: one SHA-1 for the
+ * whole (`partSize` 0) or one per part, and how many bytes it read (fewer than `size` when the
+ * file shrank meanwhile).
+ */
+const WORKER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { open } = require('node:fs/promises');
+const { path, blob, size, partSize } = workerData;
+const STEP = 1 << 20;
+(async () => {
+  const sha1s = [];
+  let hash = createHash('sha1');
+  let inPart = 0;
+  let bytes = 0;
+  const take = (chunk) => {
+    // Split at part boundaries when hashing parts.
+    while (chunk.length > 0) {
+      const room = partSize > 0 ? partSize - inPart : chunk.length;
+      const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      hash.update(piece);
+      inPart += piece.length;
+      bytes += piece.length;
+      chunk = chunk.subarray(piece.length);
+      if (partSize > 0 && inPart === partSize) {
+        sha1s.push(hash.digest('hex'));
+        hash = createHash('sha1');
+        inPart = 0;
+      }
+    }
+  };
+  if (blob) {
+    for (let at = 0; at < size; at += STEP) take(new Uint8Array(await blob.slice(at, Math.min(size, at + STEP)).arrayBuffer()));
+  } else {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(STEP);
+      for (let at = 0; at < size; ) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(STEP, size - at), at);
+        if (bytesRead === 0) break;
+        take(buffer.subarray(0, bytesRead));
+        at += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  if (partSize === 0 || inPart > 0 || sha1s.length === 0) sha1s.push(hash.digest('hex'));
+  parentPort.postMessage({ sha1s, bytes });
+})().catch((err) => parentPort.postMessage({ error: String(err && err.message || err) }));
+`;
+
+/** One worker's pass: `partSize` 0 for the whole-file SHA-1. Terminated on abort. */
+function pass(what: { path: string } | Blob, size: number, partSize: number, signal: AbortSignal): Promise<{ sha1s: string[]; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const workerData = what instanceof Blob ? { blob: what, size, partSize } : { path: what.path, size, partSize };
+    const worker = new Worker(WORKER_CODE, { eval: true, workerData });
+    const onAbort = () => {
+      void worker.terminate();
+      reject(new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal.removeEventListener('abort', onAbort);
+    worker.once('message', (m: { sha1s: string[]; bytes: number } | { error: string }) => {
+      done();
+      if ('error' in m) reject(new Error(m.error));
+      else resolve(m);
+    });
+    worker.once('error', (err) => {
+      done();
+      reject(err);
+    });
+    worker.once('exit', (code) => {
+      done();
+      // After a message this settles nothing; before one, the worker died.
+      reject(new Error(`the hashing worker exited (${code}) before it answered`));
+    });
+  });
+}
+
+/** The whole SHA-1 and the parts' SHA-1s, in two workers side by side. */
+export async function hashInWorkers(what: { path: string } | Blob, size: number, partSize: number, signal: AbortSignal): Promise<HashedAhead> {
+  if (signal.aborted) throw new Error('aborted');
+  const inner = new AbortController();
+  const stop = () => inner.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    const [whole, parts] = await Promise.all([pass(what, size, 0, inner.signal), pass(what, size, partSize, inner.signal)]).catch((err: unknown) => {
+      // One pass failed: stop the other.
+      inner.abort();
+      throw err;
+    });
+    return { sha1: whole.sha1s[0], partSha1s: parts.sha1s, bytes: Math.min(whole.bytes, parts.bytes) };
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
