@@ -155,7 +155,7 @@ describe('in a browser (Debian Chromium, headless)', () => {
       expect(d.sha1).withContext(d.fileName).toBe(d.expectedSha1);
       expect(d.downloadProgress).withContext(d.fileName).toBeGreaterThan(0);
     }
-    // The client verified the whole-file SHA-1 with its own (TypeScript) SHA-1.
+    // The client verified the whole-file SHA-1 with its own SHA-1 (hash-wasm's).
     expect(result.downloads[0].verifiedSha1).toBe(result.expectedSha1.small);
     expect(result.downloads[1].verifiedSha1).toBe(result.expectedSha1.text);
     expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);

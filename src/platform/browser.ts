@@ -1,10 +1,10 @@
 /**
  * The browser platform: no Node built-ins. SHA-1 by hash-wasm (WebAssembly; Web Crypto cannot hash
- * incrementally), MD5 by @noble/hashes, base64 through btoa/atob, uploads through XHR (the only browser API with
- * upload progress events) with the body gathered into a Blob, and streamed downloads through
- * fetch's ReadableStream. Files on disk do not exist here: pass a Blob (a `File` is one). No
- * `hashInWorker`: a large upload's SHA-1s ahead are computed on the main thread, one 1 MiB slice of
- * the Blob at a time between reads (a worker would need a separate script the bundle must ship).
+ * incrementally), MD5 by @noble/hashes, base64 through btoa/atob, uploads through XHR (the only
+ * browser API with upload progress events) with the body gathered into a Blob, and streamed
+ * downloads through fetch's ReadableStream. Files on disk do not exist here: pass a Blob (a `File`
+ * is one). No `hashInWorker`: a large upload's SHA-1s ahead are computed on the main thread, the
+ * Blob read through its stream (a worker would need a separate script the bundle must ship).
  *
  * Bundlers pick this file instead of `./index` through package.json's `browser` field.
  */
