@@ -7,8 +7,8 @@
  * - hashRates: SHA-1 over the same bytes in 1 MiB chunks (the client's read size) by the SHA-1 in
  *   TypeScript the platform had before, by the platform's own (hash-wasm's), by its fallback
  *   (@noble/hashes), and, for reference, by Web Crypto in one call over the whole buffer.
- * - clientUpload: `bucket.uploadFile` of the Blob, parts of `partSize`, `concurrency` at a time:
- *   each part read from the Blob and hashed on the way (`hex_digits_at_end`).
+ * - clientUpload: `bucket.uploadFile` of the Blob, parts of `partSize`, `concurrency` at a time
+ *   (hashed ahead: the whole Blob's SHA-1 and each part's).
  * - rawUpload: the floor without hashing: the same B2 calls by hand (fetch for the JSON calls,
  *   XHR for the parts, as the client), each part a `Blob.slice` sent as it is with
  *   `X-Bz-Content-Sha1: do_not_verify`, `concurrency` workers each with its own upload URL. With
