@@ -128,6 +128,28 @@ describe('in a browser (Debian Chromium, headless)', () => {
     expect(result.sha1).toEqual([result.expected, result.expected]);
   });
 
+  it('where a Content-Security-Policy forbids WebAssembly, hashes with the JavaScript SHA-1 and uploads all the same', async () => {
+    const strict = await browser!.newPage();
+    try {
+      const errors: string[] = [];
+      strict.on('pageerror', (err) => errors.push(err.message));
+      const query = new URLSearchParams({ realm: emu.url, keyId: emu.keyId, key: emu.applicationKey, bucket: bucket.bucketName });
+      await strict.goto(`${page!.origin}/no-wasm?${query}`);
+      await strict.waitForFunction(() => (globalThis as unknown as { rxb2Test?: { ready: boolean } }).rxb2Test?.ready === true, undefined, { timeout: 10_000 });
+      const hashed = await strict.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.sha1InPage());
+      expect(hashed.compiled).toBeFalse();
+      expect(hashed.sha1).toEqual([hashed.expected, hashed.expected]);
+      // Blobs and bytes up (a large Blob hashed ahead, whole and per part) and down, verified.
+      const result = await strict.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());
+      expect(result.uploads[2].largeFileSha1).toBe(result.expectedSha1.big);
+      for (const d of result.downloads) expect(d.same).withContext(d.fileName).toBeTrue();
+      expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);
+      expect(errors).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('uploads Blobs and bytes (simple and multi-part) with progress, and downloads them back intact', async () => {
     const errorsBefore = consoleErrors.length;
     const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());

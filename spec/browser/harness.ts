@@ -48,12 +48,17 @@ export async function bundle(entry: string, options: { sourcemap?: boolean; mini
   return { code: result.outputFiles[0].text, metafile: result.metafile };
 }
 
-/** A page loading `/bundle.js` (`code`), on 127.0.0.1 (its own port, so another origin than the emulator). */
+/**
+ * A page loading `/bundle.js` (`code`), on 127.0.0.1 (its own port, so another origin than the
+ * emulator); at `/no-wasm` the same page under a Content-Security-Policy that allows its own
+ * scripts but no WebAssembly (no 'wasm-unsafe-eval'), as some sites have.
+ */
 export async function servePage(code: string, title = 'rxb2 browser test'): Promise<{ origin: string; close: () => Promise<void> }> {
   const html = `<!doctype html><meta charset="utf-8"><title>${title}</title><script src="/bundle.js"></script>`;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://page');
     if (url.pathname === '/') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html);
+    else if (url.pathname === '/no-wasm') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "script-src 'self'" }).end(html);
     else if (url.pathname === '/bundle.js') res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(code);
     else res.writeHead(404).end();
   });
