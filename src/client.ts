@@ -4,7 +4,7 @@ import { authorizeAccount, type B2Authorization } from './api/account';
 import { createBucket, listBuckets } from './api/buckets';
 import { createKey, deleteKey, listKeys } from './api/keys';
 import type { B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
-import { AxiosTransport, type B2RequestLogEntry } from './http/axios-transport';
+import { AxiosTransport, checkTimeouts, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
 import { Listing } from './operators/listing';
@@ -39,6 +39,14 @@ export interface B2Options {
   progressIntervalMs?: number;
   /** The HTTP seam (default: axios with keep-alive). */
   transport?: B2Transport;
+  /**
+   * Connect and idle timeouts of every request (default transport only): `connectMs` (default
+   * 10 s) to make a connection, `idleMs` (default 2 min) without a byte either way while the
+   * server owes one. A stalled request is aborted and retried; after the retries the call fails
+   * with `connect_timeout` or `idle_timeout`. No limit on a request's whole duration. 0 switches
+   * one off.
+   */
+  timeouts?: B2Timeouts;
   /** Request log for debugging (default transport only): one entry per request, never a secret. */
   log?: (entry: B2RequestLogEntry) => void;
 }
@@ -95,7 +103,9 @@ export class B2 {
     if (!key) throw invalidArgument('applicationKey', 'missing: pass it or set B2_APPLICATION_KEY');
     const realm = realmUrl(options.realm ?? (env('B2_REALM') || undefined));
     if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument(options.realm === undefined ? 'B2_REALM' : 'realm', 'must be an http(s) URL');
-    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log });
+    if (options.timeouts !== undefined && options.transport !== undefined) throw invalidArgument('timeouts', 'set them on your own transport (they apply to the default one)');
+    const timeouts = checkTimeouts(options.timeouts);
+    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log, timeouts });
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
     if (options.onRetry !== undefined) {
       if (typeof options.onRetry !== 'function') throw invalidArgument('onRetry', 'must be a function');
@@ -103,7 +113,7 @@ export class B2 {
     }
     // The key lives only inside this closure: never on an object that could be logged or serialized.
     const session = new B2Session(transport, () => authorizeAccount(transport, realm, keyId, key), retry);
-    this.#ctx = new ClientContext(session, retry, options.progressIntervalMs ?? 100);
+    this.#ctx = new ClientContext(session, session.retryOptions, options.progressIntervalMs ?? 100);
   }
 
   /** Authorizes now (otherwise the first call does it). Emits the authorization once. */

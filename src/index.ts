@@ -7,6 +7,8 @@ export { Bucket, type ListFilesOptions, type UploadFileOptions, type BucketUpdat
 export type { B2LargeFileStartedEvent, B2PartUploadedEvent, B2LargeUploadEvent, LargeUploadCheckpoint } from './transfer/large-upload';
 export type { LargeUploadOptions } from './transfer/upload-large-file';
 export { B2File } from './resources/b2-file';
+export { uploadWithAuthorization, type AuthorizedUploadOptions, type B2AuthorizedUploadEvent } from './resources/authorized-upload';
+export type { B2UploadAuthorizer, B2LargeUploadStart } from './transfer/authorized-upload';
 export type { B2Encryption, B2Retention, B2FileProtection } from './resources/protection';
 export { B2Error, isB2Error } from './http/b2-error';
 export type {
@@ -14,7 +16,7 @@ export type {
 } from './http/events';
 export { isResponse, isProgress } from './http/events';
 export type { B2Transport, B2HttpRequest, B2UploadBody } from './http/transport';
-export { AxiosTransport, type AxiosTransportOptions, type B2RequestLogEntry } from './http/axios-transport';
+export { AxiosTransport, DEFAULT_TIMEOUTS, type AxiosTransportOptions, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 export type { B2Authorization } from './api/account';
 export type { B2UploadContents, B2UploadStream } from './transfer/upload-source';
 export type { DownloadOptions, B2DownloadEvent, B2DownloadResult, B2ByteStream } from './transfer/download';

@@ -9,6 +9,7 @@
  * Chromium missing: pending with a hint, unless CI is set (then it must run, and fails).
  */
 import { existsSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
 import type { Metafile } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -49,6 +50,7 @@ type PageApi = {
   roundTrip(): Promise<RoundTrip>;
   cancelMidway(fileName: string): Promise<{ events: string[]; largeFileId?: string }>;
   streamKinds(): Promise<StreamKinds>;
+  stalled(realm: string): Promise<Record<string, unknown>>;
   sha1InPage(): Promise<{ compiled: boolean; sha1: string[]; expected: string }>;
 };
 
@@ -109,6 +111,30 @@ describe('in a browser (Debian Chromium, headless)', () => {
 
   afterEach(() => emu.faults.clear());
 
+  it('a server that accepts and never answers: the idle timeout aborts each attempt, then idle_timeout', async () => {
+    const sockets: net.Socket[] = [];
+    const hole = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.resume(); // reads the request (or its CORS preflight), never answers
+    });
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    try {
+      const realm = `http://127.0.0.1:${(hole.address() as AddressInfo).port}`;
+      const result = await tab.evaluate((r) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.stalled(r), realm);
+      expect(result).toEqual({
+        isB2Error: true,
+        code: 'idle_timeout',
+        operation: 'b2_authorize_account',
+        message: `the connection to ${realm} stalled: no data either way for 300 ms`,
+        retries: [{ operation: 'b2_authorize_account', attempt: 1, code: 'idle_timeout' }],
+      });
+      expect(sockets.length).toBeGreaterThan(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hole.close(resolve));
+    }
+  });
+
   it('the bundle holds no Node built-in, no emulator and no Node platform', () => {
     const inputs = Object.keys(metafile.inputs);
     const imported = Object.values(metafile.inputs).flatMap((input) => input.imports.map((i) => i.path));
@@ -117,6 +143,8 @@ describe('in a browser (Debian Chromium, headless)', () => {
     expect(imported.filter(isBuiltin)).toEqual([]);
     expect(Object.values(metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path))).toEqual([]);
     expect(inputs.filter((p) => p.includes('src/emulator'))).toEqual([]);
+    // The main entry never imports Angular (rxb2/angular is its own entry).
+    expect(inputs.filter((p) => p.includes('@angular') || p.includes('src/angular'))).toEqual([]);
     expect(inputs).not.toContain('src/platform/node.ts');
     expect(inputs).toContain('src/platform/browser.ts');
     expect(inputs.filter((p) => /node_modules\/axios\/lib\/(adapters\/http|platform\/node)/.test(p))).toEqual([]);

@@ -1,8 +1,9 @@
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { B2Error, type B2 } from '../../src';
-import { all, bucketName, client, countRequests, failure, startClientEmulator, upload, type Emu } from './support';
+import { all, bucketName, client, countRequests, failure, onlyOnEmulator, startClientEmulator, upload, type Emu } from './support';
 
 describe('client buckets', () => {
+  onlyOnEmulator('creates, updates, lists and deletes buckets of its own');
   let emu: Emu;
   let b2: B2;
 

@@ -1,8 +1,9 @@
 import { firstValueFrom } from 'rxjs';
 import type { B2, Bucket } from '../../src';
-import { bucketName, client, startClientEmulator, upload, type Emu } from './support';
+import { bucketName, client, onlyOnEmulator, startClientEmulator, upload, type Emu } from './support';
 
 describe('client download authorization', () => {
+  onlyOnEmulator('fetches download URLs directly, outside the name mapping of the shared test bucket');
   let emu: Emu;
   let b2: B2;
   let bucket: Bucket;

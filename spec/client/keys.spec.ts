@@ -1,8 +1,9 @@
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { B2, toResponseBody, type B2CreatedKeyWire, type Bucket } from '../../src';
-import { all, bucketName, client, failure, startClientEmulator, upload, type Emu } from './support';
+import { all, bucketName, client, failure, onlyOnEmulator, startClientEmulator, upload, type Emu } from './support';
 
 describe('client application keys', () => {
+  onlyOnEmulator('makes keys restricted to two buckets of its own');
   let emu: Emu;
   let b2: B2;
   let mine: Bucket;

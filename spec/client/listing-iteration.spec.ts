@@ -149,5 +149,11 @@ describe('client listing: for await', () => {
     let again = 0;
     for await (const _ of listing) if (++again === 3) break;
     expect(count()).toBe(2);
+    // An iterator closed before its first next() never starts.
+    const closed = listing[Symbol.asyncIterator]();
+    await closed.return!();
+    expect(await closed.next()).toEqual({ value: undefined, done: true });
+    await delay(50);
+    expect(count()).toBe(2);
   });
 });

@@ -7,12 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { B2, B2Error, intoBuffer, toResponseBody, type B2File, type B2Retention, type Bucket } from '../../src';
-import { all, bucketName, bytes, client, countRequests, failure, sha1, startClientEmulator, type Emu } from './support';
+import { all, bucketName, bytes, client, countRequests, failure, onlyOnEmulator, sha1, startClientEmulator, type Emu } from './support';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 describe('client file protection: Object Lock and server-side encryption', () => {
+  onlyOnEmulator('needs an Object Lock bucket of its own, and the emulator clock');
   let emu: Emu;
   let b2: B2;
   let lock: Bucket;

@@ -5,9 +5,10 @@
  */
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { B2, B2Error, intoBuffer, toResponseBody, type B2CreatedKeyWire, type Bucket, type B2File, type CreateKeyOptions } from '../../src';
-import { all, bucketName, bytes, countRequests, failure, sha1, startClientEmulator, upload, type Emu } from './support';
+import { all, bucketName, bytes, countRequests, failure, onlyOnEmulator, sha1, startClientEmulator, upload, type Emu } from './support';
 
 describe('client restricted application keys', () => {
+  onlyOnEmulator('makes keys restricted to two buckets of its own');
   let emu: Emu;
   let master: B2;
   let mine: Bucket;

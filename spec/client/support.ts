@@ -1,15 +1,30 @@
 /**
- * Shared set-up for the client integration specs: an in-process emulator on 127.0.0.1:0, a client
- * pointed at it with short retry delays, unique bucket names, and request counting through the
- * emulator's fault plan (a `delay` of 0 ms on a call is counted by `injected().delay` and changes
- * nothing else).
+ * Shared set-up for the client integration specs, and the target they run against:
+ *
+ * - by default, an in-process emulator on 127.0.0.1:0 (one per suite), with its controls (fault
+ *   plan, clock, token expiry) and request counting through the fault plan (a `delay` of 0 ms on a
+ *   call is counted by `injected().delay` and changes nothing else);
+ * - with `RXB2_TEST_REALM` set, an external server (a live B2 account, an emulator in another
+ *   process), reached with `RXB2_TEST_KEY_ID` / `RXB2_TEST_KEY` (or, if those are unset, the
+ *   library's own `B2_APPLICATION_KEY_ID` / `B2_APPLICATION_KEY`). The specs then share one bucket,
+ *   `RXB2_TEST_BUCKET` (it must exist; nothing outside this run's folder is touched) or, unset, one
+ *   created for the run and deleted at its end. Each suite works in a folder of its own
+ *   (`rxb2-test-RUN/SUITE/`, see jail.ts), emptied (every version, unfinished large files, the keys
+ *   it made) when the suite ends. Specs that need the emulator's own controls, or buckets and part
+ *   sizes of their own, are pending there and say why.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lastValueFrom, toArray, type Observable } from 'rxjs';
+import { firstValueFrom, lastValueFrom, mergeMap, toArray, type Observable } from 'rxjs';
+import { cancelLargeFile, listUnfinishedLargeFiles } from '../../src/api/large-files';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
-import { B2, B2Error, toResponseBody, type B2Options, type Bucket, type B2File } from '../../src';
+import { AxiosTransport, B2, B2Error, toResponseBody, type B2Options, type Bucket, type B2File } from '../../src';
+import { Jail } from './jail';
 
-export type Emu = RunningEmulator;
+/** What the specs drive: the in-process emulator, or an external server whose emulator-only controls pend the spec. */
+export type Emu = Pick<RunningEmulator, 'url' | 'accountId' | 'keyId' | 'applicationKey' | 'faults' | 'advanceClock' | 'expireAllTokens' | 'close'> & {
+  /** Set when the specs run against an external server (its folder of the run bucket). */
+  readonly jail?: Jail;
+};
 
 /** Tiny part sizes (as the large-file specs use them): uploads above 2,000 bytes may go as large files. */
 export const TINY_PARTS = { absoluteMinimumPartSize: 1000, recommendedPartSize: 2000 };
@@ -21,8 +36,29 @@ export const TINY_PARTS = { absoluteMinimumPartSize: 1000, recommendedPartSize: 
  */
 export const SMALL_FILE_PARTS = { absoluteMinimumPartSize: 5_000_000, recommendedPartSize: 100_000_000 };
 
-export async function startClientEmulator(parts: { absoluteMinimumPartSize: number; recommendedPartSize: number } = TINY_PARTS): Promise<Emu> {
-  return startEmulator({ host: '127.0.0.1', port: 0, ...parts });
+type Parts = { absoluteMinimumPartSize: number; recommendedPartSize: number };
+
+/** The external server named by the environment, if any. */
+const external = process.env.RXB2_TEST_REALM
+  ? {
+      realm: process.env.RXB2_TEST_REALM,
+      keyId: process.env.RXB2_TEST_KEY_ID ?? process.env.B2_APPLICATION_KEY_ID ?? '',
+      key: process.env.RXB2_TEST_KEY ?? process.env.B2_APPLICATION_KEY ?? '',
+      bucket: process.env.RXB2_TEST_BUCKET,
+    }
+  : undefined;
+
+/** True when the specs run against an external server (`RXB2_TEST_REALM`). */
+export const EXTERNAL = external !== undefined;
+
+/**
+ * Starts the suite's target: an in-process emulator with these part sizes (TINY_PARTS when not
+ * given), or the external server's folder for this suite. Externally, a suite that asks for part
+ * sizes the server does not advertise is pending (its uploads would take another path).
+ */
+export async function startClientEmulator(parts?: Parts): Promise<Emu> {
+  if (external) return startExternal(parts);
+  return startEmulator({ host: '127.0.0.1', port: 0, ...(parts ?? TINY_PARTS) });
 }
 
 /** A new client (own session, own upload-URL pool) against `emu`. */
@@ -33,7 +69,112 @@ export function client(emu: Emu, options: Partial<B2Options> = {}): B2 {
     realm: emu.url,
     retry: { baseDelayMs: 10, maxDelayMs: 50 },
     ...options,
+    ...(emu.jail ? { transport: emu.jail.transport(options.transport ?? new AxiosTransport({ log: options.log })) } : {}),
   });
+}
+
+/**
+ * Marks every spec of the enclosing describe pending on an external server, saying why. Call it
+ * first in the describe's body: the suite's own set-up then runs against a throwaway in-process
+ * emulator, so it writes nothing on the external server.
+ */
+export function onlyOnEmulator(why: string): void {
+  if (!EXTERNAL) return;
+  beforeAll(() => {
+    suiteSkip = `needs the in-process emulator: ${why}`;
+  });
+  afterAll(() => {
+    suiteSkip = undefined;
+  });
+}
+
+/** Inside a spec: pending on an external server, saying why. */
+export function needsEmulator(why: string): void {
+  if (EXTERNAL) pending(`needs the in-process emulator: ${why}`);
+}
+
+// ---------------------------------------------------------------- external server
+
+const RUN = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+let suites = 0;
+/** Why the running suite cannot run here (set by its startClientEmulator; cleared by its close()). */
+let suiteSkip: string | undefined;
+let runBucket: Promise<{ admin: B2; bucket: Bucket; created: boolean; accountId: string; parts: Parts }> | undefined;
+
+if (external) {
+  beforeEach(() => {
+    if (suiteSkip) pending(suiteSkip);
+  });
+  afterAll(async () => {
+    // The run's own bucket, created at the first suite, goes at the end (the suites emptied their folders).
+    const run = await runBucket;
+    if (run?.created) await removeFolder(run, '').then(() => firstValueFrom(run.bucket.delete()));
+  });
+}
+
+function openRunBucket() {
+  runBucket ??= (async () => {
+    const admin = new B2({ applicationKeyId: external!.keyId, applicationKey: external!.key, realm: external!.realm, retry: { baseDelayMs: 100, maxDelayMs: 2000 } });
+    const auth = await firstValueFrom(admin.authorize());
+    const parts = { absoluteMinimumPartSize: auth.absoluteMinimumPartSize, recommendedPartSize: auth.recommendedPartSize };
+    if (external!.bucket) return { admin, bucket: await firstValueFrom(admin.buckets.get(external!.bucket)), created: false, accountId: auth.accountId, parts };
+    const bucket = await firstValueFrom(admin.buckets.create(`rxb2-test-${RUN}`));
+    return { admin, bucket, created: true, accountId: auth.accountId, parts };
+  })();
+  return runBucket;
+}
+
+async function startExternal(parts: Parts | undefined): Promise<Emu> {
+  const run = await openRunBucket();
+  if (parts && (parts.absoluteMinimumPartSize !== run.parts.absoluteMinimumPartSize || parts.recommendedPartSize !== run.parts.recommendedPartSize)) {
+    suiteSkip ??=
+      `needs a server advertising part sizes ${parts.absoluteMinimumPartSize}/${parts.recommendedPartSize} ` +
+      `(absoluteMinimumPartSize/recommendedPartSize); this one advertises ${run.parts.absoluteMinimumPartSize}/${run.parts.recommendedPartSize}`;
+  }
+  if (suiteSkip) {
+    // Every spec of the suite is pending: its set-up runs on a throwaway emulator, not on the server.
+    const throwaway = await startEmulator({ host: '127.0.0.1', port: 0, ...(parts ?? TINY_PARTS) });
+    const stop = throwaway.close.bind(throwaway);
+    return Object.assign(throwaway, {
+      close: async () => {
+        suiteSkip = undefined;
+        await stop();
+      },
+    });
+  }
+  const jail = new Jail(run.bucket, `rxb2-test-${RUN}/s${++suites}/`);
+  const control = (what: string) => () => {
+    pending(`needs the emulator's ${what}`);
+    throw new Error('unreachable');
+  };
+  return {
+    url: external!.realm,
+    accountId: run.accountId,
+    keyId: external!.keyId,
+    applicationKey: external!.key,
+    jail,
+    faults: { add: control('fault plan'), injected: control('fault plan'), clear: () => undefined },
+    advanceClock: control('clock'),
+    expireAllTokens: control('token controls'),
+    close: async () => {
+      suiteSkip = undefined;
+      await removeFolder(run, jail.prefix);
+      for (const applicationKeyId of jail.keys) await lastValueFrom(run.admin.keys.delete(applicationKeyId));
+    },
+  };
+}
+
+/** Deletes every version and unfinished large file under `prefix` in the run bucket. */
+async function removeFolder(run: NonNullable<Awaited<typeof runBucket>>, prefix: string): Promise<void> {
+  // Listed in full first, so deleting does not move the listing's cursor under it.
+  await lastValueFrom(run.bucket.listFileVersions({ prefix }).pipe(toArray(), mergeMap((vs) => vs), mergeMap((v) => v.delete(), 4), toArray()));
+  const auth = await firstValueFrom(run.admin.authorize());
+  const target = { transport: new AxiosTransport(), apiUrl: auth.apiUrl, authorizationToken: auth.authorizationToken };
+  for (;;) {
+    const { files } = await lastValueFrom(listUnfinishedLargeFiles(target, { bucketId: run.bucket.bucketId, namePrefix: prefix || undefined, maxFileCount: 100 }));
+    if (files.length === 0) break;
+    for (const f of files) await lastValueFrom(cancelLargeFile(target, { fileId: f.fileId! }));
+  }
 }
 
 let serial = 0;
@@ -65,6 +206,7 @@ export function bytes(size: number, seed = 1): Buffer<ArrayBuffer> {
  * Returns a reader of how many requests were counted since.
  */
 export function countRequests(emu: Emu, call = '*'): () => number {
+  if (emu.jail) pending("needs the emulator's request counter");
   const before = emu.faults.injected().delay ?? 0;
   emu.faults.add({ call, fault: { kind: 'delay', ms: 0 }, times: Infinity });
   return () => (emu.faults.injected().delay ?? 0) - before;

@@ -1,8 +1,8 @@
 /**
  * The README's code samples, section by section, run against the emulator: the names, options and
  * results the README shows are the ones the API has. A sample that stops compiling or behaving as
- * described fails here. (The Angular decorator and component need Angular: the service itself is
- * spec/examples/angular-upload.service.ts, tested in its own spec.)
+ * described fails here. (The Angular samples are the app in examples/angular, built and driven in
+ * Chromium by spec/browser/angular-example.spec.ts; rxb2/angular itself: spec/angular.)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { lastValueFrom, toArray, type Observable } from 'rxjs';
 import { AxiosTransport, B2Error, type B2Event, type B2RequestLogEntry } from '../../src';
 
@@ -150,6 +150,25 @@ describe('AxiosTransport (Node)', () => {
     expect(log[0]).toEqual(jasmine.objectContaining({ operation: 'b2_hang', status: 0, code: 'aborted' }));
   });
 
+  it('logs each request exactly once: answered, refused by B2, cut by the network, and aborted', async () => {
+    await run(transport.request({ method: 'POST', url: `${base}/b2_echo`, operation: 'b2_echo', json: {} }));
+    await run(transport.request({ method: 'POST', url: `${base}/b2_busy`, operation: 'b2_busy', json: {} })).catch(() => undefined);
+    await run(transport.request({ method: 'POST', url: `${base}/b2_reset`, operation: 'b2_reset', json: {} })).catch(() => undefined);
+    const there = new Promise<void>((resolve) => arrived.set('/b2api/v3/b2_hang', resolve));
+    const sub = transport.request({ method: 'POST', url: `${base}/b2_hang`, operation: 'b2_hang', json: {} }).subscribe({ error: () => undefined });
+    await there;
+    sub.unsubscribe();
+    // The aborted request's rejection arrives after the teardown: let it, and the server see the close.
+    await until(() => closedEarly.includes('/b2api/v3/b2_hang'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log.map((e) => [e.operation, e.status, e.code])).toEqual([
+      ['b2_echo', 200, undefined],
+      ['b2_busy', 503, 'service_unavailable'],
+      ['b2_reset', 0, 'network_error'],
+      ['b2_hang', 0, 'aborted'],
+    ]);
+  });
+
   it("maps B2's error answers to B2Errors: status, code, message and Retry-After", async () => {
     const busy = await run(transport.request({ method: 'POST', url: `${base}/b2_busy`, operation: 'b2_busy', json: {} })).catch((e: unknown) => e);
     expect(busy instanceof B2Error).toBeTrue();
@@ -174,15 +193,48 @@ describe('AxiosTransport (Node)', () => {
     expect(String(err)).not.toMatch(/axios/i);
   });
 
+  it("behind a proxy (axios' own Node adapter) a proxy that never answers is an idle_timeout too", async () => {
+    const sockets: net.Socket[] = [];
+    const hole = net.createServer((socket) => {
+      sockets.push(socket);
+      socket.resume(); // reads the request, never answers
+    });
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    const proxy = `http://127.0.0.1:${(hole.address() as AddressInfo).port}`;
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
+    try {
+      process.env.HTTP_PROXY = proxy;
+      delete process.env.NO_PROXY;
+      const proxied = new AxiosTransport({ timeouts: { idleMs: 100 } });
+      const err = (await run(proxied.request({ method: 'POST', url: `${base}/b2_echo`, operation: 'b2_echo', json: {} })).catch((e: unknown) => e)) as B2Error;
+      expect(err).toBeInstanceOf(B2Error);
+      expect(err).toEqual(jasmine.objectContaining({ status: 0, code: 'idle_timeout', operation: 'b2_echo' }));
+      expect(err.message).toBe(`the connection to ${new URL(base).origin} stalled: no data either way for 100 ms`);
+      expect(sockets.length).toBe(1); // it went through the proxy
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => hole.close(resolve));
+    }
+  });
+
   it('an answer that is not JSON is a bad_response', async () => {
     const err = (await run(transport.request({ method: 'GET', url: `${base}/b2_not_json`, operation: 'b2_z' })).catch((e: unknown) => e)) as B2Error;
     expect(err).toEqual(jasmine.objectContaining({ status: 0, code: 'bad_response' }));
   });
 
-  it('a timeout is a network_error (ETIMEDOUT)', async () => {
-    const slow = new AxiosTransport({ timeoutMs: 50 });
+  it('a server that never answers is a retryable idle_timeout naming the server, and the request is closed', async () => {
+    const slow = new AxiosTransport({ timeouts: { idleMs: 50 } });
     const err = (await run(slow.request({ method: 'POST', url: `${base}/b2_hang`, operation: 'b2_hang', json: {} })).catch((e: unknown) => e)) as B2Error;
-    expect(err).toEqual(jasmine.objectContaining({ status: 0, code: 'network_error', message: 'network error (ETIMEDOUT)' }));
+    expect(err).toBeInstanceOf(B2Error);
+    expect(err).toEqual(jasmine.objectContaining({ status: 0, code: 'idle_timeout', operation: 'b2_hang' }));
+    expect(err.message).toBe(`the connection to ${new URL(base).origin} stalled: no data either way for 50 ms`);
+    expect(err.isRetryable).toBeTrue();
+    expect(err.needsNewUploadUrl).toBeTrue();
+    await until(() => closedEarly.includes('/b2api/v3/b2_hang'));
   });
 });
 

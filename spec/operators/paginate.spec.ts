@@ -168,6 +168,39 @@ describe('paginate', () => {
     });
   });
 
+  it('tells fetchPage how many items the pages before held (a limit asks only for what is left), per subscription', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const pages: Record<string, Observable<Page>> = {
+        first: cold<Page>('----a|', { a: { items: ['1', '2', '3'], next: 'c2' } }),
+        c2: cold<Page>('-a|', { a: { items: [], next: 'c3' } }),
+        c3: cold<Page>('------a|', { a: { items: ['4', '5'], next: 'c4' } }),
+        c4: cold<Page>('------a|', { a: { items: ['6'], next: null } }),
+      };
+      const calls: [string | undefined, number][] = [];
+      const items$ = paginate(
+        (cursor: string | undefined, soFar: number) => {
+          calls.push([cursor, soFar]);
+          return pages[cursor ?? 'first'];
+        },
+        (page: Page) => page.next,
+        (page: Page) => page.items,
+      );
+      // Pages end at 5, 7, 14 and 21; a second subscriber (take(4)) counts on its own.
+      expectObservable(items$).toBe('-----(123)----(45)---(6|)');
+      expectObservable(items$.pipe(take(4))).toBe('-----(123)----(4|)');
+      scheduler.flush();
+      expect(calls).toEqual([
+        [undefined, 0],
+        [undefined, 0],
+        ['c2', 3],
+        ['c2', 3],
+        ['c3', 3],
+        ['c3', 3],
+        ['c4', 5],
+      ]);
+    });
+  });
+
   it('with demand, requests each page (the first included) only at demand\'s first emission after the previous page', () => {
     scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const p1 = cold<Page>('-a|', { a: { items: ['x', 'y'], next: 'c2' } });

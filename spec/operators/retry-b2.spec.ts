@@ -429,6 +429,40 @@ describe('retryB2', () => {
     });
   });
 
+  describe('maxAttemptsFor', () => {
+    it('gives the failures it names a smaller budget: 3 attempts in all, then that failure', () => {
+      scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const refused = new B2Error({ status: 0, code: 'network_error', message: 'refused', osCode: 'ECONNREFUSED', operation: 'b2_authorize_account' });
+        const source = cold('-#', undefined, refused);
+        const maxAttemptsFor = (e: B2Error) => (e.isUnreachable ? 3 : undefined);
+        expectObservable(source.pipe(retryB2({ ...exact, maxAttemptsFor }))).toBe('3003ms #', undefined, refused);
+        expectSubscriptions(source.subscriptions).toBe(['^!', '1001ms ^!', '3002ms ^!']);
+      });
+    });
+
+    it('leaves every other failure to maxAttempts, and counts attempts across kinds of failure', () => {
+      scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const a1 = cold('-#', undefined, b2(503, 'service_unavailable'));
+        const a2 = cold('-#', undefined, b2(503, 'service_unavailable'));
+        const refused = new B2Error({ status: 0, code: 'network_error', message: 'refused', osCode: 'ECONNREFUSED' });
+        const a3 = cold('-#', undefined, refused);
+        const a4 = cold('-a|');
+        const maxAttemptsFor = (e: B2Error) => (e.isUnreachable ? 3 : undefined);
+        // Two 503s use attempts 1 and 2; the refusal is attempt 3, which is its whole budget.
+        expectObservable(attempts(a1, a2, a3, a4).pipe(retryB2({ ...exact, maxAttemptsFor }))).toBe('3003ms #', undefined, refused);
+        expectSubscriptions(a3.subscriptions).toBe('3002ms ^!');
+        expectSubscriptions(a4.subscriptions).toBe([]);
+      });
+    });
+
+    it('undefined everywhere is maxAttempts as before', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const e = b2(500, 'internal_error');
+        expectObservable(cold('#', undefined, e).pipe(retryB2({ ...exact, maxAttempts: 4, maxAttemptsFor: () => undefined }))).toBe('7000ms #', undefined, e);
+      });
+    });
+  });
+
   describe('unsubscribing', () => {
     it('cancels a pending wait: the source is not subscribed again', () => {
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {

@@ -3,7 +3,9 @@
  * the tarball installed into a scratch project in the OS temp directory, then that project
  * imports `rxb2`, `rxb2/operators` and `rxb2/emulator` from ES modules and from CommonJS, does an
  * upload/download round-trip against the installed emulator, runs the `rxb2-emulator` bin,
- * type-checks both module flavours, and bundles the client for the browser with esbuild.
+ * type-checks both module flavours, and bundles the client for the browser with esbuild. The
+ * `rxb2/angular` entry: its files, its optional Angular peers, and a scratch Angular app using it
+ * compiled by Angular's compiler with strictTemplates (with examples/angular's node_modules).
  *
  * Slow by nature (two TypeScript builds and an npm install, ~20–40 s): one shared setup, and
  * generous timeouts.
@@ -51,7 +53,7 @@ async function runScript<T>(app: string, script: string): Promise<T> {
 
 interface RoundTrip {
   text: string;
-  resolved: Record<'main' | 'operators' | 'emulator', string>;
+  resolved: Record<'main' | 'operators' | 'emulator', string> & { angular?: string };
   operators: string[];
   sameOperator: boolean;
 }
@@ -84,7 +86,7 @@ import { lastValueFrom } from 'rxjs';
 import { fileURLToPath } from 'node:url';
 
 const resolved = Object.fromEntries(
-  [['main', 'rxb2'], ['operators', 'rxb2/operators'], ['emulator', 'rxb2/emulator']].map(([k, s]) => [k, fileURLToPath(import.meta.resolve(s))]),
+  [['main', 'rxb2'], ['operators', 'rxb2/operators'], ['emulator', 'rxb2/emulator'], ['angular', 'rxb2/angular']].map(([k, s]) => [k, fileURLToPath(import.meta.resolve(s))]),
 );
 ${ROUND_TRIP_BODY('esm')}
 `;
@@ -131,10 +133,76 @@ const TYPES_TSCONFIG = {
   files: ['types.mts', 'types.cts'],
 };
 
+/** A scratch Angular app: bootstrapping with provideB2, HttpClient code consuming toHttpEvents. */
+const NG_MAIN = `
+import { provideHttpClient, HttpEventType, type HttpEvent } from '@angular/common/http';
+import { bootstrapApplication } from '@angular/platform-browser';
+import { map, type Observable } from 'rxjs';
+import { B2, type B2File, type Bucket } from 'rxb2';
+import { B2_CLIENT, provideB2, toHttpEvents } from 'rxb2/angular';
+import { UploadsComponent } from './uploads.component';
+
+export function percentDone(bucket: Bucket, file: File): Observable<number | B2File | null> {
+  return bucket.uploadFile({ contents: file, fileName: file.name }).pipe(
+    toHttpEvents<B2File>(),
+    map((event: HttpEvent<B2File>) => (event.type === HttpEventType.UploadProgress ? event.loaded / (event.total ?? 1) : event.type === HttpEventType.Response ? event.body : 0)),
+  );
+}
+
+bootstrapApplication(UploadsComponent, {
+  providers: [provideHttpClient(), provideB2(() => new B2({ applicationKeyId: 'id', applicationKey: 'key' }))],
+}).then((ref) => ref.injector.get(B2_CLIENT).authorize().subscribe(), (err: unknown) => console.error(err));
+`;
+
+const NG_COMPONENT = (extra: string) => `
+import { Component, input } from '@angular/core';
+import { uploadWithAuthorization, type B2FileWire } from 'rxb2';
+import { UploadTracker } from 'rxb2/angular';
+
+@Component({ selector: 'app-size', template: '{{ bytes() }}' })
+export class SizeComponent {
+  readonly bytes = input.required<number>();
+}
+
+@Component({
+  selector: 'app-uploads',
+  imports: [SizeComponent],
+  template: \`
+    <input type="file" (change)="pick($event)" />
+    @for (upload of tracker.uploads(); track upload.id) {
+      <progress max="1" [value]="upload.progress()"></progress> {{ upload.name }} {{ upload.state() }}
+      <button type="button" (click)="upload.cancel()" [disabled]="upload.state() !== 'uploading'">Cancel</button>
+      ${extra}
+    }
+    <p>{{ tracker.inFlight().length }} in flight</p>
+  \`,
+})
+export class UploadsComponent {
+  readonly tracker = new UploadTracker();
+
+  pick(event: Event): void {
+    const file = (event.target as HTMLInputElement).files?.[0];
+    if (!file) return;
+    const upload = this.tracker.start<B2FileWire>(file.name, uploadWithAuthorization({ contents: file, fileName: file.name, authorizer: { uploadUrl: () => fetch('/api/upload-url').then((r) => r.json()) } }), file.size);
+    upload.result$.subscribe((uploaded: B2FileWire) => console.log(uploaded.fileId));
+  }
+}
+`;
+
+const NG_TSCONFIG = {
+  compilerOptions: {
+    strict: true, target: 'es2022', module: 'es2022', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [],
+    skipLibCheck: true, outDir: 'out', rootDir: '.', experimentalDecorators: false,
+  },
+  angularCompilerOptions: { strictTemplates: true, strictInjectionParameters: true, strictInputAccessModifiers: true },
+  files: ['src/main.ts'],
+};
+
 describe('the packed package (npm pack, installed in a scratch project)', () => {
   let temp = '';
   let app = '';
   let packed: string[] = [];
+  let tarball = '';
 
   beforeAll(async () => {
     temp = mkdtempSync(join(tmpdir(), 'rxb2-pack-'));
@@ -142,7 +210,7 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
     // prepack's own output comes first on stdout; the JSON report is the rest.
     const report = JSON.parse(out.slice(out.search(/^\[/m))) as { filename: string; files: { path: string }[] }[];
     packed = report[0].files.map((f) => f.path);
-    const tarball = join(temp, readdirSync(temp).find((f) => f.endsWith('.tgz'))!);
+    tarball = join(temp, readdirSync(temp).find((f) => f.endsWith('.tgz'))!);
 
     app = join(temp, 'app');
     mkdirSync(app);
@@ -160,7 +228,7 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
   });
 
   it('ships both builds with declarations, and no sources, specs or dist', () => {
-    for (const entry of ['', 'operators/', 'emulator/']) {
+    for (const entry of ['', 'operators/', 'emulator/', 'angular/']) {
       for (const build of ['esm', 'cjs']) {
         expect(packed).toContain(`lib/${build}/${entry}index.js`);
         expect(packed).toContain(`lib/${build}/${entry}index.d.ts`);
@@ -177,6 +245,24 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
     for (const [name, target] of Object.entries(installed.bin ?? {})) {
       expect(packed).withContext(`bin ${name}`).toContain(target.replace(/^\.\//, ''));
     }
+  });
+
+  it('takes Angular as an optional peer dependency: installing rxb2 brings no Angular', () => {
+    const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'rxb2', 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+      exports: Record<string, unknown>;
+      typesVersions: Record<string, Record<string, string[]>>;
+    };
+    for (const name of ['@angular/core', '@angular/common']) {
+      expect(installed.peerDependencies?.[name]).withContext(name).toBeDefined();
+      expect(installed.peerDependenciesMeta?.[name]?.optional).withContext(name).toBeTrue();
+      expect(Object.keys(installed.dependencies ?? {})).not.toContain(name);
+    }
+    expect(existsSync(join(app, 'node_modules', '@angular'))).toBe(false);
+    expect(Object.keys(installed.exports)).toContain('./angular');
+    expect(installed.typesVersions['*']['angular']).toEqual(['./lib/cjs/angular/index.d.ts']);
   });
 
   it('takes rxjs as a peer dependency: the app and rxb2 share one copy of rxjs', () => {
@@ -199,6 +285,7 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
     expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]esm[\\/]index\.js$/);
     expect(result.resolved.operators).toMatch(/lib[\\/]esm[\\/]operators[\\/]index\.js$/);
     expect(result.resolved.emulator).toMatch(/lib[\\/]esm[\\/]emulator[\\/]index\.js$/);
+    expect(result.resolved.angular).toMatch(/lib[\\/]esm[\\/]angular[\\/]index\.js$/);
   }, SPEC_TIMEOUT);
 
   it('requires all three entries from CommonJS (lib/cjs) and round-trips a file through the emulator', async () => {
@@ -273,6 +360,9 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
       const output = Object.values(result.metafile.outputs)[0];
       expect(inputs.filter((p) => /rxb2[\\/]lib[\\/].*[\\/]emulator[\\/]/.test(p))).toEqual([]);
       expect(inputs.filter((p) => /platform[\\/]node\.js$/.test(p))).toEqual([]);
+      // The main entry never imports Angular: nothing of it, nor of rxb2/angular, in the bundle.
+      expect(inputs.filter((p) => /@angular|rxb2[\\/]lib[\\/]\w+[\\/]angular[\\/]/.test(p))).toEqual([]);
+      expect(output.imports.filter((i) => i.path.startsWith('@angular'))).toEqual([]);
       expect(inputs).toContain(`node_modules/rxb2/lib/${build}/platform/browser.js`);
       expect(output.imports.map((i) => i.path)).toEqual([]);
       const text = result.outputFiles[0].text;
@@ -300,5 +390,53 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
       expect(included.filter((p) => /axios|platform|client\.js|emulator/.test(p))).toEqual([]);
       expect(included).toContain('node_modules/rxb2/lib/esm/operators/retry-b2.js');
     }, SPEC_TIMEOUT);
+  });
+  describe('rxb2/angular in a scratch Angular app (Angular compiler, strictTemplates)', () => {
+    /** The example's install: Angular's compiler, rxjs and axios (bash .ci/install-angular-example.sh). */
+    const EXAMPLE = join(REPO, 'examples', 'angular');
+    const NGC = join(EXAMPLE, 'node_modules', '@angular', 'compiler-cli', 'bundles', 'src', 'bin', 'ngc.js');
+    const CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+    let scratch = '';
+
+    beforeAll(async () => {
+      if (!existsSync(NGC)) return;
+      // Inside the example, so that Node's resolution finds Angular, rxjs and axios in its node_modules;
+      // rxb2 itself is the packed tarball, unpacked as npm would.
+      scratch = mkdtempSync(join(EXAMPLE, '.scratch-'));
+      mkdirSync(join(scratch, 'node_modules', 'rxb2'), { recursive: true });
+      await sh('tar', ['-xzf', tarball, '-C', join(scratch, 'node_modules', 'rxb2'), '--strip-components=1'], scratch);
+      mkdirSync(join(scratch, 'src'));
+      writeFileSync(join(scratch, 'src', 'main.ts'), NG_MAIN);
+      writeFileSync(join(scratch, 'src', 'uploads.component.ts'), NG_COMPONENT(''));
+      writeFileSync(join(scratch, 'tsconfig.json'), JSON.stringify(NG_TSCONFIG));
+    }, SETUP_TIMEOUT);
+
+    afterAll(() => {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
+
+    const needsExample = () => {
+      if (existsSync(NGC)) return;
+      if (CI) throw new Error('examples/angular/node_modules is missing and CI is set: bash .ci/install-angular-example.sh');
+      pending('needs examples/angular/node_modules: bash .ci/install-angular-example.sh');
+    };
+
+    it('compiles an app that uses provideB2, the upload tracker in a template and toHttpEvents', async () => {
+      needsExample();
+      await expectAsync(sh(process.execPath, [NGC, '-p', 'tsconfig.json'], scratch, SETUP_TIMEOUT)).toBeResolved();
+      // The packed build was used, not the repository's sources.
+      expect(readFileSync(join(scratch, 'out', 'src', 'main.js'), 'utf8')).toContain("from 'rxb2/angular'");
+    }, SETUP_TIMEOUT);
+
+    it('and strictTemplates holds: a tracked upload size (number | undefined) bound to a required number input fails', async () => {
+      needsExample();
+      writeFileSync(join(scratch, 'src', 'uploads.component.ts'), NG_COMPONENT('<app-size [bytes]="upload.size()" />'));
+      try {
+        const failed = await sh(process.execPath, [NGC, '-p', 'tsconfig.json'], scratch, SETUP_TIMEOUT).then(() => '', (err: Error) => err.message);
+        expect(failed).toContain("Type 'number | undefined' is not assignable to type 'number'");
+      } finally {
+        writeFileSync(join(scratch, 'src', 'uploads.component.ts'), NG_COMPONENT(''));
+      }
+    }, SETUP_TIMEOUT);
   });
 });

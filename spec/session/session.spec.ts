@@ -299,4 +299,55 @@ describe('B2Session', () => {
       expect(session.current()).toBeUndefined();
     });
   });
+
+  describe('fail fast: an unreachable realm before the first authorization', () => {
+    const refused = (n: number) =>
+      new B2Error({ status: 0, code: 'network_error', message: `cannot reach https://realm.example (ECONNREFUSED) #${n}`, osCode: 'ECONNREFUSED', operation: 'b2_authorize_account' });
+
+    it('gets 3 attempts (not maxAttempts), then fails with the last refusal', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const e1 = refused(1);
+        const e2 = refused(2);
+        const e3 = refused(3);
+        const fake = fakeAuthorize(cold('-#', undefined, e1), cold('-#', undefined, e2), cold('-#', undefined, e3));
+        const session = new B2Session(transport, fake.authorize, { scheduler, jitter: 0 });
+        // Attempts at 0, 1001 and 3002 ms (backoff 1000, 2000); maxAttempts would be 8.
+        expectObservable(session.authorized()).toBe('3003ms #', undefined, e3);
+        scheduler.flush();
+        expect(fake.subscriptions).toBe(3);
+      });
+    });
+
+    it('the same refusal after an authorization succeeded is an outage: retried up to maxAttempts', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const last = refused(9);
+        const fake = fakeAuthorize(
+          cold('-a|', { a: auth('t1') }),
+          cold('-#', undefined, refused(4)),
+          cold('-#', undefined, refused(5)),
+          cold('-#', undefined, refused(6)),
+          cold('-#', undefined, last),
+        );
+        const session = new B2Session(transport, fake.authorize, { scheduler, jitter: 0, maxAttempts: 4 });
+        expectObservable(session.authorized().pipe(map((a) => a.authorizationToken))).toBe('-(t|)', { t: 't1' });
+        // The token is dropped (expired, say): authorizing again meets a refused connection 4 times.
+        cold('--x').subscribe(() => session.reset());
+        expectObservable(session.authorized(), '---^').toBe('7007ms #', undefined, last);
+        scheduler.flush();
+        expect(fake.subscriptions).toBe(5);
+      });
+    });
+
+    it('a refusal from a call other than b2_authorize_account keeps the full budget', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const fake = fakeAuthorize(cold('-a|', { a: auth('t1') }));
+        const session = new B2Session(transport, fake.authorize, { scheduler, jitter: 0, maxAttempts: 4 });
+        const down = new B2Error({ status: 0, code: 'network_error', message: 'refused', osCode: 'ECONNREFUSED', operation: 'b2_list_buckets' });
+        const op = jasmine.createSpy('op').and.callFake(() => cold('-#', undefined, down));
+        expectObservable(session.call(op)).toBe('7005ms #', undefined, down);
+        scheduler.flush();
+        expect(op).toHaveBeenCalledTimes(4);
+      });
+    });
+  });
 });

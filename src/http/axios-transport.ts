@@ -8,15 +8,48 @@
 import axios, { AxiosError, AxiosHeaders, CanceledError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import { Observable } from 'rxjs';
 import { platform } from '../platform';
-import { B2Error } from './b2-error';
+import type { NodeAdapterTimeouts } from '../platform/node-http-adapter';
+import { B2Error, idleTimeout, invalidArgument } from './b2-error';
 import type { B2Event } from './events';
 import type { B2HttpRequest, B2Transport } from './transport';
 
+/**
+ * How long a request may go without progress. Neither limits a request's whole duration: an
+ * upload or download of many GB runs as long as its bytes keep moving.
+ */
+export interface B2Timeouts {
+  /**
+   * Most time to make a connection, DNS look-up included (default 10,000 ms; 0: none). Past it the
+   * request fails with `connect_timeout` (retryable). Node only, and not behind an HTTP proxy
+   * (axios' own adapter has none): a browser does not expose connecting, so there the idle
+   * timeout covers it.
+   */
+  connectMs?: number;
+  /**
+   * Most time without a byte either way while the server owes one (default 120,000 ms; 0: none):
+   * waiting for an answer, an upload blocked on the network, a download whose next bytes do not
+   * come. Past it the request is aborted and fails with `idle_timeout` (retryable, so retried).
+   * Waiting on your side (a body you have not produced yet, a download you have not read) is not
+   * idle. `b2_copy_file` and `b2_copy_part`, which B2 answers only once the copy is done, wait at
+   * least 20 minutes. An upload's bytes count when the operating system takes them: what it still
+   * buffers once the body is all written (a few MB at most) must go out within `idleMs`, so keep it
+   * well above that buffer's sending time on a slow uplink (the default allows ~35 KB/s for 4 MB).
+   */
+  idleMs?: number;
+}
+
+/** The default timeouts: 10 s to connect, 2 minutes without a byte. */
+export const DEFAULT_TIMEOUTS: Readonly<Required<B2Timeouts>> = { connectMs: 10_000, idleMs: 120_000 };
+
+/** B2 calls answered only once the work is done: a copy of up to 5 GB (b2sdk allows 20 minutes too). */
+const SLOW_ANSWERS = new Set(['b2_copy_file', 'b2_copy_part']);
+const SLOW_ANSWER_IDLE_MS = 1_200_000;
+
 export interface AxiosTransportOptions {
-  /** Per-request timeout in ms (0 = none, the default: uploads of GBs take long). */
-  timeoutMs?: number;
+  /** Connect and idle timeouts (default `DEFAULT_TIMEOUTS`); checked by `checkTimeouts`. */
+  timeouts?: B2Timeouts;
   userAgent?: string;
-  /** Called once per finished request (debugging); never given a key, a token or a body. */
+  /** Called once per request when it ends (answered, failed or aborted: debugging); never given a key, a token or a body. */
   log?: (entry: B2RequestLogEntry) => void;
 }
 
@@ -39,9 +72,12 @@ export class AxiosTransport implements B2Transport {
   private readonly log: AxiosTransportOptions['log'];
   /** Requests go to the platform's own adapter with the smallest axios config. */
   private readonly lean: boolean = false;
+  private readonly connectMs: number;
+  private readonly idleMs: number;
 
   constructor(options: AxiosTransportOptions = {}) {
     this.log = options.log;
+    ({ connectMs: this.connectMs, idleMs: this.idleMs } = checkTimeouts(options.timeouts));
     const platformDefaults = platform.axiosDefaults({ AxiosError, AxiosHeaders, CanceledError });
     const headers = options.userAgent ? { 'User-Agent': options.userAgent } : {};
     this.http = axios.create({
@@ -50,7 +86,6 @@ export class AxiosTransport implements B2Transport {
       // maxBodyLength and maxContentLength left unset (-1) on purpose: any limit, even Infinity,
       // pipes every streamed upload / download through an extra Transform (+ a pipeline whose
       // AbortController throws a DOMException per request): ~90 µs per small upload.
-      timeout: options.timeoutMs ?? 0,
       validateStatus,
       decompress: false,
       transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
@@ -65,7 +100,7 @@ export class AxiosTransport implements B2Transport {
       this.lean = true;
       const d = this.http.defaults as unknown as Record<string, unknown>;
       for (const key of Object.keys(d)) delete d[key];
-      Object.assign(d, { adapter: platformDefaults.adapter, headers, ...(options.timeoutMs ? { timeout: options.timeoutMs } : undefined) });
+      Object.assign(d, { adapter: platformDefaults.adapter, headers });
     }
   }
 
@@ -93,18 +128,27 @@ export class AxiosTransport implements B2Transport {
         data = platform.uploadData(browser ? body.open() : countPulled(body.open(), body.onProgress), body.length);
       }
       subscriber.next({ type: 'sent', attempt });
-      const log = this.log;
+      let log = this.log;
       const started = log ? Date.now() : 0;
-      const logEnd = (status: number, code?: string) =>
-        log?.({ operation: req.operation, method: req.method, url: req.url.split('?')[0], attempt, status, code, durationMs: Date.now() - started });
+      /** Logs how the request ended, once: an aborted request's rejection comes after its teardown logged it. */
+      const logEnd = (status: number, code?: string) => {
+        if (!log) return;
+        const entry = { operation: req.operation, method: req.method, url: req.url.split('?')[0], attempt, status, code, durationMs: Date.now() - started };
+        const write = log;
+        log = undefined;
+        write(entry);
+      };
       const fail = (err: unknown) => {
         done = true;
+        watchdog?.stop();
         if (data) platform.destroyStream(data as AsyncIterable<Uint8Array>);
-        const error = toB2Error(req.operation, err);
+        const error = watchdog?.fired ? idleTimeout(idleMs, req.operation, originOf(req.url)) : toB2Error(req.operation, req.url, idleMs, err);
         logEnd(error.status, error.code);
         if (!subscriber.closed) subscriber.error(error);
       };
       const answer = (res: AxiosResponse): Promise<void> | void => {
+        // A browser's streamed answer is the reader's from here (see the README's Retry section).
+        watchdog?.stop();
         // The body may be only partly sent when B2 answers early (an error): release it.
         if (data) platform.destroyStream(data as AsyncIterable<Uint8Array>);
         // A body sent in one write was all sent once an answer came.
@@ -132,16 +176,27 @@ export class AxiosTransport implements B2Transport {
         }
         subscriber.complete();
       };
+      const idleMs = this.idleMs > 0 && SLOW_ANSWERS.has(req.operation) ? Math.max(this.idleMs, SLOW_ANSWER_IDLE_MS) : this.idleMs;
+      // In a browser the transport watches for stalls itself, through XHR's and fetch's progress
+      // events (a browser exposes nothing lower); in Node the adapter watches the socket.
+      const watchdog = browser && idleMs > 0 ? new Watchdog(idleMs, () => abort.abort()) : undefined;
       const send = (payload: unknown) => {
         const config: AxiosRequestConfig = { method: req.method, url: req.url, headers, data: payload, signal: abort.signal };
         if (stream) config.responseType = 'stream';
         else if (!this.lean) config.responseType = 'text';
-        return this.http.request(browser ? Object.assign(config, browserOptions(req)) : config);
+        if (this.lean) {
+          if (this.connectMs > 0 || idleMs > 0) Object.assign(config, { connectTimeoutMs: this.connectMs, idleTimeoutMs: idleMs } satisfies NodeAdapterTimeouts);
+        }
+        // Behind a proxy, axios' Node adapter: its `timeout` is the socket's idle timeout there.
+        else if (!browser && idleMs > 0) Object.assign(config, { timeout: idleMs, timeoutErrorMessage: AXIOS_IDLE_TIMEOUT });
+        watchdog?.poke();
+        return this.http.request(browser ? Object.assign(config, browserOptions(req, watchdog)) : config);
       };
       // The browser platform gathers an upload body asynchronously (a Promise of a Blob).
       (isPromise(data) ? data.then(send) : send(data)).then(answer).catch(fail);
       return () => {
         // Unsubscribed before the end: abort the request in flight.
+        watchdog?.stop();
         if (!done) {
           logEnd(0, 'aborted');
           abort.abort();
@@ -184,6 +239,9 @@ class AbortFlag {
   }
 }
 
+/** The message axios' own Node adapter (behind a proxy) fails with when its socket timeout, our idle timeout, fires. */
+const AXIOS_IDLE_TIMEOUT = 'rxb2 idle timeout';
+
 /** Every status is ours to handle: axios never throws for one. */
 const validateStatus = () => true;
 
@@ -194,12 +252,74 @@ const browser = platform.name === 'browser';
  * Browser-only request options: XHR upload progress events, and streamed downloads through the
  * fetch adapter (XHR cannot hand over a response as a stream).
  */
-function browserOptions(req: B2HttpRequest): Record<string, unknown> {
+function browserOptions(req: B2HttpRequest, watchdog: Watchdog | undefined): Record<string, unknown> {
   const onProgress = req.body?.onProgress;
+  const poke = watchdog ? () => watchdog.poke() : undefined;
   return {
-    ...(onProgress ? { onUploadProgress: (e: { loaded: number }) => onProgress(e.loaded) } : {}),
-    ...(req.responseType === 'stream' ? { adapter: 'fetch' } : {}),
+    ...(onProgress || poke
+      ? {
+          onUploadProgress: (e: { loaded: number }) => {
+            poke?.();
+            onProgress?.(e.loaded);
+          },
+        }
+      : {}),
+    // A streamed answer is handed over at its headers (which end the watch): no progress wrapper.
+    ...(req.responseType === 'stream' ? { adapter: 'fetch' } : poke ? { onDownloadProgress: poke } : {}),
   };
+}
+
+/**
+ * The browser's idle timeout: fires `onStall` once no progress event came for `idleMs`. XHR
+ * reports upload and download progress while bytes move (xhr.timeout would cap the whole request).
+ */
+class Watchdog {
+  fired = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly idleMs: number,
+    private readonly onStall: () => void,
+  ) {}
+
+  poke(): void {
+    if (this.stopped) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      this.stopped = true;
+      this.onStall();
+    }, this.idleMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}
+
+/**
+ * Timeouts as given, checked (`invalid_argument` naming `timeouts.connectMs` / `timeouts.idleMs`),
+ * with the defaults filled in.
+ */
+export function checkTimeouts(timeouts: B2Timeouts | undefined): Required<B2Timeouts> {
+  if (timeouts === undefined) return { ...DEFAULT_TIMEOUTS };
+  if (typeof timeouts !== 'object' || timeouts === null || Array.isArray(timeouts)) throw invalidArgument('timeouts', 'must be an object { connectMs?, idleMs? }');
+  for (const key of Object.keys(timeouts)) {
+    if (key !== 'connectMs' && key !== 'idleMs') throw invalidArgument(`timeouts.${key}`, 'is not an option (connectMs, idleMs)');
+  }
+  const out = { ...DEFAULT_TIMEOUTS };
+  for (const key of ['connectMs', 'idleMs'] as const) {
+    const value = timeouts[key];
+    if (value === undefined) continue;
+    // setTimeout's ceiling is 2^31 - 1 ms (about 24.8 days).
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2_147_483_647) {
+      throw invalidArgument(`timeouts.${key}`, 'must be a whole number of ms from 0 (none) to 2147483647');
+    }
+    out[key] = value;
+  }
+  return out;
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {
@@ -260,8 +380,12 @@ export function errorFromResponse(operation: string, status: number, text: strin
   return new B2Error({ status, code, message: redactTokens(message), retryAfter, operation });
 }
 
-/** Network-level failures become `network_error` (retryable); our own B2Errors pass through. */
-function toB2Error(operation: string, err: unknown): B2Error {
+/**
+ * Network-level failures become `network_error` (with the system's code as `osCode`; a
+ * connection that could not be made names the server), `connect_timeout` or `idle_timeout`, all
+ * retryable; our own B2Errors pass through.
+ */
+function toB2Error(operation: string, url: string, idleMs: number, err: unknown): B2Error {
   if (err instanceof B2Error) return err;
   // axios wraps what the request body threw (a stream cut short, a file gone): hand it on as it was.
   const cause = (err as { cause?: unknown })?.cause;
@@ -270,8 +394,25 @@ function toB2Error(operation: string, err: unknown): B2Error {
   if (e?.name === 'CanceledError' || e?.code === 'ERR_CANCELED') {
     return new B2Error({ status: 0, code: 'aborted', message: 'the request was aborted', operation });
   }
+  const origin = originOf(url);
+  if (e?.code === 'ERR_CONNECT_TIMEOUT') {
+    return new B2Error({ status: 0, code: 'connect_timeout', message: `cannot reach ${origin}: ${e.message ?? 'no connection'}`, operation });
+  }
+  if (e?.code === 'ERR_IDLE_TIMEOUT' || (e?.code === 'ETIMEDOUT' && e.message === AXIOS_IDLE_TIMEOUT)) return idleTimeout(idleMs, operation, origin);
   const why = e?.code ?? 'unknown';
-  return new B2Error({ status: 0, code: 'network_error', message: `network error (${why})`, operation });
+  const osCode = /^E[A-Z0-9_]+$/.test(why) && !why.startsWith('ERR_') ? why : undefined;
+  const error = new B2Error({ status: 0, code: 'network_error', message: `network error (${why})`, operation, osCode });
+  // Nothing reached the server: say which one (the realm, for b2_authorize_account).
+  return error.isUnreachable ? new B2Error({ status: 0, code: 'network_error', message: `cannot reach ${origin} (${why})`, operation, osCode }) : error;
+}
+
+/** `scheme://host:port` of a URL: never its path or query (a download token may ride there). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'the server';
+  }
 }
 
 /** B2 echoes an upload token in `auth_token_limit` messages: never pass a token on. */

@@ -9,8 +9,10 @@ export class B2Error extends Error {
   readonly status: number;
   /**
    * B2's error code (`bad_request`, `expired_auth_token`, …), or rxb2's own: `network_error`,
-   * `invalid_argument`, `checksum_mismatch`, `aborted`, `local_io_error` (a local file could not be
-   * read or written: see `osCode` and `path`).
+   * `connect_timeout` (no connection within `timeouts.connectMs`), `idle_timeout` (connected, then
+   * no byte either way for `timeouts.idleMs`: a stalled connection), `invalid_argument`,
+   * `checksum_mismatch`, `aborted`, `local_io_error` (a local file could not be read or written:
+   * see `osCode` and `path`).
    */
   readonly code: string;
   /** Seconds the server asked to wait (`Retry-After`), if it said. */
@@ -19,7 +21,10 @@ export class B2Error extends Error {
   readonly field: string | undefined;
   /** The B2 call that failed, e.g. `b2_upload_file`. */
   readonly operation: string | undefined;
-  /** For `local_io_error`: the operating system's code (`ENOSPC`, `ENOENT`, `EACCES`, `ENOTDIR`, …). */
+  /**
+   * The operating system's code: for `local_io_error` (`ENOSPC`, `ENOENT`, `EACCES`, `ENOTDIR`, …),
+   * and for network failures when one is known (`ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, …).
+   */
   readonly osCode: string | undefined;
   /** For `local_io_error`: the path the caller gave (never a temporary name rxb2 wrote under). */
   readonly path: string | undefined;
@@ -45,9 +50,20 @@ export class B2Error extends Error {
     this.path = init.path;
   }
 
-  /** Worth trying again after a pause: 408, 429, 5xx and network errors (reference §11). */
+  /**
+   * Worth trying again after a pause: 408, 429, 5xx, network errors and timeouts
+   * (https://www.backblaze.com/docs/cloud-storage-integration-checklist).
+   */
   get isRetryable(): boolean {
-    return this.status === 408 || this.status === 429 || this.status >= 500 || this.code === 'network_error';
+    return this.status === 408 || this.status === 429 || this.status >= 500 || isNetworkCode(this.code);
+  }
+
+  /**
+   * No connection to the server could be made (refused, unknown host, no route, `connect_timeout`):
+   * the request never reached it. Before a client's first authorization this fails fast.
+   */
+  get isUnreachable(): boolean {
+    return this.code === 'connect_timeout' || (this.code === 'network_error' && this.osCode !== undefined && UNREACHABLE.has(this.osCode));
   }
 
   /** The account token is no longer good: authorize again, then retry. */
@@ -56,7 +72,7 @@ export class B2Error extends Error {
   }
 
   /**
-   * After this failure an upload must get a fresh upload URL: any 401, 408, 5xx, network errors,
+   * After this failure an upload must get a fresh upload URL: any 401, 408, 5xx, network errors and timeouts,
    * and a token already in use (`auth_token_limit`). 429 waits and keeps the URL.
    */
   get needsNewUploadUrl(): boolean {
@@ -64,7 +80,7 @@ export class B2Error extends Error {
       (this.status === 401 && this.code !== 'unauthorized') ||
       this.status === 408 ||
       this.status >= 500 ||
-      this.code === 'network_error' ||
+      isNetworkCode(this.code) ||
       this.code === 'auth_token_limit'
     );
   }
@@ -79,6 +95,23 @@ export class B2Error extends Error {
       osCode: this.osCode, path: this.path,
     };
   }
+}
+
+/** rxb2's codes for failures below HTTP: all retryable, all take a fresh upload URL. */
+function isNetworkCode(code: string): boolean {
+  return code === 'network_error' || code === 'connect_timeout' || code === 'idle_timeout';
+}
+
+/** System codes of a connection that could not be made (DNS: ENOTFOUND, EAI_AGAIN; TCP: refused, no route). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+
+/**
+ * A connection that stalled: no byte either way for `idleMs` while the server owed one
+ * (`idle_timeout`, retryable). Raised by the transport, and by a streamed download's body.
+ */
+export function idleTimeout(idleMs: number, operation?: string, origin?: string): B2Error {
+  const message = `the connection${origin ? ` to ${origin}` : ''} stalled: no data either way for ${idleMs} ms`;
+  return new B2Error({ status: 0, code: 'idle_timeout', message, operation });
 }
 
 /** Input rejected before any request: names the field and what is wrong with it. */

@@ -81,7 +81,8 @@ export class Listing<T> extends Observable<T> implements AsyncIterable<T> {
         new Promise<IteratorResult<T>>((resolve, reject) => {
           if (waiting) throw new Error('Listing: next() called before the previous next() settled');
           waiting = { resolve, reject };
-          subscription ??= this.build(hungry.pipe(filter(Boolean))).subscribe({
+          // The first next() starts the run; after return() nothing starts again.
+          if (!subscription && !ended) subscription = this.build(hungry.pipe(filter(Boolean))).subscribe({
             next: (item) => {
               received.push(item);
               hungry.next(false);

@@ -28,6 +28,12 @@ export interface RetryB2Options {
    * (that one reaches the subscriber). What it throws fails the operation at once.
    */
   onRetry?: (event: B2RetryEvent) => void;
+  /**
+   * A smaller budget for some failures: the most attempts in all (the first included) a failure
+   * like this one may use, or `undefined` for `maxAttempts`. The client's fail-fast rule uses it:
+   * a realm it cannot reach before its first authorization gets 3 attempts.
+   */
+  maxAttemptsFor?: (error: B2Error) => number | undefined;
 }
 
 /**
@@ -88,6 +94,8 @@ export function retryB2<T>(options: RetryB2Options = {}): MonoTypeOperatorFuncti
               return wait(0);
             }
             if (!error.isRetryable && !options.alsoRetry?.(error)) throw error;
+            const budget = options.maxAttemptsFor?.(error);
+            if (budget !== undefined && retryCount >= budget) throw error;
             if (error.retryAfter !== undefined) {
               // The server's wait wins and restarts the backoff at the base
               // (https://www.backblaze.com/docs/cloud-storage-integration-checklist).

@@ -13,6 +13,11 @@
  * - never follows redirects, never decompresses (and so asks for no encoding);
  * - `signal` aborts (a `CanceledError`; a streamed answer already handed over is destroyed),
  *   `timeout` > 0 fails with `ETIMEDOUT`, `validateStatus` settles as axios does;
+ * - rxb2's own timeouts (`NodeAdapterTimeouts` in the config): no connection within
+ *   `connectTimeoutMs` fails with `ERR_CONNECT_TIMEOUT`; no byte either way on the socket for
+ *   `idleTimeoutMs` while the other side owes one fails with `ERR_IDLE_TIMEOUT`, or, once a
+ *   streamed answer was handed over, destroys it with an `idle_timeout` B2Error. Never a limit on
+ *   the whole duration: a long transfer that keeps moving runs as long as it needs;
  * - network failures reject with an `AxiosError` carrying the socket's code (`ECONNRESET`…), a cut
  *   buffered answer with `ERR_BAD_RESPONSE`.
  *
@@ -21,9 +26,23 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { idleTimeout } from '../http/b2-error';
 import type { AxiosClasses } from './platform';
+
+/** rxb2's timeouts, read from a request's config (0 or absent: none). */
+export interface NodeAdapterTimeouts {
+  /** Most time from the request's start until its TCP connection is made (a reused keep-alive connection is made already). */
+  connectTimeoutMs?: number;
+  /**
+   * Most time without a byte read or written on the connection while the other side owes one:
+   * while a request body is blocked on the network, or an answer (or the rest of one) is awaited.
+   * Time spent waiting for the caller (a body not produced yet, a streamed answer not read) is not idle.
+   */
+  idleTimeoutMs?: number;
+}
 
 export interface NodeHttpAdapterOptions {
   httpAgent: http.Agent;
@@ -76,10 +95,17 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
       let settled = false;
       let req: http.ClientRequest;
       let res: http.IncomingMessage | undefined;
+      /** Whether the exchange is over: nothing more is owed either way. */
+      let over = false;
+      /** Ends the timeouts' watch (the timers, once the request has a socket). */
+      let watchEnd = () => {
+        over = true;
+      };
 
       const fail = (error: Error) => {
         if (settled) return;
         settled = true;
+        watchEnd();
         signal?.removeEventListener('abort', onAbort);
         reject(error);
       };
@@ -125,6 +151,73 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
 
       req.on('error', (err) => fail(AxiosError.from(err, undefined, config, req)));
 
+      const { connectTimeoutMs = 0, idleTimeoutMs = 0 } = config as NodeAdapterTimeouts;
+      if (connectTimeoutMs > 0 || idleTimeoutMs > 0) req.once('socket', (socket: Socket) => watch(socket));
+      /** Whether a streamed request body has ended (a body in memory goes in one write). */
+      let bodyEnded = !stream;
+
+      /** Connect and idle timeouts on the request's socket, until the exchange is over. */
+      function watch(socket: Socket) {
+        // The watch ends with the exchange: fail(), a buffered answer's end, a streamed one's end or close.
+        if (over) return;
+        let connectTimer: NodeJS.Timeout | undefined;
+        /** Bytes through the socket so far, either way. */
+        const traffic = () => socket.bytesRead + socket.bytesWritten;
+        const onIdle = () => {
+          // Over, or an answer all in (a streamed one its reader has not finished): nothing is owed.
+          if (over || res?.complete) return;
+          // The other side owes a byte unless this side is the one waiting: for the caller's
+          // body to produce (not blocked on the network) or for the caller to read a streamed
+          // answer (the socket paused by backpressure). Then keep watching.
+          const owed = res ? !socket.isPaused() : bodyEnded || req.writableNeedDrain;
+          if (!owed) {
+            socket.setTimeout(idleTimeoutMs);
+            return;
+          }
+          // After the event loop was held up (a long task, a busy machine), timers run before the
+          // reads that waited meanwhile: look again once those ran. Traffic refreshes the timer.
+          const before = traffic();
+          setImmediate(() => {
+            if (!over && traffic() === before) stalled();
+          });
+        };
+        const stalled = () => {
+          if (!settled) {
+            fail(new AxiosError(`no data either way for ${idleTimeoutMs} ms`, 'ERR_IDLE_TIMEOUT', config, req));
+            req.destroy();
+          } else if (res && !res.destroyed) {
+            // A streamed answer already handed over: its reader learns of the stall.
+            res.destroy(idleTimeout(idleTimeoutMs));
+          }
+        };
+        const startIdle = () => {
+          if (connectTimer) clearTimeout(connectTimer);
+          if (idleTimeoutMs > 0 && !over) {
+            socket.setTimeout(idleTimeoutMs);
+            socket.on('timeout', onIdle);
+          }
+        };
+        const stop = () => {
+          over = true;
+          if (connectTimer) clearTimeout(connectTimer);
+          socket.removeListener('timeout', onIdle);
+          socket.removeListener('connect', startIdle);
+          // The socket's timer is left as it is: the keep-alive agent resets it when it takes the
+          // socket back (and a socket it does not keep is destroyed).
+        };
+        watchEnd = stop;
+        if (socket.connecting) {
+          if (connectTimeoutMs > 0) {
+            connectTimer = setTimeout(() => {
+              if (settled) return;
+              fail(new AxiosError(`no connection within ${connectTimeoutMs} ms`, 'ERR_CONNECT_TIMEOUT', config, req));
+              req.destroy();
+            }, connectTimeoutMs);
+          }
+          socket.once('connect', startIdle);
+        } else startIdle();
+      }
+
       const timeout = Number(config.timeout ?? 0);
       if (timeout > 0) {
         req.setTimeout(timeout, () => {
@@ -152,7 +245,11 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
         };
         if (responseType === 'stream') {
           response.data = incoming;
-          if (signal) incoming.once('close', () => signal.removeEventListener('abort', onAbort));
+          incoming.once('end', () => watchEnd());
+          incoming.once('close', () => {
+            watchEnd();
+            signal?.removeEventListener('abort', onAbort);
+          });
           settle(response);
           return;
         }
@@ -164,6 +261,7 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
         });
         incoming.on('error', (err) => fail(AxiosError.from(err, undefined, config, req, response)));
         incoming.on('end', () => {
+          watchEnd();
           if (settled) return;
           signal?.removeEventListener('abort', onAbort);
           const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
@@ -178,7 +276,7 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
 
       if (stream) {
         let ended = false;
-        stream.once('end', () => (ended = true));
+        stream.once('end', () => (ended = bodyEnded = true));
         stream.once('error', (err) => {
           // What the body threw (a file gone, a stream cut short) fails the request as its cause.
           if (!req.destroyed) req.destroy(err);

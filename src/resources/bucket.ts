@@ -1,9 +1,12 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
 import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
 import type { B2Authorization } from '../api/account';
-import type { B2BucketWire, B2CorsRule, B2FileWire, B2LifecycleRule } from '../api/wire';
+import type { B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
 import { deleteBucket, updateBucket } from '../api/buckets';
-import { getDownloadAuthorization, getFileInfo, listFileNames } from '../api/files';
+import { getDownloadAuthorization, getFileInfo, getUploadUrl, listFileNames } from '../api/files';
+import { cancelLargeFile, getUploadPartUrl, startLargeFile } from '../api/large-files';
+import { finishOnce } from '../transfer/large-upload-steps';
+import type { B2LargeUploadStart } from '../transfer/authorized-upload';
 import { downloadByNameUrl } from '../api/transfers';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { Listing } from '../operators/listing';
@@ -14,9 +17,9 @@ import { checkLargeFileSha1, uploadLargeFile, type LargeUploadOptions, type Stre
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
 import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
-import { MAX_PART_SIZE } from '../transfer/part-plan';
+import { MAX_PART_SIZE, choosePartSize } from '../transfer/part-plan';
 import { B2File, checkDownloadOptions } from './b2-file';
-import type { ClientContext } from './context';
+import { pageFor, type ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
 import { uploadProtectionHeaders, type B2FileProtection } from './protection';
 
@@ -154,11 +157,15 @@ export class Bucket {
       const limit = options.limit === undefined ? undefined : checkPositiveInt(options.limit, 'limit');
       if (options.startFileName !== undefined) checkFileName(options.startFileName, 'startFileName');
       const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
-      const maxFileCount = limit === undefined ? pageSize : Math.min(pageSize, limit);
+      // With a limit, each page asks only for what is left: B2 reads and sends as many files as
+      // maxFileCount asks for (https://www.backblaze.com/apidocs/b2-list-file-names).
       const files = versions
-        ? this.#ctx.versions({ ...base, maxFileCount, startFileName: options.startFileName }, demand)
+        ? this.#ctx.versions({ ...base, startFileName: options.startFileName }, pageSize, limit, demand)
         : paginate(
-            (c: string | undefined) => this.#ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount, startFileName: c ?? options.startFileName })),
+            (c: string | undefined, soFar) =>
+              this.#ctx.session.call((t) =>
+                listFileNames(t, { ...base, maxFileCount: pageFor(pageSize, limit, soFar), startFileName: c ?? options.startFileName }),
+              ),
             (p) => p.nextFileName,
             (p) => p.files,
             demand,
@@ -382,8 +389,104 @@ export class Bucket {
     });
   }
 
+  // ------------------------------------------------------------------ keys stay on the server
+  // A server holding the key hands these to a page, which uploads with `uploadWithAuthorization`.
+
+  /**
+   * An upload URL and its token for one upload at a time into this bucket
+   * (https://www.backblaze.com/apidocs/b2-get-upload-url), to hand to a page instead of a key. Valid
+   * for 24 hours or until B2 refuses it (the page then asks again); it allows any file name in
+   * the bucket, so the server decides whom it gives one to. Emits `{ bucketId, uploadUrl,
+   * authorizationToken }` once and completes; errors with a `B2Error` (after B2's retries);
+   * unsubscribing aborts the call.
+   */
+  getUploadAuthorization(): Observable<B2UploadUrlWire> {
+    return this.#ctx.session.call((t) => getUploadUrl(t, { bucketId: this.bucketId }));
+  }
+
+  /**
+   * Starts a large file for a page to upload the parts of
+   * (https://www.backblaze.com/apidocs/b2-start-large-file). `contentLength` (the file's size)
+   * picks a part size that fits B2's 10,000 parts; `partSize` asks for one. Emits `{ fileId,
+   * fileName, bucketId, partSize }` once and completes. Bad input: `invalid_argument` before any
+   * request; B2's refusals as a `B2Error`. Unsubscribing aborts the call (a file B2 started
+   * meanwhile stays unfinished). Cancel what a page abandons (`cancelLargeUpload`), finish what it
+   * completed (`finishLargeUpload`).
+   */
+  startLargeUpload(file: { fileName: string; contentType?: string; fileInfo?: Record<string, string>; contentLength?: number; partSize?: number }): Observable<B2LargeUploadStart> {
+    return defer(() => {
+      file = checkOptions(file, 'file');
+      const fileName = checkFileName(file.fileName);
+      const contentType = checkContentType(file.contentType ?? 'b2/x-auto');
+      const fileInfo = checkFileInfo(file.fileInfo);
+      if (file.contentLength !== undefined && (typeof file.contentLength !== 'number' || !Number.isSafeInteger(file.contentLength) || file.contentLength < 0)) {
+        throw invalidArgument('contentLength', 'must be a whole number of bytes, 0 or more');
+      }
+      if (file.partSize !== undefined) checkPositiveInt(file.partSize, 'partSize', MAX_PART_SIZE);
+      return this.#ctx.session.authorized().pipe(
+        switchMap((auth) => {
+          const partSize = choosePartSize(file.contentLength, auth, file.partSize);
+          return this.#ctx.session
+            .call((t) => startLargeFile(t, { bucketId: this.bucketId, fileName, contentType, fileInfo }))
+            .pipe(map((started): B2LargeUploadStart => ({ fileId: started.fileId!, fileName: started.fileName, bucketId: this.bucketId, partSize })));
+        }),
+      );
+    });
+  }
+
+  /**
+   * A part URL and its token for a large file started with `startLargeUpload`
+   * (https://www.backblaze.com/apidocs/b2-get-upload-part-url), for one part upload at a time.
+   * Emits `{ fileId, uploadUrl, authorizationToken }` once and completes. Errors: `invalid_argument`
+   * for a missing id, before any request; B2's refusals as a `B2Error`. Unsubscribing aborts the call.
+   */
+  getUploadPartAuthorization(fileId: string): Observable<B2UploadPartUrlWire> {
+    return defer(() => {
+      const id = checkFileId(fileId);
+      return this.#ctx.session.call((t) => getUploadPartUrl(t, { fileId: id }));
+    });
+  }
+
+  /**
+   * Finishes a large file from its parts' SHA-1s in part order
+   * (https://www.backblaze.com/apidocs/b2-finish-large-file); it needs the account token, so it
+   * stays on the server. Emits the finished `B2File` once and completes; a finish whose answer was
+   * lost and that B2 then refuses emits the file found finished. Bad input (not 40-hex SHA-1s, no
+   * parts): `invalid_argument` before any request; B2's refusals (a missing part, a wrong SHA-1)
+   * as a `B2Error`. Unsubscribing aborts the call.
+   */
+  finishLargeUpload(fileId: string, partSha1Array: string[]): Observable<B2File> {
+    return defer(() => {
+      const id = checkFileId(fileId);
+      if (!Array.isArray(partSha1Array) || partSha1Array.length === 0 || partSha1Array.length > 10_000) {
+        throw invalidArgument('partSha1Array', 'must be an array of 1 to 10,000 SHA-1s, one per part in order');
+      }
+      partSha1Array.forEach((sha1, i) => {
+        if (typeof sha1 !== 'string' || !/^[0-9a-f]{40}$/.test(sha1)) throw invalidArgument(`partSha1Array[${i}]`, 'must be a SHA-1 as 40 lower-case hex digits');
+      });
+      return finishOnce(this.#ctx.session, id, [...partSha1Array]).pipe(map((w) => this.#ctx.file(w)));
+    });
+  }
+
+  /**
+   * Cancels an unfinished large file (https://www.backblaze.com/apidocs/b2-cancel-large-file):
+   * its parts are deleted. Emits B2's answer (`fileId`, `fileName`, …) once and completes.
+   * Errors: `invalid_argument` for a missing id, before any request; B2's refusals as a `B2Error`.
+   * Unsubscribing aborts the call.
+   */
+  cancelLargeUpload(fileId: string): Observable<B2CancelLargeFileWire> {
+    return defer(() => {
+      const id = checkFileId(fileId);
+      return this.#ctx.session.call((t) => cancelLargeFile(t, { fileId: id }));
+    });
+  }
+
   toJSON(): B2BucketWire {
     return this.wire;
   }
 }
 
+function checkFileId(fileId: unknown): string {
+  if (typeof fileId !== 'string' || fileId === '' || /[\s\0]/.test(fileId)) throw invalidArgument('fileId', 'must be a file id');
+  return fileId;
+}

@@ -22,12 +22,26 @@ export class ClientContext implements TransferContext {
     return new B2File(this, wire);
   }
 
-  /** Every version matching a listing request, page after page (cursor: next file name and id). */
-  versions(request: Omit<ListFileVersionsRequest, 'startFileId'>, demand?: Observable<unknown>): Observable<B2FileWire> {
+  /**
+   * Every version matching a listing request, page after page (cursor: next file name and id),
+   * `pageSize` per page; with a `limit`, each page asks only for what is left. With `demand`,
+   * pages are pulled (see `paginate`).
+   */
+  versions(
+    request: Omit<ListFileVersionsRequest, 'startFileId' | 'maxFileCount'>,
+    pageSize: number,
+    limit?: number,
+    demand?: Observable<unknown>,
+  ): Observable<B2FileWire> {
     return paginate(
-      (cursor: { name: string; id: string | null } | undefined) =>
+      (cursor: { name: string; id: string | null } | undefined, soFar) =>
         this.session.call((t) =>
-          listFileVersions(t, { ...request, startFileName: cursor?.name ?? request.startFileName, startFileId: cursor?.id ?? undefined }),
+          listFileVersions(t, {
+            ...request,
+            maxFileCount: pageFor(pageSize, limit, soFar),
+            startFileName: cursor?.name ?? request.startFileName,
+            startFileId: cursor?.id ?? undefined,
+          }),
         ),
       (page: B2ListFileVersionsWire) => (page.nextFileName === null ? null : { name: page.nextFileName, id: page.nextFileId }),
       (page) => page.files,
@@ -37,10 +51,15 @@ export class ClientContext implements TransferContext {
 
   /** Versions of exactly one name, newest first (pages stop at the first other name). */
   listVersionsOfName(bucketId: string, fileName: string, limit: number, demand?: Observable<unknown>): Observable<B2File> {
-    return this.versions({ bucketId, prefix: fileName, startFileName: fileName, maxFileCount: Math.min(1000, limit) }, demand).pipe(
+    return this.versions({ bucketId, prefix: fileName, startFileName: fileName }, 1000, limit, demand).pipe(
       takeWhile((w) => w.fileName === fileName),
       take(limit),
       map((w) => this.file(w)),
     );
   }
+}
+
+/** Files to ask for in the next page: the page size, or fewer when a limit leaves fewer to fetch. */
+export function pageFor(pageSize: number, limit: number | undefined, soFar: number): number {
+  return limit === undefined ? pageSize : Math.max(1, Math.min(pageSize, limit - soFar));
 }

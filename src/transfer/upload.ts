@@ -51,7 +51,7 @@ export interface BodyUpload<T> {
  * re-sends), `responseHeader` and `response` (its body through `mapBody` when given). Not
  * throttled: callers aggregate or throttle.
  */
-export function uploadBody<T, R = T>(ctx: TransferContext, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
+export function uploadBody<T, R = T>(ctx: Pick<TransferContext, 'uploadUrls' | 'retry'>, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
   // One Observable per upload with the attempts inside: a small upload is mostly plumbing, so
   // progress goes straight to the subscriber instead of through a Subject merged in, and the
   // retry machinery is built only once an attempt has failed.

@@ -166,6 +166,30 @@ async function cancelMidway(fileName: string) {
 }
 
 /**
+ * Authorizes against a server that accepts and never answers, with a short idle timeout: the
+ * transport's watchdog (XHR progress events) must abort each attempt, and the call fail with
+ * idle_timeout after the retries.
+ */
+async function stalled(realm: string) {
+  const retries: { operation: string; attempt: number; code: string }[] = [];
+  const client = new B2({
+    applicationKeyId: 'id',
+    applicationKey: 'key',
+    realm,
+    timeouts: { idleMs: 300 },
+    retry: { maxAttempts: 2, baseDelayMs: 10 },
+    onRetry: (e) => retries.push({ operation: e.operation, attempt: e.attempt, code: e.error.code }),
+  });
+  try {
+    await firstValueFrom(client.authorize());
+    return { completed: true, retries };
+  } catch (err) {
+    const e = err as B2Error;
+    return { isB2Error: isB2Error(err), code: e.code, operation: e.operation, message: e.message, retries };
+  }
+}
+
+/**
  * Web ReadableStreams as contents: text (a TextDecoderStream's strings) cut into parts as it is read,
  * bytes of a given length, a stream offered only through getReader (no async iteration), each
  * downloaded back and compared; and a stream of numbers, refused.
@@ -211,5 +235,5 @@ async function sha1InPage(): Promise<{ compiled: boolean; sha1: string[]; expect
   return { compiled, sha1: hashes.map((hash) => hash.digest()), expected: await webSha1(bytes) };
 }
 
-const api = { roundTrip, cancelMidway, streamKinds, sha1InPage, ready: true };
+const api = { roundTrip, cancelMidway, streamKinds, stalled, sha1InPage, ready: true };
 (globalThis as unknown as { rxb2Test: typeof api }).rxb2Test = api;
