@@ -152,7 +152,7 @@ function bytesToBase64(bytes: Uint8Array): string {
 // ------------------------------------------------------------------ SHA-1 and MD5
 
 /**
- * hash-wasm's SHA-1 (WebAssembly, ~3× a SHA-1 in TypeScript; see bench/README.md), compiled once as
+ * hash-wasm's SHA-1 (WebAssembly, ~2.5× a SHA-1 in TypeScript; see bench/README.md), compiled once as
  * this module loads. One instance serves every hash: each keeps its own state (save/load, ~100
  * bytes), swapped in around its update, so creating a hash stays synchronous. Left undefined until
  * compiled, or for good where WebAssembly cannot run (a Content-Security-Policy without
