@@ -14,6 +14,7 @@ import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writ
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { writeConsoleBundle } from './console-bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const builds = [
@@ -31,6 +32,12 @@ rmSync(staging, { recursive: true, force: true });
 let failed = false;
 try {
   for (const build of builds) failed = !emit(build) || failed;
+  // The emulator's console page script (rxb2's browser build), which the emulator serves at /console/app.js.
+  if (!failed) {
+    for (const build of builds) {
+      await writeConsoleBundle(join(staging, relative('lib', build.out), 'emulator', 'console'), build.type === 'module' ? 'esm' : 'cjs');
+    }
+  }
   failed = failed || !checkBins(staging);
   if (!failed) swapIn(staging, join(root, 'lib'));
 } finally {

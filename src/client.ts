@@ -14,6 +14,7 @@ import { Bucket, defaultSse } from './resources/bucket';
 import { ClientContext } from './resources/context';
 import { checkBucketName, checkOptions, checkPositiveInt } from './resources/validate';
 import { B2Session } from './session/session';
+import { VERSION } from './version';
 
 export const PRODUCTION_REALM = 'https://api.backblazeb2.com';
 
@@ -105,7 +106,7 @@ export class B2 {
     if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument(options.realm === undefined ? 'B2_REALM' : 'realm', 'must be an http(s) URL');
     if (options.timeouts !== undefined && options.transport !== undefined) throw invalidArgument('timeouts', 'set them on your own transport (they apply to the default one)');
     const timeouts = checkTimeouts(options.timeouts);
-    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? 'rxb2/0.1.0' : undefined, log: options.log, timeouts });
+    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? `rxb2/${VERSION}` : undefined, log: options.log, timeouts });
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
     if (options.onRetry !== undefined) {
       if (typeof options.onRetry !== 'function') throw invalidArgument('onRetry', 'must be a function');

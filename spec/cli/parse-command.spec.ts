@@ -34,7 +34,7 @@ describe('rxb2 parseCommand', () => {
     expect(parse('hide', 'b/x').result).toEqual({ options: PLAIN, command: { name: 'hide', bucket: 'b', fileName: 'x' } });
     expect(parse('emulator', '--port', '0', '--data', '/tmp/d').result).toEqual({
       options: PLAIN,
-      command: { name: 'emulator', host: '127.0.0.1', port: 0, dataDir: '/tmp/d', recommendedPartSize: undefined, absoluteMinimumPartSize: undefined },
+      command: { name: 'emulator', flags: { host: '127.0.0.1', port: 0, data: '/tmp/d', console: true } },
     });
   });
 

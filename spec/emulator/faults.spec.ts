@@ -1,4 +1,6 @@
 import * as b2 from '../helpers/b2-http';
+import { faultCallNames, parseFaultPlan } from '../../src/emulator/faults';
+import { JSON_CALLS } from '../../src/emulator/routes';
 
 function totalInjected(emu: b2.Emu): number {
   return Object.values(emu.faults.injected()).reduce((a, b) => a + b, 0);
@@ -242,5 +244,33 @@ describe('emu-http X-Bz-Test-Mode (§12)', () => {
     b2.expectError(joined, 403, ['storage_cap_exceeded', 'cap_exceeded']);
     const repeated = await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }, { headers: { 'X-Bz-Test-Mode': ['fail_some_uploads', 'force_cap_exceeded'] } });
     b2.expectError(repeated, 403, ['storage_cap_exceeded', 'cap_exceeded']);
+  });
+});
+
+describe('emu fault plan files (parseFaultPlan)', () => {
+  const calls = faultCallNames(Object.keys(JSON_CALLS));
+  const parse = (text: string) => parseFaultPlan(text, 'plan.json', calls);
+  const problem = (text: string): string => {
+    try {
+      parse(text);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'no error';
+  };
+
+  it('reads rules; "times": null means every matching request', () => {
+    expect(parse('[{"call": "*", "fault": {"kind": "status", "status": 503}, "times": null},\n {"call": "b2_download_file_by_id", "fault": {"kind": "stall", "afterBytes": 10}}]')).toEqual([
+      { call: '*', fault: { kind: 'status', status: 503 }, times: Infinity },
+      { call: 'b2_download_file_by_id', fault: { kind: 'stall', afterBytes: 10 } },
+    ]);
+  });
+
+  it('names the line of a rule of the wrong shape', () => {
+    expect(problem('[\n{"call": "b2_list_buckets", "fault": {"kind": "status", "status": 404}}]')).toBe('plan.json:2: rule 1: "fault.status" must be 408, 429, 500 or 503');
+    expect(problem('[{"call": "b2_list_buckets", "fault": {"kind": "delay", "ms": 1}},\n\n{"call": "b2_list_buckets", "fault": {"kind": "resetResponse"}}]')).toBe('plan.json:3: rule 2: "fault.afterBytes" is required');
+    expect(problem('[{"call": "b2_list_buckets", "fault": {"kind": "explode"}}]')).toMatch(/^plan\.json:1: rule 1: "fault.kind" must be one of status, /);
+    expect(problem('{"call": "b2_list_buckets"}')).toBe('plan.json:1: a fault plan is a JSON array of rules');
+    expect(problem('[\n\n  {"call": "b2_list_buckets", "fault": {"kind": "delay", "ms": 1},\n]')).toMatch(/^plan\.json:4: not valid JSON/);
   });
 });

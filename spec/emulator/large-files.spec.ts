@@ -341,6 +341,19 @@ describe('emu-http large files (§7A, §17.5)', () => {
       expect(from.files.map((f: any) => f.fileId)).toEqual([started[2]]);
     });
 
+    it('the cursor survives its own file being cancelled (or finished) between pages', async () => {
+      const cb = await b2.createBucket(fx.auth);
+      const ids: string[] = [];
+      for (const n of ['c/one', 'c/two', 'c/three', 'c/four', 'c/five']) ids.push((await b2.startLarge(fx.auth, cb.bucketId, n)).fileId);
+      const page1 = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: cb.bucketId, maxFileCount: 2 }));
+      expect(page1.files.map((f: any) => f.fileId)).toEqual(ids.slice(0, 2));
+      expect(page1.nextFileId).toBe(ids[2]);
+      b2.expectOk(await b2.call(fx.auth, 'b2_cancel_large_file', { fileId: ids[2] }));
+      const page2 = b2.expectOk(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: cb.bucketId, maxFileCount: 2, startFileId: page1.nextFileId }));
+      expect(page2.files.map((f: any) => f.fileId)).toEqual(ids.slice(3, 5));
+      expect(page2.nextFileId).toBeNull();
+    });
+
     it('maxFileCount 101 or 0 → 400', async () => {
       b2.expectError(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, maxFileCount: 101 }), 400, ['bad_request', 'out_of_range']);
       b2.expectError(await b2.call(fx.auth, 'b2_list_unfinished_large_files', { bucketId: ub.bucketId, maxFileCount: 0 }), 400, ['bad_request', 'out_of_range']);

@@ -95,6 +95,28 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
       expect(u.contentType).toBe('application/octet-stream');
     });
 
+    it('b2/x-auto knows the common extensions (mime-types), in any case, from the last segment only', async () => {
+      const expected: Record<string, string> = {
+        'a.html': 'text/html', 'a.css': 'text/css', 'a.csv': 'text/csv', 'a.js': 'application/javascript', 'a.json': 'application/json',
+        'a.xml': 'application/xml', 'a.pdf': 'application/pdf', 'a.zip': 'application/zip', 'a.tar.gz': 'application/gzip',
+        'a.png': 'image/png', 'a.JPG': 'image/jpeg', 'a.jpeg': 'image/jpeg', 'a.gif': 'image/gif', 'a.webp': 'image/webp',
+        'a.svg': 'image/svg+xml', 'a.avif': 'image/avif', 'a.mp3': 'audio/mpeg', 'a.mp4': 'video/mp4', 'a.webm': 'video/webm',
+        'a.md': 'text/markdown', 'a.wasm': 'application/wasm', 'a.7z': 'application/x-7z-compressed', 'a.epub': 'application/epub+zip',
+        'a.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+        'a.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        'a.yaml': 'text/yaml', 'a.woff2': 'font/woff2',
+        // no extension in the last segment: octet-stream
+        'txt': 'application/octet-stream', 'dir.txt/file': 'application/octet-stream', '.txt': 'application/octet-stream',
+      };
+      const actual: Record<string, string> = {};
+      for (const name of Object.keys(expected)) {
+        actual[name] = (await b2.uploadOk(fx.auth, fx.bucket.bucketId, `auto2/${name}`, 'x', { contentType: 'b2/x-auto' })).contentType;
+      }
+      expect(actual).toEqual(expected);
+      const large = b2.expectOk(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: fx.bucket.bucketId, fileName: 'auto2/big.docx', contentType: 'b2/x-auto' }));
+      expect(large.contentType).toBe(expected['a.docx']);
+    });
+
     it('X-Bz-Custom-Upload-Timestamp in the past overrides uploadTimestamp; a future one → 400', async () => {
       const past = Date.now() - 86_400_000;
       const f = await b2.uploadOk(fx.auth, fx.bucket.bucketId, 'basic/custom-ts', 'x', { headers: { 'X-Bz-Custom-Upload-Timestamp': String(past) } });

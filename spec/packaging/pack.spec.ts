@@ -53,13 +53,14 @@ async function runScript<T>(app: string, script: string): Promise<T> {
 
 interface RoundTrip {
   text: string;
+  consoleBundled: boolean;
   resolved: Record<'main' | 'operators' | 'emulator', string> & { angular?: string };
   operators: string[];
   sameOperator: boolean;
 }
 
 const ROUND_TRIP_BODY = (label: string) => `
-  const emu = await startEmulator({ port: 0 });
+  const emu = await startEmulator({ port: 0, console: true });
   try {
     const b2 = new B2({ applicationKeyId: emu.keyId, applicationKey: emu.applicationKey, realm: emu.url });
     const bucket = await lastValueFrom(b2.buckets.create('${label}-bucket', { type: 'allPrivate' }));
@@ -67,8 +68,10 @@ const ROUND_TRIP_BODY = (label: string) => `
       bucket.uploadFile({ contents: 'hello from ${label}', fileName: 'dir/hello.txt' }).pipe(throttleProgress(), toResponseBody(), retryB2({ maxAttempts: 2 })),
     );
     const { body } = await lastValueFrom(file.downloadToBuffer());
+    const consoleScript = await (await fetch(emu.url + '/console/app.js')).text();
     console.log(JSON.stringify({
       text: new TextDecoder().decode(body.data),
+      consoleBundled: consoleScript.includes('Unfinished large files'),
       resolved,
       operators: [retryB2, paginate, toResponseBody, throttleProgress].map((f) => typeof f),
       sameOperator: mainToResponseBody === toResponseBody,
@@ -280,6 +283,7 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
   it('imports all three entries from an ES module (lib/esm) and round-trips a file through the emulator', async () => {
     const result = await runScript<RoundTrip>(app, 'round-trip.mjs');
     expect(result.text).toBe('hello from esm');
+    expect(result.consoleBundled).withContext('the console page script is shipped (lib/esm/emulator/console/bundle.js)').toBe(true);
     expect(result.operators).toEqual(['function', 'function', 'function', 'function']);
     expect(result.sameOperator).toBe(true);
     expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]esm[\\/]index\.js$/);
@@ -291,6 +295,7 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
   it('requires all three entries from CommonJS (lib/cjs) and round-trips a file through the emulator', async () => {
     const result = await runScript<RoundTrip>(app, 'round-trip.cjs');
     expect(result.text).toBe('hello from cjs');
+    expect(result.consoleBundled).withContext('the console page script is shipped (lib/cjs/emulator/console/bundle.js)').toBe(true);
     expect(result.operators).toEqual(['function', 'function', 'function', 'function']);
     expect(result.sameOperator).toBe(true);
     expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]cjs[\\/]index\.js$/);

@@ -16,7 +16,9 @@ import { CliFailure, EXIT_OK, Interrupted, NotFound, UsageError, describeError, 
 import { formatBytes, formatListingRow, type ListingRow } from './format';
 import type { CliCommand, RunOptions } from './parse-command';
 import { TrackingTransport } from './tracking-transport';
+import { runSyncCommand } from './sync-command';
 import { TransferProgress, type CliStream } from './transfer-progress';
+import { VERSION } from '../version';
 
 export { describeError } from './errors';
 
@@ -177,7 +179,7 @@ function connect(run: Run): Connected {
   const verbose = print.options.verbose;
   const log = verbose ? (e: B2RequestLogEntry) => print.verbose(requestLine(e), { request: e }) : undefined;
   const onRetry = verbose ? (e: B2RetryEvent) => print.verbose(retryLine(e), retryJson(e)) : undefined;
-  const transport = new TrackingTransport(new AxiosTransport({ userAgent: 'rxb2-cli/0.1.0', log }));
+  const transport = new TrackingTransport(new AxiosTransport({ userAgent: `rxb2-cli/${VERSION}`, log }));
   const { retries } = print.options;
   const retry = retries === undefined ? undefined : { maxAttempts: retries + 1 };
   const b2 = new B2({ applicationKeyId, applicationKey, realm: env.B2_REALM || 'production', transport, retry, onRetry });
@@ -226,6 +228,8 @@ export async function executeCommand(command: CliCommand, io: CliIo, options: Ru
         return await remove(command, connect(run));
       case 'hide':
         return await hide(command, connect(run));
+      case 'sync':
+        return await runSyncCommand(command, connect(run));
     }
   } catch (err) {
     return print.failure(err);
@@ -236,31 +240,8 @@ type Cmd<N extends CliCommand['name']> = Extract<CliCommand, { name: N }>;
 
 async function emulator(command: Cmd<'emulator'>, run: Run): Promise<number> {
   // Loaded only here: the other commands never pull in the emulator.
-  const { startEmulator } = await import('../emulator');
-  const emu = await startEmulator({
-    host: command.host,
-    port: command.port,
-    dataDir: command.dataDir,
-    recommendedPartSize: command.recommendedPartSize,
-    absoluteMinimumPartSize: command.absoluteMinimumPartSize,
-  });
-  // The emulator's own keys are printed on purpose: they are how clients reach it.
-  run.io.stdout.write(
-    `rxb2 emulator listening on ${emu.url}\n` +
-      `  data:            ${command.dataDir ?? '(in memory)'}\n` +
-      `  keyId:           ${emu.keyId}\n` +
-      `  applicationKey:  ${emu.applicationKey}\n\n` +
-      `export B2_REALM=${emu.url} B2_APPLICATION_KEY_ID=${emu.keyId} B2_APPLICATION_KEY=${emu.applicationKey}\n` +
-      `(Ctrl-C stops it)\n`,
-  );
-  await new Promise<void>((resolve) => {
-    if (!run.signal) return;
-    if (run.signal.aborted) resolve();
-    else run.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await emu.close();
-  run.print.out('rxb2 emulator stopped');
-  return EXIT_OK;
+  const { runEmulatorCommand } = await import('../emulator/cli');
+  return runEmulatorCommand(command.flags, run.io, run.signal);
 }
 
 async function bucketsList(c: Connected): Promise<number> {

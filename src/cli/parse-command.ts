@@ -7,9 +7,12 @@ import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, EXIT_USAGE, UsageError, errorJson } from './errors';
 import { parseByteSize } from './format';
+import { VERSION } from '../version';
+import { addEmulatorFlags, type EmulatorFlags } from '../emulator/cli';
+import { addSyncCommand, type SyncCliCommand } from './sync-command';
 
 export type CliCommand =
-  | { name: 'emulator'; host: string; port: number; dataDir?: string; recommendedPartSize?: number; absoluteMinimumPartSize?: number }
+  | { name: 'emulator'; flags: EmulatorFlags }
   | { name: 'buckets ls' }
   | { name: 'buckets create'; bucket: string; public: boolean }
   | { name: 'buckets rm'; bucket: string }
@@ -18,7 +21,8 @@ export type CliCommand =
   | { name: 'upload'; file: string; bucket: string; fileName: string; partSize?: number; concurrency?: number; resume: boolean; contentType?: string }
   | { name: 'download'; bucket: string; fileName: string; file: string; concurrency?: number; partSize?: number }
   | { name: 'rm'; bucket: string; fileName: string; allVersions: boolean }
-  | { name: 'hide'; bucket: string; fileName: string };
+  | { name: 'hide'; bucket: string; fileName: string }
+  | SyncCliCommand;
 
 /** How the command reports and retries, the same for every subcommand. */
 export interface RunOptions {
@@ -43,7 +47,7 @@ export interface ParseOutput {
   writeErr(text: string): void;
 }
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 /** `BUCKET[/PATH]` split at its first slash. */
 interface BucketPath {
@@ -100,14 +104,6 @@ function retries(flag: string): (value: string) => number {
   };
 }
 
-function port(flag: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(flag, `expected a port number (0 picks a free one), not '${value}'`);
-    return n;
-  };
-}
-
 const EXIT_CODE_HELP = EXIT_CODES.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n');
 
 /** The commander program; `found` receives the parsed command. A new one per parse (no state between runs). */
@@ -135,17 +131,10 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
     .showSuggestionAfterError()
     .showHelpAfterError('(rxb2 --help shows the commands)');
 
-  root
-    .command('emulator')
-    .description('run the B2 emulator until Ctrl-C; prints its URL and keys')
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--port <port>', 'port (0 picks a free one)', port('--port'), 8000)
-    .option('--data <dir>', 'keep state in this directory (default: in memory)')
-    .option('--part-size <bytes>', 'recommendedPartSize to advertise', byteSize('--part-size'))
-    .option('--min-part-size <bytes>', 'absoluteMinimumPartSize to advertise', byteSize('--min-part-size'))
-    .action((o: { host: string; port: number; data?: string; partSize?: number; minPartSize?: number }) =>
-      found({ name: 'emulator', host: o.host, port: o.port, dataDir: o.data, recommendedPartSize: o.partSize, absoluteMinimumPartSize: o.minPartSize }),
-    );
+  // The same flags and defaults as rxb2-emulator: one definition, in the emulator's command.
+  addEmulatorFlags(root.command('emulator').description('run the B2 emulator until Ctrl-C; prints its URL, keys and an export line')).action(
+    (flags: EmulatorFlags) => found({ name: 'emulator', flags }),
+  );
 
   const buckets = root.command('buckets').description('list, create and remove buckets');
   buckets
@@ -224,6 +213,7 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
     .argument('<bucket/name>', 'the file', bucketFile('<bucket/name>'))
     .action((what: BucketPath) => found({ name: 'hide', bucket: what.bucket, fileName: what.path }));
 
+  addSyncCommand(root, found);
   return root;
 }
 

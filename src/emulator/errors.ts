@@ -54,6 +54,14 @@ export const fail = {
   // Unconfirmed in live traffic: b2sdk's simulator raises its 403 `access_denied` class for these.
   accessDenied: (message = 'Access Denied') => new B2Failure(403, 'access_denied', message),
   storageCapExceeded: () => new B2Failure(403, 'storage_cap_exceeded', 'Cannot upload files, storage cap exceeded.'),
+  /**
+   * The data directory's disk is full (ENOSPC/EDQUOT). B2 documents no such error; the nearest it
+   * does is 403 `storage_cap_exceeded` ("Usage cap exceeded", https://www.backblaze.com/apidocs/b2-upload-file),
+   * which clients treat as final: retrying cannot free disk space, whereas a 5xx would have them
+   * retry a hopeless upload with backoff for minutes. Reads and deletes go on working.
+   */
+  outOfDiskSpace: (code: string) =>
+    new B2Failure(403, 'storage_cap_exceeded', `The emulator's data directory is out of disk space (${code}): nothing was stored; free some space, then retry.`),
   notFound: (message: string) => new B2Failure(404, 'not_found', message),
   methodNotAllowed: (method: string) => new B2Failure(405, 'method_not_allowed', `Method not allowed: ${method}`),
   requestTimeout: () => new B2Failure(408, 'request_timeout', 'Request timed out'),

@@ -16,10 +16,23 @@ function utcStamp(ms: number): string {
   return `d${iso.slice(0, 10).replace(/-/g, '')}_m${iso.slice(11, 19).replace(/:/g, '')}`;
 }
 
-/** `4_z<bucketId>_f<1|2><15 hex>_d<date>_m<time>_c000_v0001000_t<4 digits>` (f1 small, f2 large files). */
-export function newFileId(bucketId: string, timestampMs: number, large: boolean): string {
+/**
+ * `4_z<bucketId>_f<1|2><15 hex>_d<date>_m<time>_c000_v0001000_t<4 digits>` (f1 small, f2 large files).
+ * A large file's 15 hex digits are its start order (`seq`), so a `b2_list_unfinished_large_files`
+ * cursor still says where to resume after its own file was cancelled or finished; small files' are random.
+ */
+export function newFileId(bucketId: string, timestampMs: number, large: false): string;
+export function newFileId(bucketId: string, timestampMs: number, large: true, seq: number): string;
+export function newFileId(bucketId: string, timestampMs: number, large: boolean, seq?: number): string {
   const serial = String(Math.floor(Math.random() * 10000)).padStart(4, '0');
-  return `4_z${bucketId}_f${large ? 2 : 1}${randomHex(8).slice(1)}_${utcStamp(timestampMs)}_c000_v0001000_t${serial}`;
+  const middle = large ? seq!.toString(16).padStart(15, '0') : randomHex(8).slice(1);
+  return `4_z${bucketId}_f${large ? 2 : 1}${middle}_${utcStamp(timestampMs)}_c000_v0001000_t${serial}`;
+}
+
+/** The start order a large file's id carries (see `newFileId`), or undefined for other ids. */
+export function largeFileSeq(fileId: string): number | undefined {
+  const m = FILE_ID.test(fileId) ? /^4_z[0-9a-f]{24}_f2([0-9a-f]{15})_/.exec(fileId) : null;
+  return m ? parseInt(m[1], 16) : undefined;
 }
 
 const FILE_ID = /^4_z[0-9a-f]{24}_f[12][0-9a-f]{15}_d\d{8}_m\d{6}_c\d{3}_v\d{7}_t\d{4}$/;

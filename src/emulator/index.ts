@@ -34,7 +34,13 @@ export interface RunningEmulator {
   advanceClock(ms: number): void;
   /** Expires every token issued so far (clients get 401 expired_auth_token). */
   expireAllTokens(): void;
-  /** Stops listening, drops open connections and closes the store. */
+  /**
+   * Empties the emulator between specs: deletes every bucket, file, unfinished large file and
+   * application key, clears the fault plan (and its counts) and the request log. The account, its
+   * master key and the tokens already issued stay valid, so a client can go on without signing in again.
+   */
+  reset(): Promise<void>;
+  /** Stops listening, drops open connections (stalled ones too) and closes the store. */
   close(): Promise<void>;
 }
 
@@ -59,7 +65,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     throw err;
   }
   const faults = new FaultPlan(options.faults, options.faultSeed);
-  const server = new EmulatorServer(engine, faults);
+  const server = new EmulatorServer(engine, faults, options.console ?? false);
   let url: string;
   try {
     url = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
@@ -80,6 +86,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
     advanceClock: (ms) => engine.clock.advance(ms),
     expireAllTokens: () => engine.tokens.expireAll(),
+    reset: async () => {
+      faults.clear();
+      faults.resetCounts();
+      server.log.clear();
+      await engine.state.reset();
+    },
     close: () => (closing ??= server.close().then(() => store.close())),
   };
 }

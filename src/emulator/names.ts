@@ -2,6 +2,7 @@
  * Name rules and encodings of the B2 wire (reference §2): percent-encoding of header values,
  * file-name and bucket-name rules, file-info limits, name ordering.
  */
+import { lookup as lookupMimeType } from 'mime-types';
 import { fail } from './errors';
 
 /**
@@ -133,21 +134,18 @@ export function compareNames(a: string, b: string): number {
   return a.length - b.length;
 }
 
-const MIME_BY_EXTENSION: Record<string, string> = {
-  txt: 'text/plain', html: 'text/html', htm: 'text/html', css: 'text/css', csv: 'text/csv',
-  js: 'application/javascript', mjs: 'application/javascript', json: 'application/json',
-  xml: 'application/xml', pdf: 'application/pdf', zip: 'application/zip', gz: 'application/gzip',
-  tar: 'application/x-tar', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif',
-  webp: 'image/webp', svg: 'image/svg+xml', ico: 'image/x-icon', mp3: 'audio/mpeg', wav: 'audio/wav',
-  mp4: 'video/mp4', webm: 'video/webm', mov: 'video/quicktime', md: 'text/markdown', wasm: 'application/wasm',
-};
-
-/** Resolves `b2/x-auto` from the extension, falling back to application/octet-stream (reference §6.2). */
+/**
+ * Resolves `b2/x-auto` from the extension of the name's last segment, by the mime-types package
+ * (the IANA and Apache lists, as B2 does for common extensions: `.txt` → `text/plain`, `.jpg` →
+ * `image/jpeg`), falling back to application/octet-stream
+ * (https://www.backblaze.com/apidocs/b2-upload-file, Content-Type).
+ */
 export function resolveContentType(contentType: string | undefined, fileName: string): string {
   if (contentType !== 'b2/x-auto') return contentType as string;
-  const dot = fileName.lastIndexOf('.');
-  const ext = dot >= 0 ? fileName.slice(dot + 1).toLowerCase() : '';
-  return MIME_BY_EXTENSION[ext] ?? 'application/octet-stream';
+  const base = fileName.slice(fileName.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  const type = dot > 0 ? lookupMimeType(base.slice(dot + 1)) : false;
+  return type || 'application/octet-stream';
 }
 
 export function checkContentType(contentType: unknown): string {

@@ -19,6 +19,7 @@ import { actualHeaders, apiCorsHeaders, matchRule, preflightHeaders, requestedHe
 import { JSON_CALLS } from './routes';
 import { uploadFile, uploadPart, type UploadCall } from './handlers/uploads';
 import { downloadFile, type DownloadRequest } from './handlers/downloads';
+import { isLoopbackAddress, RequestLog, serveConsole, type ConsoleSource } from './console/routes';
 
 const MAX_JSON_BODY = 1 << 20;
 /** Unread upload bytes drained after an early error answer; beyond this the connection is closed. */
@@ -34,10 +35,17 @@ export class EmulatorServer {
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private baseUrl = '';
+  private loopback = false;
+  /** Listening on every interface: URLs handed out (apiUrl, downloadUrl, upload URLs) follow the request's Host. */
+  private wildcard = false;
+  /** The recent requests, for the console page's live log. */
+  readonly log = new RequestLog();
+  private consoleBundle: Promise<string | undefined> | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly faults: FaultPlan,
+    private readonly consolePage = true,
   ) {
     this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 60_000, headersTimeout: 70_000 }, (req, res) => {
       void this.handle(req, res);
@@ -52,7 +60,21 @@ export class EmulatorServer {
       // Garbage after a request whose answer is still pending: never write into that answer;
       // let it finish, then close the connection.
       const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
-      if (inFlight && !inFlight.req.complete) return socket.destroy(); // its body was cut: abort it
+      if (inFlight && !inFlight.req.complete) {
+        // The client half-closed before sending Content-Length bytes: the body can never be whole.
+        // B2 answers 400 on the still-open half (node's HTTP server keeps sockets allowHalfOpen);
+        // closing the socket afterwards aborts the handler still waiting for the rest.
+        if ((err as NodeJS.ErrnoException).code === 'HPE_INVALID_EOF_STATE' && !inFlight.headersSent) {
+          const failure = fail.badRequest(`request body ended before Content-Length (${inFlight.req.headers['content-length']}) bytes arrived`);
+          inFlight.once('finish', () => {
+            inFlight.req.destroy(); // ends the handler's wait for the rest (an upload releases its token)
+            socket.destroy();
+          });
+          sendJson(inFlight, failure.status, failure.toBody(), { Connection: 'close' }, false, 'application/json;charset=utf-8');
+          return;
+        }
+        return socket.destroy(); // its body was cut by a reset: abort it
+      }
       if (inFlight) {
         inFlight.shouldKeepAlive = false;
         inFlight.once('finish', () => socket.destroy());
@@ -69,8 +91,10 @@ export class EmulatorServer {
       this.server.listen(port, host, () => resolve());
     });
     const address = this.server.address() as AddressInfo;
+    this.loopback = isLoopbackAddress(address.address);
     const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.baseUrl = `http://${hostPart}:${address.port}`;
+    this.wildcard = address.address === '0.0.0.0' || address.address === '::';
     return this.baseUrl;
   }
 
@@ -84,7 +108,12 @@ export class EmulatorServer {
     let cors: Record<string, string> = {};
     try {
       const url = parseTarget(req.url ?? '/');
+      if (url.pathname === '/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+        return sendJson(res, 200, { status: 'ok' }, {}, req.method === 'HEAD');
+      }
+      if (this.consolePage && (await serveConsole(req, res, url.pathname, this.consoleSource(), () => this.loadConsoleBundle()))) return;
       const route = this.route(url.pathname);
+      this.logRequest(req, res, route.call);
       const origin = header(req.headers, 'origin');
       if (req.method === 'OPTIONS') return this.preflight(req, res, route, url, origin);
       cors = origin ? this.corsFor(route, url, origin, req) : {};
@@ -94,12 +123,52 @@ export class EmulatorServer {
     }
   }
 
+  /** The base URL to hand this client: the bound address, or on a wildcard address the one it reached us by. */
+  private urlFor(req: IncomingMessage): string {
+    const host = req.headers.host;
+    return this.wildcard && host && /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : this.baseUrl;
+  }
+
+  private logRequest(req: IncomingMessage, res: ServerResponse, call: string): void {
+    const started = Date.now();
+    res.once('close', () => {
+      this.log.add({ at: new Date(started).toISOString(), method: req.method ?? '', call, status: res.headersSent ? res.statusCode : 0, ms: Date.now() - started });
+    });
+  }
+
+  private consoleSource(): ConsoleSource {
+    const account = this.engine.state.account;
+    return {
+      keyId: account.accountId,
+      applicationKey: account.masterKey,
+      loopback: this.loopback,
+      faults: () => this.faults.rules(),
+      injected: () => this.faults.injected(),
+      log: this.log,
+    };
+  }
+
+  /** The console page's script, built at build time next to this file (console/bundle.js); undefined if absent. */
+  private loadConsoleBundle(): Promise<string | undefined> {
+    // A computed specifier: TypeScript leaves it alone, so a build without the bundle still compiles.
+    const specifier = ['.', 'console', 'bundle.js'].join('/');
+    this.consoleBundle ??= import(specifier).then(
+      (mod: { default?: unknown }) => (typeof mod.default === 'string' ? mod.default : undefined),
+      () => undefined,
+    );
+    return this.consoleBundle;
+  }
+
   private async dispatch(req: IncomingMessage, res: ServerResponse, route: Route, url: RequestTarget, cors: Record<string, string>): Promise<void> {
 
     const fault = this.faults.take(route.call);
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
-    if (fault?.kind === 'resetResponse') limitResponse(res, fault.afterBytes);
-    if (fault && fault.kind !== 'delay' && fault.kind !== 'resetResponse') {
+    if (fault?.kind === 'resetResponse') limitResponse(res, fault.afterBytes, 'reset');
+    if (fault?.kind === 'stall') {
+      if (fault.afterBytes === undefined) return drain(req); // close() destroys the socket
+      limitResponse(res, fault.afterBytes, 'stall');
+    }
+    if (fault && fault.kind !== 'delay' && fault.kind !== 'resetResponse' && fault.kind !== 'stall') {
       if (fault.kind === 'resetRequest') return resetAfter(req, fault.afterBytes);
       throw faultFailure(fault);
     }
@@ -143,7 +212,7 @@ export class EmulatorServer {
       authorization: header(req.headers, 'authorization'),
       headers: req.headers,
       testModes: testModes(req),
-      baseUrl: this.baseUrl,
+      baseUrl: this.urlFor(req),
     };
     const result = await JSON_CALLS[route.call](this.engine, call);
     sendJson(res, 200, result, cors, false);
@@ -162,7 +231,8 @@ export class EmulatorServer {
       target: route.target,
       urlTokenId: route.tokenId,
       headers: req.headers,
-      body: req,
+      // An error thrown mid-body (disk full) must not destroy the request: the answer still goes out.
+      body: req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>,
       testModes: testModes(req),
     };
     const result = route.call === 'b2_upload_file' ? await uploadFile(this.engine, call) : await uploadPart(this.engine, call);
@@ -244,14 +314,16 @@ export class EmulatorServer {
   }
 
   private sendError(req: IncomingMessage, res: ServerResponse, err: unknown, cors: Record<string, string>): void {
+    const noSpace = (err as NodeJS.ErrnoException)?.code === 'ENOSPC' || (err as NodeJS.ErrnoException)?.code === 'EDQUOT';
     // The client went away mid-request (reset, half-close): nobody to answer, nothing to log.
+    // (A request read to its end is destroyed too, by autoDestroy: that one still gets its answer.)
     const code = (err as NodeJS.ErrnoException)?.code;
-    if (!(err instanceof B2Failure) && (req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error)?.message === 'aborted')) {
+    if (!(err instanceof B2Failure) && ((req.destroyed && !req.complete) || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error)?.message === 'aborted')) {
       res.destroy();
       return;
     }
-    const failure = err instanceof B2Failure ? err : fail.internalError();
-    if (!(err instanceof B2Failure)) process.stderr.write(`rxb2 emulator: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    const failure = err instanceof B2Failure ? err : noSpace ? fail.outOfDiskSpace(code!) : fail.internalError();
+    if (!(err instanceof B2Failure) && !noSpace) process.stderr.write(`rxb2 emulator: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     if (res.headersSent) {
       res.destroy();
       return;
@@ -259,9 +331,11 @@ export class EmulatorServer {
     const origin = header(req.headers, 'origin');
     const corsHeaders = origin ? { ...apiCorsHeaders(origin, req.headers), ...cors } : cors;
     // An answer before the whole upload body arrived: drain a little, else close (B2's "broken pipe").
+    // Out of disk space, the whole body is drained (and thrown away) so the client surely reads the
+    // answer instead of a reset it would retry.
     const unread = !req.complete;
     const remaining = Number(req.headers['content-length'] ?? 0);
-    const close = unread && !(remaining <= MAX_DRAIN);
+    const close = unread && !noSpace && !(remaining <= MAX_DRAIN);
     if (unread && !close) drain(req);
     sendJson(res, failure.status, failure.toBody(), { ...corsHeaders, ...failure.headers, ...(close ? { Connection: 'close' } : {}) }, req.method === 'HEAD', 'application/json;charset=utf-8');
     if (close) res.on('finish', () => req.socket.destroy());
@@ -338,8 +412,12 @@ function resetAfter(req: IncomingMessage, afterBytes: number): void {
   req.on('end', () => req.socket.destroy());
 }
 
-/** Cuts the connection once `afterBytes` of the response body have been sent. */
-function limitResponse(res: ServerResponse, afterBytes: number): void {
+/**
+ * Once `afterBytes` of the response body have been sent, cuts the connection ('reset') or sends
+ * nothing more while keeping it open ('stall': the status line and headers are flushed even when no
+ * body byte is; close() destroys the socket).
+ */
+function limitResponse(res: ServerResponse, afterBytes: number, then: 'reset' | 'stall'): void {
   let sent = 0;
   const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
@@ -353,8 +431,9 @@ function limitResponse(res: ServerResponse, afterBytes: number): void {
     }
     write(buf.subarray(0, afterBytes - sent));
     sent = afterBytes;
+    if (then === 'stall') res.flushHeaders();
     // Let the partial bytes leave before the reset.
-    setImmediate(() => res.socket?.destroy());
+    else setImmediate(() => res.socket?.destroy());
     return true;
   };
   res.write = ((chunk: unknown) => {
@@ -362,7 +441,10 @@ function limitResponse(res: ServerResponse, afterBytes: number): void {
     return true;
   }) as typeof res.write;
   res.end = ((chunk?: unknown) => {
-    if (!cut(chunk) && sent < afterBytes) return end();
+    if (cut(chunk)) return res;
+    if (sent < afterBytes) return end(); // the whole body fit before the cut
+    if (then === 'stall') res.flushHeaders();
+    else setImmediate(() => res.socket?.destroy());
     return res;
   }) as typeof res.end;
 }

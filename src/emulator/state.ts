@@ -137,6 +137,16 @@ export class EmulatorState {
 
   // ---- changes ----
 
+  /** Deletes every bucket, file version, unfinished large file (with its parts) and application key; the account and its master key stay. */
+  async reset(): Promise<void> {
+    const entries: JournalEntry[] = [
+      ...[...this.files.keys()].map((id) => this.del('file', id)),
+      ...[...this.keys.keys()].map((id) => this.del('key', id)),
+      ...[...this.buckets.keys()].map((id) => this.del('bucket', id)),
+    ];
+    if (entries.length > 0) await this.commitAndCollect(entries);
+  }
+
   /** Journals the entries, then applies them; blobs left unreferenced are deleted afterwards. */
   async commitAndCollect(entries: JournalEntry[]): Promise<void> {
     const released = this.commit(entries);

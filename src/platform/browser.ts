@@ -89,7 +89,19 @@ export const platform: Platform = {
   async openPositionalFile(path) {
     throw invalidArgument('path', `writing a file needs Node; download into memory (downloadToBuffer) or read the body stream instead (${path})`);
   },
+  readFolder: noFolders,
+  statPath: noFolders,
+  joinPath: (folder, name) => `${folder}/${name}`,
+  makeFolder: noFolders,
+  removeFile: noFolders,
+  removeEmptyFolder: noFolders,
+  setModifiedTime: noFolders,
 };
+
+/** Local folders (sync) need Node. */
+async function noFolders(): Promise<never> {
+  throw invalidArgument('localFolder', 'syncing a local folder needs Node');
+}
 
 // ------------------------------------------------------------------ streams
 

@@ -1,3 +1,3 @@
 /** The platform in use: Node here; bundlers map this file to ./browser (package.json `browser`). */
 export { platform } from './node';
-export type { HashedAhead, Platform, PositionalFile, RandomAccessSource, Sha1 } from './platform';
+export type { FolderEntry, HashedAhead, PathInfo, PathKind, Platform, PositionalFile, RandomAccessSource, Sha1 } from './platform';

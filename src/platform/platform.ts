@@ -84,6 +84,41 @@ export interface Platform {
   writeFileAtomically(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void>;
   /** A file written at positions (parallel downloads), under a temporary name until `commit`. */
   openPositionalFile(path: string): Promise<PositionalFile>;
+  /**
+   * The names in a local folder with their kinds, in no particular order (sync walks folders with
+   * it). Rejects with the platform's error (its `code`: ENOENT, EACCES…); the browser has no folders.
+   */
+  readFolder(path: string): Promise<FolderEntry[]>;
+  /** What is at `path`, following symbolic links when `follow`; null when nothing is there. Rejects on other errors (EACCES, ELOOP…). */
+  statPath(path: string, follow: boolean): Promise<PathInfo | null>;
+  /** `folder` and `name` joined with the platform's separator. */
+  joinPath(folder: string, name: string): string;
+  /** Creates a folder and its missing parents. */
+  makeFolder(path: string): Promise<void>;
+  /** Removes a file (not a folder); nothing there is not an error. */
+  removeFile(path: string): Promise<void>;
+  /** Removes a folder if it is empty; resolves whether it did. */
+  removeEmptyFolder(path: string): Promise<boolean>;
+  /** Sets a file's modification time, in milliseconds since the epoch. */
+  setModifiedTime(path: string, millis: number): Promise<void>;
+}
+
+/** One name in a folder listing. */
+export interface FolderEntry {
+  name: string;
+  kind: PathKind;
+}
+
+export type PathKind = 'file' | 'folder' | 'symlink' | 'other';
+
+/** What `statPath` found. */
+export interface PathInfo {
+  kind: PathKind;
+  size: number;
+  /** Modification time in whole milliseconds (truncated from the file system's precision). */
+  modifiedMillis: number;
+  /** Device and inode: the same for two paths to one folder (symbolic-link loop detection). */
+  identity: string;
 }
 
 export interface PositionalFile {

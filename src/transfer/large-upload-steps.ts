@@ -72,25 +72,24 @@ export function largeUploadSteps(
       reduce((done, entry) => (entry ? done.set(entry[0], entry[1]) : done), new Map<number, string>()),
     );
 
-  /** Unfinished large files of this name, content type and file info, oldest first. */
-  const findUnfinished = (): Observable<B2FileWire> =>
+  /** Unfinished large files whose names start with `meta.fileName`, oldest first. */
+  const unfinishedOfName = (): Observable<B2FileWire> =>
     paginate(
       (startFileId: string | undefined) =>
         session.call((t) => listUnfinishedLargeFiles(t, { bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 })),
       (page) => page.nextFileId,
       (page) => page.files,
-    ).pipe(
+    );
+
+  /** Unfinished large files of this name, content type and file info, oldest first. */
+  const findUnfinished = (): Observable<B2FileWire> =>
+    unfinishedOfName().pipe(
       filter((f) => f.fileName === meta.fileName && sameInfo(f.fileInfo, meta.fileInfo) && (meta.contentType === 'b2/x-auto' || f.contentType === meta.contentType)),
     );
 
   /** The unfinished large file `fileId` (named `meta.fileName`), or undefined when it is not unfinished. */
   const unfinishedById = (fileId: string): Observable<B2FileWire | undefined> =>
-    paginate(
-      (startFileId: string | undefined) =>
-        session.call((t) => listUnfinishedLargeFiles(t, { bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 })),
-      (page) => page.nextFileId,
-      (page) => page.files,
-    ).pipe(
+    unfinishedOfName().pipe(
       filter((f) => f.fileId === fileId),
       reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined),
     );

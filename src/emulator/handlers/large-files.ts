@@ -6,7 +6,7 @@ import type { B2CancelLargeFileWire, B2FileWire, B2ListPartsWire, B2ListUnfinish
 import { MAX_LARGE_FILE, type Engine, type JsonCall } from '../engine';
 import type { FileRecord } from '../model';
 import { fail } from '../errors';
-import { newFileId } from '../ids';
+import { largeFileSeq, newFileId } from '../ids';
 import { checkContentType, checkFileInfo, checkFileName, resolveContentType } from '../names';
 import { countParam, optArray, optInt, optObject, optString, reqString, stringMap } from '../params';
 import { fileWire, partWire } from '../serialize';
@@ -30,8 +30,9 @@ export function startLargeFile(engine: Engine, call: JsonCall): B2FileWire {
     if (custom > engine.clock.now() || custom < 0) throw fail.badRequest('customUploadTimestamp must be a past time in milliseconds');
     uploadTimestamp = custom;
   }
+  const seq = engine.state.nextSeq();
   const file: FileRecord = {
-    fileId: newFileId(bucket.bucketId, uploadTimestamp, true),
+    fileId: newFileId(bucket.bucketId, uploadTimestamp, true, seq),
     bucketId: bucket.bucketId,
     fileName,
     action: 'start',
@@ -41,7 +42,7 @@ export function startLargeFile(engine: Engine, call: JsonCall): B2FileWire {
     contentType,
     fileInfo,
     uploadTimestamp,
-    seq: engine.state.nextSeq(),
+    seq,
     sse,
     retention,
     legalHold,
@@ -122,11 +123,10 @@ export function listUnfinishedLargeFiles(engine: Engine, call: JsonCall): B2List
   const max = countParam(p, 'maxFileCount', 100, 100);
   let files = engine.state.unfinishedLargeFiles(bucket.bucketId).filter((f) => f.fileName.startsWith(namePrefix));
   if (startFileId !== undefined) {
-    const at = files.findIndex((f) => f.fileId === startFileId);
-    if (at < 0) {
-      const start = engine.state.files.get(startFileId);
-      files = start ? files.filter((f) => f.seq >= start.seq) : [];
-    } else files = files.slice(at);
+    // The cursor is a position, not a live file: it may since have been cancelled or finished
+    // (b2sdk's simulator, too, resumes after a cancelled cursor file).
+    const from = engine.state.files.get(startFileId)?.seq ?? largeFileSeq(startFileId);
+    files = from === undefined ? [] : files.filter((f) => f.seq >= from);
   }
   return {
     files: files.slice(0, max).map((f) => fileWire(f, engine.accountId, caller, call.version)),

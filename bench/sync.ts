@@ -1,0 +1,200 @@
+/**
+ * Sync benchmark (not a test): `npm run bench:sync -- [--files N] [--runs N] [--concurrency N]
+ * [--clients rxb2,rclone,b2sdk] [--write]`.
+ *
+ * A folder of 10,000 small files (1–4 KiB, 100 folders of 100, whole-second modification times)
+ * synced up into an empty prefix, then again with nothing changed, then again with 1% of the files
+ * rewritten (other sizes, newer times), by each client into its own prefix of one bucket on the
+ * emulator (a child process, in memory, 127.0.0.1):
+ *
+ *   rxb2    syncUp(bucket, { localFolder, prefix, concurrency }) (bench/sync-rxb2-driver.ts)
+ *   rclone  rclone sync DIR emu:bucket/prefix --transfers N --checkers N --fast-list
+ *           (the speed-ups rclone's docs give for many small files and B2)
+ *   b2sdk   Synchronizer(max_workers=N), compare by modification time (spec/sync/b2sdk_sync.py up)
+ *
+ * N is 16 for all. Every run is its own process timed whole under /usr/bin/time (wall, CPU, peak
+ * RSS: start-up included), and checked afterwards (the prefix holds every file). With --runs > 1
+ * each round uses new prefixes; medians are printed, with rxb2's speed as a multiple of each peer's
+ * (peer seconds / rxb2 seconds). --write adds the table to BENCHMARKS.md.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startEmulatorChild } from './emulator-child';
+import { RawB2Session, type EmulatorEndpoint } from './raw-b2';
+import { rcloneEnv } from './peers/rclone';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const TIME = '/usr/bin/time';
+const CLIENTS = ['rxb2', 'rclone', 'b2sdk'] as const;
+type ClientId = (typeof CLIENTS)[number];
+const PHASES = ['initial', 'unchanged', 'changed 1%'] as const;
+
+interface Options {
+  files: number;
+  runs: number;
+  concurrency: number;
+  clients: ClientId[];
+  write: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { files: 10_000, runs: 1, concurrency: 16, clients: [...CLIENTS], write: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${a} needs a whole number >= 1`);
+      return v;
+    };
+    if (a === '--files') o.files = num();
+    else if (a === '--runs') o.runs = num();
+    else if (a === '--concurrency') o.concurrency = num();
+    else if (a === '--clients') {
+      o.clients = (argv[++i] ?? '').split(',').filter(Boolean) as ClientId[];
+      for (const c of o.clients) if (!CLIENTS.includes(c)) throw new Error(`--clients: unknown ${c}`);
+    } else if (a === '--write') o.write = true;
+    else throw new Error(`unknown option ${a} (see the header of bench/sync.ts)`);
+  }
+  return o;
+}
+
+interface Sample {
+  seconds: number;
+  cpuS: number;
+  maxRss: number;
+}
+
+/** Runs a program under /usr/bin/time: wall clock from here, CPU and peak RSS from time(1). */
+async function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv, tmp: string): Promise<Sample & { stdout: string }> {
+  const timeFile = path.join(tmp, 'time.txt');
+  const t0 = performance.now();
+  const child = spawn(TIME, ['-f', '%e %U %S %M', '-o', timeFile, command, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const seconds = (performance.now() - t0) / 1000;
+  if (code !== 0) throw new Error(`${command} ${args.join(' ').slice(0, 300)} exited with ${code}:\n${stderr.slice(-3000)}`);
+  const [, user, sys, maxKb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds, cpuS: user + sys, maxRss: maxKb * 1024, stdout };
+}
+
+/** The test folder: `files` files of 1–4 KiB in folders of 100, whole-second times. */
+function makeTree(dir: string, files: number): string[] {
+  const names: string[] = [];
+  const base = Math.floor(Date.UTC(2025, 0, 1) / 1000);
+  let seed = 7;
+  for (let i = 0; i < files; i++) {
+    const name = `d${String(Math.floor(i / 100)).padStart(3, '0')}/f${String(i % 100).padStart(2, '0')}.dat`;
+    const full = path.join(dir, name);
+    if (i % 100 === 0) fs.mkdirSync(path.dirname(full), { recursive: true });
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const data = Buffer.alloc(1024 + (seed % 3072), i & 0xff);
+    data.writeUInt32LE(i, 0);
+    fs.writeFileSync(full, data);
+    fs.utimesSync(full, base + i, base + i);
+    names.push(name);
+  }
+  return names;
+}
+
+/** Rewrites every hundredth file: another size, a newer time. */
+function changeOnePercent(dir: string, names: string[]): number {
+  const later = Math.floor(Date.UTC(2025, 5, 1) / 1000);
+  let n = 0;
+  for (let i = 0; i < names.length; i += 100) {
+    const full = path.join(dir, names[i]);
+    fs.writeFileSync(full, Buffer.alloc(fs.statSync(full).size + 17, 0x5a));
+    fs.utimesSync(full, later + i, later + i);
+    n++;
+  }
+  return n;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rxb2-bench-sync-'));
+  const emu = await startEmulatorChild({ host: '127.0.0.1', port: 0, absoluteMinimumPartSize: 5_000_000, recommendedPartSize: 100_000_000, md5Limit: 0 });
+  try {
+    const endpoint: EmulatorEndpoint = { url: emu.url, keyId: emu.keyId, applicationKey: emu.applicationKey };
+    const raw = new RawB2Session(endpoint);
+    await raw.authorize();
+    const bucketName = `bench-sync-${Date.now().toString(36)}`;
+    const bucketId = await raw.createBucket(bucketName);
+    const samples = new Map<string, Sample[]>();
+    const n = String(o.concurrency);
+    const run = async (client: ClientId, dir: string, prefix: string): Promise<Sample> => {
+      switch (client) {
+        case 'rxb2': {
+          const job = { emu: endpoint, bucketName, dir, prefix, concurrency: o.concurrency };
+          return timedProcess(process.execPath, [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify(job)], process.env, tmp);
+        }
+        case 'rclone':
+          return timedProcess('/usr/bin/rclone', ['sync', dir, `emu:${bucketName}/${prefix}`, '--transfers', n, '--checkers', n, '--fast-list'], rcloneEnv(endpoint, tmp), tmp);
+        case 'b2sdk':
+          return timedProcess(
+            '/usr/bin/python3',
+            ['-B', path.join(ROOT, 'spec', 'sync', 'b2sdk_sync.py'), 'up', dir, bucketName, prefix],
+            { ...process.env, B2_INTEROP_REALM: endpoint.url, B2_INTEROP_KEY_ID: endpoint.keyId, B2_INTEROP_KEY: endpoint.applicationKey, B2_SYNC_WORKERS: n },
+            tmp,
+          );
+      }
+    };
+    for (let round = 0; round < o.runs; round++) {
+      const dir = path.join(tmp, `tree-${round}`);
+      const names = makeTree(dir, o.files);
+      const order = o.clients.map((_, k) => o.clients[(k + round) % o.clients.length]);
+      for (const phase of PHASES) {
+        if (phase === 'changed 1%') console.log(`round ${round + 1}: ${changeOnePercent(dir, names)} files rewritten`);
+        for (const client of order) {
+          const prefix = `r${round}-${client}`;
+          const s = await run(client, dir, prefix);
+          const stored = await raw.listAll(bucketId, 1000, `${prefix}/`);
+          if (stored !== o.files) throw new Error(`${client} ${phase}: ${stored} files under ${prefix}/, expected ${o.files}`);
+          const key = `${phase}|${client}`;
+          samples.set(key, [...(samples.get(key) ?? []), s]);
+          console.log(`round ${round + 1} ${phase.padEnd(10)} ${client.padEnd(6)} ${s.seconds.toFixed(2)} s, CPU ${s.cpuS.toFixed(2)} s, RSS ${(s.maxRss / 2 ** 20).toFixed(0)} MiB`);
+        }
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const lines = [
+      `### Sync up ${o.files.toLocaleString('en-US')} small files (${o.concurrency} at a time; medians of ${o.runs} run${o.runs === 1 ? '' : 's'}; whole processes)`,
+      '',
+      '| phase | client | seconds | CPU s | peak RSS MiB | rxb2 speed × |',
+      '|---|---|---:|---:|---:|---:|',
+    ];
+    for (const phase of PHASES) {
+      const rx = median((samples.get(`${phase}|rxb2`) ?? []).map((s) => s.seconds));
+      for (const client of o.clients) {
+        const list = samples.get(`${phase}|${client}`) ?? [];
+        const sec = median(list.map((s) => s.seconds));
+        const ratio = client === 'rxb2' || !rx ? '' : (sec / rx).toFixed(2);
+        lines.push(`| ${phase} | ${client} | ${sec.toFixed(2)} | ${median(list.map((s) => s.cpuS)).toFixed(2)} | ${(Math.max(...list.map((s) => s.maxRss)) / 2 ** 20).toFixed(0)} | ${ratio} |`);
+      }
+    }
+    const table = lines.join('\n');
+    console.log(`\n${table}\n`);
+    if (o.write) {
+      const file = path.join(ROOT, 'BENCHMARKS.md');
+      fs.appendFileSync(file, `\n${table}\n\nrclone ${'`'}sync --transfers ${o.concurrency} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`);
+    }
+  } finally {
+    await emu.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+import { map } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { B2Error } from '../../src';
+import { mergeListings } from '../../src/sync/merge-listings';
+import { drain, pagerOf } from './support';
+
+describe('mergeListings (two sorted listings, a page at a time)', () => {
+  let scheduler: TestScheduler;
+  beforeEach(() => (scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))));
+
+  it('pairs names in byte order and asks a side for its next page only once the merge used up the last', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const l1 = cold<string[]>('-x|', { x: ['a', 'c'] });
+      const l2 = cold<string[]>('-x|', { x: ['e'] });
+      const l3 = cold<string[]>('-x|', { x: [] });
+      const r1 = cold<string[]>('-x|', { x: ['b', 'c', 'd'] });
+      const r2 = cold<string[]>('-x|', { x: [] });
+      const pairs = mergeListings(pagerOf([l1, l2, l3]), pagerOf([r1, r2]), { local: (s) => s, remote: (s) => s });
+      const batches = drain(pairs).pipe(map((batch) => batch.map((p) => `${p.local ? 'L' : ''}${p.remote ? 'R' : ''}:${p.name}`).join(' ')));
+      expectObservable(batches).toBe('--a-b-c-|', { a: 'L:a R:b LR:c', b: 'R:d', c: 'L:e' });
+      // Both first pages at once (both sides start empty).
+      expectSubscriptions(l1.subscriptions).toBe('^-!');
+      expectSubscriptions(r1.subscriptions).toBe('^-!');
+      // l2 only once l1's names are all paired: when "c" met "c".
+      expectSubscriptions(l2.subscriptions).toBe('--^-!');
+      expectSubscriptions(r2.subscriptions).toBe('----^-!');
+      expectSubscriptions(l3.subscriptions).toBe('------^-!');
+    });
+  });
+
+  it('follows UTF-8 byte order, not UTF-16: "a/b" after "a-b" and "a.b", U+1F600 after U+FFFD', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const local = pagerOf([cold<string[]>('(x|)', { x: ['a-b', 'a.b', 'a/b', '\uFFFD'] }), cold<string[]>('(x|)', { x: [] })]);
+      const remote = pagerOf([cold<string[]>('(x|)', { x: ['a.b', 'a/b', 'a0', '\uFFFD', '\u{1F600}'] }), cold<string[]>('(x|)', { x: [] })]);
+      const pairs = mergeListings(local, remote, { local: (s) => s, remote: (s) => s });
+      const names = drain(pairs).pipe(map((batch) => batch.map((p) => `${p.local ? 'L' : ''}${p.remote ? 'R' : ''}:${p.name}`).join(' ')));
+      expectObservable(names).toBe('(ab|)', { a: 'L:a-b LR:a.b LR:a/b R:a0 LR:\uFFFD', b: 'R:\u{1F600}' });
+    });
+  });
+
+  it('errors when a listing is out of order (it would pair the wrong names)', () => {
+    scheduler.run(({ cold, expectObservable }) => {
+      const local = pagerOf([cold<string[]>('(x|)', { x: ['b', 'a'] })]);
+      const remote = pagerOf([cold<string[]>('(x|)', { x: [] })]);
+      const pairs = mergeListings(local, remote, { local: (s) => s, remote: (s) => s });
+      expectObservable(drain(pairs)).toBe('#', undefined, new B2Error({ status: 0, code: 'sync_failed', message: 'listings out of name order: "a" after "b"' }));
+    });
+  });
+
+  it('unsubscribing stops the page being read', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const l1 = cold<string[]>('-x|', { x: ['a'] });
+      const r1 = cold<string[]>('-----x|', { x: ['a'] });
+      const pairs = mergeListings(pagerOf([l1]), pagerOf([r1]), { local: (s) => s, remote: (s) => s });
+      expectObservable(drain(pairs), '^---!').toBe('-----');
+      expectSubscriptions(r1.subscriptions).toBe('^---!');
+    });
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * Carrying out a sync plan: batch by batch (the next batch is planned only once this one is done,
+ * so memory stays flat), each batch's steps through `mergeMap` with a concurrency limit.
+ */
+import { EMPTY, Observable, catchError, concat, concatWith, defer, expand, filter, from, map, mergeMap, of, throwError } from 'rxjs';
+import type { Pager } from './merge-listings';
+import type { RemoteVersion, SyncAction } from './plan';
+import { B2SyncError, failureReason, type B2SyncFailure } from './sync-error';
+
+/** Bytes moved so far by one step (uploads and downloads report them as they go). */
+export interface SyncStepProgress {
+  loaded: number;
+}
+
+/** How each kind of step is done (a fake in specs; the bucket and the file system in a real sync). */
+export interface SyncExecutor<V extends RemoteVersion = RemoteVersion> {
+  /** Emits bytes sent as they go; completes once the file is stored; errors with the reason. */
+  upload(action: SyncAction<V>): Observable<SyncStepProgress>;
+  download(action: SyncAction<V>): Observable<SyncStepProgress>;
+  /** Deletes `action.versions` on B2, or the local file (`action.where`). */
+  delete(action: SyncAction<V>): Observable<SyncStepProgress>;
+  hide(action: SyncAction<V>): Observable<SyncStepProgress>;
+}
+
+/** Totals of a sync so far. `filesTotal`/`bytesTotal` grow as the plan is made, page after page; the `summary` event has the final ones. */
+export interface B2SyncProgress {
+  filesDone: number;
+  filesFailed: number;
+  /** Steps planned so far that do something (skips are not counted). */
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/**
+ * What a sync emits: each planned step (`planned`, skips included, in name order, batch by batch),
+ * bytes moving (`progress`), each finished step (`done`), and, unless the sync stops at the first
+ * failure, each failed one (`failed`); last, once both listings were read to the end and every step
+ * ran, `summary` with the final totals. A dry run emits `planned` and `summary`.
+ */
+export type B2SyncEvent<V extends RemoteVersion = RemoteVersion> =
+  | { type: 'planned'; action: SyncAction<V> }
+  | { type: 'progress'; action: SyncAction<V>; progress: B2SyncProgress }
+  | { type: 'done'; action: SyncAction<V>; progress: B2SyncProgress }
+  | { type: 'failed'; action: SyncAction<V>; reason: string; error: unknown; progress: B2SyncProgress }
+  | { type: 'summary'; progress: B2SyncProgress };
+
+export interface RunSettings {
+  concurrency: number;
+  dryRun: boolean;
+  failFast: boolean;
+}
+
+const BATCH_DONE = Symbol('batch done');
+
+/**
+ * Runs `plan` with `executor`. Completes after the last step when all went well; errors with
+ * `B2SyncError` (`sync_failed`, every failure listed) after the last step when some failed, or at
+ * the first failure with `failFast` (the steps in flight are then unsubscribed: aborted). A plan
+ * that errors (a listing failed) ends the sync with that error. Unsubscribing stops everything.
+ */
+export function runSync<V extends RemoteVersion>(plan: Pager<SyncAction<V>>, executor: SyncExecutor<V>, settings: RunSettings): Observable<B2SyncEvent<V>> {
+  return defer(() => {
+    const totals = { filesDone: 0, filesFailed: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
+    const failures: B2SyncFailure[] = [];
+    const moving = new Map<SyncAction<V>, number>();
+    const snapshot = (): B2SyncProgress => {
+      let inFlight = 0;
+      for (const n of moving.values()) inFlight += n;
+      return { ...totals, bytesDone: totals.bytesDone + inFlight };
+    };
+    const perform = (action: SyncAction<V>): Observable<B2SyncEvent<V>> => {
+      const step = defer(() => {
+        if (action.local?.problem !== undefined) return throwError(() => Object.assign(new Error(action.local!.problem), { code: 'local_problem' }));
+        switch (action.kind) {
+          case 'upload':
+            return executor.upload(action);
+          case 'download':
+            return executor.download(action);
+          case 'delete':
+            return executor.delete(action);
+          case 'hide':
+            return executor.hide(action);
+          default:
+            return EMPTY;
+        }
+      });
+      return step.pipe(
+        map((p): B2SyncEvent<V> => {
+          moving.set(action, Math.min(p.loaded, action.bytes));
+          return { type: 'progress', action, progress: snapshot() };
+        }),
+        concatWith(
+          defer(() => {
+            moving.delete(action);
+            totals.filesDone++;
+            totals.bytesDone += action.bytes;
+            return of<B2SyncEvent<V>>({ type: 'done', action, progress: snapshot() });
+          }),
+        ),
+        catchError((error: unknown) => {
+          moving.delete(action);
+          totals.filesFailed++;
+          const failure: B2SyncFailure = { action, reason: failureReason(error), error };
+          failures.push(failure);
+          if (settings.failFast) return throwError(() => new B2SyncError([failure], true));
+          return of<B2SyncEvent<V>>({ type: 'failed', action, reason: failure.reason, error, progress: snapshot() });
+        }),
+      );
+    };
+    const batch = (): Observable<B2SyncEvent<V> | typeof BATCH_DONE> =>
+      plan().pipe(
+        mergeMap((actions) => {
+          if (actions.length === 0) return of<B2SyncEvent<V>>({ type: 'summary', progress: snapshot() });
+          for (const a of actions) {
+            if (a.kind === 'skip' && a.local?.problem === undefined) continue;
+            totals.filesTotal++;
+            totals.bytesTotal += a.bytes;
+          }
+          const planned = from(actions.map((action): B2SyncEvent<V> => ({ type: 'planned', action })));
+          if (settings.dryRun) return concat(planned, of(BATCH_DONE));
+          const work = actions.filter((a) => a.kind !== 'skip' || a.local?.problem !== undefined);
+          return concat(planned, from(work).pipe(mergeMap(perform, settings.concurrency)), of(BATCH_DONE));
+        }),
+      );
+    return batch().pipe(
+      expand((e) => (e === BATCH_DONE ? batch() : EMPTY)),
+      filter((e): e is B2SyncEvent<V> => e !== BATCH_DONE),
+      concatWith(defer(() => (failures.length > 0 ? throwError(() => new B2SyncError(failures, false)) : EMPTY))),
+    );
+  });
+}

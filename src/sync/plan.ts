@@ -1,0 +1,202 @@
+/**
+ * The decisions of a sync: for each name on either side (a pair from `mergeListings`), what to do
+ * and why. Pure but for hashing local files (the `sha1` compare mode), which is an Observable.
+ */
+import { Observable, concatMap, from, map, of, toArray } from 'rxjs';
+import type { Pager, Paired } from './merge-listings';
+import { compareNames } from './names';
+
+/** A local file as the walk found it. */
+export interface LocalEntry {
+  /** Relative name, `/` separated; a folder that could not be read ends with `/`. */
+  readonly name: string;
+  readonly path: string;
+  readonly size: number;
+  /** Modification time, whole milliseconds. */
+  readonly modifiedMillis: number;
+  /** Why this entry cannot be synced (permission denied, a symbolic-link loop…): the sync reports it as failed. */
+  readonly problem?: string;
+  /** Why this entry is left alone (a symbolic link with `symlinks: 'skip'`, not a regular file). */
+  readonly skip?: string;
+}
+
+/** The fields of a B2 file version a sync decides with (a `B2File` has them). */
+export interface RemoteVersion {
+  readonly fileId: string;
+  readonly fileName: string;
+  readonly contentLength: number;
+  readonly contentSha1: string | null;
+  readonly fileInfo: Readonly<Record<string, string>>;
+  readonly action: string;
+  readonly uploadTimestamp: number;
+}
+
+/** One name on B2 with its versions (newest first; unfinished large files left out). */
+export interface RemoteEntry<V extends RemoteVersion = RemoteVersion> {
+  /** Relative name (the B2 name without the prefix). */
+  readonly name: string;
+  readonly fileName: string;
+  /** The newest version when it is an upload; null when the name is hidden. */
+  readonly current: V | null;
+  readonly versions: readonly V[];
+}
+
+/** `up`: the folder is the source, B2 the destination; `down`: the other way. */
+export type SyncDirection = 'up' | 'down';
+/** `modTime`: size and modification time (the default); `size`: size alone; `sha1`: size and SHA-1. */
+export type SyncCompare = 'modTime' | 'size' | 'sha1';
+/** What to do with files only at the destination: keep them, delete them, or (on B2) hide them. */
+export type SyncDeleteMode = 'keep' | 'delete' | 'hide';
+/** What a step does: send a file up, bring one down, delete (B2 versions or a local file), hide on B2, or nothing (with the reason why). */
+export type SyncActionKind = 'upload' | 'download' | 'delete' | 'hide' | 'skip';
+
+/** One step of a sync plan. */
+export interface SyncAction<V extends RemoteVersion = RemoteVersion> {
+  readonly kind: SyncActionKind;
+  /** The relative name. */
+  readonly name: string;
+  /** The B2 name (prefix + relative name). */
+  readonly fileName: string;
+  /** The local path. */
+  readonly path: string;
+  /** Why: `new`, `size differs (10 → 12 bytes)`, `not in the local folder`… */
+  readonly reason: string;
+  /** Bytes this step moves (0 for delete, hide and skip). */
+  readonly bytes: number;
+  /** For `delete`: where (B2 versions, or the local file). */
+  readonly where?: 'b2' | 'local';
+  readonly local?: LocalEntry;
+  /** The version to download, or the name's newest version (hide). */
+  readonly remote?: V;
+  /** For a delete on B2: the versions to delete. */
+  readonly versions?: readonly V[];
+}
+
+export interface PlanSettings {
+  direction: SyncDirection;
+  compare: SyncCompare;
+  deleteMode: SyncDeleteMode;
+  /** Delete versions that have been superseded for more than this many days (B2 side). */
+  keepDays?: number;
+  /** The time `keepDays` counts from. */
+  now: number;
+  prefix: string;
+  /** The local path of a relative name. */
+  localPath(name: string): string;
+  /** The SHA-1 of a local file (compare `sha1`). */
+  sha1Of(entry: LocalEntry): Observable<string>;
+}
+
+const DAY = 86_400_000;
+
+/** The modification time B2 keeps for a version: `src_last_modified_millis`, else its upload time (as b2sdk and rclone read it). */
+export function remoteModifiedMillis(v: RemoteVersion): number {
+  const stored = v.fileInfo.src_last_modified_millis;
+  return stored !== undefined && /^\d{1,16}$/.test(stored) ? Number(stored) : v.uploadTimestamp;
+}
+
+/** A version's whole-file SHA-1: contentSha1, or `large_file_sha1` for large files; null when unknown. */
+export function remoteSha1(v: RemoteVersion): string | null {
+  const own = v.contentSha1?.replace(/^unverified:/, '');
+  if (own && /^[0-9a-f]{40}$/.test(own)) return own;
+  const large = v.fileInfo.large_file_sha1;
+  return large && /^[0-9a-f]{40}$/.test(large) ? large : null;
+}
+
+/**
+ * The plan: each call of the result emits the next batch of actions (an empty batch is the end),
+ * in name order, pulling the next batch of pairs only when asked.
+ */
+export function planSync<V extends RemoteVersion>(pairs: Pager<Paired<LocalEntry, RemoteEntry<V>>>, settings: PlanSettings): Pager<SyncAction<V>> {
+  // Folders that could not be read: B2 names below them are never deleted (they may be there locally).
+  let unreadable: string[] = [];
+  const decideAll = (batch: readonly Paired<LocalEntry, RemoteEntry<V>>[]): Observable<readonly SyncAction<V>[]> => {
+    const sync = batch.map((pair) => decide(pair));
+    if (sync.every((d) => Array.isArray(d))) return of((sync as SyncAction<V>[][]).flat());
+    return from(sync).pipe(
+      concatMap((d) => (Array.isArray(d) ? of(d) : d)),
+      toArray(),
+      map((all) => all.flat()),
+    );
+  };
+  const decide = (pair: Paired<LocalEntry, RemoteEntry<V>>): SyncAction<V>[] | Observable<SyncAction<V>[]> => {
+    const { name } = pair;
+    unreadable = unreadable.filter((p) => name.startsWith(p) || compareNames(name, p) < 0);
+    const base = { name, fileName: settings.prefix + name, path: settings.localPath(name), bytes: 0 };
+    const local = pair.local;
+    const remote = pair.remote?.current ?? undefined;
+    const pruned = pair.remote ? prune(pair.remote, base) : [];
+    if (local?.problem !== undefined) {
+      if (local.name.endsWith('/')) unreadable.push(local.name);
+      // Reported as the step it would have been; the executor fails it without a request.
+      const kind = settings.direction === 'up' ? 'upload' : remote ? 'download' : 'skip';
+      return [{ ...base, kind, reason: local.problem, local, remote }, ...pruned];
+    }
+    if (local?.skip !== undefined) return [{ ...base, kind: 'skip', reason: local.skip, local }, ...pruned];
+    const source = settings.direction === 'up' ? local : remote;
+    const destination = settings.direction === 'up' ? remote : local;
+    const transfer = (reason: string): SyncAction<V> =>
+      settings.direction === 'up'
+        ? { ...base, kind: 'upload', reason, bytes: local!.size, local, remote }
+        : { ...base, kind: 'download', reason, bytes: remote!.contentLength, local, remote };
+    if (source && !destination) {
+      const reason = settings.direction === 'up' && pair.remote && !remote ? 'hidden on B2' : 'new';
+      return [transfer(reason), ...pruned];
+    }
+    if (!source && destination) {
+      const gone = extra(base, local, pair.remote);
+      // Deleting the name deletes every version: nothing left to prune.
+      return gone.some((a) => a.kind === 'delete' && a.where === 'b2') ? gone : [...gone, ...pruned];
+    }
+    if (!source || !destination) return pruned;
+    const l = local!;
+    const r = remote!;
+    if (l.size !== r.contentLength) {
+      const [from, to] = settings.direction === 'up' ? [l.size, r.contentLength] : [r.contentLength, l.size];
+      return [transfer(`size differs (${to} → ${from} bytes)`), ...pruned];
+    }
+    const byTime = (): SyncAction<V>[] => {
+      const lm = l.modifiedMillis;
+      const rm = remoteModifiedMillis(r);
+      if (lm === rm) return [{ ...base, kind: 'skip', reason: 'same size and modification time', local, remote }, ...pruned];
+      const newer = (settings.direction === 'up' ? lm > rm : rm > lm) ? 'newer' : 'older';
+      return [transfer(`modification time differs (source ${newer}: ${new Date(settings.direction === 'up' ? lm : rm).toISOString()})`), ...pruned];
+    };
+    if (settings.compare === 'size') return [{ ...base, kind: 'skip', reason: 'same size', local, remote }, ...pruned];
+    if (settings.compare === 'modTime') return byTime();
+    const expected = remoteSha1(r);
+    // No SHA-1 on B2 (a large file uploaded without large_file_sha1): size and time decide.
+    if (expected === null) return byTime().map((a) => (a.name === name && a.kind !== 'delete' ? { ...a, reason: `${a.reason} (no SHA-1 on B2)` } : a));
+    return settings.sha1Of(l).pipe(
+      map((actual) => [
+        actual === expected ? { ...base, kind: 'skip' as const, reason: 'same SHA-1', local, remote } : transfer('SHA-1 differs'),
+        ...pruned,
+      ]),
+    );
+  };
+  /** A name only at the destination. */
+  const extra = (base: Omit<SyncAction<V>, 'kind' | 'reason'>, local: LocalEntry | undefined, remote: RemoteEntry<V> | undefined): SyncAction<V>[] => {
+    const where = settings.direction === 'up' ? 'on B2' : 'locally';
+    const reason = settings.direction === 'up' ? 'not in the local folder' : 'not on B2';
+    if (unreadable.some((p) => base.name.startsWith(p))) return [{ ...base, kind: 'skip', reason: 'kept: its local folder could not be read', local, remote: remote?.current ?? undefined }];
+    if (settings.deleteMode === 'keep') return [{ ...base, kind: 'skip', reason: `${reason} (kept ${where})`, local, remote: remote?.current ?? undefined }];
+    if (settings.direction === 'down') return [{ ...base, kind: 'delete', where: 'local', reason, local }];
+    if (settings.deleteMode === 'hide') return [{ ...base, kind: 'hide', reason, remote: remote!.current! }];
+    return [{ ...base, kind: 'delete', where: 'b2', reason, remote: remote!.current!, versions: remote!.versions }];
+  };
+  /** Versions superseded more than keepDays ago (not when the whole name is being deleted anyway). */
+  const prune = (remote: RemoteEntry<V>, base: Omit<SyncAction<V>, 'kind' | 'reason'>): SyncAction<V>[] => {
+    if (settings.keepDays === undefined || settings.direction !== 'up') return [];
+    const limit = settings.now - settings.keepDays * DAY;
+    const out: SyncAction<V>[] = [];
+    for (let i = 1; i < remote.versions.length; i++) {
+      const supersededAt = remote.versions[i - 1].uploadTimestamp;
+      if (supersededAt < limit) {
+        const v = remote.versions[i];
+        out.push({ ...base, kind: 'delete', where: 'b2', reason: `old version, superseded more than ${settings.keepDays} days ago`, remote: v, versions: [v] });
+      }
+    }
+    return out;
+  };
+  return () => pairs().pipe(concatMap((batch) => decideAll(batch)));
+}
