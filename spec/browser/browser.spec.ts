@@ -9,75 +9,16 @@
  * Chromium missing: pending with a hint, unless CI is set (then it must run, and fails).
  */
 import { existsSync } from 'node:fs';
-import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
-import path from 'node:path';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import * as raw from '../helpers/b2-http';
+import { bundle, CHROMIUM, CHROMIUM_ARGS, servePage } from './harness';
 
-/** The repository: specs run compiled from dist/spec/browser. */
-const ROOT = [path.resolve(__dirname, '../../..'), path.resolve(__dirname, '../..')].find((dir) => existsSync(path.join(dir, 'src/index.ts')))!;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TIMEOUT = 30_000;
-
-/** Maps the core's `../platform` (src/platform/index.ts, which picks Node) to src/platform/browser.ts, as package.json's `browser` field does for the published files. */
-function browserPlatform(): Plugin {
-  const platformDir = path.join(ROOT, 'src/platform');
-  const targets = new Set([platformDir, path.join(platformDir, 'index'), path.join(platformDir, 'index.ts')]);
-  return {
-    name: 'rxb2-browser-platform',
-    setup(b) {
-      b.onResolve({ filter: /platform(\/index(\.ts)?)?$/ }, (args) => {
-        if (!args.path.startsWith('.')) return undefined;
-        return targets.has(path.resolve(args.resolveDir, args.path)) ? { path: path.join(platformDir, 'browser.ts') } : undefined;
-      });
-    },
-  };
-}
-
-async function bundle(): Promise<{ code: string; metafile: Metafile }> {
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: [path.join(ROOT, 'spec/browser/page/entry.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    sourcemap: 'inline',
-    logLevel: 'silent',
-    plugins: [browserPlatform()],
-  });
-  return { code: result.outputFiles[0].text, metafile: result.metafile };
-}
-
-const PAGE = '<!doctype html><meta charset="utf-8"><title>rxb2 browser test</title><script src="/bundle.js"></script>';
-
-/** The test page and its bundle, on 127.0.0.1 (another port, so another origin than the emulator). */
-async function servePage(code: string): Promise<{ origin: string; close: () => Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://page');
-    if (url.pathname === '/') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE);
-    else if (url.pathname === '/bundle.js') res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(code);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -110,6 +51,7 @@ type PageApi = {
   cancelMidway(fileName: string): Promise<{ events: string[]; largeFileId?: string }>;
   streamKinds(): Promise<StreamKinds>;
   stalled(realm: string): Promise<Record<string, unknown>>;
+  sha1InPage(): Promise<{ compiled: boolean; sha1: string[]; expected: string }>;
 };
 
 describe('in a browser (Debian Chromium, headless)', () => {
@@ -131,7 +73,7 @@ describe('in a browser (Debian Chromium, headless)', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing and CI is set, so this spec must run: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     emu = await startEmulator({ host: '127.0.0.1', port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 5000 });
     auth = await raw.authorize(emu);
-    const built = await bundle();
+    const built = await bundle('spec/browser/page/entry.ts');
     metafile = built.metafile;
     page = await servePage(built.code);
     bucket = await raw.createBucket(auth, {
@@ -208,6 +150,34 @@ describe('in a browser (Debian Chromium, headless)', () => {
     expect(inputs.filter((p) => /node_modules\/axios\/lib\/(adapters\/http|platform\/node)/.test(p))).toEqual([]);
   });
 
+  it("hashes with hash-wasm's SHA-1 (compiled as the page loads): hashes side by side match Web Crypto's", async () => {
+    const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.sha1InPage());
+    expect(result.compiled).toBeTrue();
+    expect(result.sha1).toEqual([result.expected, result.expected]);
+  });
+
+  it('where a Content-Security-Policy forbids WebAssembly, hashes with the JavaScript SHA-1 and uploads all the same', async () => {
+    const strict = await browser!.newPage();
+    try {
+      const errors: string[] = [];
+      strict.on('pageerror', (err) => errors.push(err.message));
+      const query = new URLSearchParams({ realm: emu.url, keyId: emu.keyId, key: emu.applicationKey, bucket: bucket.bucketName });
+      await strict.goto(`${page!.origin}/no-wasm?${query}`);
+      await strict.waitForFunction(() => (globalThis as unknown as { rxb2Test?: { ready: boolean } }).rxb2Test?.ready === true, undefined, { timeout: 10_000 });
+      const hashed = await strict.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.sha1InPage());
+      expect(hashed.compiled).toBeFalse();
+      expect(hashed.sha1).toEqual([hashed.expected, hashed.expected]);
+      // Blobs and bytes up (a large Blob hashed ahead, whole and per part) and down, verified.
+      const result = await strict.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());
+      expect(result.uploads[2].largeFileSha1).toBe(result.expectedSha1.big);
+      for (const d of result.downloads) expect(d.same).withContext(d.fileName).toBeTrue();
+      expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);
+      expect(errors).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('uploads Blobs and bytes (simple and multi-part) with progress, and downloads them back intact', async () => {
     const errorsBefore = consoleErrors.length;
     const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());
@@ -235,7 +205,7 @@ describe('in a browser (Debian Chromium, headless)', () => {
       expect(d.sha1).withContext(d.fileName).toBe(d.expectedSha1);
       expect(d.downloadProgress).withContext(d.fileName).toBeGreaterThan(0);
     }
-    // The client verified the whole-file SHA-1 with its own (TypeScript) SHA-1.
+    // The client verified the whole-file SHA-1 with its own SHA-1 (hash-wasm's).
     expect(result.downloads[0].verifiedSha1).toBe(result.expectedSha1.small);
     expect(result.downloads[1].verifiedSha1).toBe(result.expectedSha1.text);
     expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);
