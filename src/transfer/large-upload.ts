@@ -145,7 +145,7 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             partsRun,
             finish,
           ).pipe(
-            catchError((err) => {
+            catchError((err: unknown) => {
               if (run.keepOnFailure) return throwError(() => err);
               cancelling = true;
               // Cancel once, then the original error (a failed cancel must not hide it). The cancel is
