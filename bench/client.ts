@@ -127,7 +127,6 @@ class NodeHttpTransport implements B2Transport {
   request<T>(req: B2HttpRequest): Observable<B2Event<T, unknown>> {
     return new Observable<B2Event<T, unknown>>((subscriber) => {
       let done = false;
-      let request: http.ClientRequest | undefined;
       let response: http.IncomingMessage | undefined;
       const headers: http.OutgoingHttpHeaders = { ...req.headers, 'User-Agent': this.userAgent };
       let json: string | undefined;
@@ -148,7 +147,7 @@ class NodeHttpTransport implements B2Transport {
         );
       };
       subscriber.next({ type: 'sent', attempt: req.attempt ?? 1 });
-      request = http.request(req.url, { method: req.method, headers, agent: protoAgent }, (res) => {
+      const request = http.request(req.url, { method: req.method, headers, agent: protoAgent }, (res) => {
         response = res;
         const flat: Record<string, string> = {};
         for (const k in res.headers) {

@@ -316,7 +316,7 @@ async function main(): Promise<void> {
       await raw.deleteAll(bucketId, name);
     };
 
-    const uploadRows = (label: string, bytes: number, withRclone: boolean) => {
+    const uploadRows = (label: string, bytes: number) => {
       const group = `upload ${label}`;
       const list: { row: Row; run: (i: number) => Promise<void> }[] = [];
       const file = bytes === size ? source : path.join(tmp, 'big.bin');
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
     };
 
     const uploadTargets = (bytes: number, fileSha1: string, label: string, withRclone: boolean) => {
-      const u = uploadRows(label, bytes, withRclone);
+      const u = uploadRows(label, bytes);
       u.add('rxb2', async (row, name) => {
         await measure(row, () => runChild(job('rxb2-upload', u.file, name, bytes, fileSha1)));
         await checkAndDelete(name, bytes, fileSha1, true);

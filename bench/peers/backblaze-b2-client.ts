@@ -47,7 +47,7 @@ function uploadLarge(job: Job): Promise<Result> {
       const largeFileId = fileId;
       const parts: number[] = [];
       for (let offset = 0; offset < size; offset += partSize) parts.push(offset);
-      const partSha1Array: string[] = new Array(parts.length);
+      const partSha1Array = new Array<string>(parts.length);
       await workers(
         parts,
         concurrency,

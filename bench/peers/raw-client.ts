@@ -45,7 +45,7 @@ export function uploadLarge(job: Job): Promise<Result> {
     const bucketId = await raw.bucketId(job.bucketName);
     const started = await raw.call<FileWire>('b2_start_large_file', { bucketId, fileName, contentType: 'b2/x-auto', fileInfo: { large_file_sha1: sha1 } });
     const parts = planParts(size, partSize);
-    const sha1s: string[] = new Array(parts.length);
+    const sha1s = new Array<string>(parts.length);
     await workers(
       parts,
       concurrency,

@@ -111,7 +111,7 @@ describe('emu-http fault plan (§17.8)', () => {
 
   it('resetResponse: the download is cut after N body bytes', async () => {
     fx.emu.faults.add({ call: 'b2_download_file_by_name', fault: { kind: 'resetResponse', afterBytes: 1000 } });
-    let failed = false;
+    let failed: boolean;
     try {
       const d = await b2.downloadByName(fx.auth, fx.bucket.bucketName, 'f/file.bin');
       // if the client did not notice, the body must at least be short

@@ -120,14 +120,16 @@ function exchange(
       closed = true;
       finish(false);
     });
-    socket.on('connect', async () => {
-      for (let i = 0; i < parts.length; i++) {
-        if (i > 0 && opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
-        if (socket.destroyed) return;
-        socket.write(parts[i]);
-      }
-      if (opts.destroyAfterMs !== undefined) setTimeout(() => socket.destroy(), opts.destroyAfterMs);
-      else if (opts.end) socket.end();
+    socket.on('connect', () => {
+      void (async () => {
+        for (let i = 0; i < parts.length; i++) {
+          if (i > 0 && opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
+          if (socket.destroyed) return;
+          socket.write(parts[i]);
+        }
+        if (opts.destroyAfterMs !== undefined) setTimeout(() => socket.destroy(), opts.destroyAfterMs);
+        else if (opts.end) socket.end();
+      })();
     });
   });
 }

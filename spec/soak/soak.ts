@@ -468,12 +468,12 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
 
   let timedOut = false;
   let inFlightAtTimeout: string[] = [];
-  let orphans: { fileId: string; fileName: string }[] = [];
+  let orphans: { fileId: string; fileName: string }[];
   const orphanDetails: SoakOrphan[] = [];
   let keptForResume = 0;
   let duplicates = 0;
   let failedButDone = 0;
-  let faultsInjected: Record<string, number> = {};
+  let faultsInjected: Record<string, number>;
 
   try {
     const bucket = await lastValueFrom(b2.buckets.create(`soak-${o.seed}-${Date.now().toString(36)}`));

@@ -58,7 +58,7 @@ export function optArray(p: Params, name: string): unknown[] | undefined {
   const v = structured(p, name);
   if (v === undefined) return undefined;
   if (!Array.isArray(v)) throw fail.badRequest(`${name} must be an array`);
-  return v;
+  return v as unknown[];
 }
 
 export function stringMap(value: Record<string, unknown> | undefined, name: string): Record<string, string> {

@@ -230,7 +230,7 @@ export class EmulatorState {
         const old = table?.get(num);
         if (old) release([old.segment]);
         if (entry.op === 'put') {
-          if (!table) this.parts.set(fileId, (table = new Map()));
+          if (!table) this.parts.set(fileId, (table = new Map<number, PartRecord>()));
           table.set(num, entry.record);
           retain([entry.record.segment]);
         } else {

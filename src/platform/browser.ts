@@ -53,7 +53,7 @@ export const platform: Platform = {
     // The upload names the path in its own message ("contents.path: cannot read …: ").
     throw new B2Error({ status: 0, code: 'invalid_argument', field: 'contents.path', message: 'a file path needs Node; pass a Blob (a File is one)' });
   },
-  isReadableStream(value): value is AsyncIterable<Uint8Array> & { readable: boolean } {
+  isReadableStream(_value): _value is AsyncIterable<Uint8Array> & { readable: boolean } {
     // "A Node Readable": never in a browser.
     return false;
   },

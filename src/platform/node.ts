@@ -213,7 +213,8 @@ async function* readRange(path: string, start: number, length: number): AsyncGen
       let got = 0;
       const finish = (error: Error | null) =>
         close(fd, (closeError) => {
-          if (error ?? closeError) reject(error ?? closeError);
+          const failure = error ?? closeError;
+          if (failure) reject(failure);
           else resolve(got === length ? buffer : buffer.subarray(0, got));
         });
       const next = (): void =>

@@ -153,7 +153,7 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             partsRun,
             finish,
           ).pipe(
-            catchError((err) => {
+            catchError((err: unknown) => {
               if (run.keepOnFailure && !(err instanceof B2Error && err.code === 'source_changed')) return throwError(() => err);
               cancelling = true;
               // Cancel once, then the original error (a failed cancel must not hide it). The cancel is

@@ -203,7 +203,7 @@ export function parallelDownload(
     };
 
     /** Every byte in file order, hashed once (a stream's bytes yielded); the next request starts as each part completes. */
-    async function* ordered(): AsyncGenerator<Uint8Array> {
+    async function* ordered(): AsyncGenerator<Uint8Array, string | null | undefined> {
       const hash = target.expectedSha1 ? platform.createSha1() : null;
       const readBack = file && hash ? new Uint8Array(WRITE_BATCH) : undefined;
       for (let i = 0; i < Math.min(concurrency, parts.length); i++) fetch(parts[i]);

@@ -147,6 +147,7 @@ async function cancelMidway(fileName: string) {
   await new Promise<void>((resolve, reject) => {
     let subscription: Subscription | undefined;
     let stop = false;
+    // eslint-disable-next-line prefer-const -- next() may read it before subscribe() returns, so it cannot be a const
     subscription = bucket.uploadFile({ fileName, contents: blob, concurrency: 2 }).subscribe({
       next(e) {
         events.push(e.type);
