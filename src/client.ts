@@ -205,7 +205,7 @@ export class B2 {
       }),
   };
 
-  /** A bucket-restricted key must name its bucket when listing (reference §4.4). */
+  /** A bucket-restricted key must name its bucket when listing (https://www.backblaze.com/docs/cloud-storage-application-keys). */
   private restrictedTo(auth: B2Authorization): { bucketId?: string } {
     return auth.allowed.buckets?.length === 1 ? { bucketId: auth.allowed.buckets[0].id } : {};
   }

@@ -1,6 +1,7 @@
 import * as b2 from '../helpers/b2-http';
 
-describe('emu-http buckets (§5, §3.2)', () => {
+// https://www.backblaze.com/docs/cloud-storage-buckets, https://www.backblaze.com/apidocs/b2-list-buckets
+describe('emu-http buckets', () => {
   const fx = b2.useEmulator();
   const create = (body: Record<string, unknown>): Promise<b2.RawResponse> => b2.createBucketRaw(fx.auth, body);
 
@@ -93,7 +94,8 @@ describe('emu-http buckets (§5, §3.2)', () => {
       b2.expectError(res, [400, 401], ['bad_request', 'unauthorized']);
     });
 
-    it('invalid lifecycle rules → 400 bad_request (§14)', async () => {
+    // https://www.backblaze.com/docs/cloud-storage-lifecycle-rules
+    it('invalid lifecycle rules → 400 bad_request', async () => {
       const cases: unknown[] = [
         [{ fileNamePrefix: '', daysFromUploadingToHiding: 0 }],
         [{ fileNamePrefix: '', daysFromUploadingToHiding: null, daysFromHidingToDeleting: null }],
@@ -267,7 +269,8 @@ describe('emu-http buckets (§5, §3.2)', () => {
   });
 });
 
-describe('emu-http bucket limit (§2.1)', () => {
+// https://www.backblaze.com/docs/cloud-storage-buckets
+describe('emu-http bucket limit', () => {
   const fx = b2.useEmulator();
 
   it('the 101st bucket → 400 too_many_buckets', async () => {

@@ -6,7 +6,8 @@ function totalInjected(emu: b2.Emu): number {
   return Object.values(emu.faults.injected()).reduce((a, b) => a + b, 0);
 }
 
-describe('emu-http fault plan (§17.8)', () => {
+// https://www.backblaze.com/docs/cloud-storage-integration-checklist
+describe('emu-http fault plan', () => {
   const fx = b2.useEmulator({ bucket: true });
 
   beforeAll(async () => {
@@ -163,7 +164,8 @@ describe('emu-http faults from options', () => {
   });
 });
 
-describe('emu-http X-Bz-Test-Mode (§12)', () => {
+// https://www.backblaze.com/docs/cloud-storage-integration-checklist
+describe('emu-http X-Bz-Test-Mode', () => {
   const fx = b2.useEmulator({ per: 'each', bucket: true });
 
   it('fail_some_uploads: some uploads fail with a retryable status, the others succeed; failures store nothing', async () => {

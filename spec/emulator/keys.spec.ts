@@ -1,6 +1,7 @@
 import * as b2 from '../helpers/b2-http';
 
-describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
+// https://www.backblaze.com/docs/cloud-storage-application-keys, https://www.backblaze.com/docs/cloud-storage-application-key-capabilities, https://www.backblaze.com/apidocs/b2-authorize-account
+describe('emu-http application keys', () => {
   const fx = b2.useEmulator(); // fx.auth: the master key
   let bucketA: any;
   let bucketB: any;
@@ -132,7 +133,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
   });
 
-  describe('capability enforcement → 401 unauthorized (§4.3)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-application-key-capabilities
+  describe('capability enforcement → 401 unauthorized', () => {
     it('a listBuckets-only key', async () => {
       const { auth } = await b2.keyAuth(fx.emu, fx.auth, ['listBuckets']);
       b2.expectOk(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId }));
@@ -207,7 +209,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
   });
 
-  describe('bucket-restricted keys (§4.4)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-application-keys
+  describe('bucket-restricted keys', () => {
     let key: any;
     let auth: b2.Auth;
 
@@ -270,7 +273,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
   });
 
-  describe('name-prefix-restricted keys (§4.4)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-application-keys
+  describe('name-prefix-restricted keys', () => {
     let key: any;
     let auth: b2.Auth;
 
@@ -322,7 +326,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
   });
 
-  describe('multi-bucket keys (v4, §1.1)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-native-api-versions
+  describe('multi-bucket keys (v4)', () => {
     it('v4 create_key with bucketIds; usable only through v4; listed only by v4', async () => {
       const k = b2.expectOk(
         await b2.call(
@@ -351,7 +356,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
   });
 });
 
-describe('emu-http key listing per API version (§1.1, §3.3, §9.2)', () => {
+// https://www.backblaze.com/docs/cloud-storage-native-api-versions, https://www.backblaze.com/apidocs/b2-list-keys
+describe('emu-http key listing per API version', () => {
   const fx = b2.useEmulator();
 
   it('v4 b2_list_keys returns only multi-bucket keys; v1–v3 only the others', async () => {

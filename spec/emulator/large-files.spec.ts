@@ -5,7 +5,8 @@ const P1 = Buffer.alloc(1000, 0x41);
 const P2 = Buffer.alloc(1200, 0x42);
 const P3 = Buffer.alloc(300, 0x43);
 
-describe('emu-http large files (§7A, §17.5)', () => {
+// https://www.backblaze.com/docs/cloud-storage-large-files
+describe('emu-http large files', () => {
   const fx = b2.useEmulator({ bucket: true });
 
   const startWithParts = (name: string, parts: Buffer[]) => b2.startLargeWithParts(fx.auth, fx.bucket.bucketId, name, parts);
@@ -252,7 +253,7 @@ describe('emu-http large files (§7A, §17.5)', () => {
     it('partSha1Array omitting a stored trailing part is refused', async () => {
       const { fileId, sha1s } = await startWithParts('fin/extra.bin', [P1, P2, P3]);
       const res = await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s.slice(0, 2) });
-      // B2 requires every uploaded part to be listed (§7A.5: "must list every part from 1 to N")
+      // B2 requires every uploaded part to be listed (https://www.backblaze.com/apidocs/b2-finish-large-file: every part from 1 to N must be listed)
       b2.expectError(res, 400, ['bad_request', 'missing_part', 'part_sha1_mismatch']);
     });
 
@@ -404,7 +405,8 @@ describe('emu-http large files (§7A, §17.5)', () => {
       expect(p.contentSha1).toBe(b2.sha1hex(SRC));
     });
 
-    it('destinationServerSideEncryption SSE-B2 cannot be requested on copy_part → 400 (§7A.8)', async () => {
+    // https://www.backblaze.com/apidocs/b2-copy-part
+    it('destinationServerSideEncryption SSE-B2 cannot be requested on copy_part → 400', async () => {
       const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'cp/sseb2.bin');
       const res = await b2.call(fx.auth, 'b2_copy_part', {
         sourceFileId: source.fileId,

@@ -1,11 +1,12 @@
 import * as b2 from '../helpers/b2-http';
 
 const DAY = 86_400_000;
-// Deleting a protected version: live B2 answers 401 "Access Denied", b2sdk's simulator a 403 AccessDenied (§7.5, §18)
+// Deleting a protected version: live B2 answers 401 "Access Denied", b2sdk's simulator a 403 AccessDenied (https://www.backblaze.com/apidocs/b2-delete-file-version)
 const DENIED_STATUS = [401, 403];
 const DENIED_CODE = ['access_denied'];
 
-describe('emu-http object lock (§7.7, §15)', () => {
+// https://www.backblaze.com/apidocs/b2-update-file-retention, https://www.backblaze.com/docs/cloud-storage-object-lock
+describe('emu-http object lock', () => {
   const fx = b2.useEmulator();
   let lockBucket: any;
   let plainBucket: any;
@@ -320,7 +321,8 @@ describe('emu-http object lock (§7.7, §15)', () => {
   });
 });
 
-describe('emu-http object lock expiry (§15)', () => {
+// https://www.backblaze.com/docs/cloud-storage-object-lock
+describe('emu-http object lock expiry', () => {
   const fx = b2.useEmulator({ per: 'each', bucket: { fileLockEnabled: true } });
 
   it('once retainUntil passes on the emulator clock the version can be deleted', async () => {

@@ -9,7 +9,8 @@ function expectGoodDate(res: b2.RawResponse, context: string): void {
   expect(Math.abs(t - Date.now())).withContext(`${context}: within 10 min of real clock`).toBeLessThan(10 * 60 * 1000);
 }
 
-describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
+// https://www.backblaze.com/apidocs/introduction-to-the-b2-native-api, https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
+describe('emu-http protocol', () => {
   const fx = b2.useEmulator({ bucket: true });
   let file: any;
 
@@ -173,7 +174,8 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
       expect(res2.status).toBeGreaterThanOrEqual(400);
     });
 
-    it('a method other than GET/POST on a JSON call → 405 method_not_allowed (§10.2)', async () => {
+    // https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
+    it('a method other than GET/POST on a JSON call → 405 method_not_allowed', async () => {
       b2.expectError(await rawListBuckets('v2', 'PUT'), 405, 'method_not_allowed');
     });
 
@@ -211,7 +213,8 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
     });
   });
 
-  describe('file object shape (§3.1)', () => {
+  // https://www.backblaze.com/apidocs/b2-list-file-versions
+  describe('file object shape', () => {
     it('upload result has every v2 field', async () => {
       expect(file).toEqual(
         jasmine.objectContaining({
@@ -237,7 +240,8 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
   });
 });
 
-describe('emu-http Date header vs emulator clock (§1.4, §17.1.4)', () => {
+// https://www.backblaze.com/apidocs/introduction-to-the-b2-native-api
+describe('emu-http Date header vs emulator clock', () => {
   it('the Date header keeps the real clock after advanceClock (b2sdk rejects > 10 min skew)', async () => {
     await b2.withEmulator({}, async (emu) => {
       emu.advanceClock(25 * 3600 * 1000);

@@ -13,7 +13,8 @@ function ssecJson(key: Buffer): Record<string, string> {
   return { mode: 'SSE-C', algorithm: 'AES256', customerKey: key.toString('base64'), customerKeyMd5: b2.md5b64(key) };
 }
 
-describe('emu-http server-side encryption (§16)', () => {
+// https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api
+describe('emu-http server-side encryption', () => {
   const fx = b2.useEmulator({ bucket: true });
   const KEY = randomBytes(32);
   const OTHER_KEY = randomBytes(32);

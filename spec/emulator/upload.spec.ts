@@ -1,6 +1,7 @@
 import * as b2 from '../helpers/b2-http';
 
-describe('emu-http uploads (§6, §2.2, §17.3)', () => {
+// https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api, https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding, https://www.backblaze.com/apidocs/b2-upload-file
+describe('emu-http uploads', () => {
   const fx = b2.useEmulator({ bucket: true });
 
   async function versionsOf(name: string): Promise<any[]> {
@@ -25,7 +26,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
   });
 
   describe('b2_upload_file basics', () => {
-    it('stores the bytes and returns the file object (§3.1)', async () => {
+    // https://www.backblaze.com/apidocs/b2-list-file-versions
+    it('stores the bytes and returns the file object', async () => {
       const data = Buffer.from('The quick brown fox');
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       const before = Date.now();
@@ -127,7 +129,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     });
   });
 
-  describe('percent-encoding of X-Bz-File-Name and X-Bz-Info-* (§2.2)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding
+  describe('percent-encoding of X-Bz-File-Name and X-Bz-Info-*', () => {
     async function upRaw(rawName: string, headers: b2.Headers = {}): Promise<b2.RawResponse> {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       return b2.uploadFile(up, { rawName, data: 'enc', headers });
@@ -178,7 +181,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     });
   });
 
-  describe('name rules (§2.1)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-files
+  describe('name rules', () => {
     async function upName(name: string): Promise<b2.RawResponse> {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       return b2.uploadFile(up, { name, data: 'n' });
@@ -211,7 +215,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     });
   });
 
-  describe('file info rules (§2.3)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api
+  describe('file info rules', () => {
     it('10 infos OK, 11 → 400 bad_request', async () => {
       const ten: Record<string, string> = {};
       for (let i = 0; i < 10; i++) ten[`k${i}`] = `v${i}`;
@@ -279,7 +284,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     }
   });
 
-  describe('required headers and SHA-1 (§6.2, §17.3.12)', () => {
+  // https://www.backblaze.com/apidocs/b2-upload-file
+  describe('required headers and SHA-1', () => {
     it('missing Content-Type → 400', async () => {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       b2.expectError(await b2.uploadFile(up, { name: 'req/no-ct', data: 'x', contentType: null }), 400, 'bad_request');
@@ -383,7 +389,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     });
   });
 
-  describe('upload tokens (§6.3, §17.3.10)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api
+  describe('upload tokens', () => {
     it('an upload token is not an account token: JSON calls with it → 401', async () => {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       b2.expectError(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId }, { token: up.authorizationToken }), 401, ['bad_auth_token', 'unauthorized']);
@@ -423,7 +430,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
   });
 });
 
-describe('emu-http upload token expiry (§4.2)', () => {
+// https://www.backblaze.com/apidocs/b2-authorize-account
+describe('emu-http upload token expiry', () => {
   const fx = b2.useEmulator({ per: 'each', bucket: true });
 
   it('an upload token older than 24 h → 401 expired_auth_token; a fresh URL works', async () => {

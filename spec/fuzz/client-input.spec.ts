@@ -1,7 +1,7 @@
 /**
  * Property-based fuzzing of the client's inputs against an in-process emulator (127.0.0.1, port 0).
  *
- * Every input is decided up front by an oracle written from the reference (§2), not from src/:
+ * Every input is decided up front by an oracle written from Backblaze's documentation (https://www.backblaze.com/docs/cloud-storage-files), not from src/:
  *  - accepted: it round-trips EXACTLY (upload, then getFile / listFileVersions / downloads by id
  *    and by name give back the same name, info and bytes);
  *  - rejected client-side: a `B2Error` `invalid_argument` whose `field` names the field, and NO
@@ -288,7 +288,7 @@ describe('fuzz: client input', () => {
             return;
           }
           if (existing.has(name.toLowerCase())) {
-            // Names are unique whatever their case (reference §2.1).
+            // Names are unique whatever their case (https://www.backblaze.com/docs/cloud-storage-files).
             expectServerRejection(r, 400, `create ${context}`, 'duplicate_bucket_name');
             return;
           }
@@ -338,7 +338,7 @@ describe('fuzz: client input', () => {
       | { kind: 'server' }
       | { kind: 'ok'; stored: Record<string, string> };
 
-    /** What the reference says should happen to an upload with this file info (small file, no SSE). */
+    /** What Backblaze's documentation says should happen to an upload with this file info (small file, no SSE). */
     function expectationFor(info: unknown, fileName: string): { expected: InfoExpectation; bug?: string } {
       const result = rules(info, fileName);
       // "__proto__" is a valid key: it must be stored like any other, not dropped by `obj[key] = v`.
@@ -453,7 +453,7 @@ describe('fuzz: client input', () => {
       { weight: 1, arbitrary: fc.constantFrom(65, 0) },
       { weight: 2, arbitrary: nonsenseNumber },
     );
-    /** true: valid; false: must be refused; 'either': null, which may count as absent (reference §1.3) or be refused. */
+    /** true: valid; false: must be refused; 'either': null, which may count as absent (https://www.backblaze.com/apidocs/introduction-to-the-b2-native-api) or be refused. */
     const validPartSize = (v: unknown) => v === null ? 'either' : v === undefined || (Number.isSafeInteger(v) && (v as number) >= MIN_PART && (v as number) <= 5_000_000_000);
     const validConcurrency = (v: unknown) => v === null ? 'either' : v === undefined || (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= 64);
 

@@ -534,7 +534,7 @@ describe('fuzz: emulator input over raw HTTP', () => {
           const context = `X-Bz-File-Name ${JSON.stringify(raw)}`;
           let decoded: string | null;
           try {
-            // HTTP drops leading and trailing spaces of a header value; then %XX and + → space (reference §2.2).
+            // HTTP drops leading and trailing spaces of a header value; then %XX and + → space (https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding).
             decoded = decodeURIComponent(raw.replace(/^[ \t]+|[ \t]+$/g, '').replace(/\+/g, ' '));
           } catch {
             decoded = null;

@@ -60,7 +60,7 @@ export function md5b64(data: Buffer | string): string {
   return createHash('md5').update(data).digest('base64');
 }
 
-/** Percent-encode every UTF-8 byte except A–Z a–z 0–9 - . _ ~ / (uppercase hex), per reference §2.2. */
+/** Percent-encode every UTF-8 byte except A–Z a–z 0–9 - . _ ~ / (uppercase hex), per https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding. */
 export function encodeName(s: string): string {
   const bytes = Buffer.from(s, 'utf8');
   let out = '';

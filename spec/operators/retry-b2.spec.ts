@@ -160,7 +160,8 @@ describe('retryB2', () => {
       });
     });
 
-    it('resets the backoff to the base after a Retry-After wait (reference §11.1)', () => {
+    // https://www.backblaze.com/docs/cloud-storage-integration-checklist
+    it('resets the backoff to the base after a Retry-After wait', () => {
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const a1 = cold('#', undefined, b2(500, 'internal_error'));
         const a2 = cold('#', undefined, b2(500, 'internal_error'));

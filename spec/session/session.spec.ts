@@ -203,7 +203,8 @@ describe('B2Session', () => {
     });
   });
 
-  it('does not retry a 401 from authorize itself, even bad_auth_token (reference §11.1)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-integration-checklist
+  it('does not retry a 401 from authorize itself, even bad_auth_token', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const bad = b2(401, 'bad_auth_token');
       const a1 = cold<B2Authorization>('-#', undefined, bad);

@@ -1,4 +1,4 @@
-/** Bucket calls (reference §5): one typed function each. */
+/** Bucket calls (https://www.backblaze.com/docs/cloud-storage-buckets): one typed function each. */
 import type { Observable } from 'rxjs';
 import { jsonCall, type B2ApiTarget } from './call';
 import type { B2BucketWire, B2CorsRule, B2LifecycleRule, B2ServerSideEncryptionRequest, B2DefaultRetention } from './wire';

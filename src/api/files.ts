@@ -1,4 +1,4 @@
-/** File-version calls (reference §7): one typed function each. */
+/** File-version calls (https://www.backblaze.com/docs/cloud-storage-files): one typed function each. */
 import type { Observable } from 'rxjs';
 import { jsonCall, type B2ApiTarget } from './call';
 import type {

@@ -1,4 +1,4 @@
-/** Application-key calls (reference §9): one typed function each. */
+/** Application-key calls (https://www.backblaze.com/docs/cloud-storage-application-keys): one typed function each. */
 import type { Observable } from 'rxjs';
 import { jsonCall, type B2ApiTarget } from './call';
 import type { B2CreatedKeyWire, B2KeyWire, B2ListKeysWire } from './wire';

@@ -1,4 +1,4 @@
-/** Large-file calls (reference §7A): one typed function each. */
+/** Large-file calls (https://www.backblaze.com/docs/cloud-storage-large-files): one typed function each. */
 import type { Observable } from 'rxjs';
 import { jsonCall, type B2ApiTarget } from './call';
 import type {

@@ -253,7 +253,7 @@ export interface B2DownloadAuthorizationWire {
   fileNamePrefix: string;
 }
 
-/** Every capability a key may hold (reference §4.3). */
+/** Every capability a key may hold (https://www.backblaze.com/docs/cloud-storage-application-key-capabilities). */
 export const B2_CAPABILITIES = [
   'listKeys', 'writeKeys', 'deleteKeys',
   'listBuckets', 'listAllBucketNames', 'readBuckets', 'writeBuckets', 'deleteBuckets',

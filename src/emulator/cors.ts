@@ -1,5 +1,5 @@
 /**
- * CORS for upload and download URLs from a bucket's `corsRules` (reference §13). Unmatched
+ * CORS for upload and download URLs from a bucket's `corsRules` (https://www.backblaze.com/docs/cloud-storage-cross-origin-resource-sharing-rules). Unmatched
  * cross-origin requests get no CORS headers, so the browser refuses them, as B2 does.
  */
 import type { IncomingHttpHeaders } from 'node:http';

@@ -1,6 +1,6 @@
 /**
  * The emulator's one error factory: every refusal is a `B2Failure` carrying the exact HTTP status,
- * B2 code and message that the server sends as `{status, code, message}` (reference §10).
+ * B2 code and message that the server sends as `{status, code, message}` (https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes).
  */
 export class B2Failure extends Error {
   constructor(

@@ -1,4 +1,4 @@
-/** Typed reads of JSON-call parameters; JSON `null` counts as absent (reference §1.3). */
+/** Typed reads of JSON-call parameters; JSON `null` counts as absent (https://www.backblaze.com/apidocs/introduction-to-the-b2-native-api). */
 import { fail } from './errors';
 
 export type Params = Record<string, unknown>;

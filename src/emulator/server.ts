@@ -373,7 +373,7 @@ async function readJsonBody(req: IncomingMessage): Promise<Params> {
   return parsed as Params;
 }
 
-/** `X-Bz-Test-Mode` values, repeated headers and comma-joined lists alike (reference §12). */
+/** `X-Bz-Test-Mode` values, repeated headers and comma-joined lists alike (https://www.backblaze.com/docs/cloud-storage-integration-checklist). */
 function testModes(req: IncomingMessage): ReadonlySet<string> {
   const raw = header(req.headers, 'x-bz-test-mode');
   return new Set((raw ?? '').split(',').map((s) => s.trim()).filter(Boolean));

@@ -364,7 +364,7 @@ function parseJson(operation: string, text: string): unknown {
   }
 }
 
-/** B2's `{status, code, message}`; an empty or foreign body falls back to the HTTP status (reference §10.1). */
+/** B2's `{status, code, message}`; an empty or foreign body falls back to the HTTP status (https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes). */
 export function errorFromResponse(operation: string, status: number, text: string | undefined, headers: Record<string, string>): B2Error {
   let code = `http_${status}`;
   let message = `${operation} failed with HTTP ${status}`;

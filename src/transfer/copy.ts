@@ -1,5 +1,5 @@
 /**
- * Server-side copies (reference §7.6, §7A.8): one b2_copy_file below the threshold; above it a
+ * Server-side copies (https://www.backblaze.com/apidocs/b2-copy-file, https://www.backblaze.com/apidocs/b2-copy-part): one b2_copy_file below the threshold; above it a
  * large file whose parts are b2_copy_part ranges of the source, `concurrency` at a time, through
  * the same pipeline as large uploads (cancelled on failure, parts finished in order).
  */

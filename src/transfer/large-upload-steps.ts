@@ -48,7 +48,7 @@ export function largeUploadSteps(
 ): LargeUploadSteps {
   const session = ctx.session;
   const planned = new Map(parts.map((p) => [p.partNumber, p]));
-  // Every part of an SSE-C large file repeats the key (reference §16).
+  // Every part of an SSE-C large file repeats the key (https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api).
   const partHeaders = customerKeyHeaders(meta.protection.serverSideEncryption);
   // Files and Blobs are read from their byte ranges; a stream's part is read into memory as it starts.
   const partSource = (part: PartDescriptor): Observable<{ source: UploadSource; offset: number; length: number }> =>

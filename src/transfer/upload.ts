@@ -1,7 +1,7 @@
 /**
  * Sending one upload body (a small file or one part of a large file): take an upload URL from the
  * pool, send the body with byte-level progress, give the URL back after success or drop it after
- * a failure, and retry by B2's rules with a fresh URL each time (reference §6.3, §11).
+ * a failure, and retry by B2's rules with a fresh URL each time (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api, https://www.backblaze.com/docs/cloud-storage-integration-checklist).
  */
 import { Observable, defer, switchMap, throwError } from 'rxjs';
 import type { B2FileWire } from '../api/wire';
@@ -81,7 +81,7 @@ export function uploadBody<T, R = T>(ctx: Pick<TransferContext, 'uploadUrls' | '
     const next = (event: B2Event<T, unknown>) =>
       subscriber.next(mapBody && event.type === 'response' ? { ...event, body: mapBody(event.body) } : (event as B2Event<R, unknown>));
     const complete = () => {
-      // Back to the pool only after a complete success; any failure drops the URL (§6.3).
+      // Back to the pool only after a complete success; any failure drops the URL (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api).
       if (url) ctx.uploadUrls.release(u.poolKey, url);
       subscriber.complete();
     };

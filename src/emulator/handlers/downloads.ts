@@ -1,6 +1,6 @@
 /**
  * b2_download_file_by_id, b2_download_file_by_name (GET and HEAD) and
- * b2_get_download_authorization (reference §8). The handler decides status, headers and which
+ * b2_get_download_authorization (https://www.backblaze.com/docs/cloud-storage-download-files-with-the-native-api). The handler decides status, headers and which
  * bytes; the server streams them.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -30,7 +30,7 @@ export interface DownloadResult {
   bucket: BucketRecord;
 }
 
-/** Query parameter → response header it overrides (reference §8.2). */
+/** Query parameter → response header it overrides (https://www.backblaze.com/apidocs/b2-download-file-by-name). */
 const OVERRIDES: Record<string, string> = {
   b2ContentDisposition: 'Content-Disposition',
   b2ContentLanguage: 'Content-Language',
@@ -56,7 +56,7 @@ export function downloadFile(engine: Engine, req: DownloadRequest): DownloadResu
   if ('fileId' in req.by) {
     if (credential && 'download' in credential) throw fail.unauthorized('download authorization tokens only work for downloads by name');
     const found = engine.state.files.get(req.by.fileId);
-    // Hide markers and unfinished large files have no bytes to download (reference §17.4 #20).
+    // Hide markers and unfinished large files have no bytes to download (https://www.backblaze.com/apidocs/b2-download-file-by-name).
     if (!found || found.action !== 'upload') throw fail.notFound(`File with id ${req.by.fileId} not found`);
     file = found;
     bucket = engine.state.buckets.get(file.bucketId)!;

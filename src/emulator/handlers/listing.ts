@@ -1,5 +1,5 @@
 /**
- * b2_list_file_names and b2_list_file_versions (reference §7.2, §7.3): names in code-point order,
+ * b2_list_file_names and b2_list_file_versions (https://www.backblaze.com/apidocs/b2-list-file-names, https://www.backblaze.com/apidocs/b2-list-file-versions): names in code-point order,
  * `folder` rows for a delimiter, inclusive start points, and a `next*` cursor naming the first row
  * not returned.
  */
@@ -57,7 +57,7 @@ function listArgs(engine: Engine, call: JsonCall) {
   engine.bucket(caller, bucketId, 'invalid_bucket_id');
   const max = countParam(p, 'maxFileCount', 100, 10000);
   let prefix = optString(p, 'prefix') ?? '';
-  // v1 narrowed a prefix-restricted key's listing silently; v2+ refuse it (reference §4.4).
+  // v1 narrowed a prefix-restricted key's listing silently; v2+ refuse it (https://www.backblaze.com/docs/cloud-storage-application-keys).
   if (call.version === 1 && caller.namePrefix && !prefix.startsWith(caller.namePrefix) && caller.namePrefix.startsWith(prefix)) {
     prefix = caller.namePrefix;
   }
