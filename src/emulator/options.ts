@@ -41,7 +41,13 @@ export type Fault =
   /** Destroy the connection after sending this many response-body bytes. */
   | { kind: 'resetResponse'; afterBytes: number }
   /** Hold the response back for this long before handling the request. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /**
+   * Stall: the connection stays open and nothing more is sent, until the client gives up or the
+   * emulator closes. Without `afterBytes` nothing at all is answered (the request body is still read);
+   * with it the real answer's status line and headers go out, then that many body bytes (0 = headers only).
+   */
+  | { kind: 'stall'; afterBytes?: number };
 
 export interface FaultRule {
   /** B2 call name (`b2_upload_file`, `b2_download_file_by_name`, `b2_list_file_names`, …) or '*' for every call. */

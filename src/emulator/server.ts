@@ -98,8 +98,12 @@ export class EmulatorServer {
 
     const fault = this.faults.take(route.call);
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
-    if (fault?.kind === 'resetResponse') limitResponse(res, fault.afterBytes);
-    if (fault && fault.kind !== 'delay' && fault.kind !== 'resetResponse') {
+    if (fault?.kind === 'resetResponse') limitResponse(res, fault.afterBytes, 'reset');
+    if (fault?.kind === 'stall') {
+      if (fault.afterBytes === undefined) return drain(req); // close() destroys the socket
+      limitResponse(res, fault.afterBytes, 'stall');
+    }
+    if (fault && fault.kind !== 'delay' && fault.kind !== 'resetResponse' && fault.kind !== 'stall') {
       if (fault.kind === 'resetRequest') return resetAfter(req, fault.afterBytes);
       throw faultFailure(fault);
     }
@@ -338,8 +342,12 @@ function resetAfter(req: IncomingMessage, afterBytes: number): void {
   req.on('end', () => req.socket.destroy());
 }
 
-/** Cuts the connection once `afterBytes` of the response body have been sent. */
-function limitResponse(res: ServerResponse, afterBytes: number): void {
+/**
+ * Once `afterBytes` of the response body have been sent, cuts the connection ('reset') or sends
+ * nothing more while keeping it open ('stall': the status line and headers are flushed even when no
+ * body byte is; close() destroys the socket).
+ */
+function limitResponse(res: ServerResponse, afterBytes: number, then: 'reset' | 'stall'): void {
   let sent = 0;
   const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
@@ -353,8 +361,9 @@ function limitResponse(res: ServerResponse, afterBytes: number): void {
     }
     write(buf.subarray(0, afterBytes - sent));
     sent = afterBytes;
+    if (then === 'stall') res.flushHeaders();
     // Let the partial bytes leave before the reset.
-    setImmediate(() => res.socket?.destroy());
+    else setImmediate(() => res.socket?.destroy());
     return true;
   };
   res.write = ((chunk: unknown) => {
@@ -362,7 +371,10 @@ function limitResponse(res: ServerResponse, afterBytes: number): void {
     return true;
   }) as typeof res.write;
   res.end = ((chunk?: unknown) => {
-    if (!cut(chunk) && sent < afterBytes) return end();
+    if (cut(chunk)) return res;
+    if (sent < afterBytes) return end(); // the whole body fit before the cut
+    if (then === 'stall') res.flushHeaders();
+    else setImmediate(() => res.socket?.destroy());
     return res;
   }) as typeof res.end;
 }
