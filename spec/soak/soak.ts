@@ -1,13 +1,20 @@
 /**
- * The fault soak: many uploads (small and multi-part), listings and downloads through the rxb2
- * client against the in-process emulator while every B2 call fails in B2's real ways with a seeded
- * probability; then, with the faults cleared, a check that no acknowledged byte was lost or
- * corrupted, that no unfinished large file was left behind, and that nothing crashed.
+ * The fault soak: many uploads (small and multi-part, from memory and from `{ path }` files),
+ * listings and downloads through the rxb2 client against the in-process emulator while every B2
+ * call fails in B2's real ways with a seeded probability — 408, 429, 500, 503, expired tokens,
+ * connections reset while sending or answering, delays, and stalls (nothing answered, or the
+ * answer's head and a few body bytes, then silence), which the client, given short idle and
+ * connect timeouts, gives up on and retries. Meanwhile a share of the path uploads have their file
+ * truncated, rewritten in place, grown or replaced while the upload reads it, triggered by the
+ * upload's own events (never a timer). Then, with the faults cleared, a check that no acknowledged
+ * byte was lost or corrupted, that no unfinished large file was left behind, that nothing crashed,
+ * and that each file changed while read was refused with `source_changed` with nothing of it
+ * stored (any version of its name is downloaded and compared with the old and the new bytes).
  *
  * A storage client is trusted with data: it must finish the job or fail loudly. The report
  * separates what may happen under faults (loud failures, duplicate versions when a response was
- * lost after the server stored the file) from what must never happen (lost, corrupt, orphans,
- * unhandled rejections, hangs).
+ * lost after the server stored the file, `source_changed` for a file that changed) from what must
+ * never happen (lost, corrupt, orphans, unhandled rejections, hangs, a changed file stored).
  *
  * @example
  * const report = await runSoak({ smallUploads: 500, largeUploads: 10, seed: 7 });
