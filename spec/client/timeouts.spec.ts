@@ -248,6 +248,31 @@ describe('idle timeouts', () => {
       expect(proxy.downloads() - before).toBe(3);
     }, 10_000);
 
+    it('each resume after a mid-body stall is a retry told to onRetry (no wait), and the final error names the download call', async () => {
+      mode = 'stallBody';
+      const retries: B2RetryEvent[] = [];
+      const bucket = await proxiedBucket(200, (e) => retries.push(e));
+      const err = (await download(bucket).catch((e: unknown) => e)) as B2Error;
+      expect(err).toBeInstanceOf(B2Error);
+      expect(err.code).toBe('idle_timeout');
+      expect(err.operation).toBe('b2_download_file_by_name');
+      expect(retries.map((r) => [r.operation, r.attempt, r.delayMs, r.error.code])).toEqual([
+        ['b2_download_file_by_name', 1, 0, 'idle_timeout'],
+        ['b2_download_file_by_name', 2, 0, 'idle_timeout'],
+      ]);
+    }, 10_000);
+
+    it('what onRetry throws at a mid-body resume fails the download with it, with no further request', async () => {
+      mode = 'stallBody';
+      const bucket = await proxiedBucket(200, () => {
+        throw new Error('stop here');
+      });
+      const before = proxy.downloads();
+      const err = (await download(bucket).catch((e: unknown) => e)) as Error;
+      expect(err.message).toBe('stop here');
+      expect(proxy.downloads() - before).toBe(1);
+    }, 10_000);
+
     it('a download trickling in faster than the idle timeout completes, whatever its whole duration', async () => {
       mode = 'trickle';
       // 40 KiB at 1 KiB per 20 ms: ~0.8 s in all, 4 × the idle timeout, never 200 ms quiet.
