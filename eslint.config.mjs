@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 const nodeGlobals = Object.fromEntries(['process', 'console', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setImmediate', 'structuredClone'].map((name) => [name, 'readonly']));
 
 export default tseslint.config(
-  { ignores: ['dist/', 'lib/', 'lib.*/', 'docs/', 'tmp/', '**/node_modules/'] },
+  { ignores: ['dist/', 'lib/', 'lib.*/', 'docs/', 'tmp/', '**/node_modules/', 'examples/*/dist/', 'examples/*/.angular/'] },
   js.configs.recommended,
   {
     files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
