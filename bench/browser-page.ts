@@ -88,7 +88,9 @@ async function clientUpload(fileName: string, partSize: number, concurrency: num
   }
   let parts = 0;
   const start = performance.now();
-  const last = await lastValueFrom(bucket.uploadFile({ fileName, contents: blob, partSize, concurrency, largeFileThreshold: partSize }).pipe(tap((e) => (parts += e.type === 'partUploaded' ? 1 : 0))));
+  const last = await lastValueFrom(
+    bucket.uploadFile({ fileName, contents: blob, partSize, concurrency, largeFileThreshold: partSize }).pipe(tap((e) => (parts += e.type === 'partUploaded' ? 1 : 0))),
+  );
   const seconds = (performance.now() - start) / 1000;
   if (last.type !== 'response') throw new Error(`${fileName}: the upload ended with ${last.type}`);
   return { seconds, parts };
@@ -114,7 +116,10 @@ function sendPart(url: { uploadUrl: string; authorizationToken: string }, partNu
     xhr.setRequestHeader('Authorization', url.authorizationToken);
     xhr.setRequestHeader('X-Bz-Part-Number', String(partNumber));
     xhr.setRequestHeader('X-Bz-Content-Sha1', sha1);
-    xhr.onload = () => (xhr.status === 200 ? resolve((JSON.parse(xhr.responseText) as { contentSha1: string }).contentSha1) : reject(new Error(`part ${partNumber}: HTTP ${xhr.status} ${xhr.responseText}`)));
+    xhr.onload = () =>
+      xhr.status === 200
+        ? resolve((JSON.parse(xhr.responseText) as { contentSha1: string }).contentSha1)
+        : reject(new Error(`part ${partNumber}: HTTP ${xhr.status} ${xhr.responseText}`));
     xhr.onerror = () => reject(new Error(`part ${partNumber}: network error`));
     xhr.send(body);
   });

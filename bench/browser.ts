@@ -64,11 +64,16 @@ function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const key = flags[argv[i]];
     const value = Number(argv[i + 1]);
-    if (!key || !Number.isSafeInteger(value) || value < 1) throw new Error(`usage: npm run bench:browser -- [${Object.keys(flags).map((f) => `${f} N`).join('] [')}] (got ${argv[i]} ${argv[i + 1] ?? ''})`);
+    if (!key || !Number.isSafeInteger(value) || value < 1)
+      throw new Error(
+        `usage: npm run bench:browser -- [${Object.keys(flags)
+          .map((f) => `${f} N`)
+          .join('] [')}] (got ${argv[i]} ${argv[i + 1] ?? ''})`,
+      );
     options[key] = value;
     i++;
   }
-  if (options.partSizeMiB * MiB < 5_000_000) throw new Error('--part-size: at least 5 MiB (B2\'s minimum part)');
+  if (options.partSizeMiB * MiB < 5_000_000) throw new Error("--part-size: at least 5 MiB (B2's minimum part)");
   if (options.hashSizeMiB > options.sizeMiB) throw new Error('--hash-size: at most --size');
   return options;
 }
@@ -84,7 +89,7 @@ type BenchApi = {
 /** Calls `window.rxb2Bench[name](...args)` in the page. */
 function inPage<K extends keyof BenchApi>(tab: Page, name: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>> {
   return tab.evaluate(
-    ([n, a]) => ((globalThis as unknown as { rxb2Bench: Record<string, (...x: unknown[]) => unknown> }).rxb2Bench[n as string](...(a as unknown[])) as Promise<never>),
+    ([n, a]) => (globalThis as unknown as { rxb2Bench: Record<string, (...x: unknown[]) => unknown> }).rxb2Bench[n as string](...(a as unknown[])) as Promise<never>,
     [name, args] as const,
   );
 }
@@ -151,12 +156,14 @@ async function main(): Promise<void> {
     const ts = median(rates.typescript);
     const labels: Record<HashName, string> = {
       typescript: 'TypeScript SHA-1 (before)',
-      'hash-wasm': 'hash-wasm SHA-1 (the platform\'s)',
+      'hash-wasm': "hash-wasm SHA-1 (the platform's)",
       noble: '@noble/hashes SHA-1 (fallback)',
       webcrypto: 'Web Crypto digest (one call, whole buffer)',
     };
     console.log(`SHA-1 of ${options.hashSizeMiB} MiB in 1 MiB chunks (medians of ${options.hashRounds}):\n`);
-    console.log(table([['SHA-1', 'MB/s', '× TypeScript'], ...(Object.keys(labels) as HashName[]).map((n) => [labels[n], fixed(median(rates[n])), fixed(median(rates[n]) / ts, 2)])]));
+    console.log(
+      table([['SHA-1', 'MB/s', '× TypeScript'], ...(Object.keys(labels) as HashName[]).map((n) => [labels[n], fixed(median(rates[n])), fixed(median(rates[n]) / ts, 2)])]),
+    );
 
     // Uploads: hashed (the client) and unhashed (raw XHR, do_not_verify), alternating.
     const seconds: Record<'hashed' | 'unhashed' | 'raw-hashed', number[]> = { hashed: [], unhashed: [], 'raw-hashed': [] };
@@ -168,7 +175,9 @@ async function main(): Promise<void> {
         const fileName = `bench/${kind}-${run}.bin`;
         await collect();
         const result =
-          kind === 'hashed' ? await inPage(tab, 'clientUpload', fileName, partSize, options.concurrency) : await inPage(tab, 'rawUpload', fileName, partSize, options.concurrency, kind === 'raw-hashed');
+          kind === 'hashed'
+            ? await inPage(tab, 'clientUpload', fileName, partSize, options.concurrency)
+            : await inPage(tab, 'rawUpload', fileName, partSize, options.concurrency, kind === 'raw-hashed');
         const stored = await session.versions(bucketId, fileName);
         if (result.parts !== expectedParts || stored.length !== 1 || stored[0].contentLength !== size) {
           throw new Error(`${fileName}: ${result.parts} parts (expected ${expectedParts}), stored ${JSON.stringify(stored.map((f) => f.contentLength))}`);
@@ -193,7 +202,9 @@ async function main(): Promise<void> {
 
     const sizeNow = await bundleSize();
     console.log(`\nClient bundle for the browser (src/index.ts, esbuild ESM, minified): ${sizeNow.bytes} bytes, ${sizeNow.gzip} gzipped`);
-    console.log(`\nTargets: hashed ≥ 0.8× unhashed: ${check(hashed / unhashed >= 0.8)} (${fixed(hashed / unhashed, 2)}×); platform SHA-1 ≥ 3× TypeScript: ${check(median(rates['hash-wasm']) / ts >= 3)} (${fixed(median(rates['hash-wasm']) / ts, 2)}×)`);
+    console.log(
+      `\nTargets: hashed ≥ 0.8× unhashed: ${check(hashed / unhashed >= 0.8)} (${fixed(hashed / unhashed, 2)}×); platform SHA-1 ≥ 3× TypeScript: ${check(median(rates['hash-wasm']) / ts >= 3)} (${fixed(median(rates['hash-wasm']) / ts, 2)}×)`,
+    );
   } finally {
     await browser?.close();
     await page?.close();

@@ -64,7 +64,11 @@ export class TypeScriptSha1 implements Sha1 {
       w[t] = (x << 1) | (x >>> 31);
     }
     const s = this.state;
-    let a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
+    let a = s[0],
+      b = s[1],
+      c = s[2],
+      d = s[3],
+      e = s[4];
     for (let t = 0; t < 80; t++) {
       let f: number;
       let k: number;

@@ -162,7 +162,9 @@ async function main(): Promise<void> {
           if (stored !== o.files) throw new Error(`${client} ${phase}: ${stored} files under ${prefix}/, expected ${o.files}`);
           const key = `${phase}|${client}`;
           samples.set(key, [...(samples.get(key) ?? []), s]);
-          console.log(`round ${round + 1} ${phase.padEnd(10)} ${client.padEnd(6)} ${s.seconds.toFixed(2)} s, CPU ${s.cpuS.toFixed(2)} s, RSS ${(s.maxRss / 2 ** 20).toFixed(0)} MiB`);
+          console.log(
+            `round ${round + 1} ${phase.padEnd(10)} ${client.padEnd(6)} ${s.seconds.toFixed(2)} s, CPU ${s.cpuS.toFixed(2)} s, RSS ${(s.maxRss / 2 ** 20).toFixed(0)} MiB`,
+          );
         }
       }
       fs.rmSync(dir, { recursive: true, force: true });
@@ -179,14 +181,19 @@ async function main(): Promise<void> {
         const list = samples.get(`${phase}|${client}`) ?? [];
         const sec = median(list.map((s) => s.seconds));
         const ratio = client === 'rxb2' || !rx ? '' : (sec / rx).toFixed(2);
-        lines.push(`| ${phase} | ${client} | ${sec.toFixed(2)} | ${median(list.map((s) => s.cpuS)).toFixed(2)} | ${(Math.max(...list.map((s) => s.maxRss)) / 2 ** 20).toFixed(0)} | ${ratio} |`);
+        lines.push(
+          `| ${phase} | ${client} | ${sec.toFixed(2)} | ${median(list.map((s) => s.cpuS)).toFixed(2)} | ${(Math.max(...list.map((s) => s.maxRss)) / 2 ** 20).toFixed(0)} | ${ratio} |`,
+        );
       }
     }
     const table = lines.join('\n');
     console.log(`\n${table}\n`);
     if (o.write) {
       const file = path.join(ROOT, 'BENCHMARKS.md');
-      fs.appendFileSync(file, `\n${table}\n\nrclone ${'`'}sync --transfers ${o.concurrency} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`);
+      fs.appendFileSync(
+        file,
+        `\n${table}\n\nrclone ${'`'}sync --transfers ${o.concurrency} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`,
+      );
     }
   } finally {
     await emu.stop();

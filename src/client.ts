@@ -129,10 +129,12 @@ export class B2 {
   readonly buckets = {
     /** Emits each bucket of the account, by name. */
     all: (): Observable<Bucket> =>
-      this.#ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...this.restrictedTo(auth) })).pipe(
-        mergeMap((r) => r.buckets),
-        map((w) => new Bucket(this.#ctx, w)),
-      ),
+      this.#ctx.session
+        .call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...this.restrictedTo(auth) }))
+        .pipe(
+          mergeMap((r) => r.buckets),
+          map((w) => new Bucket(this.#ctx, w)),
+        ),
 
     /** Creates a bucket; emits it. */
     create: (name: string, options: CreateBucketOptions = {}): Observable<Bucket> =>
@@ -164,13 +166,15 @@ export class B2 {
           if (typeof which.bucketId !== 'string' || which.bucketId === '') throw invalidArgument('bucketId', 'must be a bucket id');
         }
         const filter = typeof which === 'string' ? { bucketName: checkBucketName(which) } : { bucketId: which.bucketId };
-        return this.#ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter })).pipe(
-          mergeMap((r) =>
-            r.buckets.length > 0
-              ? [new Bucket(this.#ctx, r.buckets[0])]
-              : throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no bucket ${typeof which === 'string' ? which : which.bucketId}` })),
-          ),
-        );
+        return this.#ctx.session
+          .call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter }))
+          .pipe(
+            mergeMap((r) =>
+              r.buckets.length > 0
+                ? [new Bucket(this.#ctx, r.buckets[0])]
+                : throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no bucket ${typeof which === 'string' ? which : which.bucketId}` })),
+            ),
+          );
       }),
   };
 
@@ -189,8 +193,7 @@ export class B2 {
     list: (): Listing<B2KeyWire> =>
       new Listing((demand) =>
         paginate(
-          (start: string | undefined) =>
-            this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
+          (start: string | undefined) => this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
           (page) => page.nextApplicationKeyId,
           (page) => page.keys,
           demand,

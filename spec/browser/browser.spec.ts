@@ -31,8 +31,24 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 // What window.rxb2Test returns (see page/entry.ts).
-interface UploadSummary { fileName: string; size: number; events: string[]; progress: number[]; parts: number; contentSha1: string | null; largeFileSha1: string | null }
-interface DownloadSummary { fileName: string; length: number; same: boolean; sha1: string; expectedSha1: string; verifiedSha1: string | null; downloadProgress: number }
+interface UploadSummary {
+  fileName: string;
+  size: number;
+  events: string[];
+  progress: number[];
+  parts: number;
+  contentSha1: string | null;
+  largeFileSha1: string | null;
+}
+interface DownloadSummary {
+  fileName: string;
+  length: number;
+  same: boolean;
+  sha1: string;
+  expectedSha1: string;
+  verifiedSha1: string | null;
+  downloadProgress: number;
+}
 interface RoundTrip {
   ranged: boolean;
   fileErrors: { code?: string; message: string; isB2Error: boolean }[];
@@ -84,7 +100,18 @@ describe('in a browser (Debian Chromium, headless)', () => {
           allowedOrigins: [page.origin],
           allowedOperations: ['b2_upload_file', 'b2_upload_part', 'b2_download_file_by_id', 'b2_download_file_by_name'],
           // What rxb2 sends from a page: the token, the upload headers, and Range for resumed downloads.
-          allowedHeaders: ['authorization', 'content-type', 'range', 'x-bz-file-name', 'x-bz-content-sha1', 'x-bz-part-number', 'x-bz-info-*', 'x-bz-server-side-encryption*', 'x-bz-file-retention-*', 'x-bz-file-legal-hold'],
+          allowedHeaders: [
+            'authorization',
+            'content-type',
+            'range',
+            'x-bz-file-name',
+            'x-bz-content-sha1',
+            'x-bz-part-number',
+            'x-bz-info-*',
+            'x-bz-server-side-encryption*',
+            'x-bz-file-retention-*',
+            'x-bz-file-legal-hold',
+          ],
           // What rxb2 reads from a download: the SHA-1 it verifies and the file id a resume checks.
           exposeHeaders: ['x-bz-content-sha1', 'x-bz-file-id', 'x-bz-file-name', 'x-bz-info-large_file_sha1', 'x-bz-upload-timestamp'],
           maxAgeSeconds: 3600,
@@ -178,90 +205,104 @@ describe('in a browser (Debian Chromium, headless)', () => {
     }
   });
 
-  it('uploads Blobs and bytes (simple and multi-part) with progress, and downloads them back intact', async () => {
-    const errorsBefore = consoleErrors.length;
-    const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());
-    const [small, text, big] = result.uploads;
+  it(
+    'uploads Blobs and bytes (simple and multi-part) with progress, and downloads them back intact',
+    async () => {
+      const errorsBefore = consoleErrors.length;
+      const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());
+      const [small, text, big] = result.uploads;
 
-    // Simple uploads: one b2_upload_file each, the server's SHA-1 is the page's.
-    expect(small.events).toContain('uploadProgress');
-    expect(small.events[small.events.length - 1]).toBe('response');
-    expect(small.parts).toBe(0);
-    expect(small.contentSha1).toBe(result.expectedSha1.small);
-    expect(text.contentSha1).toBe(result.expectedSha1.text);
+      // Simple uploads: one b2_upload_file each, the server's SHA-1 is the page's.
+      expect(small.events).toContain('uploadProgress');
+      expect(small.events[small.events.length - 1]).toBe('response');
+      expect(small.parts).toBe(0);
+      expect(small.contentSha1).toBe(result.expectedSha1.small);
+      expect(text.contentSha1).toBe(result.expectedSha1.text);
 
-    // The big Blob: a large file of 8 parts of 5,000 bytes, progress from XHR upload events.
-    expect(big.size).toBe(40_000);
-    expect(big.events[0]).toBe('largeFileStarted');
-    expect(big.parts).toBe(8);
-    expect(big.progress.length).toBeGreaterThan(1);
-    expect(big.progress.every((loaded, i) => i === 0 || loaded > big.progress[i - 1])).withContext(String(big.progress)).toBeTrue();
-    expect(big.progress[big.progress.length - 1]).toBe(40_000);
-    // A Blob's large upload records its whole SHA-1, hashed ahead on the page's main thread.
-    expect(big.largeFileSha1).toBe(result.expectedSha1.big);
+      // The big Blob: a large file of 8 parts of 5,000 bytes, progress from XHR upload events.
+      expect(big.size).toBe(40_000);
+      expect(big.events[0]).toBe('largeFileStarted');
+      expect(big.parts).toBe(8);
+      expect(big.progress.length).toBeGreaterThan(1);
+      expect(big.progress.every((loaded, i) => i === 0 || loaded > big.progress[i - 1]))
+        .withContext(String(big.progress))
+        .toBeTrue();
+      expect(big.progress[big.progress.length - 1]).toBe(40_000);
+      // A Blob's large upload records its whole SHA-1, hashed ahead on the page's main thread.
+      expect(big.largeFileSha1).toBe(result.expectedSha1.big);
 
-    for (const d of result.downloads) {
-      expect(d.same).withContext(d.fileName).toBeTrue();
-      expect(d.sha1).withContext(d.fileName).toBe(d.expectedSha1);
-      expect(d.downloadProgress).withContext(d.fileName).toBeGreaterThan(0);
-    }
-    // The client verified the whole-file SHA-1 with its own SHA-1 (hash-wasm's).
-    expect(result.downloads[0].verifiedSha1).toBe(result.expectedSha1.small);
-    expect(result.downloads[1].verifiedSha1).toBe(result.expectedSha1.text);
-    expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);
-    expect(result.byName).toEqual({ same: true, verifiedSha1: result.expectedSha1.small });
-    expect(result.ranged).toBeTrue();
+      for (const d of result.downloads) {
+        expect(d.same).withContext(d.fileName).toBeTrue();
+        expect(d.sha1).withContext(d.fileName).toBe(d.expectedSha1);
+        expect(d.downloadProgress).withContext(d.fileName).toBeGreaterThan(0);
+      }
+      // The client verified the whole-file SHA-1 with its own SHA-1 (hash-wasm's).
+      expect(result.downloads[0].verifiedSha1).toBe(result.expectedSha1.small);
+      expect(result.downloads[1].verifiedSha1).toBe(result.expectedSha1.text);
+      expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);
+      expect(result.byName).toEqual({ same: true, verifiedSha1: result.expectedSha1.small });
+      expect(result.ranged).toBeTrue();
 
-    // A file path to upload from, a file to download into: invalid_argument, saying what to do.
-    const [fromPath, intoFile] = result.fileErrors;
-    expect(fromPath).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
-    expect(fromPath.message).toContain('a file path needs Node; pass a Blob');
-    expect(intoFile).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
-    expect(intoFile.message).toContain('needs Node');
+      // A file path to upload from, a file to download into: invalid_argument, saying what to do.
+      const [fromPath, intoFile] = result.fileErrors;
+      expect(fromPath).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
+      expect(fromPath.message).toContain('a file path needs Node; pass a Blob');
+      expect(intoFile).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
+      expect(intoFile.message).toContain('needs Node');
 
-    // What the emulator holds is what the page had.
-    const stored = await raw.downloadByName(auth, bucket.bucketName, 'browser/big.bin');
-    expect(stored.status).toBe(200);
-    expect(raw.sha1hex(stored.body)).toBe(result.expectedSha1.big);
-    // No refused header, no CORS failure, no uncaught error.
-    expect(consoleErrors.slice(errorsBefore)).toEqual([]);
-  }, TIMEOUT);
+      // What the emulator holds is what the page had.
+      const stored = await raw.downloadByName(auth, bucket.bucketName, 'browser/big.bin');
+      expect(stored.status).toBe(200);
+      expect(raw.sha1hex(stored.body)).toBe(result.expectedSha1.big);
+      // No refused header, no CORS failure, no uncaught error.
+      expect(consoleErrors.slice(errorsBefore)).toEqual([]);
+    },
+    TIMEOUT,
+  );
 
-  it('uploads web ReadableStreams of text and of bytes (also one offering only getReader); refuses one of numbers', async () => {
-    const errorsBefore = consoleErrors.length;
-    const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.streamKinds());
-    const [text, withLength, readerOnly] = result.results;
-    // 16,100 bytes of UTF-8 text, length unknown: cut into 4 parts (of 5,000 bytes) as it was read.
-    expect(text.parts).toBe(4);
-    expect(text.download.length).toBe(16_100);
-    expect(text.download.expectedSha1).toBe(result.expectedSha1[0]);
-    expect(withLength.parts).toBe(0);
-    expect(readerOnly.parts).toBe(0);
-    for (const r of result.results) {
-      expect(r.download.same).withContext(r.download.fileName).toBeTrue();
-      expect(r.download.sha1).withContext(r.download.fileName).toBe(r.download.expectedSha1);
-    }
-    expect(withLength.download.expectedSha1).toBe(result.expectedSha1[1]);
-    expect(readerOnly.download.expectedSha1).toBe(result.expectedSha1[1]);
-    expect(result.refused).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
-    expect(result.refused.message).toContain('contents: chunk 1 of the stream is a number');
-    expect(consoleErrors.slice(errorsBefore)).toEqual([]);
-  }, TIMEOUT);
+  it(
+    'uploads web ReadableStreams of text and of bytes (also one offering only getReader); refuses one of numbers',
+    async () => {
+      const errorsBefore = consoleErrors.length;
+      const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.streamKinds());
+      const [text, withLength, readerOnly] = result.results;
+      // 16,100 bytes of UTF-8 text, length unknown: cut into 4 parts (of 5,000 bytes) as it was read.
+      expect(text.parts).toBe(4);
+      expect(text.download.length).toBe(16_100);
+      expect(text.download.expectedSha1).toBe(result.expectedSha1[0]);
+      expect(withLength.parts).toBe(0);
+      expect(readerOnly.parts).toBe(0);
+      for (const r of result.results) {
+        expect(r.download.same).withContext(r.download.fileName).toBeTrue();
+        expect(r.download.sha1).withContext(r.download.fileName).toBe(r.download.expectedSha1);
+      }
+      expect(withLength.download.expectedSha1).toBe(result.expectedSha1[1]);
+      expect(readerOnly.download.expectedSha1).toBe(result.expectedSha1[1]);
+      expect(result.refused).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
+      expect(result.refused.message).toContain('contents: chunk 1 of the stream is a number');
+      expect(consoleErrors.slice(errorsBefore)).toEqual([]);
+    },
+    TIMEOUT,
+  );
 
-  it('unsubscribing mid-way aborts the parts in flight and cancels the large file', async () => {
-    // Every part is held back 1.5 s: the first progress comes while the upload is far from done.
-    emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 1500 }, times: Infinity });
-    const fileName = 'browser/cancelled.bin';
-    const result = await tab.evaluate((name) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.cancelMidway(name), fileName);
-    // Stopped at the first uploadProgress, long before any part was answered: XHR reports bytes
-    // as they are sent (not when the answer comes).
-    expect(result.events).toEqual(['largeFileStarted', 'uploadProgress']);
-    expect(result.largeFileId).toBeDefined();
+  it(
+    'unsubscribing mid-way aborts the parts in flight and cancels the large file',
+    async () => {
+      // Every part is held back 1.5 s: the first progress comes while the upload is far from done.
+      emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 1500 }, times: Infinity });
+      const fileName = 'browser/cancelled.bin';
+      const result = await tab.evaluate((name) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.cancelMidway(name), fileName);
+      // Stopped at the first uploadProgress, long before any part was answered: XHR reports bytes
+      // as they are sent (not when the answer comes).
+      expect(result.events).toEqual(['largeFileStarted', 'uploadProgress']);
+      expect(result.largeFileId).toBeDefined();
 
-    // The client cancels the large file in the background: wait until none is left.
-    const unfinished = () => raw.callOk(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId }).then((r) => r.files as { fileName: string; fileId: string }[]);
-    await until('the large file to be cancelled', async () => ((await unfinished()).length === 0 ? true : undefined));
-    const names = await raw.callOk(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, prefix: fileName });
-    expect(names.files).toEqual([]);
-  }, TIMEOUT);
+      // The client cancels the large file in the background: wait until none is left.
+      const unfinished = () => raw.callOk(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId }).then((r) => r.files as { fileName: string; fileId: string }[]);
+      await until('the large file to be cancelled', async () => ((await unfinished()).length === 0 ? true : undefined));
+      const names = await raw.callOk(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, prefix: fileName });
+      expect(names.files).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });

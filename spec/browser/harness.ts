@@ -12,7 +12,16 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 /** The repository: specs and benchmarks run compiled from dist/. */
 export const ROOT = [path.resolve(__dirname, '../../..'), path.resolve(__dirname, '../..')].find((dir) => existsSync(path.join(dir, 'src/index.ts')))!;
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Maps the core's `../platform` (src/platform/index.ts, which picks Node) to src/platform/browser.ts, as package.json's `browser` field does for the published files. */
 export function browserPlatform(): Plugin {

@@ -156,7 +156,7 @@ describe('browser platform', () => {
     expect((await collect(platform.responseChunks(webStream(parts)))).equals(Buffer.concat(parts))).toBeTrue();
     expect((await collect(platform.responseChunks(new Uint8Array([1, 2])))).length).toBe(2);
     expect((await collect(platform.responseChunks(new Uint8Array([1, 2, 3]).buffer))).length).toBe(3);
-    expect((await collect(platform.responseChunks(new Blob([new Uint8Array(4)]))))).toEqual(Buffer.alloc(4));
+    expect(await collect(platform.responseChunks(new Blob([new Uint8Array(4)])))).toEqual(Buffer.alloc(4));
   });
 
   it('destroyResponse while a stream is read: the reader fails with aborted and the stream is cancelled', async () => {

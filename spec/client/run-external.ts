@@ -96,7 +96,9 @@ async function main(): Promise<number> {
     const buckets = (await lastValueFrom(admin.buckets.all().pipe(toArray()))).map((b) => b.bucketName);
     const keys = await lastValueFrom(admin.keys.list().pipe(toArray()));
     const problems = [
-      ...(left.length === 1 && left[0] === `${sentinel.fileName} (upload)` ? [] : [`the shared bucket should hold only ${sentinel.fileName}, it holds: ${left.join(', ') || 'nothing'}`]),
+      ...(left.length === 1 && left[0] === `${sentinel.fileName} (upload)`
+        ? []
+        : [`the shared bucket should hold only ${sentinel.fileName}, it holds: ${left.join(', ') || 'nothing'}`]),
       ...(buckets.length === 1 ? [] : [`buckets left besides the shared one: ${buckets.filter((b) => b !== bucket.bucketName).join(', ')}`]),
       ...(keys.length === 0 ? [] : [`keys left: ${keys.map((k) => k.keyName).join(', ')}`]),
     ];

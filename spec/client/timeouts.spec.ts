@@ -7,9 +7,7 @@
  */
 import net, { type AddressInfo } from 'node:net';
 import { firstValueFrom, lastValueFrom, type Observable } from 'rxjs';
-import {
-  AxiosTransport, B2, B2Error, intoBuffer, toResponseBody, type B2Event, type B2HttpRequest, type B2RetryEvent, type B2Transport, type Bucket,
-} from '../../src';
+import { AxiosTransport, B2, B2Error, intoBuffer, toResponseBody, type B2Event, type B2HttpRequest, type B2RetryEvent, type B2Transport, type Bucket } from '../../src';
 import { bucketName, bytes, client, failure, needsEmulator, sha1, startClientEmulator, upload, type Emu } from './support';
 
 /** A port on 127.0.0.1 nothing listens on (bound, then closed). */
@@ -179,14 +177,21 @@ describe('idle timeouts', () => {
     try {
       const retries: B2RetryEvent[] = [];
       const b2 = new B2({
-        applicationKeyId: 'id', applicationKey: 'key', realm: hole.url,
-        timeouts: { idleMs: 200 }, retry: { maxAttempts: 3, baseDelayMs: 10 }, onRetry: (e) => retries.push(e),
+        applicationKeyId: 'id',
+        applicationKey: 'key',
+        realm: hole.url,
+        timeouts: { idleMs: 200 },
+        retry: { maxAttempts: 3, baseDelayMs: 10 },
+        onRetry: (e) => retries.push(e),
       });
       const err = await failure(b2.buckets.all());
       expect(err).toEqual(jasmine.objectContaining({ status: 0, code: 'idle_timeout', operation: 'b2_authorize_account' }));
       expect(err.message).toBe(`the connection to ${hole.url} stalled: no data either way for 200 ms`);
       expect(err.isRetryable).toBeTrue();
-      expect(retries.map((r) => [r.attempt, r.error.code])).toEqual([[1, 'idle_timeout'], [2, 'idle_timeout']]);
+      expect(retries.map((r) => [r.attempt, r.error.code])).toEqual([
+        [1, 'idle_timeout'],
+        [2, 'idle_timeout'],
+      ]);
       expect(hole.connections()).toBe(3);
     } finally {
       await hole.close();
@@ -295,8 +300,10 @@ describe('idle timeouts', () => {
 });
 
 describe('B2Options.timeouts', () => {
-  const make = (timeouts: unknown, extra: object = {}) => () =>
-    new B2({ applicationKeyId: 'id', applicationKey: 'key', realm: 'http://127.0.0.1:1', timeouts: timeouts as never, ...extra });
+  const make =
+    (timeouts: unknown, extra: object = {}) =>
+    () =>
+      new B2({ applicationKeyId: 'id', applicationKey: 'key', realm: 'http://127.0.0.1:1', timeouts: timeouts as never, ...extra });
   const invalid = (field: string) => (e: B2Error) => e instanceof B2Error && e.code === 'invalid_argument' && e.field === field;
 
   it('takes whole, non-negative ms (0 switches one off)', () => {

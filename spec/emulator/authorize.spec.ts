@@ -1,9 +1,6 @@
 import * as b2 from '../helpers/b2-http';
 
-const CORE_CAPS = [
-  'listKeys', 'writeKeys', 'deleteKeys', 'listBuckets', 'writeBuckets', 'deleteBuckets',
-  'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles',
-];
+const CORE_CAPS = ['listKeys', 'writeKeys', 'deleteKeys', 'listBuckets', 'writeBuckets', 'deleteBuckets', 'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles'];
 
 // https://www.backblaze.com/apidocs/b2-authorize-account
 describe('emu-http authorize', () => {
@@ -50,7 +47,9 @@ describe('emu-http authorize', () => {
     const j = b2.expectOk(await b2.authorizeRaw(fx.emu, { version: 3 }));
     expect(j.accountId).toBe(fx.emu.accountId);
     expect(typeof j.authorizationToken).toBe('string');
-    expect('applicationKeyExpirationTimestamp' in j).withContext('v3 should emit applicationKeyExpirationTimestamp (https://www.backblaze.com/apidocs/b2-authorize-account)').toBeTrue();
+    expect('applicationKeyExpirationTimestamp' in j)
+      .withContext('v3 should emit applicationKeyExpirationTimestamp (https://www.backblaze.com/apidocs/b2-authorize-account)')
+      .toBeTrue();
     expect(j.applicationKeyExpirationTimestamp).toBeNull();
     expect(j.apiUrl).toBeUndefined();
     const s = j.apiInfo.storageApi;

@@ -24,9 +24,7 @@ describe('emu-http buckets', () => {
       expect(Number.isInteger(j.revision)).toBeTrue();
       expect(j.defaultServerSideEncryption).toEqual({ isClientAuthorizedToRead: true, value: jasmine.objectContaining({ mode: null }) });
       expect(j.fileLockConfiguration.isClientAuthorizedToRead).toBeTrue();
-      expect(j.fileLockConfiguration.value).toEqual(
-        jasmine.objectContaining({ isFileLockEnabled: false, defaultRetention: jasmine.objectContaining({ mode: null }) }),
-      );
+      expect(j.fileLockConfiguration.value).toEqual(jasmine.objectContaining({ isFileLockEnabled: false, defaultRetention: jasmine.objectContaining({ mode: null }) }));
     });
 
     it('echoes bucketInfo and lifecycleRules; allPublic accepted', async () => {
@@ -78,18 +76,14 @@ describe('emu-http buckets', () => {
 
     it('illegal bucketType → 400 bad_request; missing bucketType → 400', async () => {
       b2.expectError(await create({ bucketName: b2.uniqueBucketName('t'), bucketType: 'public' }), 400, 'bad_request');
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_create_bucket', { accountId: fx.auth.accountId, bucketName: b2.uniqueBucketName('t') }),
-        400,
-        'bad_request',
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_create_bucket', { accountId: fx.auth.accountId, bucketName: b2.uniqueBucketName('t') }), 400, 'bad_request');
     });
 
     it('missing bucketName → 400 bad_request', async () => {
       b2.expectError(await create({}), 400, 'bad_request');
     });
 
-    it('accountId that is not the caller\'s → error', async () => {
+    it("accountId that is not the caller's → error", async () => {
       const res = await create({ accountId: 'ffffffffffff', bucketName: b2.uniqueBucketName('acct') });
       b2.expectError(res, [400, 401], ['bad_request', 'unauthorized']);
     });
@@ -188,9 +182,7 @@ describe('emu-http buckets', () => {
 
     it('ifRevisionIs equal → 200; different → 409 conflict and nothing changes', async () => {
       const b = await b2.createBucket(fx.auth);
-      const ok = b2.expectOk(
-        await b2.call(fx.auth, 'b2_update_bucket', { accountId: fx.auth.accountId, bucketId: b.bucketId, bucketInfo: { v: '1' }, ifRevisionIs: b.revision }),
-      );
+      const ok = b2.expectOk(await b2.call(fx.auth, 'b2_update_bucket', { accountId: fx.auth.accountId, bucketId: b.bucketId, bucketInfo: { v: '1' }, ifRevisionIs: b.revision }));
       expect(ok.revision).toBe(b.revision + 1);
       const stale = await b2.call(fx.auth, 'b2_update_bucket', {
         accountId: fx.auth.accountId,
@@ -260,11 +252,7 @@ describe('emu-http buckets', () => {
       b2.expectError(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: b.bucketId }), 400, 'bad_bucket_id');
       b2.expectError(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: b.bucketId }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
       b2.expectError(await b2.call(fx.auth, 'b2_hide_file', { bucketId: b.bucketId, fileName: 'x' }), 400, 'bad_bucket_id');
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_start_large_file', { bucketId: b.bucketId, fileName: 'x', contentType: 'b2/x-auto' }),
-        400,
-        'bad_bucket_id',
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: b.bucketId, fileName: 'x', contentType: 'b2/x-auto' }), 400, 'bad_bucket_id');
     });
   });
 });

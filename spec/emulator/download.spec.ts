@@ -312,18 +312,14 @@ describe('emu-http downloads', () => {
   // https://www.backblaze.com/apidocs/b2-get-download-authorization
   describe('b2_get_download_authorization', () => {
     it('returns {authorizationToken, bucketId, fileNamePrefix}', async () => {
-      const j = b2.expectOk(
-        await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: 'dir/', validDurationInSeconds: 60 }),
-      );
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: 'dir/', validDurationInSeconds: 60 }));
       expect(j.bucketId).toBe(priv.bucketId);
       expect(j.fileNamePrefix).toBe('dir/');
       expect(typeof j.authorizationToken).toBe('string');
     });
 
     it('the token downloads names under its prefix (header or query), nothing else', async () => {
-      const j = b2.expectOk(
-        await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: 'dir/hello', validDurationInSeconds: 600 }),
-      );
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: 'dir/hello', validDurationInSeconds: 600 }));
       const tok = j.authorizationToken;
       const h = await b2.download(b2.byNameUrl(fx.auth, priv.bucketName, NAME), { token: tok });
       expect(h.status).toBe(200);
@@ -344,9 +340,7 @@ describe('emu-http downloads', () => {
     });
 
     it('empty prefix covers the whole bucket', async () => {
-      const j = b2.expectOk(
-        await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: '', validDurationInSeconds: 60 }),
-      );
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: '', validDurationInSeconds: 60 }));
       expect((await b2.download(b2.byNameUrl(fx.auth, priv.bucketName, NAME), { token: j.authorizationToken })).status).toBe(200);
       expect((await b2.download(b2.byNameUrl(fx.auth, priv.bucketName, 'multi-prefix-check.txt'), { token: j.authorizationToken })).status).toBe(404);
     });
@@ -380,11 +374,10 @@ describe('emu-http downloads', () => {
       }
       b2.expectOk(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: '', validDurationInSeconds: 604800 }));
       b2.expectError(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, validDurationInSeconds: 60 }), 400, 'bad_request');
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: '000000000000000000000000', fileNamePrefix: '', validDurationInSeconds: 60 }),
-        400,
-        ['bad_bucket_id', 'bad_request'],
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: '000000000000000000000000', fileNamePrefix: '', validDurationInSeconds: 60 }), 400, [
+        'bad_bucket_id',
+        'bad_request',
+      ]);
     });
   });
 });

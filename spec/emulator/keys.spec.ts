@@ -22,9 +22,7 @@ describe('emu-http application keys', () => {
 
   describe('b2_create_key / b2_list_keys / b2_delete_key', () => {
     it('create returns the key with its secret; authorize with it shows the capabilities', async () => {
-      const k = b2.expectOk(
-        await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets', 'listFiles'], keyName: 'reader-1' }),
-      );
+      const k = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets', 'listFiles'], keyName: 'reader-1' }));
       expect(k).toEqual(
         jasmine.objectContaining({
           accountId: fx.auth.accountId,
@@ -95,9 +93,7 @@ describe('emu-http application keys', () => {
     it('list_keys: no secrets, not the master key, ordered by id, pages with nextApplicationKeyId', async () => {
       const made: string[] = [];
       for (let i = 0; i < 4; i++) {
-        made.push(
-          b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: `list-${i}` })).applicationKeyId,
-        );
+        made.push(b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: `list-${i}` })).applicationKeyId);
       }
       const all = b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 10000 }));
       const ids: string[] = all.keys.map((k: any) => k.applicationKeyId);
@@ -369,9 +365,7 @@ describe('emu-http key listing per API version', () => {
     const unrestricted = await mk('all-v2', {}, 2);
     const multi = await mk('multi-v4', { bucketIds: [a.bucketId, b.bucketId] }, 4);
     const ids = async (version: number) =>
-      (b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1000 }, { version })).keys as any[]).map(
-        (k) => k.applicationKeyId,
-      );
+      (b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1000 }, { version })).keys as any[]).map((k) => k.applicationKeyId);
     const v2 = await ids(2);
     expect(v2).toContain(single.applicationKeyId);
     expect(v2).toContain(unrestricted.applicationKeyId);
@@ -389,13 +383,15 @@ describe('emu-http key listing per API version', () => {
     );
     expect(created.bucketIds).toEqual([a.bucketId]);
     expect('bucketId' in created).toBeFalse();
-    const all4 = b2.expectOk(
-      await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v4-all' }, { version: 4 }),
-    );
-    expect('bucketIds' in all4).withContext(JSON.stringify(all4)).toBeTrue();
+    const all4 = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v4-all' }, { version: 4 }));
+    expect('bucketIds' in all4)
+      .withContext(JSON.stringify(all4))
+      .toBeTrue();
     expect(all4.bucketIds).toBeNull();
     const del = b2.expectOk(await b2.call(fx.auth, 'b2_delete_key', { applicationKeyId: all4.applicationKeyId }, { version: 4 }));
-    expect('bucketIds' in del).withContext(JSON.stringify(del)).toBeTrue();
+    expect('bucketIds' in del)
+      .withContext(JSON.stringify(del))
+      .toBeTrue();
     expect('bucketId' in del).toBeFalse();
     const v2 = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v2' }));
     expect('bucketId' in v2).toBeTrue();
@@ -408,9 +404,7 @@ describe('emu-http key expiry', () => {
   const fx = b2.useEmulator({ per: 'each' });
 
   it('a key past its validDurationInSeconds can no longer authorize', async () => {
-    const k = b2.expectOk(
-      await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets'], keyName: 'brief', validDurationInSeconds: 60 }),
-    );
+    const k = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets'], keyName: 'brief', validDurationInSeconds: 60 }));
     const e = { url: fx.emu.url, keyId: k.applicationKeyId, applicationKey: k.applicationKey, accountId: fx.emu.accountId };
     b2.expectOk(await b2.authorizeRaw(e));
     fx.emu.advanceClock(61_000);

@@ -68,9 +68,7 @@ describe('emu-http listing', () => {
         ['upload', 'photos/lilly.jpg'],
       ]);
       const folder = j.files[1];
-      expect(folder).toEqual(
-        jasmine.objectContaining({ action: 'folder', fileId: null, contentLength: 0, fileName: 'photos/cats/' }),
-      );
+      expect(folder).toEqual(jasmine.objectContaining({ action: 'folder', fileId: null, contentLength: 0, fileName: 'photos/cats/' }));
       expect(folder.contentSha1 ?? null).toBeNull();
       expect(folder.contentType ?? null).toBeNull();
       expect(folder.uploadTimestamp).toBe(0);
@@ -112,7 +110,9 @@ describe('emu-http listing', () => {
           if (j.nextFileName !== null) expect(typeof j.nextFileName).toBe('string');
           return { items: j.files.map((f: any) => f.fileName), next: j.nextFileName };
         });
-        expect(seen).withContext(`page size ${pageSize}`).toEqual([...NAMES].sort(utf8Compare));
+        expect(seen)
+          .withContext(`page size ${pageSize}`)
+          .toEqual([...NAMES].sort(utf8Compare));
       }
     });
 
@@ -225,9 +225,7 @@ describe('emu-http listing', () => {
     it('hide rows omit fileRetention/legalHold/serverSideEncryption and carry the hide-marker type', async () => {
       const j = await versions({ prefix: 'v/c' }, vb);
       const hide = j.files[0];
-      expect(hide).toEqual(
-        jasmine.objectContaining({ action: 'hide', fileId: hideId, contentLength: 0, contentType: 'application/x-bz-hide-marker', fileInfo: {} }),
-      );
+      expect(hide).toEqual(jasmine.objectContaining({ action: 'hide', fileId: hideId, contentLength: 0, contentType: 'application/x-bz-hide-marker', fileInfo: {} }));
       expect('fileRetention' in hide).toBeFalse();
       expect('legalHold' in hide).toBeFalse();
       expect('serverSideEncryption' in hide).toBeFalse();

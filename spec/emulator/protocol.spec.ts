@@ -4,9 +4,13 @@ function expectGoodDate(res: b2.RawResponse, context: string): void {
   const d = res.headers['date'];
   expect(d).withContext(`${context}: Date header`).toBeDefined();
   // RFC 1123: "Sun, 06 Nov 1994 08:49:37 GMT"
-  expect(String(d)).withContext(`${context}: RFC 1123`).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+  expect(String(d))
+    .withContext(`${context}: RFC 1123`)
+    .toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
   const t = Date.parse(String(d));
-  expect(Math.abs(t - Date.now())).withContext(`${context}: within 10 min of real clock`).toBeLessThan(10 * 60 * 1000);
+  expect(Math.abs(t - Date.now()))
+    .withContext(`${context}: within 10 min of real clock`)
+    .toBeLessThan(10 * 60 * 1000);
 }
 
 // https://www.backblaze.com/apidocs/introduction-to-the-b2-native-api, https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
@@ -70,9 +74,7 @@ describe('emu-http protocol', () => {
 
   describe('request encoding', () => {
     it('JSON null is treated exactly like an absent field', async () => {
-      const lb = b2.expectOk(
-        await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, bucketId: null, bucketName: null, bucketTypes: null }),
-      );
+      const lb = b2.expectOk(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, bucketId: null, bucketName: null, bucketTypes: null }));
       expect(lb.buckets.map((b: any) => b.bucketId)).toContain(fx.bucket.bucketId);
       const lf = b2.expectOk(
         await b2.call(fx.auth, 'b2_list_file_names', {
@@ -112,9 +114,7 @@ describe('emu-http protocol', () => {
       const lb = b2.expectOk(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, bucketName: fx.bucket.bucketName }, { method: 'GET' }));
       expect(lb.buckets.length).toBe(1);
       expect(lb.buckets[0].bucketId).toBe(fx.bucket.bucketId);
-      const lf = b2.expectOk(
-        await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, maxFileCount: 1, prefix: 'proto/' }, { method: 'GET' }),
-      );
+      const lf = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, maxFileCount: 1, prefix: 'proto/' }, { method: 'GET' }));
       expect(lf.files.length).toBe(1);
       const up = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }, { method: 'GET' }));
       expect(up.bucketId).toBe(fx.bucket.bucketId);

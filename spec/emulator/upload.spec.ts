@@ -14,7 +14,9 @@ describe('emu-http uploads', () => {
       const a = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }));
       const b = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }));
       expect(a.bucketId).toBe(fx.bucket.bucketId);
-      expect(a.uploadUrl.startsWith(fx.emu.url + '/b2api/v2/b2_upload_file/' + fx.bucket.bucketId + '/')).withContext(a.uploadUrl).toBeTrue();
+      expect(a.uploadUrl.startsWith(fx.emu.url + '/b2api/v2/b2_upload_file/' + fx.bucket.bucketId + '/'))
+        .withContext(a.uploadUrl)
+        .toBeTrue();
       expect(typeof a.authorizationToken).toBe('string');
       expect(a.authorizationToken).not.toBe(fx.auth.token);
       expect(a.authorizationToken).not.toBe(b.authorizationToken);
@@ -99,16 +101,37 @@ describe('emu-http uploads', () => {
 
     it('b2/x-auto knows the common extensions (mime-types), in any case, from the last segment only', async () => {
       const expected: Record<string, string> = {
-        'a.html': 'text/html', 'a.css': 'text/css', 'a.csv': 'text/csv', 'a.js': 'application/javascript', 'a.json': 'application/json',
-        'a.xml': 'application/xml', 'a.pdf': 'application/pdf', 'a.zip': 'application/zip', 'a.tar.gz': 'application/gzip',
-        'a.png': 'image/png', 'a.JPG': 'image/jpeg', 'a.jpeg': 'image/jpeg', 'a.gif': 'image/gif', 'a.webp': 'image/webp',
-        'a.svg': 'image/svg+xml', 'a.avif': 'image/avif', 'a.mp3': 'audio/mpeg', 'a.mp4': 'video/mp4', 'a.webm': 'video/webm',
-        'a.md': 'text/markdown', 'a.wasm': 'application/wasm', 'a.7z': 'application/x-7z-compressed', 'a.epub': 'application/epub+zip',
+        'a.html': 'text/html',
+        'a.css': 'text/css',
+        'a.csv': 'text/csv',
+        'a.js': 'application/javascript',
+        'a.json': 'application/json',
+        'a.xml': 'application/xml',
+        'a.pdf': 'application/pdf',
+        'a.zip': 'application/zip',
+        'a.tar.gz': 'application/gzip',
+        'a.png': 'image/png',
+        'a.JPG': 'image/jpeg',
+        'a.jpeg': 'image/jpeg',
+        'a.gif': 'image/gif',
+        'a.webp': 'image/webp',
+        'a.svg': 'image/svg+xml',
+        'a.avif': 'image/avif',
+        'a.mp3': 'audio/mpeg',
+        'a.mp4': 'video/mp4',
+        'a.webm': 'video/webm',
+        'a.md': 'text/markdown',
+        'a.wasm': 'application/wasm',
+        'a.7z': 'application/x-7z-compressed',
+        'a.epub': 'application/epub+zip',
         'a.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
         'a.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-        'a.yaml': 'text/yaml', 'a.woff2': 'font/woff2',
+        'a.yaml': 'text/yaml',
+        'a.woff2': 'font/woff2',
         // no extension in the last segment: octet-stream
-        'txt': 'application/octet-stream', 'dir.txt/file': 'application/octet-stream', '.txt': 'application/octet-stream',
+        txt: 'application/octet-stream',
+        'dir.txt/file': 'application/octet-stream',
+        '.txt': 'application/octet-stream',
       };
       const actual: Record<string, string> = {};
       for (const name of Object.keys(expected)) {

@@ -13,8 +13,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import * as fc from 'fast-check';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 export const CHECK_KNOWN_BUGS = process.env.RXB2_FUZZ_KNOWN_BUGS === '1';
 
 const SEED = process.env.RXB2_FUZZ_SEED !== undefined ? Number(process.env.RXB2_FUZZ_SEED) : 42;

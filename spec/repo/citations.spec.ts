@@ -72,7 +72,7 @@ describe('repository citations', () => {
     const here = join(REPO, 'src', 'api', 'x.ts');
 
     it('finds a "reference" section citation and a bare one', () => {
-      const found = findOutsideCitations('/** (reference \u00a76.2) */\n// ok\nit(\'x (\u00a77A.5)\', f);', here);
+      const found = findOutsideCitations("/** (reference \u00a76.2) */\n// ok\nit('x (\u00a77A.5)', f);", here);
       expect(found.map((f) => f.line)).toEqual([1, 3]);
     });
 

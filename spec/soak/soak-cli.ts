@@ -19,21 +19,49 @@ function parseArgs(argv: string[]): SoakOptions & { json: boolean } {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     switch (flag) {
-      case '--seed': out.seed = num(flag, argv[++i]); break;
-      case '--small': out.smallUploads = num(flag, argv[++i]); break;
-      case '--large': out.largeUploads = num(flag, argv[++i]); break;
-      case '--listings': out.listings = num(flag, argv[++i]); break;
-      case '--paths': out.pathUploads = num(flag, argv[++i]); break;
-      case '--changing': out.changingShare = num(flag, argv[++i]); break;
-      case '--stalls': out.stalls = num(flag, argv[++i]); break;
-      case '--idle-ms': out.idleMs = num(flag, argv[++i]); break;
-      case '--connect-ms': out.connectMs = num(flag, argv[++i]); break;
-      case '--concurrency': out.concurrency = num(flag, argv[++i]); break;
-      case '--probability': out.faultProbability = num(flag, argv[++i]); break;
-      case '--time-limit': out.timeLimitMs = num(flag, argv[++i]) * 1000; break;
-      case '--json': out.json = true; break;
+      case '--seed':
+        out.seed = num(flag, argv[++i]);
+        break;
+      case '--small':
+        out.smallUploads = num(flag, argv[++i]);
+        break;
+      case '--large':
+        out.largeUploads = num(flag, argv[++i]);
+        break;
+      case '--listings':
+        out.listings = num(flag, argv[++i]);
+        break;
+      case '--paths':
+        out.pathUploads = num(flag, argv[++i]);
+        break;
+      case '--changing':
+        out.changingShare = num(flag, argv[++i]);
+        break;
+      case '--stalls':
+        out.stalls = num(flag, argv[++i]);
+        break;
+      case '--idle-ms':
+        out.idleMs = num(flag, argv[++i]);
+        break;
+      case '--connect-ms':
+        out.connectMs = num(flag, argv[++i]);
+        break;
+      case '--concurrency':
+        out.concurrency = num(flag, argv[++i]);
+        break;
+      case '--probability':
+        out.faultProbability = num(flag, argv[++i]);
+        break;
+      case '--time-limit':
+        out.timeLimitMs = num(flag, argv[++i]) * 1000;
+        break;
+      case '--json':
+        out.json = true;
+        break;
       case '--help':
-        process.stdout.write('npm run soak -- [--seed N] [--small N] [--large N] [--paths N] [--changing SHARE] [--listings N] [--concurrency N] [--probability P] [--stalls N] [--idle-ms MS] [--connect-ms MS] [--time-limit SECONDS] [--json]\n');
+        process.stdout.write(
+          'npm run soak -- [--seed N] [--small N] [--large N] [--paths N] [--changing SHARE] [--listings N] [--concurrency N] [--probability P] [--stalls N] [--idle-ms MS] [--connect-ms MS] [--time-limit SECONDS] [--json]\n',
+        );
         process.exit(0);
         break;
       default:
@@ -79,7 +107,11 @@ async function main(): Promise<void> {
   process.exitCode = report.passed ? 0 : 1;
   // The process must end by itself now. If it does not within 5 s, say what keeps it alive.
   const watchdog = setTimeout(() => {
-    process.stderr.write(`soak: the process did not exit 5 s after the emulator closed; still active:\n${describeActiveHandles().map((l) => `  ${l}`).join('\n')}\n`);
+    process.stderr.write(
+      `soak: the process did not exit 5 s after the emulator closed; still active:\n${describeActiveHandles()
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
     process.exit(3);
   }, 5000);
   watchdog.unref();

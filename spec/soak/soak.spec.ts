@@ -52,7 +52,10 @@ describe('fault soak (small)', () => {
   });
 
   it('injected every fault kind and the client retried', () => {
-    for (const kind of FAULT_KINDS) expect(report.faultsInjected[kind] ?? 0).withContext(kind).toBeGreaterThan(0);
+    for (const kind of FAULT_KINDS)
+      expect(report.faultsInjected[kind] ?? 0)
+        .withContext(kind)
+        .toBeGreaterThan(0);
     expect(report.callsWithoutFaults).toEqual([]);
     expect(report.retries).toBeGreaterThan(0);
     expect(report.operations.smallUpload?.ok ?? 0).toBeGreaterThan(60);

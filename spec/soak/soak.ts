@@ -26,13 +26,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import nodePath from 'node:path';
-import {
-  EMPTY, Observable, catchError, concat, defer, filter, finalize, ignoreElements, lastValueFrom, map, mergeMap, of, take,
-  takeUntil, tap, timer, toArray,
-} from 'rxjs';
-import {
-  AxiosTransport, B2, B2Error, intoBuffer, toResponseBody, type B2Event, type B2File, type B2HttpRequest, type B2Transport, type B2UploadEvent,
-} from '../../src';
+import { EMPTY, Observable, catchError, concat, defer, filter, finalize, ignoreElements, lastValueFrom, map, mergeMap, of, take, takeUntil, tap, timer, toArray } from 'rxjs';
+import { AxiosTransport, B2, B2Error, intoBuffer, toResponseBody, type B2Event, type B2File, type B2HttpRequest, type B2Transport, type B2UploadEvent } from '../../src';
 import { startEmulator, type Fault, type FaultRule, type RunningEmulator } from '../../src/emulator';
 
 // ---------------------------------------------------------------------------------------------
@@ -243,13 +238,21 @@ function faultMenu(call: string): { fault: Fault; weight: number }[] {
   if (call !== 'b2_authorize_account') menu.push({ fault: { kind: 'expiredToken' }, weight: 1 });
   if (UPLOADS.has(call)) {
     // Part-way through the body (small files: often past their end, which resets before any answer).
-    menu.push({ fault: { kind: 'resetRequest', afterBytes: 0 }, weight: 0.3 }, { fault: { kind: 'resetRequest', afterBytes: 700 }, weight: 0.4 }, { fault: { kind: 'resetRequest', afterBytes: 3000 }, weight: 0.3 });
+    menu.push(
+      { fault: { kind: 'resetRequest', afterBytes: 0 }, weight: 0.3 },
+      { fault: { kind: 'resetRequest', afterBytes: 700 }, weight: 0.4 },
+      { fault: { kind: 'resetRequest', afterBytes: 3000 }, weight: 0.3 },
+    );
     // The server stored the upload; its answer is cut: the client cannot know (duplicates).
     menu.push({ fault: { kind: 'resetResponse', afterBytes: 30 }, weight: 1 });
   } else if (DOWNLOADS.has(call)) {
     // A GET has no body: the connection drops before any answer.
     menu.push({ fault: { kind: 'resetRequest', afterBytes: 0 }, weight: 0.5 });
-    menu.push({ fault: { kind: 'resetResponse', afterBytes: 1 }, weight: 0.4 }, { fault: { kind: 'resetResponse', afterBytes: 1500 }, weight: 0.3 }, { fault: { kind: 'resetResponse', afterBytes: 9000 }, weight: 0.3 });
+    menu.push(
+      { fault: { kind: 'resetResponse', afterBytes: 1 }, weight: 0.4 },
+      { fault: { kind: 'resetResponse', afterBytes: 1500 }, weight: 0.3 },
+      { fault: { kind: 'resetResponse', afterBytes: 9000 }, weight: 0.3 },
+    );
   } else {
     // JSON bodies are 50–300 bytes; authorize is a GET (no body).
     menu.push({ fault: { kind: 'resetRequest', afterBytes: call === 'b2_authorize_account' ? 0 : 20 }, weight: 1 });
@@ -328,8 +331,57 @@ function randomBytes(size: number, random: () => number): Buffer {
 
 /** Name pieces: ASCII punctuation that needs encoding, accents, CJK, emoji (surrogate pairs), and U+E000–U+FFFF (which order after them in UTF-16 but before them in UTF-8). */
 const PIECES = [
-  'a', 'Q', '7', ' ', '-', '_', '.', '~', '%', '+', '#', '?', '&', '=', "'", '(', ')', '!', '@', '$', ',', ';', ':', '[', ']', '"', '<', '>',
-  '|', '^', '`', '{', '}', '\\', '*', 'é', 'ß', 'Ω', 'ж', 'ψ', '日本', '中文', '한국어', '🙂', '🚀', '𝄞', '％', '｡', '\uE000', '\uFFFD', '/',
+  'a',
+  'Q',
+  '7',
+  ' ',
+  '-',
+  '_',
+  '.',
+  '~',
+  '%',
+  '+',
+  '#',
+  '?',
+  '&',
+  '=',
+  "'",
+  '(',
+  ')',
+  '!',
+  '@',
+  '$',
+  ',',
+  ';',
+  ':',
+  '[',
+  ']',
+  '"',
+  '<',
+  '>',
+  '|',
+  '^',
+  '`',
+  '{',
+  '}',
+  '\\',
+  '*',
+  'é',
+  'ß',
+  'Ω',
+  'ж',
+  'ψ',
+  '日本',
+  '中文',
+  '한국어',
+  '🙂',
+  '🚀',
+  '𝄞',
+  '％',
+  '｡',
+  '\uE000',
+  '\uFFFD',
+  '/',
 ];
 const EXTENSIONS = ['', '.txt', '.bin', '.json', '.日本', '.tar.gz'];
 
@@ -450,9 +502,7 @@ interface SourceFile {
   churned?: boolean;
 }
 
-type Op =
-  | { type: 'upload'; file: SourceFile }
-  | { type: 'listNames' | 'listVersions'; index: number };
+type Op = { type: 'upload'; file: SourceFile } | { type: 'listNames' | 'listVersions'; index: number };
 
 // ---------------------------------------------------------------------------------------------
 // instrumentation
@@ -497,20 +547,24 @@ class CountingTransport implements B2Transport {
 function rawJson<T>(url: string, headers: Record<string, string>, body?: object): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request(url, {
-      method: payload ? 'POST' : 'GET',
-      agent: false,
-      headers: { ...headers, Connection: 'close', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if ((res.statusCode ?? 0) >= 400) reject(new Error(`${url}: HTTP ${res.statusCode} ${text}`));
-        else resolve(JSON.parse(text) as T);
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      {
+        method: payload ? 'POST' : 'GET',
+        agent: false,
+        headers: { ...headers, Connection: 'close', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 0) >= 400) reject(new Error(`${url}: HTTP ${res.statusCode} ${text}`));
+          else resolve(JSON.parse(text) as T);
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -693,7 +747,14 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       let size = o.largeMinBytes + Math.floor(random() * (o.largeMaxBytes - o.largeMinBytes + 1));
       if (i === 1) size = Math.max(2, Math.ceil(o.largeMinBytes / partSize)) * partSize;
       const data = randomBytes(size, random);
-      files.push({ kind: i % 3 === 2 ? 'resumed' : 'large', name: randomName('files/L', i, random), data, sha1: sha1(data), partSize, partConcurrency: 2 + Math.floor(random() * 5) });
+      files.push({
+        kind: i % 3 === 2 ? 'resumed' : 'large',
+        name: randomName('files/L', i, random),
+        data,
+        sha1: sha1(data),
+        partSize,
+        partConcurrency: 2 + Math.floor(random() * 5),
+      });
     }
     for (let i = 0; i < o.abandonedUploads; i++) {
       const data = randomBytes(o.largeMinBytes, random);
@@ -710,7 +771,16 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       // Exactly `changingShare` of each kind, spread out, the first of each changed.
       const j = Math.floor(i / 3);
       const change = Math.ceil((j + 1) * o.changingShare) > Math.ceil(j * o.changingShare) ? planChange(kind, data, partSize, random) : undefined;
-      files.push({ kind, name: randomName(`files/p${kind === 'pathWhole' ? 'w' : kind === 'pathStreamed' ? 's' : 'L'}`, i, random), data, sha1: sha1(data), path, change, partSize, partConcurrency: 2 + Math.floor(random() * 2) });
+      files.push({
+        kind,
+        name: randomName(`files/p${kind === 'pathWhole' ? 'w' : kind === 'pathStreamed' ? 's' : 'L'}`, i, random),
+        data,
+        sha1: sha1(data),
+        path,
+        change,
+        partSize,
+        partConcurrency: 2 + Math.floor(random() * 2),
+      });
     }
     for (let i = 0; i < o.churn; i++) {
       for (const kind of ['hide', 'delete'] as const) {
@@ -745,11 +815,15 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     // --- the operations (each catches its own failure: one op failing never stops the others)
     const upload = (f: SourceFile, extraOptions: Record<string, unknown> = {}) => {
       const contents = f.path ? { path: f.path } : f.data;
-      return (f.kind === 'small' || f.kind === 'hide' || f.kind === 'delete' || f.kind === 'pathWhole' || f.kind === 'pathStreamed'
-        ? // One b2_upload_file whatever the size (the emulator's recommendedPartSize, the default threshold, is only 5,000).
-          bucket.uploadFile({ contents, fileName: f.name, largeFileThreshold: SMALL_THRESHOLD, ...extraOptions })
-        : bucket.uploadLargeFile({ contents, fileName: f.name, partSize: f.partSize, concurrency: f.partConcurrency, ...extraOptions })
-      ).pipe(tap(changeOnTrigger(f)), tap((e) => countRetries(e)));
+      return (
+        f.kind === 'small' || f.kind === 'hide' || f.kind === 'delete' || f.kind === 'pathWhole' || f.kind === 'pathStreamed'
+          ? // One b2_upload_file whatever the size (the emulator's recommendedPartSize, the default threshold, is only 5,000).
+            bucket.uploadFile({ contents, fileName: f.name, largeFileThreshold: SMALL_THRESHOLD, ...extraOptions })
+          : bucket.uploadLargeFile({ contents, fileName: f.name, partSize: f.partSize, concurrency: f.partConcurrency, ...extraOptions })
+      ).pipe(
+        tap(changeOnTrigger(f)),
+        tap((e) => countRetries(e)),
+      );
     };
 
     /** Makes the file's planned change, once, on its trigger event (synchronously, before the upload reads on). */
@@ -759,10 +833,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
         const c = f.change;
         if (!c || c.applied) return;
         const fire =
-          c.trigger === 'sent' ? e.type === 'sent'
-          : c.trigger === 'progress' ? e.type === 'uploadProgress' && e.total !== undefined && e.loaded < e.total
-          : c.trigger === 'started' ? e.type === 'largeFileStarted'
-          : e.type === 'partUploaded' && ++partsUploaded >= c.afterParts!;
+          c.trigger === 'sent'
+            ? e.type === 'sent'
+            : c.trigger === 'progress'
+              ? e.type === 'uploadProgress' && e.total !== undefined && e.loaded < e.total
+              : c.trigger === 'started'
+                ? e.type === 'largeFileStarted'
+                : e.type === 'partUploaded' && ++partsUploaded >= c.afterParts!;
         if (!fire) return;
         applyChange(f.path!, f.data, c);
         changed.byHow[c.how] = (changed.byHow[c.how] ?? 0) + 1;
@@ -772,8 +849,15 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
 
     const runUpload = (f: SourceFile): Observable<unknown> => {
       const kind = {
-        small: 'smallUpload', large: 'largeUpload', resumed: 'largeUploadResumed', abandoned: 'largeUploadAbandoned', hide: 'churnUpload', delete: 'churnUpload',
-        pathWhole: 'pathUploadReadWhole', pathStreamed: 'pathUploadStreamed', pathLarge: 'pathUploadLarge',
+        small: 'smallUpload',
+        large: 'largeUpload',
+        resumed: 'largeUploadResumed',
+        abandoned: 'largeUploadAbandoned',
+        hide: 'churnUpload',
+        delete: 'churnUpload',
+        pathWhole: 'pathUploadReadWhole',
+        pathStreamed: 'pathUploadStreamed',
+        pathLarge: 'pathUploadLarge',
       }[f.kind];
       let work: Observable<unknown>;
       if (f.kind === 'abandoned') {
@@ -833,12 +917,14 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
             const problems: string[] = [];
             for (let i = 1; i < listed.length; i++) {
               const order = byUtf8(listed[i - 1].fileName, listed[i].fileName);
-              if (order > 0 || (order === 0 && op.type === 'listNames')) problems.push(`order at ${i}: ${JSON.stringify(listed[i - 1].fileName)} then ${JSON.stringify(listed[i].fileName)}`);
+              if (order > 0 || (order === 0 && op.type === 'listNames'))
+                problems.push(`order at ${i}: ${JSON.stringify(listed[i - 1].fileName)} then ${JSON.stringify(listed[i].fileName)}`);
             }
             const ids = new Set(listed.map((f) => f.fileId));
             const names = new Set(listed.map((f) => f.fileName));
             // listFiles shows the newest version: a duplicate stored after the acknowledged one is fine.
-            for (const f of before) if (!ids.has(f.acked!.fileId) && !(op.type === 'listNames' && names.has(f.name))) problems.push(`missing acknowledged ${JSON.stringify(f.name)}`);
+            for (const f of before)
+              if (!ids.has(f.acked!.fileId) && !(op.type === 'listNames' && names.has(f.name))) problems.push(`missing acknowledged ${JSON.stringify(f.name)}`);
             if (problems.length > 0) {
               listingAnomalies++;
               note(details.listingAnomalies, `${kind} #${op.index}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3})` : ''}`);
@@ -855,7 +941,12 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     /** Downloads one file (by id or by name) and compares every byte with the source. */
     const runDownload = (f: SourceFile, byName: boolean, phase: string): Observable<unknown> => {
       const kind = `${byName ? 'downloadByName' : 'downloadById'}${phase}`;
-      const source = byName ? bucket.downloadFileByName(f.name).pipe(tap((e) => countRetries(e)), intoBuffer()) : f.acked!.downloadToBuffer().pipe(tap((e) => countRetries(e)));
+      const source = byName
+        ? bucket.downloadFileByName(f.name).pipe(
+            tap((e) => countRetries(e)),
+            intoBuffer(),
+          )
+        : f.acked!.downloadToBuffer().pipe(tap((e) => countRetries(e)));
       return tracked(
         `${kind} ${JSON.stringify(f.name)}`,
         source.pipe(
@@ -895,10 +986,10 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
         inFlightAtTimeout = [...inFlight];
       }),
     );
-    log(`phase 1: ${ops.length} operations (${o.smallUploads} small, ${o.largeUploads} large, ${o.abandonedUploads} abandoned, ${o.listings} listings, ${o.churn * 2} churn) at concurrency ${o.concurrency}, fault probability ${o.faultProbability}`);
-    const phase1 = defer(() => of(...ops)).pipe(
-      mergeMap((op) => (op.type === 'upload' ? runUpload(op.file) : runListing(op)), o.concurrency),
+    log(
+      `phase 1: ${ops.length} operations (${o.smallUploads} small, ${o.largeUploads} large, ${o.abandonedUploads} abandoned, ${o.listings} listings, ${o.churn * 2} churn) at concurrency ${o.concurrency}, fault probability ${o.faultProbability}`,
     );
+    const phase1 = defer(() => of(...ops)).pipe(mergeMap((op) => (op.type === 'upload' ? runUpload(op.file) : runListing(op)), o.concurrency));
     const phase2 = defer(() => {
       const files = acked();
       const targets = o.downloads > 0 && files.length > 0 ? Array.from({ length: o.downloads }, (_, i) => files[i % files.length]) : files;
@@ -911,10 +1002,19 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     emu.faults.clear();
     const verifyDeadline = Math.max(Date.now() + 5000, deadline);
     const bounded = <T>(what: string, p: Observable<T>): Promise<T> =>
-      lastValueFrom(p.pipe(takeUntil(timer(Math.max(1000, verifyDeadline - Date.now())).pipe(tap(() => {
-        timedOut = true;
-        inFlightAtTimeout.push(`verify: ${what}`, ...inFlight);
-      })))), { defaultValue: undefined as T });
+      lastValueFrom(
+        p.pipe(
+          takeUntil(
+            timer(Math.max(1000, verifyDeadline - Date.now())).pipe(
+              tap(() => {
+                timedOut = true;
+                inFlightAtTimeout.push(`verify: ${what}`, ...inFlight);
+              }),
+            ),
+          ),
+        ),
+        { defaultValue: undefined as T },
+      );
     // Cancels of abandoned (or, at the time bound, unsubscribed) uploads run in the background,
     // perhaps in a retry wait (Retry-After: 1): give them up to 3 s to land.
     const settleBy = Date.now() + 3000;
@@ -1024,16 +1124,22 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       // Refused as it should be, nothing of it is stored; were anything, it must hold the old or the
       // new bytes, whole: downloaded (without faults) and compared.
       for (const v of uploads) {
-        const got = await bounded(`download ${v.fileId}`, v.downloadToBuffer().pipe(
-          toResponseBody(),
-          map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
-          catchError((err) => of(errorOf(err).code)),
-        ));
+        const got = await bounded(
+          `download ${v.fileId}`,
+          v.downloadToBuffer().pipe(
+            toResponseBody(),
+            map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
+            catchError((err) => of(errorOf(err).code)),
+          ),
+        );
         if (Buffer.isBuffer(got) && (got.equals(f.data) || got.equals(c.data))) continue;
         w.mixed++;
         corrupt++;
         const seen = Buffer.isBuffer(got) ? `${got.length} bytes sha1 ${sha1(got)}` : `a download failing with ${got}`;
-        note(details.corrupt, `${what} version ${v.fileId}: ${seen}, neither the old ${f.data.length} bytes sha1 ${f.sha1} nor the new ${f.change!.data.length} bytes sha1 ${f.change!.sha1}`);
+        note(
+          details.corrupt,
+          `${what} version ${v.fileId}: ${seen}, neither the old ${f.data.length} bytes sha1 ${f.sha1} nor the new ${f.change!.data.length} bytes sha1 ${f.change!.sha1}`,
+        );
       }
       if (f.failed?.code === 'source_changed') w.refused++;
       else if (f.failed) {
@@ -1065,7 +1171,10 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
             ? 'lostStart'
             : 'unknown';
       orphanDetails.push({ fileName: x.fileName, fileId: x.fileId, kind: f?.kind ?? '?', history, cause });
-      note(details.orphans, `${JSON.stringify(x.fileName)} ${x.fileId} [${cause}] (${f?.kind ?? '?'} upload, ${f?.acked ? `acknowledged as ${f.acked.fileId}` : f?.failed ? `failed loudly: ${f.failed.code}` : 'not acknowledged'}); client saw: ${history.join(', ')}`);
+      note(
+        details.orphans,
+        `${JSON.stringify(x.fileName)} ${x.fileId} [${cause}] (${f?.kind ?? '?'} upload, ${f?.acked ? `acknowledged as ${f.acked.fileId}` : f?.failed ? `failed loudly: ${f.failed.code}` : 'not acknowledged'}); client saw: ${history.join(', ')}`,
+      );
     }
     if (listedStarts.length !== unfinished.length) {
       listingAnomalies++;
@@ -1116,8 +1225,18 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   };
   const w = changed.whileRead;
   report.passed =
-    lost === 0 && corrupt === 0 && orphans.length === 0 && unhandled.length === 0 && listingAnomalies === 0 && emulatorInternalErrors === 0 && !timedOut &&
-    w.failedOtherwise === 0 && w.storedAnyway === 0 && w.mixed === 0 && w.unfinishedLeft === 0 && changed.afterRead.storedOther === 0;
+    lost === 0 &&
+    corrupt === 0 &&
+    orphans.length === 0 &&
+    unhandled.length === 0 &&
+    listingAnomalies === 0 &&
+    emulatorInternalErrors === 0 &&
+    !timedOut &&
+    w.failedOtherwise === 0 &&
+    w.storedAnyway === 0 &&
+    w.mixed === 0 &&
+    w.unfinishedLeft === 0 &&
+    changed.afterRead.storedOther === 0;
   return report;
 }
 
@@ -1136,14 +1255,40 @@ export function formatReport(r: SoakReport): string {
   const out: string[] = [];
   out.push(`rxb2 fault soak — seed ${r.seed}, fault probability ${r.options.faultProbability}, concurrency ${r.options.concurrency}, ${(r.durationMs / 1000).toFixed(1)} s`);
   out.push('');
-  out.push(table(Object.entries(r.operations).sort().map(([k, c]) => [k, c.ok, c.failed]), ['operation', 'ok', 'failed']));
+  out.push(
+    table(
+      Object.entries(r.operations)
+        .sort()
+        .map(([k, c]) => [k, c.ok, c.failed]),
+      ['operation', 'ok', 'failed'],
+    ),
+  );
   out.push('');
-  out.push(table(Object.entries(r.requests).sort().map(([k, s]) => [k, s.sent, s.failed]), ['call', 'requests', 'failed']));
+  out.push(
+    table(
+      Object.entries(r.requests)
+        .sort()
+        .map(([k, s]) => [k, s.sent, s.failed]),
+      ['call', 'requests', 'failed'],
+    ),
+  );
   out.push('');
   const kinds = [...new Set([...FAULT_KINDS, ...Object.keys(r.faultsInjected)])];
-  out.push(table(kinds.map((k) => [k, r.faultsInjected[k] ?? 0]), ['fault injected', 'count']));
+  out.push(
+    table(
+      kinds.map((k) => [k, r.faultsInjected[k] ?? 0]),
+      ['fault injected', 'count'],
+    ),
+  );
   out.push('');
-  out.push(table(Object.entries(r.retriesByCode).sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, n]), ['retried by the client (code)', 'count']));
+  out.push(
+    table(
+      Object.entries(r.retriesByCode)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => [k, n]),
+      ['retried by the client (code)', 'count'],
+    ),
+  );
   if (r.callsWithoutFaults.length > 0) out.push(`calls sent without fault rules: ${r.callsWithoutFaults.join(', ')}`);
   out.push('');
   const verdict = (n: number) => (n === 0 ? 'ok' : 'FAIL');
@@ -1185,15 +1330,36 @@ export function formatReport(r: SoakReport): string {
         ['  stored as read', a.storedAsRead, ''],
         ['  failed loudly', a.failed, 'reported'],
         ['  stored with other bytes', a.storedOther, verdict(a.storedOther)],
-        ['changes by how', Object.entries(r.changed.byHow).sort().map(([k, n]) => `${k} ${n}`).join(', '), ''],
-        ['changes by trigger', Object.entries(r.changed.byTrigger).sort().map(([k, n]) => `${k} ${n}`).join(', '), ''],
+        [
+          'changes by how',
+          Object.entries(r.changed.byHow)
+            .sort()
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', '),
+          '',
+        ],
+        [
+          'changes by trigger',
+          Object.entries(r.changed.byTrigger)
+            .sort()
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', '),
+          '',
+        ],
       ],
       ['files changed while uploaded', 'value', 'verdict'],
     ),
   );
   if (Object.keys(r.failuresByCode).length > 0) {
     out.push('');
-    out.push(table(Object.entries(r.failuresByCode).sort().map(([k, n]) => [k, n, r.failures.filter((f) => `${f.op} ${f.code}` === k && f.tookEffect).length]), ['loud failure (operation code)', 'count', 'took effect']));
+    out.push(
+      table(
+        Object.entries(r.failuresByCode)
+          .sort()
+          .map(([k, n]) => [k, n, r.failures.filter((f) => `${f.op} ${f.code}` === k && f.tookEffect).length]),
+        ['loud failure (operation code)', 'count', 'took effect'],
+      ),
+    );
   }
   const lines: [string, string[]][] = [
     ['lost', r.details.lost],
@@ -1210,7 +1376,17 @@ export function formatReport(r: SoakReport): string {
     out.push('', `${title}:`, ...items.slice(0, 20).map((i) => `  ${i}`));
   }
   const sample = r.failures.slice(0, 8);
-  if (sample.length > 0) out.push('', 'first loud failures:', ...sample.map((f) => `  ${f.op} ${JSON.stringify(f.name)}: ${f.code} (${f.message.split('\n')[0]})${f.tookEffect ? ' [took effect]' : ''}`));
-  out.push('', r.passed ? 'PASSED: nothing lost, corrupt or orphaned; no unhandled rejections; every file changed while read refused, nothing of it stored.' : 'FAILED: see the FAIL rows above.');
+  if (sample.length > 0)
+    out.push(
+      '',
+      'first loud failures:',
+      ...sample.map((f) => `  ${f.op} ${JSON.stringify(f.name)}: ${f.code} (${f.message.split('\n')[0]})${f.tookEffect ? ' [took effect]' : ''}`),
+    );
+  out.push(
+    '',
+    r.passed
+      ? 'PASSED: nothing lost, corrupt or orphaned; no unhandled rejections; every file changed while read refused, nothing of it stored.'
+      : 'FAILED: see the FAIL rows above.',
+  );
   return out.join('\n');
 }

@@ -69,7 +69,16 @@ describe('sync against the emulator', () => {
     expect(last.type === 'done' && last.progress).toEqual(jasmine.objectContaining({ filesDone: 9, filesTotal: 9, filesFailed: 0 }));
     expect(last.type === 'done' && last.progress.bytesDone).toBe(last.type === 'done' ? last.progress.bytesTotal : -1);
     const summary = list[list.length - 1];
-    expect(summary).toEqual({ type: 'summary', progress: { filesDone: 9, filesFailed: 0, filesTotal: 9, bytesDone: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0), bytesTotal: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0) } });
+    expect(summary).toEqual({
+      type: 'summary',
+      progress: {
+        filesDone: 9,
+        filesFailed: 0,
+        filesTotal: 9,
+        bytesDone: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0),
+        bytesTotal: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0),
+      },
+    });
 
     const uploads = countRequests(emu, 'b2_upload_file');
     const parts = countRequests(emu, 'b2_upload_part');
@@ -96,7 +105,12 @@ describe('sync against the emulator', () => {
     expect(uploads()).toBe(2);
     await fs.rm(path.join(src, 'c'));
     const hidden = await events(syncUp(bucket, { localFolder: src, delete: 'hide' }));
-    expect(planned(hidden)).toEqual(['skip a: same size and modification time', 'skip b: same size and modification time', 'hide c: not in the local folder', 'hide d: not in the local folder']);
+    expect(planned(hidden)).toEqual([
+      'skip a: same size and modification time',
+      'skip b: same size and modification time',
+      'hide c: not in the local folder',
+      'hide d: not in the local folder',
+    ]);
     expect(await names()).toEqual(['a', 'b']);
     // Hidden, not deleted: the versions stay.
     expect((await all(bucket.listFileVersions())).filter((v) => v.fileName === 'c').map((v) => v.action)).toEqual(['hide', 'upload', 'upload']);
@@ -124,7 +138,10 @@ describe('sync against the emulator', () => {
     expect(downloads()).toBe(0);
     expect((await fs.readdir(dest)).sort()).toEqual(['big.bin', 'x']);
     // And up again from what came down: nothing to do.
-    expect(planned(await events(syncUp(bucket, { localFolder: dest, prefix: 'p' })))).toEqual(['skip big.bin: same size and modification time', 'skip x/y.txt: same size and modification time']);
+    expect(planned(await events(syncUp(bucket, { localFolder: dest, prefix: 'p' })))).toEqual([
+      'skip big.bin: same size and modification time',
+      'skip x/y.txt: same size and modification time',
+    ]);
   });
 
   it('refuses bad options and folders with invalid_argument naming the option, before any request', async () => {

@@ -15,8 +15,6 @@ import { bytes, sha1 } from '../client/support';
 
 const MiB = 1 << 20;
 
-
-
 /**
  * A random-access source over `data` that reads like a file read into given memory: 1 MiB at a
  * time, asynchronously. `ownBuffer` ignores `into` and reuses one buffer of its own at once.
@@ -29,7 +27,7 @@ function fileLike(data: Buffer, options: { ownBuffer?: boolean } = {}) {
     sha1: undefined,
     description: 'file-like',
     async *read(start, length, into) {
-      for (let at = start; at < start + length; ) {
+      for (let at = start; at < start + length;) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         const memory = options.ownBuffer ? (own ??= new Uint8Array(MiB)) : into ? into() : new Uint8Array(MiB);
         used.add(memory);
@@ -144,10 +142,20 @@ describe('a Blob source', () => {
     const blob = new Blob([data]);
     const slice = spyOn(blob, 'slice').and.callThrough();
     const source = blobSource(blob);
-    for (const [start, length] of [[0, data.length], [1, 3 * MiB], [MiB - 1, 2], [data.length - 7, 7], [5, 0]]) {
+    for (const [start, length] of [
+      [0, data.length],
+      [1, 3 * MiB],
+      [MiB - 1, 2],
+      [data.length - 7, 7],
+      [5, 0],
+    ]) {
       slice.calls.reset();
-      expect((await collect(source.read(start, length))).equals(data.subarray(start, start + length))).withContext(`${start}+${length}`).toBeTrue();
-      expect(slice.calls.allArgs()).withContext(`${start}+${length}`).toEqual([[start, start + length]]);
+      expect((await collect(source.read(start, length))).equals(data.subarray(start, start + length)))
+        .withContext(`${start}+${length}`)
+        .toBeTrue();
+      expect(slice.calls.allArgs())
+        .withContext(`${start}+${length}`)
+        .toEqual([[start, start + length]]);
     }
   });
 

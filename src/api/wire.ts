@@ -12,7 +12,6 @@ export interface B2ErrorBody {
   message: string;
 }
 
-
 export type B2BucketType = 'allPublic' | 'allPrivate' | 'snapshot' | 'restricted' | 'shared' | (string & {});
 export type B2FileAction = 'upload' | 'start' | 'hide' | 'folder' | 'copy' | (string & {});
 /**
@@ -255,16 +254,33 @@ export interface B2DownloadAuthorizationWire {
 
 /** Every capability a key may hold (https://www.backblaze.com/docs/cloud-storage-application-key-capabilities). */
 export const B2_CAPABILITIES = [
-  'listKeys', 'writeKeys', 'deleteKeys',
-  'listBuckets', 'listAllBucketNames', 'readBuckets', 'writeBuckets', 'deleteBuckets',
-  'readBucketEncryption', 'writeBucketEncryption',
-  'readBucketRetentions', 'writeBucketRetentions',
-  'readBucketReplications', 'writeBucketReplications',
-  'readBucketNotifications', 'writeBucketNotifications',
-  'readBucketLogging', 'writeBucketLogging',
-  'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles',
-  'readFileLegalHolds', 'writeFileLegalHolds',
-  'readFileRetentions', 'writeFileRetentions',
+  'listKeys',
+  'writeKeys',
+  'deleteKeys',
+  'listBuckets',
+  'listAllBucketNames',
+  'readBuckets',
+  'writeBuckets',
+  'deleteBuckets',
+  'readBucketEncryption',
+  'writeBucketEncryption',
+  'readBucketRetentions',
+  'writeBucketRetentions',
+  'readBucketReplications',
+  'writeBucketReplications',
+  'readBucketNotifications',
+  'writeBucketNotifications',
+  'readBucketLogging',
+  'writeBucketLogging',
+  'listFiles',
+  'readFiles',
+  'shareFiles',
+  'writeFiles',
+  'deleteFiles',
+  'readFileLegalHolds',
+  'writeFileLegalHolds',
+  'readFileRetentions',
+  'writeFileRetentions',
   'bypassGovernance',
 ] as const;
 

@@ -82,11 +82,7 @@ export const MAX_FILE_INFO = 10;
  * Checks a file-info map (keys lower-cased, ≤ 10 entries, key ≤ 50 bytes, known `b2-*` keys only)
  * and the header budget for name + info: 7000 bytes, 2048 with SSE or Object Lock (https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api).
  */
-export function checkFileInfo(
-  info: Record<string, string>,
-  fileName: string,
-  headerBudget: number,
-): Record<string, string> {
+export function checkFileInfo(info: Record<string, string>, fileName: string, headerBudget: number): Record<string, string> {
   const out: Record<string, string> = {};
   const entries = Object.entries(info);
   if (entries.length > MAX_FILE_INFO) throw fail.badRequest(`too many file info entries: ${entries.length} (at most ${MAX_FILE_INFO})`);

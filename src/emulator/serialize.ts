@@ -7,13 +7,7 @@ export function sseWire(sse: SseSetting): B2ServerSideEncryptionWire {
   return { mode: sse.mode, algorithm: sse.algorithm };
 }
 
-export function fileWire(
-  file: FileRecord,
-  accountId: string,
-  caller: Caller,
-  version: B2ApiVersion,
-  action: string = file.action,
-): B2FileWire {
+export function fileWire(file: FileRecord, accountId: string, caller: Caller, version: B2ApiVersion, action: string = file.action): B2FileWire {
   const out: B2FileWire = {
     accountId,
     action,

@@ -130,9 +130,7 @@ export class EmulatorState {
 
   /** Unfinished large files of a bucket, oldest first. */
   unfinishedLargeFiles(bucketId: string): FileRecord[] {
-    return [...this.files.values()]
-      .filter((f) => f.bucketId === bucketId && f.action === 'start')
-      .sort((a, b) => a.seq - b.seq);
+    return [...this.files.values()].filter((f) => f.bucketId === bucketId && f.action === 'start').sort((a, b) => a.seq - b.seq);
   }
 
   // ---- changes ----

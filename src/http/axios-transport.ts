@@ -353,7 +353,12 @@ async function readText(stream: unknown): Promise<string> {
   } catch {
     // A cut error body: fall back to the status alone.
   }
-  return new TextDecoder().decode(platform.concat(chunks, chunks.reduce((n, c) => n + c.length, 0)));
+  return new TextDecoder().decode(
+    platform.concat(
+      chunks,
+      chunks.reduce((n, c) => n + c.length, 0),
+    ),
+  );
 }
 
 function parseJson(operation: string, text: string): unknown {

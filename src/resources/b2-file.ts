@@ -119,18 +119,20 @@ export class B2File {
    * new `B2File`. `metadataDirective` COPY (default) keeps content type and file info; REPLACE
    * takes `contentType` and `fileInfo`. `bucketId` copies into another bucket of the account.
    */
-  copy(options: B2FileProtection & {
-    /** The source's SSE-C key, when it is an SSE-C file. */
-    sourceEncryption?: B2Encryption;
-    fileName: string;
-    bucketId?: string;
-    metadataDirective?: 'COPY' | 'REPLACE';
-    contentType?: string;
-    fileInfo?: Record<string, string>;
-    largeFileThreshold?: number;
-    partSize?: number;
-    concurrency?: number;
-  }): Observable<B2LargeUploadEvent<B2File>> {
+  copy(
+    options: B2FileProtection & {
+      /** The source's SSE-C key, when it is an SSE-C file. */
+      sourceEncryption?: B2Encryption;
+      fileName: string;
+      bucketId?: string;
+      metadataDirective?: 'COPY' | 'REPLACE';
+      contentType?: string;
+      fileInfo?: Record<string, string>;
+      largeFileThreshold?: number;
+      partSize?: number;
+      concurrency?: number;
+    },
+  ): Observable<B2LargeUploadEvent<B2File>> {
     return defer(() => {
       options = checkOptions(options);
       const fileName = checkFileName(options.fileName);
@@ -221,9 +223,7 @@ export class B2File {
           // A retry after a lost answer finds the name hidden: the marker it made is the newest version.
           catchError((err: unknown) =>
             attempts > 1 && err instanceof B2Error && err.code === 'already_hidden'
-              ? this.#ctx.listVersionsOfName(this.bucketId, this.fileName, 1).pipe(
-                  switchMap((newest) => (newest.action === 'hide' ? of(newest) : throwError(() => err))),
-                )
+              ? this.#ctx.listVersionsOfName(this.bucketId, this.fileName, 1).pipe(switchMap((newest) => (newest.action === 'hide' ? of(newest) : throwError(() => err))))
               : throwError(() => err),
           ),
         );

@@ -120,8 +120,7 @@ function sync(bucket: Bucket, options: B2SyncOptions, direction: 'up' | 'down'):
     const { o, root, prefix, compare, deleteMode, symlinks, concurrency, pageSize, threshold, filter, dryRun } = checkSyncOptions(options, direction);
     return from(prepareFolder(root, direction, dryRun)).pipe(
       switchMap((rootIdentity) => {
-        const local: Pager<LocalEntry> =
-          rootIdentity === null ? () => of([]) : localPager(root, rootIdentity, { symlinks, filter, pageSize });
+        const local: Pager<LocalEntry> = rootIdentity === null ? () => of([]) : localPager(root, rootIdentity, { symlinks, filter, pageSize });
         const remoteAll = remotePager(bucket, prefix, pageSize);
         // Excluded names are left alone on B2 too; a page of only excluded names must not read as the end.
         const remote: typeof remoteAll = () =>
@@ -219,9 +218,7 @@ function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: num
         // Large files carry their whole SHA-1 (large_file_sha1), as b2sdk and rclone store it.
         const info$: Observable<Record<string, string>> = large ? from(sha1OfFile(entry.path)).pipe(map((sha1) => ({ ...fileInfo, large_file_sha1: sha1 }))) : of(fileInfo);
         return info$.pipe(
-          switchMap((info) =>
-            bucket.uploadFile({ contents: { path: entry.path }, fileName, fileInfo: info, largeFileThreshold: settings.threshold, partSize: settings.partSize }),
-          ),
+          switchMap((info) => bucket.uploadFile({ contents: { path: entry.path }, fileName, fileInfo: info, largeFileThreshold: settings.threshold, partSize: settings.partSize })),
           mergeMap((e): Observable<SyncStepProgress> => {
             if (e.type === 'uploadProgress') return of({ loaded: e.loaded });
             if (e.type !== 'response') return EMPTY;
@@ -231,7 +228,13 @@ function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: num
               mergeMap((problem): Observable<never> =>
                 problem === null
                   ? EMPTY
-                  : concat(stored.delete().pipe(catchError(() => EMPTY), mergeMap(() => EMPTY)), throwError(() => changed(problem))),
+                  : concat(
+                      stored.delete().pipe(
+                        catchError(() => EMPTY),
+                        mergeMap(() => EMPTY),
+                      ),
+                      throwError(() => changed(problem)),
+                    ),
               ),
             );
           }),

@@ -84,8 +84,7 @@ export function copyFileVersion(session: B2Session, source: CopySource, req: Cop
                 range: `bytes=${part.offset}-${part.offset + part.length - 1}`,
                 sourceServerSideEncryption: encryptionJson(req.sourceEncryption, 'sourceEncryption'),
                 // An SSE-C destination repeats its key on every part; SSE-B2 was set at start.
-                destinationServerSideEncryption:
-                  req.protection.serverSideEncryption?.mode === 'SSE-C' ? encryptionJson(req.protection.serverSideEncryption) : undefined,
+                destinationServerSideEncryption: req.protection.serverSideEncryption?.mode === 'SSE-C' ? encryptionJson(req.protection.serverSideEncryption) : undefined,
               }),
             )
             .pipe(map((p) => ({ type: 'done' as const, contentSha1: p.contentSha1, contentLength: p.contentLength }))),

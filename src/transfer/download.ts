@@ -102,13 +102,12 @@ export function openDownload(
     const response$ = options.authorizationToken
       ? session.authorization().pipe(switchMap(attemptWith), retryB2<B2Event<unknown, unknown>>({ ...session.retryOptions, ...retry }))
       : session.call((_t, auth) => attemptWith(auth), retry);
-    return response$
-      .pipe(
-        filter((e): e is B2ResponseEvent<unknown> => {
-          if (e.type === 'sent') report?.(e);
-          return e.type === 'response';
-        }),
-      );
+    return response$.pipe(
+      filter((e): e is B2ResponseEvent<unknown> => {
+        if (e.type === 'sent') report?.(e);
+        return e.type === 'response';
+      }),
+    );
   };
   return send(undefined, onSent).pipe(
     map((first): OpenedDownload => {

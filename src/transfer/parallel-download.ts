@@ -194,7 +194,7 @@ export function parallelDownload(
 
     /** A part already written to the file, read back and hashed. */
     const hashWritten = async (written: PositionalFile, part: PartDescriptor, hash: ReturnType<typeof platform.createSha1>, memory: Uint8Array) => {
-      for (let at = part.offset, end = part.offset + part.length; at < end; ) {
+      for (let at = part.offset, end = part.offset + part.length; at < end;) {
         const n = await written.readAt(memory.subarray(0, Math.min(memory.length, end - at)), at);
         if (n === 0) throw new B2Error({ status: 0, code: 'truncated', message: `part ${part.partNumber}: the file ends ${end - at} bytes short` });
         hash.update(memory.subarray(0, n));

@@ -81,9 +81,7 @@ interface DownloadSummary {
 
 async function download(file: B2File, expected: Uint8Array): Promise<DownloadSummary> {
   let downloadProgress = 0;
-  const response = await lastValueFrom(
-    file.downloadToBuffer().pipe(tap((e) => void (e.type === 'downloadProgress' && downloadProgress++))),
-  );
+  const response = await lastValueFrom(file.downloadToBuffer().pipe(tap((e) => void (e.type === 'downloadProgress' && downloadProgress++))));
   if (response.type !== 'response') throw new Error(`download of ${file.fileName} ended with ${response.type}`);
   const data = response.body.data;
   return {

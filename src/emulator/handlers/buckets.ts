@@ -10,10 +10,7 @@ import { bucketWire } from '../serialize';
 
 const MAX_BUCKETS = 100;
 const CREATABLE_TYPES = ['allPublic', 'allPrivate'];
-const CORS_OPERATIONS = [
-  'b2_download_file_by_name', 'b2_download_file_by_id', 'b2_upload_file', 'b2_upload_part',
-  's3_delete', 's3_get', 's3_head', 's3_post', 's3_put',
-];
+const CORS_OPERATIONS = ['b2_download_file_by_name', 'b2_download_file_by_id', 'b2_upload_file', 'b2_upload_part', 's3_delete', 's3_get', 's3_head', 's3_post', 's3_put'];
 
 export function createBucket(engine: Engine, call: JsonCall): B2BucketWire {
   const caller = engine.caller(call);
@@ -245,4 +242,3 @@ function lifecycleRulesParam(p: Params): B2LifecycleRule[] | undefined {
   }
   return parsed;
 }
-

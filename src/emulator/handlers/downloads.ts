@@ -42,7 +42,7 @@ const OVERRIDES: Record<string, string> = {
 
 export function downloadFile(engine: Engine, req: DownloadRequest): DownloadResult {
   const byName = 'fileName' in req.by;
-  const token = header(req.headers, 'authorization') ?? (byName ? req.query.get('Authorization') ?? undefined : undefined);
+  const token = header(req.headers, 'authorization') ?? (byName ? (req.query.get('Authorization') ?? undefined) : undefined);
   const overrides: Record<string, string> = {};
   for (const name of Object.keys(OVERRIDES)) {
     const v = req.query.get(name);
@@ -91,12 +91,7 @@ export function downloadFile(engine: Engine, req: DownloadRequest): DownloadResu
 }
 
 /** Checks the credential against the file; returns the account caller when there is one. */
-function authorize(
-  bucket: BucketRecord,
-  fileName: string,
-  credential: { caller: Caller } | { download: DownloadToken } | null,
-  overrides: Record<string, string>,
-): Caller | null {
+function authorize(bucket: BucketRecord, fileName: string, credential: { caller: Caller } | { download: DownloadToken } | null, overrides: Record<string, string>): Caller | null {
   if (!credential) {
     if (Object.keys(overrides).length > 0) throw fail.unauthorized('b2Content* overrides need an authorization token');
     if (bucket.bucketType === 'allPublic') return null;
@@ -141,12 +136,7 @@ function parseRange(range: string | undefined, size: number): { start: number; l
   return { start, length: end - start + 1 };
 }
 
-function responseHeaders(
-  file: FileRecord,
-  bucket: BucketRecord,
-  caller: Caller | null,
-  overrides: Record<string, string>,
-): Record<string, string> {
+function responseHeaders(file: FileRecord, bucket: BucketRecord, caller: Caller | null, overrides: Record<string, string>): Record<string, string> {
   const h: Record<string, string> = {
     'Content-Type': file.contentType,
     'Accept-Ranges': 'bytes',

@@ -123,4 +123,3 @@ function namedVersion(engine: Engine, caller: Caller, call: JsonCall): FileRecor
   if (file.fileName !== fileName || file.action === 'hide') throw fail.fileNotPresent(fileName, fileId);
   return file;
 }
-

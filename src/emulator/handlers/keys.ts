@@ -10,10 +10,25 @@ import { keyWire } from '../serialize';
 
 /** Capabilities a bucket-restricted key may hold (https://www.backblaze.com/docs/cloud-storage-application-keys). */
 const BUCKET_KEY_CAPABILITIES = new Set([
-  'listAllBucketNames', 'listBuckets', 'readBuckets', 'readBucketEncryption', 'writeBucketEncryption',
-  'readBucketRetentions', 'writeBucketRetentions', 'readBucketNotifications', 'writeBucketNotifications',
-  'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles', 'readFileLegalHolds',
-  'writeFileLegalHolds', 'readFileRetentions', 'writeFileRetentions', 'bypassGovernance',
+  'listAllBucketNames',
+  'listBuckets',
+  'readBuckets',
+  'readBucketEncryption',
+  'writeBucketEncryption',
+  'readBucketRetentions',
+  'writeBucketRetentions',
+  'readBucketNotifications',
+  'writeBucketNotifications',
+  'listFiles',
+  'readFiles',
+  'shareFiles',
+  'writeFiles',
+  'deleteFiles',
+  'readFileLegalHolds',
+  'writeFileLegalHolds',
+  'readFileRetentions',
+  'writeFileRetentions',
+  'bypassGovernance',
 ]);
 
 export function createKey(engine: Engine, call: JsonCall): B2CreatedKeyWire {
