@@ -150,7 +150,7 @@ async function rawUpload(fileName: string, partSize: number, concurrency: number
   const start = performance.now();
   const { fileId } = await call<{ fileId: string }>('b2_start_large_file', { bucketId: account.bucketId, fileName, contentType: 'b2/x-auto' });
   const count = Math.ceil(blob.size / partSize);
-  const sha1s: string[] = new Array(count);
+  const sha1s = new Array<string>(count);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {

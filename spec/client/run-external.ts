@@ -84,7 +84,7 @@ function runSpecs(server: Server, bucket: string): Promise<{ passed: number; fai
 async function main(): Promise<number> {
   const { child, server } = await startServer();
   const stopped = new Promise((resolve) => child.once('exit', resolve));
-  let counts = { passed: 0, failed: 1 };
+  let counts: { passed: number; failed: number };
   try {
     process.stdout.write(`external run: the client specs against the rxb2-emulator process at ${server.url}\n`);
     const admin = new B2({ applicationKeyId: server.keyId, applicationKey: server.applicationKey, realm: server.url });

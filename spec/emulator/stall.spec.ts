@@ -19,7 +19,12 @@ function watch(url: string, options: http.RequestOptions, body?: Buffer): Seen {
   let headed = false;
   const wake = () => {
     seen.body = Buffer.concat(chunks);
-    for (const w of [...waiters]) if (headed && seen.body.length >= w.n) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...waiters]) {
+      if (headed && seen.body.length >= w.n) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
   };
   seen.reached = (n) =>
     new Promise<void>((resolve) => {

@@ -128,7 +128,7 @@ export class EmulatorServer {
   /** The base URL to hand this client: the bound address, or on a wildcard address the one it reached us by. */
   private urlFor(req: IncomingMessage): string {
     const host = req.headers.host;
-    return this.wildcard && host && /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : this.baseUrl;
+    return this.wildcard && host && /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : this.baseUrl;
   }
 
   private logRequest(req: IncomingMessage, res: ServerResponse, call: string): void {

@@ -211,7 +211,8 @@ class WasmSha1 implements Sha1 {
 
 /** @noble/hashes' SHA-1, for hashes created before (or without) the WebAssembly one. */
 class JsSha1 implements Sha1 {
-  private readonly hash = nobleSha1.create();
+  // Typed here: @noble/hashes' own typings give `clone()` no usable type through this module resolution.
+  private readonly hash: { update(bytes: Uint8Array): unknown; clone(): { digest(): Uint8Array } } = nobleSha1.create();
 
   update(bytes: Uint8Array): void {
     this.hash.update(bytes);
