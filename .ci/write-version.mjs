@@ -12,9 +12,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 if (typeof version !== 'string' || !/^\d+\.\d+\.\d+/.test(version)) throw new Error(`package.json version ${JSON.stringify(version)} is not semver`);
 const file = join(root, 'src', 'version.ts');
-const text =
-  `/** rxb2's version: package.json's, written here by .ci/write-version.mjs at build time. */\n` +
-  `export const VERSION = '${version}';\n`;
+const text = `/** rxb2's version: package.json's, written here by .ci/write-version.mjs at build time. */\n` + `export const VERSION = '${version}';\n`;
 let current = '';
 try {
   current = readFileSync(file, 'utf8');

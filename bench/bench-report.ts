@@ -152,7 +152,12 @@ function checks(rows: ClientRow[]): { list: Check[]; leads: string[] } {
     const peers = rows.filter((r) => r.scenario === s && !r.client.startsWith('rxb2') && r.client !== 'baseline' && r.samples.length > 0);
     for (const p of peers) {
       const r = ratio(s, p.client)!;
-      list.push({ what: `${s}: rxb2 / ${p.client}`, value: `${r.toFixed(2)}×`, target: s === 'upload-small' && p.client === 'backblaze-b2' ? '≥ 1.5×' : '≥ 1×', met: r >= (s === 'upload-small' && p.client === 'backblaze-b2' ? 1.5 : 1) });
+      list.push({
+        what: `${s}: rxb2 / ${p.client}`,
+        value: `${r.toFixed(2)}×`,
+        target: s === 'upload-small' && p.client === 'backblaze-b2' ? '≥ 1.5×' : '≥ 1×',
+        met: r >= (s === 'upload-small' && p.client === 'backblaze-b2' ? 1.5 : 1),
+      });
       leads.push(`${s}: rxb2 ${r >= 1 ? 'leads' : 'trails'} ${p.client} (${r.toFixed(2)}×)`);
     }
     const base = ratio(s, 'baseline');
@@ -194,10 +199,10 @@ function markdownOf(rows: ClientRow[], e: Environment, chartLink: string | undef
   );
   out.push(
     `- Method: each run starts a fresh client process; ${e.runs} interleaved round(s) (every client once per round, the first one rotating); medians, ` +
-      'the largest peak RSS. Throughput and client CPU are over the client\'s timed window, from before the client is created (modules loaded) ' +
+      "the largest peak RSS. Throughput and client CPU are over the client's timed window, from before the client is created (modules loaded) " +
       'to the last operation done, authorization included (rclone: its whole process, from time(1)). Client CPU is user + system of the client ' +
-      'process (all threads); server CPU is the emulator\'s over the run. Every run is checked afterwards (sizes, counts, large_file_sha1, ' +
-      'the downloaded bytes\' SHA-1). MB = 10^6 bytes.',
+      "process (all threads); server CPU is the emulator's over the run. Every run is checked afterwards (sizes, counts, large_file_sha1, " +
+      "the downloaded bytes' SHA-1). MB = 10^6 bytes.",
   );
   out.push('');
   if (chartLink) {

@@ -69,7 +69,19 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { files: 10_000, page: 1000, listPasses: 3, uploads: 1000, size: 4096, concurrency: 16, reps: 5, only: 'all', layers: false, layerRequests: 2000, nodeTransport: false };
+  const o: Options = {
+    files: 10_000,
+    page: 1000,
+    listPasses: 3,
+    uploads: 1000,
+    size: 4096,
+    concurrency: 16,
+    reps: 5,
+    only: 'all',
+    layers: false,
+    layerRequests: 2000,
+    nodeTransport: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -127,7 +139,6 @@ class NodeHttpTransport implements B2Transport {
   request<T>(req: B2HttpRequest): Observable<B2Event<T, unknown>> {
     return new Observable<B2Event<T, unknown>>((subscriber) => {
       let done = false;
-      let request: http.ClientRequest | undefined;
       let response: http.IncomingMessage | undefined;
       const headers: http.OutgoingHttpHeaders = { ...req.headers, 'User-Agent': this.userAgent };
       let json: string | undefined;
@@ -144,11 +155,16 @@ class NodeHttpTransport implements B2Transport {
         subscriber.error(
           err instanceof B2Error
             ? err
-            : new B2Error({ status: 0, code: 'network_error', message: `${req.operation}: network error (${(err as { code?: string })?.code ?? 'unknown'})`, operation: req.operation }),
+            : new B2Error({
+                status: 0,
+                code: 'network_error',
+                message: `${req.operation}: network error (${(err as { code?: string })?.code ?? 'unknown'})`,
+                operation: req.operation,
+              }),
         );
       };
       subscriber.next({ type: 'sent', attempt: req.attempt ?? 1 });
-      request = http.request(req.url, { method: req.method, headers, agent: protoAgent }, (res) => {
+      const request = http.request(req.url, { method: req.method, headers, agent: protoAgent }, (res) => {
         response = res;
         const flat: Record<string, string> = {};
         for (const k in res.headers) {
@@ -265,7 +281,6 @@ async function measure(serverCpu: (() => Promise<number>) | undefined, fn: () =>
   const s1 = serverCpu ? await serverCpu() : 0;
   return { ops, wallMs, clientCpuUs: c1.user + c1.system, serverCpuUs: s1 - s0, gcMs: gcStats.ms - g0.ms, majorGcs: gcStats.major - g0.major };
 }
-
 
 interface Summary {
   opsPerSec: number;
@@ -448,9 +463,10 @@ async function layerChild(job: LayerJob): Promise<{ usPerOp: number; opsPerSec: 
         () => ax.request({ method: 'POST', url, data: json, headers: { Authorization: raw.token, 'Content-Type': 'application/json' }, responseType: 'text' }).then(checked),
         () =>
           lastValueFrom(
-            transport
-              .request({ method: 'POST', url, operation: 'b2_list_file_names', headers: { Authorization: raw.token }, json: params })
-              .pipe(filter((e) => e.type === 'response'), map((e) => (e as { body: unknown }).body)),
+            transport.request({ method: 'POST', url, operation: 'b2_list_file_names', headers: { Authorization: raw.token }, json: params }).pipe(
+              filter((e) => e.type === 'response'),
+              map((e) => (e as { body: unknown }).body),
+            ),
           ),
         () => lastValueFrom(bucket.listFiles({ limit: 1 })),
       ][JSON_LAYERS.indexOf(job.layer)],
@@ -475,13 +491,21 @@ async function layerChild(job: LayerJob): Promise<{ usPerOp: number; opsPerSec: 
       return lastValueFrom(
         transport
           .request({ method: 'POST', url: u.uploadUrl, operation: 'b2_upload_file', headers, body: { length: contents.length, open: once, onProgress: () => undefined } })
-          .pipe(filter((e) => e.type === 'response'), map((e) => (e as { body: unknown }).body)),
+          .pipe(
+            filter((e) => e.type === 'response'),
+            map((e) => (e as { body: unknown }).body),
+          ),
       );
     };
     if (i === 5) {
       const bucket = await lastValueFrom(b2.buckets.get(bucketName));
       run = (n) =>
-        lastValueFrom(range(0, n).pipe(mergeMap((k) => bucket.uploadFile({ contents, fileName: names(k) }).pipe(toResponseBody()), job.concurrency), count()));
+        lastValueFrom(
+          range(0, n).pipe(
+            mergeMap((k) => bucket.uploadFile({ contents, fileName: names(k) }).pipe(toResponseBody()), job.concurrency),
+            count(),
+          ),
+        );
     } else {
       const send = [
         raw.rawUpload(contents),
@@ -530,7 +554,6 @@ async function layersScenario(emu: Emulator, raw: RawB2Session, o: Options) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--layer-child') {
@@ -563,14 +586,39 @@ async function main(): Promise<void> {
 
     console.log(`\nrxb2 client benchmark — node ${process.version}, emulator in a child process (in memory, 127.0.0.1), ${o.reps} interleaved reps, medians\n`);
     if (results.length > 0) {
-      const rows = [['scenario', 'side', 'ops/s', 'each run (ops/s)', 'client CPU µs/op', 'client GC µs/op', 'major GCs/run', 'server CPU µs/op', 'rxb2/baseline ops/s', 'rxb2/baseline CPU', 'target', 'met']];
+      const rows = [
+        [
+          'scenario',
+          'side',
+          'ops/s',
+          'each run (ops/s)',
+          'client CPU µs/op',
+          'client GC µs/op',
+          'major GCs/run',
+          'server CPU µs/op',
+          'rxb2/baseline ops/s',
+          'rxb2/baseline CPU',
+          'target',
+          'met',
+        ],
+      ];
       for (const { name, unit, target, r } of results) {
         const base = r.find((x) => x.name === BASELINE)!.s;
         const each = (s: Summary) => s.runs.map((x) => x.toFixed(0)).join(' ');
-        const cols = (s: Summary) => [`${s.opsPerSec.toFixed(0)} ${unit}`, each(s), s.clientUsPerOp.toFixed(1), s.gcUsPerOp.toFixed(1), String(s.majorGcsPerRun), s.serverUsPerOp.toFixed(1)];
+        const cols = (s: Summary) => [
+          `${s.opsPerSec.toFixed(0)} ${unit}`,
+          each(s),
+          s.clientUsPerOp.toFixed(1),
+          s.gcUsPerOp.toFixed(1),
+          String(s.majorGcsPerRun),
+          s.serverUsPerOp.toFixed(1),
+        ];
         r.forEach(({ name: side, s }, i) => {
           const ratio = s.opsPerSec / base.opsPerSec;
-          const judged = side === BASELINE ? ['', '', '', ''] : [`${ratio.toFixed(2)}×`, `${(s.clientUsPerOp / base.clientUsPerOp).toFixed(2)}×`, `≥ ${target}×`, ratio >= target ? 'yes' : 'NO'];
+          const judged =
+            side === BASELINE
+              ? ['', '', '', '']
+              : [`${ratio.toFixed(2)}×`, `${(s.clientUsPerOp / base.clientUsPerOp).toFixed(2)}×`, `≥ ${target}×`, ratio >= target ? 'yes' : 'NO'];
           rows.push([i === 0 ? name : '', side, ...cols(s), ...judged]);
         });
       }
@@ -581,7 +629,9 @@ async function main(): Promise<void> {
       );
     }
     if (layers) {
-      console.log(`\nPer layer, each in a fresh process: JSON = b2_list_file_names (maxFileCount 1), sequential, ${o.layerRequests} calls; upload = ${o.size} B at concurrency ${o.concurrency}, ${Math.max(o.layerRequests >> 1, 100)} uploads; ${o.reps} reps, medians\n`);
+      console.log(
+        `\nPer layer, each in a fresh process: JSON = b2_list_file_names (maxFileCount 1), sequential, ${o.layerRequests} calls; upload = ${o.size} B at concurrency ${o.concurrency}, ${Math.max(o.layerRequests >> 1, 100)} uploads; ${o.reps} reps, medians\n`,
+      );
       const rows = [['layer', 'client CPU µs/op', '+ over node:http', 'client GC µs/op', 'ops/s']];
       for (const group of [JSON_LAYERS, UPLOAD_LAYERS]) {
         const ls = layers.filter((l) => group.includes(l.name));

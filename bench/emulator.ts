@@ -200,12 +200,7 @@ async function json<T>(method: string, url: string, headers: http.OutgoingHttpHe
 }
 
 /** POSTs `bytes` bytes (the pattern over and over, 1 MiB writes with backpressure); returns seconds. */
-function timedUpload(
-  url: string,
-  headers: http.OutgoingHttpHeaders,
-  pattern: Buffer,
-  bytes: number,
-): Promise<{ seconds: number; status: number; body: Buffer }> {
+function timedUpload(url: string, headers: http.OutgoingHttpHeaders, pattern: Buffer, bytes: number): Promise<{ seconds: number; status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': bytes } }, (res) => {
@@ -300,8 +295,7 @@ function parseArgs(argv: string[]): Options {
       const order = value();
       if (order !== 'sequential' && order !== 'round-robin') throw new Error('--order is sequential or round-robin');
       options.order = order;
-    }
-    else throw new Error(`unknown argument ${arg}`);
+    } else throw new Error(`unknown argument ${arg}`);
   }
   if (!Number.isInteger(options.sizeMiB) || options.sizeMiB < 1) throw new Error('--size must be a whole number of MiB >= 1');
   if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error('--runs must be >= 1');
@@ -363,12 +357,7 @@ async function openBaseline(target: Target, bytes: number, pattern: Buffer, sha1
     child,
     dataDir,
     run: async () => {
-      const up = await timedUpload(
-        `${child.ready.url}/upload`,
-        { 'Content-Type': 'application/octet-stream', 'X-Bz-Content-Sha1': sha1 },
-        pattern,
-        bytes,
-      );
+      const up = await timedUpload(`${child.ready.url}/upload`, { 'Content-Type': 'application/octet-stream', 'X-Bz-Content-Sha1': sha1 }, pattern, bytes);
       check(`${target} upload status`, up.status, 200);
       const down = await timedDownload(`${child.ready.url}/download?bytes=${bytes}`, {});
       check(`${target} download length`, down.bytes, bytes);
@@ -383,11 +372,9 @@ async function openEmulator(target: Target, bytes: number, pattern: Buffer, sha1
   try {
     const { url, keyId, applicationKey } = child.ready;
     const basic = Buffer.from(`${keyId}:${applicationKey}`).toString('base64');
-    const auth = await json<{ accountId: string; authorizationToken: string; apiUrl: string; downloadUrl: string }>(
-      'GET',
-      `${url}/b2api/v2/b2_authorize_account`,
-      { Authorization: `Basic ${basic}` },
-    );
+    const auth = await json<{ accountId: string; authorizationToken: string; apiUrl: string; downloadUrl: string }>('GET', `${url}/b2api/v2/b2_authorize_account`, {
+      Authorization: `Basic ${basic}`,
+    });
     const api = (call: string): string => `${auth.apiUrl}/b2api/v2/${call}`;
     const token = { Authorization: auth.authorizationToken };
     const bucketName = `bench-${crypto.randomBytes(4).toString('hex')}`;
@@ -476,7 +463,9 @@ async function main(): Promise<void> {
     for (const [session, run] of schedule) {
       const times = await session.run(run);
       if (options.verbose) {
-        console.log(`  run ${run + 1} ${pad(session.target, 16)} upload ${(bytes / 1e6 / times.upload).toFixed(0)} MB/s, download ${(bytes / 1e6 / times.download).toFixed(0)} MB/s`);
+        console.log(
+          `  run ${run + 1} ${pad(session.target, 16)} upload ${(bytes / 1e6 / times.upload).toFixed(0)} MB/s, download ${(bytes / 1e6 / times.download).toFixed(0)} MB/s`,
+        );
       }
       const previous = best.get(session.target) ?? { upload: Infinity, download: Infinity };
       best.set(session.target, { upload: Math.min(previous.upload, times.upload), download: Math.min(previous.download, times.download) });

@@ -128,7 +128,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--verbose') o.verbose = true;
     else throw new Error(`unknown option ${a}`);
   }
-  if (o.partSize < 5_000_000) throw new Error('--part-size must be >= 5,000,000 (the emulator\'s absoluteMinimumPartSize)');
+  if (o.partSize < 5_000_000) throw new Error("--part-size must be >= 5,000,000 (the emulator's absoluteMinimumPartSize)");
   return o;
 }
 
@@ -316,7 +316,7 @@ async function main(): Promise<void> {
       await raw.deleteAll(bucketId, name);
     };
 
-    const uploadRows = (label: string, bytes: number, withRclone: boolean) => {
+    const uploadRows = (label: string, bytes: number) => {
       const group = `upload ${label}`;
       const list: { row: Row; run: (i: number) => Promise<void> }[] = [];
       const file = bytes === size ? source : path.join(tmp, 'big.bin');
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
     };
 
     const uploadTargets = (bytes: number, fileSha1: string, label: string, withRclone: boolean) => {
-      const u = uploadRows(label, bytes, withRclone);
+      const u = uploadRows(label, bytes);
       u.add('rxb2', async (row, name) => {
         await measure(row, () => runChild(job('rxb2-upload', u.file, name, bytes, fileSha1)));
         await checkAndDelete(name, bytes, fileSha1, true);
@@ -344,10 +344,14 @@ async function main(): Promise<void> {
           await measure(row, () => runRclone(['copyto', u.file, `emu:${bucketName}/${name}`, ...flags], env, tmp));
           await checkAndDelete(name, bytes, fileSha1, true);
         });
-        u.add('rclone --b2-disable-checksum', async (row, name) => {
-          await measure(row, () => runRclone(['copyto', u.file, `emu:${bucketName}/${name}`, ...flags, '--b2-disable-checksum'], env, tmp));
-          await checkAndDelete(name, bytes, fileSha1, false);
-        }, true);
+        u.add(
+          'rclone --b2-disable-checksum',
+          async (row, name) => {
+            await measure(row, () => runRclone(['copyto', u.file, `emu:${bucketName}/${name}`, ...flags, '--b2-disable-checksum'], env, tmp));
+            await checkAndDelete(name, bytes, fileSha1, false);
+          },
+          true,
+        );
       }
       return u.list;
     };
@@ -387,10 +391,14 @@ async function main(): Promise<void> {
         checkOutput(row);
       });
       if (haveRclone) {
-        add(`rclone --multi-thread-streams ${o.concurrency}`, async (row) => {
-          await measure(row, () => runRclone(['copyto', `emu:${bucketName}/${name}`, out, '--multi-thread-streams', String(o.concurrency)], env, tmp));
-          checkOutput(row);
-        }, true);
+        add(
+          `rclone --multi-thread-streams ${o.concurrency}`,
+          async (row) => {
+            await measure(row, () => runRclone(['copyto', `emu:${bucketName}/${name}`, out, '--multi-thread-streams', String(o.concurrency)], env, tmp));
+            checkOutput(row);
+          },
+          true,
+        );
       }
       for (let r = 0; r < o.runs; r++) {
         log(`download ${sizeLabel(size)}: run ${r + 1}/${o.runs}`);
@@ -435,7 +443,13 @@ async function main(): Promise<void> {
       // A B B A: whoever runs first pays the emulator's first touch of 4 GiB of fresh memory.
       log(`upload ${sizeLabel(bigSize)}: rxb2, baseline, baseline, rxb2`);
       const [rx, base] = uploadTargets(bigSize, bigSha1, sizeLabel(bigSize), false);
-      for (const [t, i] of [[rx, 0], [base, 0], [base, 1], [rx, 1]] as const) await t.run(i);
+      for (const [t, i] of [
+        [rx, 0],
+        [base, 0],
+        [base, 1],
+        [rx, 1],
+      ] as const)
+        await t.run(i);
       if (!o.keep) fs.rmSync(big, { force: true });
     }
 
@@ -502,7 +516,7 @@ async function main(): Promise<void> {
     console.log('\n' + table(lines, 1));
     console.log(
       '\nclient CPU: user+system of the client process over its timed window (rxb2 and baseline: process.cpuUsage() from new B2()/authorize to the ' +
-        'finished file; rclone: the whole process, from time(1)). Peak RSS: the client process\'s maxRSS. Downloads include the fsync and rename.',
+        "finished file; rclone: the whole process, from time(1)). Peak RSS: the client process's maxRSS. Downloads include the fsync and rename.",
     );
 
     for (const p of profiles) {

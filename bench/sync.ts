@@ -155,9 +155,19 @@ function runClient(client: ClientId, job: RunJob): Promise<Sample> {
   const n = String(job.concurrency);
   switch (client) {
     case 'rxb2':
-      return timedProcess(process.execPath, [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify({ emu: endpoint, bucketName, dir, prefix, concurrency: job.concurrency })], process.env, tmp);
+      return timedProcess(
+        process.execPath,
+        [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify({ emu: endpoint, bucketName, dir, prefix, concurrency: job.concurrency })],
+        process.env,
+        tmp,
+      );
     case 'rclone':
-      return timedProcess('/usr/bin/rclone', ['sync', dir, `emu:${bucketName}/${prefix}`, '--transfers', String(job.rcloneTransfers), '--checkers', n, '--fast-list'], rcloneEnv(endpoint, tmp), tmp);
+      return timedProcess(
+        '/usr/bin/rclone',
+        ['sync', dir, `emu:${bucketName}/${prefix}`, '--transfers', String(job.rcloneTransfers), '--checkers', n, '--fast-list'],
+        rcloneEnv(endpoint, tmp),
+        tmp,
+      );
     case 'b2sdk':
       return timedProcess(
         '/usr/bin/python3',
@@ -225,7 +235,12 @@ async function countVersions(raw: RawB2Session, bucketId: string, prefix: string
   let n = 0;
   let next: { startFileName: string; startFileId: string } | undefined;
   do {
-    const page: { files: unknown[]; nextFileName: string | null; nextFileId: string | null } = await raw.call('b2_list_file_versions', { bucketId, prefix, maxFileCount: 10_000, ...next });
+    const page: { files: unknown[]; nextFileName: string | null; nextFileId: string | null } = await raw.call('b2_list_file_versions', {
+      bucketId,
+      prefix,
+      maxFileCount: 10_000,
+      ...next,
+    });
     n += page.files.length;
     next = page.nextFileName && page.nextFileId ? { startFileName: page.nextFileName, startFileId: page.nextFileId } : undefined;
   } while (next);
@@ -271,10 +286,22 @@ async function scaleRun(o: Options, tmp: string, n: number): Promise<string> {
       // What the emulator journals for an empty upload (b2_upload_file), with a unique id.
       const fileId = `4_z${bucketId}_f1${i.toString(16).padStart(15, '0')}_d20250101_m000000_c000_v0001000_t0000`;
       const record = {
-        fileId, bucketId, fileName: `${prefix}/${names[i]}`, action: 'upload', contentLength: 0,
-        contentSha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709', contentMd5: 'd41d8cd98f00b204e9800998ecf8427e',
-        contentType: 'application/octet-stream', fileInfo: { src_last_modified_millis: String(mtime * 1000) },
-        uploadTimestamp: now, seq: i + 1, sse: { mode: null, algorithm: null }, retention: null, legalHold: null, segments: [], isLargeFile: false,
+        fileId,
+        bucketId,
+        fileName: `${prefix}/${names[i]}`,
+        action: 'upload',
+        contentLength: 0,
+        contentSha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+        contentMd5: 'd41d8cd98f00b204e9800998ecf8427e',
+        contentType: 'application/octet-stream',
+        fileInfo: { src_last_modified_millis: String(mtime * 1000) },
+        uploadTimestamp: now,
+        seq: i + 1,
+        sse: { mode: null, algorithm: null },
+        retention: null,
+        legalHold: null,
+        segments: [],
+        isLargeFile: false,
       };
       lines.push(JSON.stringify({ op: 'put', kind: 'file', id: fileId, record }));
       if (lines.length === 10_000 || i === n - 1) {
@@ -324,7 +351,10 @@ async function main(): Promise<void> {
     console.log(`\n${table}\n`);
     if (o.write) {
       const file = path.join(ROOT, 'BENCHMARKS.md');
-      fs.appendFileSync(file, `\n${table}\n\nrclone ${'`'}sync --transfers ${o.rcloneTransfers} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`);
+      fs.appendFileSync(
+        file,
+        `\n${table}\n\nrclone ${'`'}sync --transfers ${o.rcloneTransfers} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`,
+      );
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

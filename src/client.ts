@@ -3,7 +3,7 @@ import { Observable, defer, map, mergeMap, throwError } from 'rxjs';
 import { authorizeAccount, type B2Authorization } from './api/account';
 import { createBucket, listBuckets } from './api/buckets';
 import { createKey, deleteKey, listKeys } from './api/keys';
-import type { B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
+import type { B2Capability, B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
 import { AxiosTransport, checkTimeouts, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
@@ -65,7 +65,11 @@ export interface CreateBucketOptions {
 }
 
 export interface CreateKeyOptions {
-  capabilities: string[];
+  /**
+   * What the key may do (https://www.backblaze.com/docs/cloud-storage-application-key-capabilities):
+   * B2's capabilities autocomplete; one B2 adds later is accepted as a string and checked by B2.
+   */
+  capabilities: (B2Capability | (string & {}))[];
   keyName: string;
   validDurationInSeconds?: number;
   /** Restrict the key to one bucket. */
@@ -125,10 +129,12 @@ export class B2 {
   readonly buckets = {
     /** Emits each bucket of the account, by name. */
     all: (): Observable<Bucket> =>
-      this.#ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...this.restrictedTo(auth) })).pipe(
-        mergeMap((r) => r.buckets),
-        map((w) => new Bucket(this.#ctx, w)),
-      ),
+      this.#ctx.session
+        .call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...this.restrictedTo(auth) }))
+        .pipe(
+          mergeMap((r) => r.buckets),
+          map((w) => new Bucket(this.#ctx, w)),
+        ),
 
     /** Creates a bucket; emits it. */
     create: (name: string, options: CreateBucketOptions = {}): Observable<Bucket> =>
@@ -160,13 +166,15 @@ export class B2 {
           if (typeof which.bucketId !== 'string' || which.bucketId === '') throw invalidArgument('bucketId', 'must be a bucket id');
         }
         const filter = typeof which === 'string' ? { bucketName: checkBucketName(which) } : { bucketId: which.bucketId };
-        return this.#ctx.session.call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter })).pipe(
-          mergeMap((r) =>
-            r.buckets.length > 0
-              ? [new Bucket(this.#ctx, r.buckets[0])]
-              : throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no bucket ${typeof which === 'string' ? which : which.bucketId}` })),
-          ),
-        );
+        return this.#ctx.session
+          .call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter }))
+          .pipe(
+            mergeMap((r) =>
+              r.buckets.length > 0
+                ? [new Bucket(this.#ctx, r.buckets[0])]
+                : throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no bucket ${typeof which === 'string' ? which : which.bucketId}` })),
+            ),
+          );
       }),
   };
 
@@ -185,8 +193,7 @@ export class B2 {
     list: (): Listing<B2KeyWire> =>
       new Listing((demand) =>
         paginate(
-          (start: string | undefined) =>
-            this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
+          (start: string | undefined) => this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
           (page) => page.nextApplicationKeyId,
           (page) => page.keys,
           demand,
@@ -201,7 +208,7 @@ export class B2 {
       }),
   };
 
-  /** A bucket-restricted key must name its bucket when listing (reference §4.4). */
+  /** A bucket-restricted key must name its bucket when listing (https://www.backblaze.com/docs/cloud-storage-application-keys). */
   private restrictedTo(auth: B2Authorization): { bucketId?: string } {
     return auth.allowed.buckets?.length === 1 ? { bucketId: auth.allowed.buckets[0].id } : {};
   }

@@ -10,10 +10,8 @@ export { B2File } from './resources/b2-file';
 export { uploadWithAuthorization, type AuthorizedUploadOptions, type B2AuthorizedUploadEvent } from './resources/authorized-upload';
 export type { B2UploadAuthorizer, B2LargeUploadStart } from './transfer/authorized-upload';
 export type { B2Encryption, B2Retention, B2FileProtection } from './resources/protection';
-export { B2Error, isB2Error } from './http/b2-error';
-export type {
-  B2Event, B2SentEvent, B2UploadProgressEvent, B2ResponseHeaderEvent, B2DownloadProgressEvent, B2ResponseEvent, B2ProgressEvent,
-} from './http/events';
+export { B2Error, isB2Error, type B2ErrorCode, type B2ServerErrorCode, type B2ClientErrorCode } from './http/b2-error';
+export type { B2Event, B2SentEvent, B2UploadProgressEvent, B2ResponseHeaderEvent, B2DownloadProgressEvent, B2ResponseEvent, B2ProgressEvent } from './http/events';
 export { isResponse, isProgress } from './http/events';
 export type { B2Transport, B2HttpRequest, B2UploadBody } from './http/transport';
 export { AxiosTransport, DEFAULT_TIMEOUTS, type AxiosTransportOptions, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';

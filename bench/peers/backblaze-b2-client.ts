@@ -36,7 +36,14 @@ async function connect(job: Job): Promise<{ b2: B2; bucketId: string }> {
 }
 
 function uploadLarge(job: Job): Promise<Result> {
-  const [file, fileName, size, sha1, partSize, concurrency] = [need(job, 'path'), need(job, 'fileName'), need(job, 'size'), need(job, 'sha1'), need(job, 'partSize'), need(job, 'concurrency')];
+  const [file, fileName, size, sha1, partSize, concurrency] = [
+    need(job, 'path'),
+    need(job, 'fileName'),
+    need(job, 'size'),
+    need(job, 'sha1'),
+    need(job, 'partSize'),
+    need(job, 'concurrency'),
+  ];
   return timed(VERSION, async () => {
     const { b2, bucketId } = await connect(job);
     const fh = await fs.promises.open(file, 'r');
@@ -47,7 +54,7 @@ function uploadLarge(job: Job): Promise<Result> {
       const largeFileId = fileId;
       const parts: number[] = [];
       for (let offset = 0; offset < size; offset += partSize) parts.push(offset);
-      const partSha1Array: string[] = new Array(parts.length);
+      const partSha1Array = new Array<string>(parts.length);
       await workers(
         parts,
         concurrency,

@@ -100,15 +100,9 @@ declare module 'backblaze-b2' {
     ): Promise<AxiosResponse<B2.PartInfo>>;
     finishLargeFile(args: { fileId: string; partSha1Array: string[] } & B2.Common): Promise<AxiosResponse<B2.FileVersion>>;
     cancelLargeFile(args: { fileId: string } & B2.Common): Promise<AxiosResponse<unknown>>;
-    listFileNames(
-      args: { bucketId: string; startFileName?: string; maxFileCount?: number; prefix?: string; delimiter?: string } & B2.Common,
-    ): Promise<AxiosResponse<B2.FileNames>>;
-    downloadFileById<T = unknown>(
-      args: { fileId: string; responseType?: AxiosRequestConfig['responseType'] } & B2.Common,
-    ): Promise<AxiosResponse<T>>;
-    downloadFileByName<T = unknown>(
-      args: { bucketName: string; fileName: string; responseType?: AxiosRequestConfig['responseType'] } & B2.Common,
-    ): Promise<AxiosResponse<T>>;
+    listFileNames(args: { bucketId: string; startFileName?: string; maxFileCount?: number; prefix?: string; delimiter?: string } & B2.Common): Promise<AxiosResponse<B2.FileNames>>;
+    downloadFileById<T = unknown>(args: { fileId: string; responseType?: AxiosRequestConfig['responseType'] } & B2.Common): Promise<AxiosResponse<T>>;
+    downloadFileByName<T = unknown>(args: { bucketName: string; fileName: string; responseType?: AxiosRequestConfig['responseType'] } & B2.Common): Promise<AxiosResponse<T>>;
   }
 
   export = B2;

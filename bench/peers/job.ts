@@ -86,7 +86,7 @@ export function driverMain(run: (job: Job) => Promise<Result>): void {
   try {
     job = JSON.parse(process.argv[2] ?? '') as Job;
   } catch {
-    console.error('usage: node <driver>.js \'<job json>\'');
+    console.error("usage: node <driver>.js '<job json>'");
     process.exit(2);
   }
   run(job).then(

@@ -39,13 +39,20 @@ async function session(job: Job): Promise<RawB2Session> {
 }
 
 export function uploadLarge(job: Job): Promise<Result> {
-  const [file, fileName, size, sha1, partSize, concurrency] = [need(job, 'path'), need(job, 'fileName'), need(job, 'size'), need(job, 'sha1'), need(job, 'partSize'), need(job, 'concurrency')];
+  const [file, fileName, size, sha1, partSize, concurrency] = [
+    need(job, 'path'),
+    need(job, 'fileName'),
+    need(job, 'size'),
+    need(job, 'sha1'),
+    need(job, 'partSize'),
+    need(job, 'concurrency'),
+  ];
   return timed(VERSION, async () => {
     const raw = await session(job);
     const bucketId = await raw.bucketId(job.bucketName);
     const started = await raw.call<FileWire>('b2_start_large_file', { bucketId, fileName, contentType: 'b2/x-auto', fileInfo: { large_file_sha1: sha1 } });
     const parts = planParts(size, partSize);
-    const sha1s: string[] = new Array(parts.length);
+    const sha1s = new Array<string>(parts.length);
     await workers(
       parts,
       concurrency,
@@ -147,7 +154,10 @@ export function downloadLarge(job: Job): Promise<Result> {
         parts,
         concurrency,
         async () => undefined,
-        (_, part, i) => turn(i).then(() => fetchPart(raw, fileId, part, fd, (chunk) => arrived(i, chunk))).then(() => finished(i)),
+        (_, part, i) =>
+          turn(i)
+            .then(() => fetchPart(raw, fileId, part, fd, (chunk) => arrived(i, chunk)))
+            .then(() => finished(i)),
       );
       const actual = hash.digest('hex');
       if (actual !== expected) throw new Error(`baseline download SHA-1 ${actual}, expected ${expected}`);
@@ -167,60 +177,56 @@ export function downloadLarge(job: Job): Promise<Result> {
 function fetchPart(raw: RawB2Session, fileId: string, part: Part, fd: number, onChunk: (chunk: Buffer) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const url = `${raw.downloadUrl}/b2api/v3/b2_download_file_by_id?fileId=${encodeURIComponent(fileId)}`;
-    const req = http.request(
-      url,
-      { method: 'GET', agent, headers: { Authorization: raw.token, Range: `bytes=${part.offset}-${part.offset + part.length - 1}` } },
-      (res) => {
-        if (res.statusCode !== 206) {
-          res.resume();
-          return reject(new Error(`ranged GET -> HTTP ${res.statusCode}`));
+    const req = http.request(url, { method: 'GET', agent, headers: { Authorization: raw.token, Range: `bytes=${part.offset}-${part.offset + part.length - 1}` } }, (res) => {
+      if (res.statusCode !== 206) {
+        res.resume();
+        return reject(new Error(`ranged GET -> HTTP ${res.statusCode}`));
+      }
+      let position = part.offset;
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      let pending = 0;
+      let ended = false;
+      let failed = false;
+      const settle = (): void => {
+        if (ended && pending === 0 && !failed) {
+          if (position !== part.offset + part.length) reject(new Error(`part ${part.partNumber}: got ${position - part.offset} of ${part.length} bytes`));
+          else resolve();
         }
-        let position = part.offset;
-        let batch: Buffer[] = [];
-        let batchBytes = 0;
-        let pending = 0;
-        let ended = false;
-        let failed = false;
-        const settle = (): void => {
-          if (ended && pending === 0 && !failed) {
-            if (position !== part.offset + part.length) reject(new Error(`part ${part.partNumber}: got ${position - part.offset} of ${part.length} bytes`));
-            else resolve();
+      };
+      const flush = (): void => {
+        if (batchBytes === 0) return;
+        const buffers = batch;
+        const bytes = batchBytes;
+        batch = [];
+        batchBytes = 0;
+        pending += bytes;
+        fs.writev(fd, buffers, position - bytes, (err) => {
+          pending -= bytes;
+          if (err) {
+            failed = true;
+            res.destroy();
+            return reject(err);
           }
-        };
-        const flush = (): void => {
-          if (batchBytes === 0) return;
-          const buffers = batch;
-          const bytes = batchBytes;
-          batch = [];
-          batchBytes = 0;
-          pending += bytes;
-          fs.writev(fd, buffers, position - bytes, (err) => {
-            pending -= bytes;
-            if (err) {
-              failed = true;
-              res.destroy();
-              return reject(err);
-            }
-            if (res.isPaused() && pending < 8 * MiB) res.resume();
-            settle();
-          });
-        };
-        res.on('data', (chunk: Buffer) => {
-          onChunk(chunk);
-          batch.push(chunk);
-          batchBytes += chunk.length;
-          position += chunk.length;
-          if (batchBytes >= MiB) flush();
-          if (pending >= 8 * MiB) res.pause();
-        });
-        res.on('end', () => {
-          flush();
-          ended = true;
+          if (res.isPaused() && pending < 8 * MiB) res.resume();
           settle();
         });
-        res.on('error', reject);
-      },
-    );
+      };
+      res.on('data', (chunk: Buffer) => {
+        onChunk(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        position += chunk.length;
+        if (batchBytes >= MiB) flush();
+        if (pending >= 8 * MiB) res.pause();
+      });
+      res.on('end', () => {
+        flush();
+        ended = true;
+        settle();
+      });
+      res.on('error', reject);
+    });
     req.on('error', reject);
     req.end();
   });

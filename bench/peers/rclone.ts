@@ -69,7 +69,17 @@ export async function rcloneJob(job: Job, tmp: string, version: string): Promise
     case 'upload-large': {
       const partSize = need(job, 'partSize');
       const r = await runRclone(
-        ['copyto', need(job, 'path'), remote(need(job, 'fileName')), '--b2-chunk-size', bytesOf(partSize), '--b2-upload-cutoff', bytesOf(partSize), '--transfers', String(need(job, 'concurrency'))],
+        [
+          'copyto',
+          need(job, 'path'),
+          remote(need(job, 'fileName')),
+          '--b2-chunk-size',
+          bytesOf(partSize),
+          '--b2-upload-cutoff',
+          bytesOf(partSize),
+          '--transfers',
+          String(need(job, 'concurrency')),
+        ],
         env,
         tmp,
       );

@@ -28,7 +28,14 @@ function withBucket(job: Job, fn: (bucket: Bucket) => Promise<Outcome>): Promise
 }
 
 export function uploadLarge(job: Job): Promise<Result> {
-  const [file, fileName, size, sha1, partSize, concurrency] = [need(job, 'path'), need(job, 'fileName'), need(job, 'size'), need(job, 'sha1'), need(job, 'partSize'), need(job, 'concurrency')];
+  const [file, fileName, size, sha1, partSize, concurrency] = [
+    need(job, 'path'),
+    need(job, 'fileName'),
+    need(job, 'size'),
+    need(job, 'sha1'),
+    need(job, 'partSize'),
+    need(job, 'concurrency'),
+  ];
   return withBucket(job, async (bucket) => {
     const t0 = performance.now();
     let hashAheadS: number | undefined;
@@ -47,7 +54,14 @@ export function uploadLarge(job: Job): Promise<Result> {
 }
 
 export function downloadLarge(job: Job): Promise<Result> {
-  const [out, fileId, size, sha1, concurrency, partSize] = [need(job, 'path'), need(job, 'fileId'), need(job, 'size'), need(job, 'sha1'), need(job, 'concurrency'), need(job, 'partSize')];
+  const [out, fileId, size, sha1, concurrency, partSize] = [
+    need(job, 'path'),
+    need(job, 'fileId'),
+    need(job, 'size'),
+    need(job, 'sha1'),
+    need(job, 'concurrency'),
+    need(job, 'partSize'),
+  ];
   return withBucket(job, async (bucket) => {
     const file = await lastValueFrom(bucket.getFile({ id: fileId }));
     const result = await lastValueFrom(file.downloadToFile(out, { concurrency, partSize }).pipe(toResponseBody()));

@@ -74,9 +74,7 @@ const api = {
   'POST /api/upload-url': async () => firstValueFrom(bucket.getUploadAuthorization()),
   'POST /api/large/start': async (body) => {
     const fileName = ownName(body.fileName);
-    const start = await firstValueFrom(
-      bucket.startLargeUpload({ fileName, contentType: body.contentType, contentLength: body.contentLength, fileInfo: body.fileInfo }),
-    );
+    const start = await firstValueFrom(bucket.startLargeUpload({ fileName, contentType: body.contentType, contentLength: body.contentLength, fileInfo: body.fileInfo }));
     started.add(start.fileId);
     return start;
   },

@@ -123,14 +123,16 @@ describe('rxb2/angular', () => {
       const [pa, pb] = await Promise.all([lastValueFrom(ua.progress$.pipe(toArray())), lastValueFrom(ub.progress$.pipe(toArray()))]);
       expectClimb(pa);
       expectClimb(pb);
-      expect(pa.some((p) => p > 0 && p < 1)).withContext(`progress of a: ${pa.join(', ')}`).toBeTrue();
+      expect(pa.some((p) => p > 0 && p < 1))
+        .withContext(`progress of a: ${pa.join(', ')}`)
+        .toBeTrue();
       expect(ua.progress()).toBe(1);
       expect(ua.state()).toBe('done');
       expect(ua.size()).toBe(23_000);
       expect(ub.state()).toBe('done');
       const fileA = ua.result() as B2File;
       expect(fileA.fileName).toBe('ng/a.bin');
-      expect((await firstValueFrom(ub.result$) as B2File).contentSha1).toBe(sha1(b));
+      expect(((await firstValueFrom(ub.result$)) as B2File).contentSha1).toBe(sha1(b));
       expect(tracker.inFlight()).toEqual([]);
       expect(tracker.uploads().length).toBe(2);
       tracker.clear();

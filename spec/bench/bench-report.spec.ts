@@ -12,7 +12,17 @@ const env: Environment = {
   runs: 3,
   emulatorPeakRssMiB: 100,
   skipped: [],
-  settings: { sizeMiB: 1024, partSize: 100_000_000, downloadPartSize: 16 << 20, largeConcurrency: 4, small: 2000, smallSize: 4096, smallConcurrency: 16, list: 100_000, pageSize: 1000 },
+  settings: {
+    sizeMiB: 1024,
+    partSize: 100_000_000,
+    downloadPartSize: 16 << 20,
+    largeConcurrency: 4,
+    small: 2000,
+    smallSize: 4096,
+    smallConcurrency: 16,
+    list: 100_000,
+    pageSize: 1000,
+  },
 };
 
 const sample = (seconds: number, over: Partial<Sample> = {}): Sample => ({ seconds, cpuS: 1, maxRss: 100 << 20, count: 2000, bytes: 2000 * 4096, serverCpuS: 0.5, ...over });

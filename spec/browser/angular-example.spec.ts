@@ -23,7 +23,16 @@ const EXAMPLE = path.join(ROOT, 'examples/angular');
 const SHOTS = path.join(EXAMPLE, 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const BUILD_TIMEOUT = 300_000;
 const TIMEOUT = 60_000;
 
@@ -92,7 +101,11 @@ function libIsFresh(): boolean {
 }
 
 /** Everything the page sent or received, as text to search. */
-interface Traffic { sent: string[]; received: string[]; urls: string[] }
+interface Traffic {
+  sent: string[];
+  received: string[];
+  urls: string[];
+}
 
 describe('the Angular example app (examples/angular) in Chromium', () => {
   if ((!existsSync(CHROMIUM) || !existsSync(path.join(EXAMPLE, 'node_modules/@angular/build'))) && !CI) {
@@ -114,14 +127,17 @@ describe('the Angular example app (examples/angular) in Chromium', () => {
   let buildSeconds = 0;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(EXAMPLE, 'node_modules/@angular/build'))) throw new Error('examples/angular/node_modules is missing and CI is set: bash .ci/install-angular-example.sh');
+    if (!existsSync(path.join(EXAMPLE, 'node_modules/@angular/build')))
+      throw new Error('examples/angular/node_modules is missing and CI is set: bash .ci/install-angular-example.sh');
     const started = Date.now();
     // What `npm run build` there does; rxb2's lib/ only when older than its sources (the pack spec builds it too).
     const steps = [...(libIsFresh() ? [] : [[path.join(ROOT, '.ci/build-package.mjs')]]), ['scripts/link-rxb2.mjs'], ['scripts/ng.mjs', 'build']];
     for (const args of steps) {
-      await promisify(execFile)(process.execPath, args, { cwd: EXAMPLE, env: childEnv(), timeout: BUILD_TIMEOUT, maxBuffer: 16 << 20 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`building examples/angular (${args.join(' ')}) failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
-      });
+      await promisify(execFile)(process.execPath, args, { cwd: EXAMPLE, env: childEnv(), timeout: BUILD_TIMEOUT, maxBuffer: 16 << 20 }).catch(
+        (err: Error & { stdout?: string; stderr?: string }) => {
+          throw new Error(`building examples/angular (${args.join(' ')}) failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+        },
+      );
     }
     buildSeconds = (Date.now() - started) / 1000;
     emu = await startEmulator({ host: '127.0.0.1', port: 0, absoluteMinimumPartSize: 5_000, recommendedPartSize: 100_000 });
@@ -152,7 +168,10 @@ describe('the Angular example app (examples/angular) in Chromium', () => {
       reading.push(
         (async () => {
           const headers = JSON.stringify(await response.allHeaders());
-          const body = await response.body().then((b) => b.toString('latin1'), () => '');
+          const body = await response.body().then(
+            (b) => b.toString('latin1'),
+            () => '',
+          );
           traffic.received.push(`${response.url()}\n${headers}\n${body}`);
         })(),
       );
@@ -172,73 +191,81 @@ describe('the Angular example app (examples/angular) in Chromium', () => {
     await emu?.close();
   }, TIMEOUT);
 
-  it('uploads two files with two progress bars, cancels one (nothing left on B2), lists, downloads the other intact; the page never sees the key', async () => {
-    const keep = bytes(700_000, 1);
-    const drop = bytes(2_000_000, 2);
-    // Parts held back, so both uploads are visibly under way for a while.
-    emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 60 }, times: Infinity });
+  it(
+    'uploads two files with two progress bars, cancels one (nothing left on B2), lists, downloads the other intact; the page never sees the key',
+    async () => {
+      const keep = bytes(700_000, 1);
+      const drop = bytes(2_000_000, 2);
+      // Parts held back, so both uploads are visibly under way for a while.
+      emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 60 }, times: Infinity });
 
-    await tab.setInputFiles('#files', [
-      { name: 'keep.bin', mimeType: 'application/octet-stream', buffer: keep },
-      { name: 'drop.bin', mimeType: 'application/octet-stream', buffer: drop },
-    ]);
-    const bar = (name: string) => tab.locator(`.upload[data-name="${name}"] progress`);
-    const value = async (name: string) => Number(await bar(name).evaluate((p) => (p as HTMLProgressElement).value));
-    // Both bars moving at the same time.
-    const seen = { keep: new Set<number>(), drop: new Set<number>() };
-    await until('both progress bars to move', async () => {
-      const [k, d] = [await value('keep.bin'), await value('drop.bin')];
-      seen.keep.add(k);
-      seen.drop.add(d);
-      return k > 0 && k < 1 && d > 0 && d < 1 ? true : undefined;
-    });
-    expect(await tab.locator('.in-flight').textContent()).toContain('2 in flight');
-    await tab.screenshot({ path: path.join(SHOTS, 'uploading.png') });
+      await tab.setInputFiles('#files', [
+        { name: 'keep.bin', mimeType: 'application/octet-stream', buffer: keep },
+        { name: 'drop.bin', mimeType: 'application/octet-stream', buffer: drop },
+      ]);
+      const bar = (name: string) => tab.locator(`.upload[data-name="${name}"] progress`);
+      const value = async (name: string) => Number(await bar(name).evaluate((p) => (p as HTMLProgressElement).value));
+      // Both bars moving at the same time.
+      const seen = { keep: new Set<number>(), drop: new Set<number>() };
+      await until('both progress bars to move', async () => {
+        const [k, d] = [await value('keep.bin'), await value('drop.bin')];
+        seen.keep.add(k);
+        seen.drop.add(d);
+        return k > 0 && k < 1 && d > 0 && d < 1 ? true : undefined;
+      });
+      expect(await tab.locator('.in-flight').textContent()).toContain('2 in flight');
+      await tab.screenshot({ path: path.join(SHOTS, 'uploading.png') });
 
-    await tab.locator('.upload[data-name="drop.bin"] .cancel').click();
-    await tab.waitForSelector('.upload[data-name="drop.bin"] .state-cancelled');
-    const stoppedAt = await value('drop.bin');
-    expect(stoppedAt).toBeLessThan(1);
-    await tab.waitForSelector('.upload[data-name="keep.bin"] .state-done', { timeout: 30_000 });
-    expect(await value('keep.bin')).toBe(1);
-    await tab.screenshot({ path: path.join(SHOTS, 'done.png') });
-    expect(await value('drop.bin')).toBe(stoppedAt);
+      await tab.locator('.upload[data-name="drop.bin"] .cancel').click();
+      await tab.waitForSelector('.upload[data-name="drop.bin"] .state-cancelled');
+      const stoppedAt = await value('drop.bin');
+      expect(stoppedAt).toBeLessThan(1);
+      await tab.waitForSelector('.upload[data-name="keep.bin"] .state-done', { timeout: 30_000 });
+      expect(await value('keep.bin')).toBe(1);
+      await tab.screenshot({ path: path.join(SHOTS, 'done.png') });
+      expect(await value('drop.bin')).toBe(stoppedAt);
 
-    // Nothing of the cancelled upload on B2: no file, no unfinished large file.
-    await until('the cancelled large file to be gone', async () => {
-      const unfinished = await raw.callOk(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId });
-      return (unfinished.files as unknown[]).length === 0 ? true : undefined;
-    });
-    const versions = await raw.callOk(auth, 'b2_list_file_versions', { bucketId: bucket.bucketId });
-    expect((versions.files as { fileName: string; action: string }[]).map((f) => `${f.fileName} ${f.action}`)).toEqual(['uploads/keep.bin upload']);
+      // Nothing of the cancelled upload on B2: no file, no unfinished large file.
+      await until('the cancelled large file to be gone', async () => {
+        const unfinished = await raw.callOk(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId });
+        return (unfinished.files as unknown[]).length === 0 ? true : undefined;
+      });
+      const versions = await raw.callOk(auth, 'b2_list_file_versions', { bucketId: bucket.bucketId });
+      expect((versions.files as { fileName: string; action: string }[]).map((f) => `${f.fileName} ${f.action}`)).toEqual(['uploads/keep.bin upload']);
 
-    // List, then download the kept file in the page and check its bytes.
-    await tab.click('#list');
-    await tab.waitForSelector('tr[data-file="uploads/keep.bin"]');
-    expect(await tab.locator('tr[data-file]').count()).toBe(1);
-    await tab.click('tr[data-file="uploads/keep.bin"] .download');
-    await tab.waitForSelector('#downloaded');
-    expect(await tab.locator('#downloaded .bytes').textContent()).toBe(String(keep.length));
-    expect(await tab.locator('#downloaded .sha1').textContent()).toBe(sha1(keep));
-    await tab.screenshot({ path: path.join(SHOTS, 'downloaded.png') });
-    const stored = await raw.downloadByName(auth, bucket.bucketName, 'uploads/keep.bin');
-    expect(sha1(stored.body)).toBe(sha1(keep));
+      // List, then download the kept file in the page and check its bytes.
+      await tab.click('#list');
+      await tab.waitForSelector('tr[data-file="uploads/keep.bin"]');
+      expect(await tab.locator('tr[data-file]').count()).toBe(1);
+      await tab.click('tr[data-file="uploads/keep.bin"] .download');
+      await tab.waitForSelector('#downloaded');
+      expect(await tab.locator('#downloaded .bytes').textContent()).toBe(String(keep.length));
+      expect(await tab.locator('#downloaded .sha1').textContent()).toBe(sha1(keep));
+      await tab.screenshot({ path: path.join(SHOTS, 'downloaded.png') });
+      const stored = await raw.downloadByName(auth, bucket.bucketName, 'uploads/keep.bin');
+      expect(sha1(stored.body)).toBe(sha1(keep));
 
-    // The key: in no request the page sent, nothing it received, no string in the page.
-    await Promise.all(reading);
-    const html = await tab.content();
-    const state = await tab.evaluate(() => JSON.stringify({ storage: { ...localStorage }, session: { ...sessionStorage }, cookies: document.cookie }));
-    for (const secret of [serverKey.applicationKeyId, serverKey.applicationKey, emu.applicationKey]) {
-      expect(traffic.sent.filter((t) => t.includes(secret)).length).withContext('requests carrying the key').toBe(0);
-      expect(traffic.received.filter((t) => t.includes(secret)).length).withContext('responses carrying the key').toBe(0);
-      expect(html.includes(secret)).withContext('the page').toBeFalse();
-      expect(state.includes(secret)).withContext('storage').toBeFalse();
-    }
-    // Nor did it authorize with B2 or call its account API: only the server, upload URLs and the download.
-    expect(traffic.urls.filter((u) => /b2_authorize_account|\/b2api\/v\d\/b2_(?!upload)/.test(u))).toEqual([]);
-    expect(traffic.urls.some((u) => u.startsWith(emu.url))).toBeTrue();
-    expect(traffic.sent.length).toBeGreaterThan(10);
-    expect(consoleErrors).toEqual([]);
-    writeFileSync(path.join(SHOTS, 'build-seconds.txt'), `${buildSeconds}\n`);
-  }, 2 * TIMEOUT);
+      // The key: in no request the page sent, nothing it received, no string in the page.
+      await Promise.all(reading);
+      const html = await tab.content();
+      const state = await tab.evaluate(() => JSON.stringify({ storage: { ...localStorage }, session: { ...sessionStorage }, cookies: document.cookie }));
+      for (const secret of [serverKey.applicationKeyId, serverKey.applicationKey, emu.applicationKey]) {
+        expect(traffic.sent.filter((t) => t.includes(secret)).length)
+          .withContext('requests carrying the key')
+          .toBe(0);
+        expect(traffic.received.filter((t) => t.includes(secret)).length)
+          .withContext('responses carrying the key')
+          .toBe(0);
+        expect(html.includes(secret)).withContext('the page').toBeFalse();
+        expect(state.includes(secret)).withContext('storage').toBeFalse();
+      }
+      // Nor did it authorize with B2 or call its account API: only the server, upload URLs and the download.
+      expect(traffic.urls.filter((u) => /b2_authorize_account|\/b2api\/v\d\/b2_(?!upload)/.test(u))).toEqual([]);
+      expect(traffic.urls.some((u) => u.startsWith(emu.url))).toBeTrue();
+      expect(traffic.sent.length).toBeGreaterThan(10);
+      expect(consoleErrors).toEqual([]);
+      writeFileSync(path.join(SHOTS, 'build-seconds.txt'), `${buildSeconds}\n`);
+    },
+    2 * TIMEOUT,
+  );
 });

@@ -9,75 +9,16 @@
  * Chromium missing: pending with a hint, unless CI is set (then it must run, and fails).
  */
 import { existsSync } from 'node:fs';
-import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { builtinModules } from 'node:module';
-import path from 'node:path';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import * as raw from '../helpers/b2-http';
+import { bundle, CHROMIUM, CHROMIUM_ARGS, servePage } from './harness';
 
-/** The repository: specs run compiled from dist/spec/browser. */
-const ROOT = [path.resolve(__dirname, '../../..'), path.resolve(__dirname, '../..')].find((dir) => existsSync(path.join(dir, 'src/index.ts')))!;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TIMEOUT = 30_000;
-
-/** Maps the core's `../platform` (src/platform/index.ts, which picks Node) to src/platform/browser.ts, as package.json's `browser` field does for the published files. */
-function browserPlatform(): Plugin {
-  const platformDir = path.join(ROOT, 'src/platform');
-  const targets = new Set([platformDir, path.join(platformDir, 'index'), path.join(platformDir, 'index.ts')]);
-  return {
-    name: 'rxb2-browser-platform',
-    setup(b) {
-      b.onResolve({ filter: /platform(\/index(\.ts)?)?$/ }, (args) => {
-        if (!args.path.startsWith('.')) return undefined;
-        return targets.has(path.resolve(args.resolveDir, args.path)) ? { path: path.join(platformDir, 'browser.ts') } : undefined;
-      });
-    },
-  };
-}
-
-async function bundle(): Promise<{ code: string; metafile: Metafile }> {
-  const result = await build({
-    absWorkingDir: ROOT,
-    entryPoints: [path.join(ROOT, 'spec/browser/page/entry.ts')],
-    bundle: true,
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    sourcemap: 'inline',
-    logLevel: 'silent',
-    plugins: [browserPlatform()],
-  });
-  return { code: result.outputFiles[0].text, metafile: result.metafile };
-}
-
-const PAGE = '<!doctype html><meta charset="utf-8"><title>rxb2 browser test</title><script src="/bundle.js"></script>';
-
-/** The test page and its bundle, on 127.0.0.1 (another port, so another origin than the emulator). */
-async function servePage(code: string): Promise<{ origin: string; close: () => Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://page');
-    if (url.pathname === '/') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE);
-    else if (url.pathname === '/bundle.js') res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(code);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -90,8 +31,24 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 // What window.rxb2Test returns (see page/entry.ts).
-interface UploadSummary { fileName: string; size: number; events: string[]; progress: number[]; parts: number; contentSha1: string | null; largeFileSha1: string | null }
-interface DownloadSummary { fileName: string; length: number; same: boolean; sha1: string; expectedSha1: string; verifiedSha1: string | null; downloadProgress: number }
+interface UploadSummary {
+  fileName: string;
+  size: number;
+  events: string[];
+  progress: number[];
+  parts: number;
+  contentSha1: string | null;
+  largeFileSha1: string | null;
+}
+interface DownloadSummary {
+  fileName: string;
+  length: number;
+  same: boolean;
+  sha1: string;
+  expectedSha1: string;
+  verifiedSha1: string | null;
+  downloadProgress: number;
+}
 interface RoundTrip {
   ranged: boolean;
   fileErrors: { code?: string; message: string; isB2Error: boolean }[];
@@ -110,6 +67,7 @@ type PageApi = {
   cancelMidway(fileName: string): Promise<{ events: string[]; largeFileId?: string }>;
   streamKinds(): Promise<StreamKinds>;
   stalled(realm: string): Promise<Record<string, unknown>>;
+  sha1InPage(): Promise<{ compiled: boolean; sha1: string[]; expected: string }>;
 };
 
 describe('in a browser (Debian Chromium, headless)', () => {
@@ -131,7 +89,7 @@ describe('in a browser (Debian Chromium, headless)', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing and CI is set, so this spec must run: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     emu = await startEmulator({ host: '127.0.0.1', port: 0, absoluteMinimumPartSize: 1000, recommendedPartSize: 5000 });
     auth = await raw.authorize(emu);
-    const built = await bundle();
+    const built = await bundle('spec/browser/page/entry.ts');
     metafile = built.metafile;
     page = await servePage(built.code);
     bucket = await raw.createBucket(auth, {
@@ -142,7 +100,18 @@ describe('in a browser (Debian Chromium, headless)', () => {
           allowedOrigins: [page.origin],
           allowedOperations: ['b2_upload_file', 'b2_upload_part', 'b2_download_file_by_id', 'b2_download_file_by_name'],
           // What rxb2 sends from a page: the token, the upload headers, and Range for resumed downloads.
-          allowedHeaders: ['authorization', 'content-type', 'range', 'x-bz-file-name', 'x-bz-content-sha1', 'x-bz-part-number', 'x-bz-info-*', 'x-bz-server-side-encryption*', 'x-bz-file-retention-*', 'x-bz-file-legal-hold'],
+          allowedHeaders: [
+            'authorization',
+            'content-type',
+            'range',
+            'x-bz-file-name',
+            'x-bz-content-sha1',
+            'x-bz-part-number',
+            'x-bz-info-*',
+            'x-bz-server-side-encryption*',
+            'x-bz-file-retention-*',
+            'x-bz-file-legal-hold',
+          ],
           // What rxb2 reads from a download: the SHA-1 it verifies and the file id a resume checks.
           exposeHeaders: ['x-bz-content-sha1', 'x-bz-file-id', 'x-bz-file-name', 'x-bz-info-large_file_sha1', 'x-bz-upload-timestamp'],
           maxAgeSeconds: 3600,
@@ -208,90 +177,132 @@ describe('in a browser (Debian Chromium, headless)', () => {
     expect(inputs.filter((p) => /node_modules\/axios\/lib\/(adapters\/http|platform\/node)/.test(p))).toEqual([]);
   });
 
-  it('uploads Blobs and bytes (simple and multi-part) with progress, and downloads them back intact', async () => {
-    const errorsBefore = consoleErrors.length;
-    const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());
-    const [small, text, big] = result.uploads;
+  it("hashes with hash-wasm's SHA-1 (compiled as the page loads): hashes side by side match Web Crypto's", async () => {
+    const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.sha1InPage());
+    expect(result.compiled).toBeTrue();
+    expect(result.sha1).toEqual([result.expected, result.expected]);
+  });
 
-    // Simple uploads: one b2_upload_file each, the server's SHA-1 is the page's.
-    expect(small.events).toContain('uploadProgress');
-    expect(small.events[small.events.length - 1]).toBe('response');
-    expect(small.parts).toBe(0);
-    expect(small.contentSha1).toBe(result.expectedSha1.small);
-    expect(text.contentSha1).toBe(result.expectedSha1.text);
-
-    // The big Blob: a large file of 8 parts of 5,000 bytes, progress from XHR upload events.
-    expect(big.size).toBe(40_000);
-    expect(big.events[0]).toBe('largeFileStarted');
-    expect(big.parts).toBe(8);
-    expect(big.progress.length).toBeGreaterThan(1);
-    expect(big.progress.every((loaded, i) => i === 0 || loaded > big.progress[i - 1])).withContext(String(big.progress)).toBeTrue();
-    expect(big.progress[big.progress.length - 1]).toBe(40_000);
-    // A Blob's large upload records its whole SHA-1, hashed ahead on the page's main thread.
-    expect(big.largeFileSha1).toBe(result.expectedSha1.big);
-
-    for (const d of result.downloads) {
-      expect(d.same).withContext(d.fileName).toBeTrue();
-      expect(d.sha1).withContext(d.fileName).toBe(d.expectedSha1);
-      expect(d.downloadProgress).withContext(d.fileName).toBeGreaterThan(0);
+  it('where a Content-Security-Policy forbids WebAssembly, hashes with the JavaScript SHA-1 and uploads all the same', async () => {
+    const strict = await browser!.newPage();
+    try {
+      const errors: string[] = [];
+      strict.on('pageerror', (err) => errors.push(err.message));
+      const query = new URLSearchParams({ realm: emu.url, keyId: emu.keyId, key: emu.applicationKey, bucket: bucket.bucketName });
+      await strict.goto(`${page!.origin}/no-wasm?${query}`);
+      await strict.waitForFunction(() => (globalThis as unknown as { rxb2Test?: { ready: boolean } }).rxb2Test?.ready === true, undefined, { timeout: 10_000 });
+      const hashed = await strict.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.sha1InPage());
+      expect(hashed.compiled).toBeFalse();
+      expect(hashed.sha1).toEqual([hashed.expected, hashed.expected]);
+      // Blobs and bytes up (a large Blob hashed ahead, whole and per part) and down, verified.
+      const result = await strict.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());
+      expect(result.uploads[2].largeFileSha1).toBe(result.expectedSha1.big);
+      for (const d of result.downloads) expect(d.same).withContext(d.fileName).toBeTrue();
+      expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);
+      expect(errors).toEqual([]);
+    } finally {
+      await strict.close();
     }
-    // The client verified the whole-file SHA-1 with its own (TypeScript) SHA-1.
-    expect(result.downloads[0].verifiedSha1).toBe(result.expectedSha1.small);
-    expect(result.downloads[1].verifiedSha1).toBe(result.expectedSha1.text);
-    expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);
-    expect(result.byName).toEqual({ same: true, verifiedSha1: result.expectedSha1.small });
-    expect(result.ranged).toBeTrue();
+  });
 
-    // A file path to upload from, a file to download into: invalid_argument, saying what to do.
-    const [fromPath, intoFile] = result.fileErrors;
-    expect(fromPath).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
-    expect(fromPath.message).toContain('a file path needs Node; pass a Blob');
-    expect(intoFile).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
-    expect(intoFile.message).toContain('needs Node');
+  it(
+    'uploads Blobs and bytes (simple and multi-part) with progress, and downloads them back intact',
+    async () => {
+      const errorsBefore = consoleErrors.length;
+      const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.roundTrip());
+      const [small, text, big] = result.uploads;
 
-    // What the emulator holds is what the page had.
-    const stored = await raw.downloadByName(auth, bucket.bucketName, 'browser/big.bin');
-    expect(stored.status).toBe(200);
-    expect(raw.sha1hex(stored.body)).toBe(result.expectedSha1.big);
-    // No refused header, no CORS failure, no uncaught error.
-    expect(consoleErrors.slice(errorsBefore)).toEqual([]);
-  }, TIMEOUT);
+      // Simple uploads: one b2_upload_file each, the server's SHA-1 is the page's.
+      expect(small.events).toContain('uploadProgress');
+      expect(small.events[small.events.length - 1]).toBe('response');
+      expect(small.parts).toBe(0);
+      expect(small.contentSha1).toBe(result.expectedSha1.small);
+      expect(text.contentSha1).toBe(result.expectedSha1.text);
 
-  it('uploads web ReadableStreams of text and of bytes (also one offering only getReader); refuses one of numbers', async () => {
-    const errorsBefore = consoleErrors.length;
-    const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.streamKinds());
-    const [text, withLength, readerOnly] = result.results;
-    // 16,100 bytes of UTF-8 text, length unknown: cut into 4 parts (of 5,000 bytes) as it was read.
-    expect(text.parts).toBe(4);
-    expect(text.download.length).toBe(16_100);
-    expect(text.download.expectedSha1).toBe(result.expectedSha1[0]);
-    expect(withLength.parts).toBe(0);
-    expect(readerOnly.parts).toBe(0);
-    for (const r of result.results) {
-      expect(r.download.same).withContext(r.download.fileName).toBeTrue();
-      expect(r.download.sha1).withContext(r.download.fileName).toBe(r.download.expectedSha1);
-    }
-    expect(withLength.download.expectedSha1).toBe(result.expectedSha1[1]);
-    expect(readerOnly.download.expectedSha1).toBe(result.expectedSha1[1]);
-    expect(result.refused).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
-    expect(result.refused.message).toContain('contents: chunk 1 of the stream is a number');
-    expect(consoleErrors.slice(errorsBefore)).toEqual([]);
-  }, TIMEOUT);
+      // The big Blob: a large file of 8 parts of 5,000 bytes, progress from XHR upload events.
+      expect(big.size).toBe(40_000);
+      expect(big.events[0]).toBe('largeFileStarted');
+      expect(big.parts).toBe(8);
+      expect(big.progress.length).toBeGreaterThan(1);
+      expect(big.progress.every((loaded, i) => i === 0 || loaded > big.progress[i - 1]))
+        .withContext(String(big.progress))
+        .toBeTrue();
+      expect(big.progress[big.progress.length - 1]).toBe(40_000);
+      // A Blob's large upload records its whole SHA-1, hashed ahead on the page's main thread.
+      expect(big.largeFileSha1).toBe(result.expectedSha1.big);
 
-  it('unsubscribing mid-way aborts the parts in flight and cancels the large file', async () => {
-    // Every part is held back 1.5 s: the first progress comes while the upload is far from done.
-    emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 1500 }, times: Infinity });
-    const fileName = 'browser/cancelled.bin';
-    const result = await tab.evaluate((name) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.cancelMidway(name), fileName);
-    // Stopped at the first uploadProgress, long before any part was answered: XHR reports bytes
-    // as they are sent (not when the answer comes).
-    expect(result.events).toEqual(['largeFileStarted', 'uploadProgress']);
-    expect(result.largeFileId).toBeDefined();
+      for (const d of result.downloads) {
+        expect(d.same).withContext(d.fileName).toBeTrue();
+        expect(d.sha1).withContext(d.fileName).toBe(d.expectedSha1);
+        expect(d.downloadProgress).withContext(d.fileName).toBeGreaterThan(0);
+      }
+      // The client verified the whole-file SHA-1 with its own SHA-1 (hash-wasm's).
+      expect(result.downloads[0].verifiedSha1).toBe(result.expectedSha1.small);
+      expect(result.downloads[1].verifiedSha1).toBe(result.expectedSha1.text);
+      expect(result.downloads[2].verifiedSha1).toBe(result.expectedSha1.big);
+      expect(result.byName).toEqual({ same: true, verifiedSha1: result.expectedSha1.small });
+      expect(result.ranged).toBeTrue();
 
-    // The client cancels the large file in the background: wait until none is left.
-    const unfinished = () => raw.callOk(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId }).then((r) => r.files as { fileName: string; fileId: string }[]);
-    await until('the large file to be cancelled', async () => ((await unfinished()).length === 0 ? true : undefined));
-    const names = await raw.callOk(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, prefix: fileName });
-    expect(names.files).toEqual([]);
-  }, TIMEOUT);
+      // A file path to upload from, a file to download into: invalid_argument, saying what to do.
+      const [fromPath, intoFile] = result.fileErrors;
+      expect(fromPath).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
+      expect(fromPath.message).toContain('a file path needs Node; pass a Blob');
+      expect(intoFile).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
+      expect(intoFile.message).toContain('needs Node');
+
+      // What the emulator holds is what the page had.
+      const stored = await raw.downloadByName(auth, bucket.bucketName, 'browser/big.bin');
+      expect(stored.status).toBe(200);
+      expect(raw.sha1hex(stored.body)).toBe(result.expectedSha1.big);
+      // No refused header, no CORS failure, no uncaught error.
+      expect(consoleErrors.slice(errorsBefore)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'uploads web ReadableStreams of text and of bytes (also one offering only getReader); refuses one of numbers',
+    async () => {
+      const errorsBefore = consoleErrors.length;
+      const result = await tab.evaluate(() => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.streamKinds());
+      const [text, withLength, readerOnly] = result.results;
+      // 16,100 bytes of UTF-8 text, length unknown: cut into 4 parts (of 5,000 bytes) as it was read.
+      expect(text.parts).toBe(4);
+      expect(text.download.length).toBe(16_100);
+      expect(text.download.expectedSha1).toBe(result.expectedSha1[0]);
+      expect(withLength.parts).toBe(0);
+      expect(readerOnly.parts).toBe(0);
+      for (const r of result.results) {
+        expect(r.download.same).withContext(r.download.fileName).toBeTrue();
+        expect(r.download.sha1).withContext(r.download.fileName).toBe(r.download.expectedSha1);
+      }
+      expect(withLength.download.expectedSha1).toBe(result.expectedSha1[1]);
+      expect(readerOnly.download.expectedSha1).toBe(result.expectedSha1[1]);
+      expect(result.refused).toEqual(jasmine.objectContaining({ isB2Error: true, code: 'invalid_argument' }));
+      expect(result.refused.message).toContain('contents: chunk 1 of the stream is a number');
+      expect(consoleErrors.slice(errorsBefore)).toEqual([]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'unsubscribing mid-way aborts the parts in flight and cancels the large file',
+    async () => {
+      // Every part is held back 1.5 s: the first progress comes while the upload is far from done.
+      emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 1500 }, times: Infinity });
+      const fileName = 'browser/cancelled.bin';
+      const result = await tab.evaluate((name) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.cancelMidway(name), fileName);
+      // Stopped at the first uploadProgress, long before any part was answered: XHR reports bytes
+      // as they are sent (not when the answer comes).
+      expect(result.events).toEqual(['largeFileStarted', 'uploadProgress']);
+      expect(result.largeFileId).toBeDefined();
+
+      // The client cancels the large file in the background: wait until none is left.
+      const unfinished = () => raw.callOk(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId }).then((r) => r.files as { fileName: string; fileId: string }[]);
+      await until('the large file to be cancelled', async () => ((await unfinished()).length === 0 ? true : undefined));
+      const names = await raw.callOk(auth, 'b2_list_file_names', { bucketId: bucket.bucketId, prefix: fileName });
+      expect(names.files).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });

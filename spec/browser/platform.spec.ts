@@ -1,19 +1,14 @@
 /**
- * The browser platform's pieces that run anywhere (it uses no Node built-ins): SHA-1 and MD5
- * against published vectors and node:crypto, base64, upload bodies as Blobs, download bodies from
- * a web ReadableStream, and the clear errors for what needs a file system.
+ * The browser platform's pieces that run anywhere (it uses no Node built-ins): both its SHA-1s
+ * (WebAssembly, and JavaScript until that is compiled) and MD5 against published vectors and
+ * node:crypto, base64, upload bodies as Blobs, download bodies from a web ReadableStream, and the
+ * clear errors for what needs a file system.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { platform } from '../../src/platform/browser';
+import { createJsSha1, platform, sha1Compiled } from '../../src/platform/browser';
 import { B2Error } from '../../src';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
-
-function sha1(bytes: Uint8Array, chunk = bytes.length || 1): string {
-  const hash = platform.createSha1();
-  for (let at = 0; at < bytes.length; at += chunk) hash.update(bytes.subarray(at, at + chunk));
-  return hash.digest();
-}
 
 async function rejection(promise: Promise<unknown>): Promise<B2Error> {
   try {
@@ -42,33 +37,66 @@ function webStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
 }
 
 describe('browser platform', () => {
-  describe('SHA-1', () => {
-    it('matches the FIPS 180 vectors', () => {
-      expect(sha1(ascii(''))).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
-      expect(sha1(ascii('abc'))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
-      expect(sha1(ascii('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))).toBe('84983e441c3bd26ebaae4aa1f95129e5e54670f1');
-      expect(sha1(ascii('a'.repeat(1_000_000)), 997)).toBe('34aa973cd4c4daa4f61eeb2bdbad27316534016f');
-    });
-
-    it('matches node:crypto for every length around the block and padding edges, in any chunking', () => {
-      const data = randomBytes(300);
-      for (let length = 0; length <= 200; length++) {
-        const bytes = data.subarray(0, length);
-        const expected = createHash('sha1').update(bytes).digest('hex');
-        for (const chunk of [1, 7, 63, 64, 65, 1000]) expect(sha1(bytes, chunk)).withContext(`${length}/${chunk}`).toBe(expected);
+  // Each SHA-1 the platform has: hash-wasm's (WebAssembly, once compiled) and the plain-JavaScript
+  // one that hashes created before that use (or all, where WebAssembly cannot run).
+  for (const [name, create] of [
+    ['SHA-1 (WebAssembly)', () => platform.createSha1()],
+    ['SHA-1 (JavaScript, until the WebAssembly one is compiled)', createJsSha1],
+  ] as const) {
+    describe(name, () => {
+      function sha1(bytes: Uint8Array, chunk = bytes.length || 1): string {
+        const hash = create();
+        for (let at = 0; at < bytes.length; at += chunk) hash.update(bytes.subarray(at, at + chunk));
+        return hash.digest();
       }
-      const big = randomBytes(3_000_017);
-      expect(sha1(big, 65_537)).toBe(createHash('sha1').update(big).digest('hex'));
-    });
 
-    it('digest() leaves the hash usable (a running digest)', () => {
-      const hash = platform.createSha1();
-      hash.update(ascii('ab'));
-      expect(hash.digest()).toBe(createHash('sha1').update('ab').digest('hex'));
-      hash.update(ascii('c'));
-      expect(hash.digest()).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+      beforeAll(async () => {
+        expect(await sha1Compiled).toBeTrue();
+      });
+
+      it('matches the FIPS 180 vectors', () => {
+        expect(sha1(ascii(''))).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
+        expect(sha1(ascii('abc'))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+        expect(sha1(ascii('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))).toBe('84983e441c3bd26ebaae4aa1f95129e5e54670f1');
+        expect(sha1(ascii('a'.repeat(1_000_000)), 997)).toBe('34aa973cd4c4daa4f61eeb2bdbad27316534016f');
+      });
+
+      it('matches node:crypto for every length around the block and padding edges, in any chunking', () => {
+        const data = randomBytes(300);
+        for (let length = 0; length <= 200; length++) {
+          const bytes = data.subarray(0, length);
+          const expected = createHash('sha1').update(bytes).digest('hex');
+          for (const chunk of [1, 7, 63, 64, 65, 1000]) expect(sha1(bytes, chunk)).withContext(`${length}/${chunk}`).toBe(expected);
+        }
+        const big = randomBytes(3_000_017);
+        expect(sha1(big, 65_537)).toBe(createHash('sha1').update(big).digest('hex'));
+      });
+
+      it('digest() leaves the hash usable (a running digest)', () => {
+        const hash = create();
+        hash.update(ascii('ab'));
+        expect(hash.digest()).toBe(createHash('sha1').update('ab').digest('hex'));
+        hash.update(ascii('c'));
+        expect(hash.digest()).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+        expect(hash.digest()).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+      });
+
+      it('hashes updated in turn (parts hashed side by side, one hash digested mid-way) keep their own state', () => {
+        const sources = [randomBytes(200_003), randomBytes(131_072), randomBytes(70_001)];
+        const hashes = sources.map(() => create());
+        const expected = sources.map(() => createHash('sha1'));
+        for (let at = 0; at < 200_003; at += 4_099) {
+          sources.forEach((bytes, i) => {
+            const chunk = bytes.subarray(at, at + 4_099);
+            hashes[i].update(chunk);
+            expected[i].update(chunk);
+            if (i === 1) expect(hashes[i].digest()).toBe(expected[i].copy().digest('hex'));
+          });
+        }
+        hashes.forEach((hash, i) => expect(hash.digest()).withContext(String(i)).toBe(expected[i].digest('hex')));
+      });
     });
-  });
+  }
 
   describe('MD5 (SSE-C key checks)', () => {
     it('matches the RFC 1321 vectors and node:crypto', () => {
@@ -128,7 +156,7 @@ describe('browser platform', () => {
     expect((await collect(platform.responseChunks(webStream(parts)))).equals(Buffer.concat(parts))).toBeTrue();
     expect((await collect(platform.responseChunks(new Uint8Array([1, 2])))).length).toBe(2);
     expect((await collect(platform.responseChunks(new Uint8Array([1, 2, 3]).buffer))).length).toBe(3);
-    expect((await collect(platform.responseChunks(new Blob([new Uint8Array(4)]))))).toEqual(Buffer.alloc(4));
+    expect(await collect(platform.responseChunks(new Blob([new Uint8Array(4)])))).toEqual(Buffer.alloc(4));
   });
 
   it('destroyResponse while a stream is read: the reader fails with aborted and the stream is cancelled', async () => {

@@ -106,8 +106,6 @@ describe('rxb2 formatting', () => {
     const row = { fileName: 'a b.txt', fileId: 'id1', contentLength: 42, uploadTimestamp: Date.UTC(2024, 4, 1, 12, 34, 56), action: 'upload' };
     expect(formatListingRow(row, false)).toBe('          42  2024-05-01 12:34:56  a b.txt');
     expect(formatListingRow(row, true)).toBe('          42  2024-05-01 12:34:56  upload  id1  a b.txt');
-    expect(formatListingRow({ ...row, fileName: 'dir/', action: 'folder', contentLength: 0, uploadTimestamp: 0 }, false)).toBe(
-      '           -  -                    dir/',
-    );
+    expect(formatListingRow({ ...row, fileName: 'dir/', action: 'folder', contentLength: 0, uploadTimestamp: 0 }, false)).toBe('           -  -                    dir/');
   });
 });

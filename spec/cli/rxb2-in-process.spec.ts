@@ -62,7 +62,9 @@ describe('rxb2 run (in-process)', () => {
     emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'delay', ms: 30 }, times: Infinity });
     for (const flag of ['--no-progress', '--json', '--quiet']) {
       const tty = captureIo(emu, { tty: true });
-      expect(await run(['upload', bigFile, `${bucket.bucketName}/${flag.slice(2)}.bin`, '--concurrency', '2', flag], tty.io)).withContext(flag).toBe(0);
+      expect(await run(['upload', bigFile, `${bucket.bucketName}/${flag.slice(2)}.bin`, '--concurrency', '2', flag], tty.io))
+        .withContext(flag)
+        .toBe(0);
       expect(tty.stdout.text).withContext(flag).not.toContain('ETA');
       expect(tty.stderr.text).withContext(flag).toBe('');
     }
@@ -88,7 +90,9 @@ describe('rxb2 run (in-process)', () => {
     const b = bucket.bucketName;
     const ls = async (...argv: string[]) => {
       const { io, stdout, stderr } = captureIo(emu);
-      expect(await run(['ls', ...argv], io)).withContext(stderr.text).toBe(0);
+      expect(await run(['ls', ...argv], io))
+        .withContext(stderr.text)
+        .toBe(0);
       return stdout.lines().map((l) => l.trim().split(/\s+/));
     };
     const names = (rows: string[][]) => rows.map((r) => r[r.length - 1]);
@@ -140,13 +144,23 @@ describe('rxb2 run (in-process)', () => {
     await mkdir(into, { recursive: true });
     const got = captureIo(emu);
     await put(bucket, 'docs/z.txt', 'zed');
-    expect(await run(['download', `${b}/docs/z.txt`, into], got.io)).withContext(got.stderr.text).toBe(0);
+    expect(await run(['download', `${b}/docs/z.txt`, into], got.io))
+      .withContext(got.stderr.text)
+      .toBe(0);
     expect(await readFile(join(into, 'z.txt'), 'utf8')).toBe('zed');
     expect(got.stdout.text).toMatch(/: 3 bytes .*SHA-1 [0-9a-f]{40} verified\n$/);
 
     const all = captureIo(emu);
-    expect(await run(['rm', `${b}/y.txt`, '--all-versions'], all.io)).withContext(all.stderr.text).toBe(0);
-    expect(all.stdout.lines().filter((l) => l.startsWith(`deleted ${b}/y.txt (`)).map((l) => /\((\w+),/.exec(l)![1]).sort()).toEqual(['hide', 'upload', 'upload']);
+    expect(await run(['rm', `${b}/y.txt`, '--all-versions'], all.io))
+      .withContext(all.stderr.text)
+      .toBe(0);
+    expect(
+      all.stdout
+        .lines()
+        .filter((l) => l.startsWith(`deleted ${b}/y.txt (`))
+        .map((l) => /\((\w+),/.exec(l)![1])
+        .sort(),
+    ).toEqual(['hide', 'upload', 'upload']);
     expect(all.stdout.lines().pop()).toBe(`deleted 3 versions of ${b}/y.txt`);
     expect(await versions(bucket)).toEqual([jasmine.objectContaining({ fileName: 'docs/z.txt' })]);
 
@@ -162,7 +176,9 @@ describe('rxb2 run (in-process)', () => {
     ];
     for (const [argv, message, code] of failures) {
       const { io, stdout, stderr } = captureIo(emu);
-      expect(await run(argv, io)).withContext(argv.join(' ')).toBe(code);
+      expect(await run(argv, io))
+        .withContext(argv.join(' '))
+        .toBe(code);
       expect(stderr.text).withContext(argv.join(' ')).toMatch(message);
       expect(stdout.text).withContext(argv.join(' ')).toBe('');
     }

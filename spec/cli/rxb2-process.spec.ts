@@ -83,7 +83,7 @@ describe('rxb2 command (child process)', () => {
 
     const listing = await runCli(['ls', `${bucket.bucketName}/docs/`], env);
     expect(listing.code).toBe(0);
-    expect(listing.stdout).toMatch(/^ +23000  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  docs\/big\.bin\n +28  \S+ \S+  docs\/note\.txt\n$/);
+    expect(listing.stdout).toMatch(/^ +23000 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}docs\/big\.bin\n +28 {2}\S+ \S+ {2}docs\/note\.txt\n$/);
 
     const stored = await firstValueFrom(bucket.getFile({ name: 'docs/big.bin' }));
     expect(stored.contentLength).toBe(23_000);
@@ -96,7 +96,6 @@ describe('rxb2 command (child process)', () => {
     expect(down.stdout).toContain(`: 23000 bytes`);
     expect(down.stdout).toContain(`SHA-1 ${sha1(bigBytes)} verified`);
     expect((await readFile(out)).equals(bigBytes)).toBeTrue();
-
   }, 20_000);
 
   it('deletes the current version and hides', async () => {
@@ -120,7 +119,7 @@ describe('rxb2 command (child process)', () => {
     expect((await versions(bucket, 'x.txt')).length).toBe(1);
   }, 15_000);
 
-  it('fails with exit code 1 and B2\'s message on bad credentials, never printing the key', async () => {
+  it("fails with exit code 1 and B2's message on bad credentials, never printing the key", async () => {
     const wrongKey = 'K001thisIsNotTheRightKeyAtAll00';
     const bad = await runCli(['buckets', 'ls'], cliEnv(emu, { B2_APPLICATION_KEY: wrongKey }));
     expect(bad.code).toBe(1);
@@ -128,7 +127,6 @@ describe('rxb2 command (child process)', () => {
     expect(bad.stderr).toMatch(/^rxb2: .*not valid.*\(unauthorized, HTTP 401, b2_authorize_account\)\n$/);
     expect(bad.stderr).not.toContain(wrongKey);
     expect(bad.stderr).not.toContain(emu.applicationKey);
-
   }, 15_000);
 
   it('ends a usage error with exit code 2', async () => {

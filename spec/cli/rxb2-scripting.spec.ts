@@ -74,8 +74,7 @@ describe('rxb2 command in scripts (child process)', () => {
 
   const newBucket = (tag: string): Promise<Bucket> => firstValueFrom(b2.buckets.create(bucketName(tag)));
   const versions = (bucket: Bucket) => lastValueFrom(bucket.listFileVersions().pipe(toArray()));
-  const put = (bucket: Bucket, fileName: string, contents: string | Uint8Array) =>
-    lastValueFrom(bucket.uploadFile({ fileName, contents }).pipe(toResponseBody()));
+  const put = (bucket: Bucket, fileName: string, contents: string | Uint8Array) => lastValueFrom(bucket.uploadFile({ fileName, contents }).pipe(toResponseBody()));
 
   it('exits with 2 on a usage error, naming the flag or argument as written, before anything is stored', async () => {
     const bucket = await newBucket('usage');
@@ -100,7 +99,9 @@ describe('rxb2 command in scripts (child process)', () => {
       const [argv, message] = cases[i];
       expect(r.code).withContext(argv.join(' ')).toBe(2);
       expect(r.stderr).withContext(argv.join(' ')).toMatch(message);
-      expect(r.stderr).withContext(argv.join(' ')).not.toMatch(/(^|[^-])\b(partSize|concurrency|contentType|bucketName|largeFileThreshold):/);
+      expect(r.stderr)
+        .withContext(argv.join(' '))
+        .not.toMatch(/(^|[^-])\b(partSize|concurrency|contentType|bucketName|largeFileThreshold):/);
       expect(r.stdout).withContext(argv.join(' ')).toBe('');
     });
     expect(await versions(bucket)).toEqual([]);
@@ -116,7 +117,10 @@ describe('rxb2 command in scripts (child process)', () => {
       [['download', `${b}/not-here.txt`, join(dir, 'x')], /^rxb2: no file named not-here\.txt in bucket /],
       [['hide', `${b}/not-here.txt`], /^rxb2: no file named not-here\.txt /],
       [['upload', join(dir, 'missing.bin'), `${b}/m.bin`], new RegExp(`^rxb2: ${join(dir, 'missing.bin')}: no such file\\n$`)],
-      [['download', `${b}/here.txt`, join(missingDir, 'here.txt')], new RegExp(`^rxb2: cannot write ${join(missingDir, 'here.txt')}: no such folder or file \\(ENOENT\\) \\(local_io_error\\)\\n$`)],
+      [
+        ['download', `${b}/here.txt`, join(missingDir, 'here.txt')],
+        new RegExp(`^rxb2: cannot write ${join(missingDir, 'here.txt')}: no such folder or file \\(ENOENT\\) \\(local_io_error\\)\\n$`),
+      ],
     ];
     const results = await Promise.all(cases.map(([argv]) => runCli(argv, env)));
     results.forEach((r, i) => {
@@ -210,14 +214,16 @@ describe('rxb2 command in scripts (child process)', () => {
 
     const removed = await runCli(['rm', `${b}/top.txt`, '--all-versions', '--json'], env);
     expect(removed.code).toBe(0);
-    expect(jsonLines(removed.stdout).map((r) => r.deleted.action).sort()).toEqual(['hide', 'upload']);
+    expect(
+      jsonLines(removed.stdout)
+        .map((r) => r.deleted.action)
+        .sort(),
+    ).toEqual(['hide', 'upload']);
 
     const missing = await runCli(['--json', 'rm', `${b}/top.txt`], env);
     expect(missing.code).toBe(3);
     expect(missing.stdout).toBe('');
-    expect(jsonLines(missing.stderr)).toEqual([
-      { error: { code: 'not_found', message: `no file named top.txt in bucket ${b}`, status: 404 }, exitCode: 3 },
-    ]);
+    expect(jsonLines(missing.stderr)).toEqual([{ error: { code: 'not_found', message: `no file named top.txt in bucket ${b}`, status: 404 }, exitCode: 3 }]);
 
     const nowhere = join(dir, 'not-a-folder', 'big.bin');
     const local = await runCli(['--json', 'download', `${b}/big.bin`, nowhere], env);
@@ -244,7 +250,7 @@ describe('rxb2 command in scripts (child process)', () => {
     expect(up.stdout).toBe('');
     expect(up.stderr).toBe('');
     const listing = await runCli(['-q', 'ls', b], env);
-    expect(listing.stdout).toMatch(/^ +34  \S+ \S+  q\.txt\n$/);
+    expect(listing.stdout).toMatch(/^ +34 {2}\S+ \S+ {2}q\.txt\n$/);
     const missing = await runCli(['-q', 'rm', `${b}/nope.txt`], env);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/^rxb2: no file named nope\.txt /);
@@ -301,18 +307,26 @@ describe('rxb2 command in scripts (child process)', () => {
     const b = bucket.bucketName;
     const large = bytes(23_456, 21);
     const little = bytes(1_234, 22);
-    const [bigUp, smallUp] = await Promise.all([runWithInput(['upload', '-', `${b}/in/large.bin`], env, large), runWithInput(['upload', '-', `${b}/in/small.bin`, '--json'], env, little)]);
+    const [bigUp, smallUp] = await Promise.all([
+      runWithInput(['upload', '-', `${b}/in/large.bin`], env, large),
+      runWithInput(['upload', '-', `${b}/in/small.bin`, '--json'], env, little),
+    ]);
     expect(bigUp.code).withContext(bigUp.stderr).toBe(0);
     // Parts of the account's recommended 5,000 bytes, cut as the stream is read.
     expect(bigUp.stdout).toMatch(new RegExp(`^uploaded standard input → ${b}/in/large\\.bin: 23456 bytes, 5 parts, .*file id \\S+\\n$`));
     expect(smallUp.code).withContext(smallUp.stderr).toBe(0);
     expect(jsonLines(smallUp.stdout)[0]).toEqual(jasmine.objectContaining({ source: '-', uploaded: jasmine.objectContaining({ contentLength: 1234, contentSha1: sha1(little) }) }));
 
-    for (const [name, content] of [['in/large.bin', large], ['in/small.bin', little]] as const) {
+    for (const [name, content] of [
+      ['in/large.bin', large],
+      ['in/small.bin', little],
+    ] as const) {
       const out = join(dir, `stdin-${name.replace('/', '-')}`);
       const down = await runCli(['download', `${b}/${name}`, out], env);
       expect(down.code).withContext(down.stderr).toBe(0);
-      expect((await readFile(out)).equals(content)).withContext(name).toBeTrue();
+      expect((await readFile(out)).equals(content))
+        .withContext(name)
+        .toBeTrue();
     }
     expect((await versions(bucket)).filter((v) => v.action === 'start')).toEqual([]);
   }, 20_000);

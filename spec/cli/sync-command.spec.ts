@@ -16,16 +16,44 @@ function parse(argv: string[]) {
 
 describe('rxb2 sync: parsing', () => {
   it('a folder then a bucket path syncs up; b2:// first syncs down', () => {
-    expect(parse(['sync', './photos', 'my-bucket/photos']).result).toEqual(jasmine.objectContaining({
-      command: jasmine.objectContaining({ name: 'sync', direction: 'up', folder: './photos', bucket: 'my-bucket', prefix: 'photos', delete: 'keep', compare: 'modTime', dryRun: false }),
-    }));
-    expect(parse(['sync', './photos', 'b2://my-bucket']).result).toEqual(jasmine.objectContaining({ command: jasmine.objectContaining({ direction: 'up', bucket: 'my-bucket', prefix: '' }) }));
-    expect(parse(['sync', 'b2://my-bucket/a/b', 'out', '--delete', '--checksum', '--exclude', '*.tmp', '--exclude', 'cache/', '--dry-run']).result).toEqual(jasmine.objectContaining({
-      command: jasmine.objectContaining({ direction: 'down', folder: 'out', bucket: 'my-bucket', prefix: 'a/b', delete: 'delete', compare: 'sha1', exclude: ['*.tmp', 'cache/'], dryRun: true }),
-    }));
-    expect(parse(['sync', 'src', 'b2://bk/p', '--hide', '--keep-days', '30', '--skip-symlinks', '--size-only', '--concurrency', '4', '--fail-fast', '--include', '*.jpg']).result).toEqual(jasmine.objectContaining({
-      command: jasmine.objectContaining({ delete: 'hide', keepDays: 30, symlinks: 'skip', compare: 'size', concurrency: 4, failFast: true, include: ['*.jpg'] }),
-    }));
+    expect(parse(['sync', './photos', 'my-bucket/photos']).result).toEqual(
+      jasmine.objectContaining({
+        command: jasmine.objectContaining({
+          name: 'sync',
+          direction: 'up',
+          folder: './photos',
+          bucket: 'my-bucket',
+          prefix: 'photos',
+          delete: 'keep',
+          compare: 'modTime',
+          dryRun: false,
+        }),
+      }),
+    );
+    expect(parse(['sync', './photos', 'b2://my-bucket']).result).toEqual(
+      jasmine.objectContaining({ command: jasmine.objectContaining({ direction: 'up', bucket: 'my-bucket', prefix: '' }) }),
+    );
+    expect(parse(['sync', 'b2://my-bucket/a/b', 'out', '--delete', '--checksum', '--exclude', '*.tmp', '--exclude', 'cache/', '--dry-run']).result).toEqual(
+      jasmine.objectContaining({
+        command: jasmine.objectContaining({
+          direction: 'down',
+          folder: 'out',
+          bucket: 'my-bucket',
+          prefix: 'a/b',
+          delete: 'delete',
+          compare: 'sha1',
+          exclude: ['*.tmp', 'cache/'],
+          dryRun: true,
+        }),
+      }),
+    );
+    expect(
+      parse(['sync', 'src', 'b2://bk/p', '--hide', '--keep-days', '30', '--skip-symlinks', '--size-only', '--concurrency', '4', '--fail-fast', '--include', '*.jpg']).result,
+    ).toEqual(
+      jasmine.objectContaining({
+        command: jasmine.objectContaining({ delete: 'hide', keepDays: 30, symlinks: 'skip', compare: 'size', concurrency: 4, failFast: true, include: ['*.jpg'] }),
+      }),
+    );
   });
 
   it('usage errors end with exit code 2 and say what is wrong', () => {

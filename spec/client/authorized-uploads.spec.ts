@@ -90,7 +90,14 @@ describe('uploads with server-issued authorizations (keys stay on the server)', 
   it('a large file: the server starts and finishes it, the page sends the parts to part URLs it asked for', async () => {
     const data = bytes(23_000, 8);
     const events = await all(
-      uploadWithAuthorization({ contents: new Blob([data]), fileName: 'page/large.bin', authorizer: authorizer(), largeFileThreshold: 5000, concurrency: 2, progressIntervalMs: 0 }),
+      uploadWithAuthorization({
+        contents: new Blob([data]),
+        fileName: 'page/large.bin',
+        authorizer: authorizer(),
+        largeFileThreshold: 5000,
+        concurrency: 2,
+        progressIntervalMs: 0,
+      }),
     );
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('largeFileStarted');
@@ -132,9 +139,7 @@ describe('uploads with server-issued authorizations (keys stay on the server)', 
         return bucket.getUploadAuthorization(); // the server re-authorizes on its side
       },
     };
-    const file = await lastValueFrom(
-      uploadWithAuthorization({ contents: 'fresh', fileName: 'page/expired.txt', authorizer: pageAuthorizer, retry: FAST }).pipe(toResponseBody()),
-    );
+    const file = await lastValueFrom(uploadWithAuthorization({ contents: 'fresh', fileName: 'page/expired.txt', authorizer: pageAuthorizer, retry: FAST }).pipe(toResponseBody()));
     expect(file.fileName).toBe('page/expired.txt');
     expect(asked).toEqual(['uploadUrl', 'uploadUrl']);
   });
@@ -143,7 +148,12 @@ describe('uploads with server-issued authorizations (keys stay on the server)', 
     const stale = await firstValueFrom(bucket.getUploadAuthorization());
     emu.expireAllTokens();
     const err = await failure(
-      uploadWithAuthorization({ contents: 'stale', fileName: 'page/stale.txt', authorizer: { uploadUrl: () => (asked.push('uploadUrl'), [stale]) }, retry: { ...FAST, maxAttempts: 3 } }),
+      uploadWithAuthorization({
+        contents: 'stale',
+        fileName: 'page/stale.txt',
+        authorizer: { uploadUrl: () => (asked.push('uploadUrl'), [stale]) },
+        retry: { ...FAST, maxAttempts: 3 },
+      }),
     );
     expect(err).toBeInstanceOf(B2Error);
     expect(err.status).toBe(401);
@@ -159,9 +169,7 @@ describe('uploads with server-issued authorizations (keys stay on the server)', 
   it('a 503 on a part: the part is retried with a fresh part URL from the server', async () => {
     emu.faults.add({ call: 'b2_upload_part', fault: { kind: 'status', status: 503 }, times: 1 });
     const data = bytes(12_000, 9);
-    await lastValueFrom(
-      uploadWithAuthorization({ contents: data, fileName: 'page/retried.bin', authorizer: authorizer(), largeFileThreshold: 5000, concurrency: 1, retry: FAST }),
-    );
+    await lastValueFrom(uploadWithAuthorization({ contents: data, fileName: 'page/retried.bin', authorizer: authorizer(), largeFileThreshold: 5000, concurrency: 1, retry: FAST }));
     // 3 parts, one at a time: one URL reused after each success, plus one after the 503.
     expect(asked.filter((a) => a === 'partUrl').length).toBe(2);
     expect(Buffer.from(await download('page/retried.bin')).equals(data)).toBeTrue();
@@ -202,14 +210,16 @@ describe('uploads with server-issued authorizations (keys stay on the server)', 
 
   it('an authorizer that fails: its error, as it is', async () => {
     const boom = new Error('server said 403');
-    await expectAsync(lastValueFrom(uploadWithAuthorization({ contents: 'x', fileName: 'page/no.txt', authorizer: { uploadUrl: () => throwError(() => boom) } }))).toBeRejectedWith(boom);
+    await expectAsync(lastValueFrom(uploadWithAuthorization({ contents: 'x', fileName: 'page/no.txt', authorizer: { uploadUrl: () => throwError(() => boom) } }))).toBeRejectedWith(
+      boom,
+    );
   });
 
   it('bad options: invalid_argument naming the option, before anything is asked', async () => {
     const cases: [Parameters<typeof uploadWithAuthorization>[0], string][] = [
       [{ contents: 'x', fileName: '', authorizer: authorizer() }, 'fileName'],
       [{ contents: 'x', fileName: 'a', authorizer: undefined as never }, 'authorizer'],
-      [{ contents: 'x', fileName: 'a', authorizer: { uploadUrl: () => [] , largeFile: {} as never } }, 'authorizer.largeFile'],
+      [{ contents: 'x', fileName: 'a', authorizer: { uploadUrl: () => [], largeFile: {} as never } }, 'authorizer.largeFile'],
       [{ contents: { path: '/etc/passwd' } as never, fileName: 'a', authorizer: authorizer() }, 'contents'],
       [{ contents: 'x', fileName: 'a', authorizer: authorizer(), concurrency: 0 }, 'concurrency'],
     ];

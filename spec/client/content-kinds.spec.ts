@@ -40,7 +40,10 @@ const codePoint = fc.oneof(
   fc.integer({ min: 0x10000, max: 0x10ffff }),
 );
 const drawArb: fc.Arbitrary<Draw> = fc.record({
-  motif: fc.array(codePoint.map((c) => String.fromCodePoint(c)), { minLength: 1, maxLength: 40 }),
+  motif: fc.array(
+    codePoint.map((c) => String.fromCodePoint(c)),
+    { minLength: 1, maxLength: 40 },
+  ),
   seed: fc.integer({ min: 1, max: 0x7fffffff }),
   cuts: fc.array(fc.integer({ min: 1, max: 1500 }), { minLength: 1, maxLength: 6 }),
   forms: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 6 }),
@@ -169,7 +172,10 @@ const KINDS: Kind[] = [
     name: 'a generator of Uint8Array views at offsets',
     make: async (size, d) => ({ contents: yieldAll(cut(binary(size, d), d.cuts).map(viewOf)), expected: binary(size, d) }),
   },
-  { name: 'a web ReadableStream of bytes', make: async (size, d) => ({ contents: webStream(cut(binary(size, d), d.cuts).map((b) => new Uint8Array(b))), expected: binary(size, d) }) },
+  {
+    name: 'a web ReadableStream of bytes',
+    make: async (size, d) => ({ contents: webStream(cut(binary(size, d), d.cuts).map((b) => new Uint8Array(b))), expected: binary(size, d) }),
+  },
   {
     // A web stream of text: bytes decoded by a TextDecoderStream.
     name: 'a web ReadableStream of strings',
@@ -221,7 +227,9 @@ describe('content kinds', () => {
                 const file = (events.at(-1) as Extract<B2UploadEvent, { type: 'response' }>).body;
                 expect(file.contentLength).withContext(what).toBe(size);
                 // Above the threshold a large file (several parts), otherwise one request.
-                expect(events.some((e) => e.type === 'largeFileStarted')).withContext(what).toBe(size > THRESHOLD);
+                expect(events.some((e) => e.type === 'largeFileStarted'))
+                  .withContext(what)
+                  .toBe(size > THRESHOLD);
                 const back = await stored(fileName);
                 expect(sha1(back)).withContext(what).toBe(sha1(expected));
                 expect(back.equals(expected)).withContext(what).toBeTrue();
@@ -329,7 +337,10 @@ describe('content kinds', () => {
 
     it('a bad chunk after parts were sent (contentLength not given): the large file is cancelled', async () => {
       const chunks: unknown[] = [bytes(3 * THRESHOLD, 5), 'more text', { not: 'bytes' }];
-      const { err, sent } = await failsAfterSending((fileName) => bucket.uploadFile({ fileName, contents: yieldAll(chunks) as B2UploadContents, concurrency: 1 }), 'b2_upload_part');
+      const { err, sent } = await failsAfterSending(
+        (fileName) => bucket.uploadFile({ fileName, contents: yieldAll(chunks) as B2UploadContents, concurrency: 1 }),
+        'b2_upload_part',
+      );
       expect([err.code, err.field]).toEqual(['invalid_argument', 'contents']);
       expect(err.message).toContain('chunk 3 of the stream is an Object');
       expect(sent).toBeGreaterThan(0);

@@ -56,7 +56,10 @@ describe('client download authorization', () => {
     const grant = await firstValueFrom(bucket.getDownloadAuthorization('share/', 60));
     expect(grant.bucketId).toBe(bucket.bucketId);
     expect(grant.fileNamePrefix).toBe('share/');
-    for (const [name, body] of [[shared, 'shared contents'], ['share/other.txt', 'other contents']]) {
+    for (const [name, body] of [
+      [shared, 'shared contents'],
+      ['share/other.txt', 'other contents'],
+    ]) {
       const url = await firstValueFrom(bucket.getDownloadUrl(name));
       const res = await fetch(url, { headers: { Authorization: grant.authorizationToken } });
       expect(res.status).toBe(200);

@@ -24,7 +24,7 @@ function withEnv<T>(vars: Partial<Record<(typeof NAMES)[number], string>>, body:
 }
 
 describe('B2 from the environment', () => {
-  onlyOnEmulator('configures clients from B2_* variables, which bypass the shared bucket\'s name mapping (its bucket would be a real one)');
+  onlyOnEmulator("configures clients from B2_* variables, which bypass the shared bucket's name mapping (its bucket would be a real one)");
   let emu: Emu;
   beforeAll(async () => (emu = await startClientEmulator()));
   afterAll(async () => emu?.close());

@@ -107,11 +107,7 @@ describe('client faults and retry', () => {
     await firstValueFrom(c.authorize());
     emu.expireAllTokens();
     const authCount = countRequests(emu, 'b2_authorize_account');
-    const results = await Promise.all([
-      all(view.listFiles({ prefix: 'l/' })),
-      all(view.listFileVersions({ prefix: 'l/' })),
-      firstValueFrom(view.getFile({ name: 'l/3.txt' })),
-    ]);
+    const results = await Promise.all([all(view.listFiles({ prefix: 'l/' })), all(view.listFileVersions({ prefix: 'l/' })), firstValueFrom(view.getFile({ name: 'l/3.txt' }))]);
     expect(results[0].length).toBe(7);
     expect(results[1].length).toBe(7);
     expect(results[2].fileName).toBe('l/3.txt');
@@ -262,7 +258,9 @@ describe('client faults and retry', () => {
       const renderings = [String(err), JSON.stringify(err), err.stack ?? '', err.message, JSON.stringify(Object.entries(err))];
       for (const text of renderings) {
         for (const secret of [...secrets, `${emu.applicationKey}WRONG`]) {
-          expect(text.includes(secret)).withContext(`${err.code}: ${text.slice(0, 120)}`).toBeFalse();
+          expect(text.includes(secret))
+            .withContext(`${err.code}: ${text.slice(0, 120)}`)
+            .toBeFalse();
         }
       }
       expect(Object.keys(err)).not.toContain('config');
@@ -324,11 +322,7 @@ describe('client faults and retry', () => {
     const { bucket: view } = await fresh();
     const urls = countRequests(emu, 'b2_get_upload_url');
     const batch = (tag: string) =>
-      Promise.all(
-        Array.from({ length: 5 }, (_, i) =>
-          lastValueFrom(view.uploadFile({ fileName: `c/${tag}-${i}.bin`, contents: bytes(200_000, 50 + i) }).pipe(toResponseBody())),
-        ),
-      );
+      Promise.all(Array.from({ length: 5 }, (_, i) => lastValueFrom(view.uploadFile({ fileName: `c/${tag}-${i}.bin`, contents: bytes(200_000, 50 + i) }).pipe(toResponseBody()))));
     const first = await batch('a');
     expect(first.map((f) => f.contentLength)).toEqual([200_000, 200_000, 200_000, 200_000, 200_000]);
     expect(urls()).toBe(5);

@@ -13,9 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { defer, firstValueFrom, lastValueFrom, tap } from 'rxjs';
-import {
-  AxiosTransport, B2Error, toResponseBody, type B2, type B2File, type B2Transport, type B2UploadEvent, type Bucket, type LargeUploadCheckpoint,
-} from '../../src';
+import { AxiosTransport, B2Error, toResponseBody, type B2, type B2File, type B2Transport, type B2UploadEvent, type Bucket, type LargeUploadCheckpoint } from '../../src';
 import { platform, type Platform } from '../../src/platform';
 import { authorize as rawAuthorize, callOk, type Auth } from '../helpers/b2-http';
 import { all, bucketName, bytes, client, countRequests, failure, sha1, startClientEmulator, TINY_PARTS, type Emu } from './support';
@@ -154,7 +152,9 @@ describe('client file integrity', () => {
     it('a stream records no large_file_sha1 (it cannot be read ahead): its download verifies nothing and says why', async () => {
       const data = bytes(7_000, 4);
       const known = await lastValueFrom(
-        bucket.uploadLargeFile({ fileName: 'int/stream-known.bin', contents: Readable.from([data.subarray(0, 3000), data.subarray(3000)]), contentLength: 7000 }).pipe(toResponseBody()),
+        bucket
+          .uploadLargeFile({ fileName: 'int/stream-known.bin', contents: Readable.from([data.subarray(0, 3000), data.subarray(3000)]), contentLength: 7000 })
+          .pipe(toResponseBody()),
       );
       const unknown = await lastValueFrom(bucket.uploadFile({ fileName: 'int/stream-unknown.bin', contents: Readable.from([data]) }).pipe(toResponseBody()));
       for (const file of [known, unknown]) {
@@ -162,7 +162,11 @@ describe('client file integrity', () => {
         expect(file.fileInfo.large_file_sha1).toBeUndefined();
         const back = await lastValueFrom(file.downloadToBuffer().pipe(toResponseBody()));
         expect(Buffer.from(back.data).equals(data)).toBeTrue();
-        expect({ verified: back.verified, verifiedSha1: back.verifiedSha1, unverifiedReason: back.unverifiedReason }).toEqual({ verified: 'nothing', verifiedSha1: null, unverifiedReason: 'noSha1' });
+        expect({ verified: back.verified, verifiedSha1: back.verifiedSha1, unverifiedReason: back.unverifiedReason }).toEqual({
+          verified: 'nothing',
+          verifiedSha1: null,
+          unverifiedReason: 'noSha1',
+        });
       }
     });
 
@@ -171,7 +175,11 @@ describe('client file integrity', () => {
       const file = await lastValueFrom(bucket.uploadLargeFile({ fileName: 'int/ranged.bin', contents: { path: await fileAt('ranged.bin', data) } }).pipe(toResponseBody()));
       const part = await lastValueFrom(file.downloadToBuffer({ range: { start: 10, end: 19 } }).pipe(toResponseBody()));
       expect(Buffer.from(part.data).equals(data.subarray(10, 20))).toBeTrue();
-      expect({ verified: part.verified, verifiedSha1: part.verifiedSha1, unverifiedReason: part.unverifiedReason }).toEqual({ verified: 'nothing', verifiedSha1: null, unverifiedReason: 'range' });
+      expect({ verified: part.verified, verifiedSha1: part.verifiedSha1, unverifiedReason: part.unverifiedReason }).toEqual({
+        verified: 'nothing',
+        verifiedSha1: null,
+        unverifiedReason: 'range',
+      });
     });
   });
 
@@ -179,7 +187,9 @@ describe('client file integrity', () => {
     it('supplied: recorded as given (in lower case), not computed: a wrong one makes the full download fail its check', async () => {
       const data = bytes(6_000, 6);
       const path = await fileAt('supplied.bin', data);
-      const right = await lastValueFrom(bucket.uploadLargeFile({ fileName: 'int/supplied.bin', contents: { path }, largeFileSha1: sha1(data).toUpperCase() }).pipe(toResponseBody()));
+      const right = await lastValueFrom(
+        bucket.uploadLargeFile({ fileName: 'int/supplied.bin', contents: { path }, largeFileSha1: sha1(data).toUpperCase() }).pipe(toResponseBody()),
+      );
       expect(right.fileInfo.large_file_sha1).toBe(sha1(data));
       expect((await lastValueFrom(right.downloadToBuffer().pipe(toResponseBody()))).verifiedSha1).toBe(sha1(data));
 
@@ -193,12 +203,18 @@ describe('client file integrity', () => {
       const data = bytes(9_000_000, 7);
       const path = await fileAt('skipped.bin', data);
       const inWorker = spyOn(platform as Required<Platform>, 'hashInWorker').and.callThrough();
-      const file = await lastValueFrom(bucket.uploadLargeFile({ fileName: 'int/skipped.bin', contents: { path }, partSize: 3_000_000, largeFileSha1: false }).pipe(toResponseBody()));
+      const file = await lastValueFrom(
+        bucket.uploadLargeFile({ fileName: 'int/skipped.bin', contents: { path }, partSize: 3_000_000, largeFileSha1: false }).pipe(toResponseBody()),
+      );
       expect(inWorker).not.toHaveBeenCalled();
       expect(file.fileInfo.large_file_sha1).toBeUndefined();
       const back = await lastValueFrom(file.downloadToBuffer().pipe(toResponseBody()));
       expect(Buffer.from(back.data).equals(data)).toBeTrue();
-      expect({ verified: back.verified, verifiedSha1: back.verifiedSha1, unverifiedReason: back.unverifiedReason }).toEqual({ verified: 'nothing', verifiedSha1: null, unverifiedReason: 'noSha1' });
+      expect({ verified: back.verified, verifiedSha1: back.verifiedSha1, unverifiedReason: back.unverifiedReason }).toEqual({
+        verified: 'nothing',
+        verifiedSha1: null,
+        unverifiedReason: 'noSha1',
+      });
     });
 
     it('a bad value (not 40 hex digits, not false), or one that contradicts fileInfo.large_file_sha1, is invalid_argument naming largeFileSha1, before any request', async () => {
@@ -216,7 +232,9 @@ describe('client file integrity', () => {
         bucket.uploadLargeFile({ fileName: 'int/bad.bin', contents: bytes(5000, 8), largeFileSha1: 'a'.repeat(40), fileInfo: { large_file_sha1: 'b'.repeat(40) } }),
       );
       expect([contradicts.code, contradicts.field]).toEqual(['invalid_argument', 'largeFileSha1']);
-      const skippedButSet = await failure(bucket.uploadLargeFile({ fileName: 'int/bad.bin', contents: bytes(5000, 8), largeFileSha1: false, fileInfo: { large_file_sha1: 'b'.repeat(40) } }));
+      const skippedButSet = await failure(
+        bucket.uploadLargeFile({ fileName: 'int/bad.bin', contents: bytes(5000, 8), largeFileSha1: false, fileInfo: { large_file_sha1: 'b'.repeat(40) } }),
+      );
       expect([skippedButSet.code, skippedButSet.field]).toEqual(['invalid_argument', 'largeFileSha1']);
       expect(requests()).toBe(0);
     });
@@ -314,83 +332,103 @@ describe('client file integrity', () => {
       );
     }
 
-    it('a small upload from { path } truncated after it started fails at once with source_changed naming the path; nothing is stored', async () => {
-      const name = 'int/small-truncated.bin';
-      const path = await fileAt('small-truncated.bin', bytes(24_000_000, 12));
-      const err = await changedAt(
-        (onEvent) => bucket.uploadFile({ fileName: name, contents: { path }, largeFileThreshold: 50_000_000 }).pipe(tap(onEvent)),
-        'uploadProgress',
-        () => truncateSync(path, 1000),
-      );
-      expect(err.code).toBe('source_changed');
-      expect(err.message).toContain(path);
-      expect(await versions(name)).toEqual([]);
-    }, NO_HANG_MS);
-
-    it('a small upload from { path } rewritten in place after it started fails with source_changed; nothing is stored', async () => {
-      const name = 'int/small-rewritten.bin';
-      const path = await fileAt('small-rewritten.bin', bytes(24_000_000, 13));
-      const err = await changedAt(
-        (onEvent) => bucket.uploadFile({ fileName: name, contents: { path }, largeFileThreshold: 50_000_000 }).pipe(tap(onEvent)),
-        'uploadProgress',
-        () => {
-          writeFileSync(path, bytes(24_000_000, 14));
-          // The kernel stamps modification times with a coarse clock: a rewrite within the same
-          // tick as the open would keep the time. Move it as any later write would.
-          const later = new Date(Date.now() + 5000);
-          utimesSync(path, later, later);
-        },
-      );
-      expect(err.code).toBe('source_changed');
-      expect(err.message).toContain(path);
-      expect(await versions(name)).toEqual([]);
-    }, NO_HANG_MS);
-
-    it('a large upload from { path } truncated after its first part fails at once with source_changed; the large file is cancelled', async () => {
-      const name = 'int/large-truncated.bin';
-      const path = await fileAt('large-truncated.bin', bytes(MB, 15));
-      const finishes = countRequests(emu, 'b2_finish_large_file');
-      const err = await changedAt(
-        (onEvent) => bucket.uploadLargeFile({ fileName: name, contents: { path }, partSize: 100_000, concurrency: 2 }).pipe(tap(onEvent)),
-        'partUploaded',
-        () => truncateSync(path, 250_000),
-      );
-      expect(err.code).toBe('source_changed');
-      expect(err.message).toContain(path);
-      expect(finishes()).toBe(0);
-      expect(await unfinished(name)).toEqual([]);
-      expect(await versions(name)).toEqual([]);
-    }, NO_HANG_MS);
-
-    it('a large upload from { path } rewritten after it was hashed (before its parts), kept on failure or not, fails with source_changed and is cancelled: never a mix', async () => {
-      for (const keepOnFailure of [false, true]) {
-        const name = `int/large-rewritten-${keepOnFailure}.bin`;
-        const path = await fileAt(`large-rewritten-${keepOnFailure}.bin`, bytes(MB, 16));
+    it(
+      'a small upload from { path } truncated after it started fails at once with source_changed naming the path; nothing is stored',
+      async () => {
+        const name = 'int/small-truncated.bin';
+        const path = await fileAt('small-truncated.bin', bytes(24_000_000, 12));
         const err = await changedAt(
-          (onEvent) => bucket.uploadLargeFile({ fileName: name, contents: { path }, partSize: 300_000, concurrency: 2, keepOnFailure }).pipe(tap(onEvent)),
-          'largeFileStarted',
-          // Same size, other bytes: only the parts' SHA-1s from the hashing (or the modification time) tell.
-          () => writeFileSync(path, bytes(MB, 17)),
+          (onEvent) => bucket.uploadFile({ fileName: name, contents: { path }, largeFileThreshold: 50_000_000 }).pipe(tap(onEvent)),
+          'uploadProgress',
+          () => truncateSync(path, 1000),
         );
-        expect(err.code).withContext(`keepOnFailure ${keepOnFailure}`).toBe('source_changed');
+        expect(err.code).toBe('source_changed');
         expect(err.message).toContain(path);
+        expect(await versions(name)).toEqual([]);
+      },
+      NO_HANG_MS,
+    );
+
+    it(
+      'a small upload from { path } rewritten in place after it started fails with source_changed; nothing is stored',
+      async () => {
+        const name = 'int/small-rewritten.bin';
+        const path = await fileAt('small-rewritten.bin', bytes(24_000_000, 13));
+        const err = await changedAt(
+          (onEvent) => bucket.uploadFile({ fileName: name, contents: { path }, largeFileThreshold: 50_000_000 }).pipe(tap(onEvent)),
+          'uploadProgress',
+          () => {
+            writeFileSync(path, bytes(24_000_000, 14));
+            // The kernel stamps modification times with a coarse clock: a rewrite within the same
+            // tick as the open would keep the time. Move it as any later write would.
+            const later = new Date(Date.now() + 5000);
+            utimesSync(path, later, later);
+          },
+        );
+        expect(err.code).toBe('source_changed');
+        expect(err.message).toContain(path);
+        expect(await versions(name)).toEqual([]);
+      },
+      NO_HANG_MS,
+    );
+
+    it(
+      'a large upload from { path } truncated after its first part fails at once with source_changed; the large file is cancelled',
+      async () => {
+        const name = 'int/large-truncated.bin';
+        const path = await fileAt('large-truncated.bin', bytes(MB, 15));
+        const finishes = countRequests(emu, 'b2_finish_large_file');
+        const err = await changedAt(
+          (onEvent) => bucket.uploadLargeFile({ fileName: name, contents: { path }, partSize: 100_000, concurrency: 2 }).pipe(tap(onEvent)),
+          'partUploaded',
+          () => truncateSync(path, 250_000),
+        );
+        expect(err.code).toBe('source_changed');
+        expect(err.message).toContain(path);
+        expect(finishes()).toBe(0);
         expect(await unfinished(name)).toEqual([]);
         expect(await versions(name)).toEqual([]);
-      }
-    }, NO_HANG_MS);
+      },
+      NO_HANG_MS,
+    );
 
-    it('a large upload from { path } that grows after its first part is refused with source_changed and cancelled', async () => {
-      const name = 'int/large-grown.bin';
-      const path = await fileAt('large-grown.bin', bytes(MB, 18));
-      const err = await changedAt(
-        (onEvent) => bucket.uploadLargeFile({ fileName: name, contents: { path }, partSize: 300_000, concurrency: 1 }).pipe(tap(onEvent)),
-        'partUploaded',
-        () => appendFileSync(path, bytes(100, 19)),
-      );
-      expect(err.code).toBe('source_changed');
-      expect(err.message).toContain('1500000 to 1500100');
-      expect(await unfinished(name)).toEqual([]);
-      expect(await versions(name)).toEqual([]);
-    }, NO_HANG_MS);
+    it(
+      'a large upload from { path } rewritten after it was hashed (before its parts), kept on failure or not, fails with source_changed and is cancelled: never a mix',
+      async () => {
+        for (const keepOnFailure of [false, true]) {
+          const name = `int/large-rewritten-${keepOnFailure}.bin`;
+          const path = await fileAt(`large-rewritten-${keepOnFailure}.bin`, bytes(MB, 16));
+          const err = await changedAt(
+            (onEvent) => bucket.uploadLargeFile({ fileName: name, contents: { path }, partSize: 300_000, concurrency: 2, keepOnFailure }).pipe(tap(onEvent)),
+            'largeFileStarted',
+            // Same size, other bytes: only the parts' SHA-1s from the hashing (or the modification time) tell.
+            () => writeFileSync(path, bytes(MB, 17)),
+          );
+          expect(err.code).withContext(`keepOnFailure ${keepOnFailure}`).toBe('source_changed');
+          expect(err.message).toContain(path);
+          expect(await unfinished(name)).toEqual([]);
+          expect(await versions(name)).toEqual([]);
+        }
+      },
+      NO_HANG_MS,
+    );
+
+    it(
+      'a large upload from { path } that grows after its first part is refused with source_changed and cancelled',
+      async () => {
+        const name = 'int/large-grown.bin';
+        const path = await fileAt('large-grown.bin', bytes(MB, 18));
+        const err = await changedAt(
+          (onEvent) => bucket.uploadLargeFile({ fileName: name, contents: { path }, partSize: 300_000, concurrency: 1 }).pipe(tap(onEvent)),
+          'partUploaded',
+          () => appendFileSync(path, bytes(100, 19)),
+        );
+        expect(err.code).toBe('source_changed');
+        expect(err.message).toContain('1500000 to 1500100');
+        expect(await unfinished(name)).toEqual([]);
+        expect(await versions(name)).toEqual([]);
+      },
+      NO_HANG_MS,
+    );
   });
 });

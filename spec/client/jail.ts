@@ -97,7 +97,12 @@ function jailTransport(inner: B2Transport, jail: Jail): B2Transport {
         asked = String(json.bucketName);
         virtual.add(asked);
         jail.lastVirtual = asked;
-        sent = { ...req, operation: 'b2_list_buckets', url: req.url.replace(/b2_create_bucket$/, 'b2_list_buckets'), json: { accountId: json.accountId, bucketName: real.bucketName } };
+        sent = {
+          ...req,
+          operation: 'b2_list_buckets',
+          url: req.url.replace(/b2_create_bucket$/, 'b2_list_buckets'),
+          json: { accountId: json.accountId, bucketName: real.bucketName },
+        };
       } else if (json && typeof json === 'object') {
         if (typeof json.bucketName === 'string' && virtual.has(json.bucketName)) asked = json.bucketName;
         sent = { ...req, json: inward(json, req.operation) };
@@ -119,7 +124,8 @@ function jailTransport(inner: B2Transport, jail: Jail): B2Transport {
             let body = event.body;
             if (req.operation === 'b2_create_bucket') {
               const buckets = (body as { buckets: unknown[] }).buckets;
-              if (buckets.length !== 1) throw new B2Error({ status: 400, code: 'bad_request', message: `the run bucket ${real.bucketName} is not there`, operation: req.operation });
+              if (buckets.length !== 1)
+                throw new B2Error({ status: 400, code: 'bad_request', message: `the run bucket ${real.bucketName} is not there`, operation: req.operation });
               body = buckets[0];
             }
             if (req.operation === 'b2_create_key') jail.keys.push((body as { applicationKeyId: string }).applicationKeyId);
@@ -134,7 +140,18 @@ function jailTransport(inner: B2Transport, jail: Jail): B2Transport {
         catchError((err: unknown) =>
           throwError(() =>
             err instanceof B2Error
-              ? new B2Error({ status: err.status, code: err.code, message: err.message.split(prefix).join('').split(real.bucketName).join(asked ?? jail.lastVirtual ?? real.bucketName), retryAfter: err.retryAfter, field: err.field, operation: err.operation })
+              ? new B2Error({
+                  status: err.status,
+                  code: err.code,
+                  message: err.message
+                    .split(prefix)
+                    .join('')
+                    .split(real.bucketName)
+                    .join(asked ?? jail.lastVirtual ?? real.bucketName),
+                  retryAfter: err.retryAfter,
+                  field: err.field,
+                  operation: err.operation,
+                })
               : err,
           ),
         ),

@@ -10,7 +10,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
-import { toResponseBody, type B2, type B2File, type B2LargeFileStartedEvent, type B2PartUploadedEvent, type B2UploadEvent, type Bucket, type LargeUploadCheckpoint } from '../../src';
+import {
+  toResponseBody,
+  type B2,
+  type B2File,
+  type B2LargeFileStartedEvent,
+  type B2PartUploadedEvent,
+  type B2UploadEvent,
+  type Bucket,
+  type LargeUploadCheckpoint,
+} from '../../src';
 import { authorize as rawAuthorize, callOk, type Auth } from '../helpers/b2-http';
 import { all, bucketName, bytes, client, countRequests, delay, sha1, startClientEmulator, type Emu } from './support';
 
@@ -80,7 +89,9 @@ describe('client large files resume', () => {
     });
     emu.faults.clear();
     expect(stderr).toBe('');
-    expect(lines.some((l) => l.type === 'finished')).withContext('the child finished before it was killed').toBeFalse();
+    expect(lines.some((l) => l.type === 'finished'))
+      .withContext('the child finished before it was killed')
+      .toBeFalse();
     const start = lines.find((l) => l.type === 'started');
     expect(start).withContext('the child never started its large file').toBeDefined();
     return { fileId: start!.fileId!, parts: lines.filter((l) => l.type === 'part'), signal };
@@ -102,8 +113,15 @@ describe('client large files resume', () => {
     expect(start.length).toBe(1);
     expect(start[0].resumed).toBeTrue();
     expect(start[0].fileId).toBe(childFileId);
-    expect(Object.keys(start[0].checkpoint.partsDone).map(Number).sort((a, b) => a - b)).toEqual(onServer);
-    const parts = events.filter((e): e is B2PartUploadedEvent => e.type === 'partUploaded').map((p) => p.partNumber).sort((a, b) => a - b);
+    expect(
+      Object.keys(start[0].checkpoint.partsDone)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual(onServer);
+    const parts = events
+      .filter((e): e is B2PartUploadedEvent => e.type === 'partUploaded')
+      .map((p) => p.partNumber)
+      .sort((a, b) => a - b);
     const missing = Array.from({ length: TOTAL_PARTS }, (_, i) => i + 1).filter((n) => !onServer.includes(n));
     expect(parts).toEqual(missing);
     expect(sent).toBe(TOTAL_PARTS - onServer.length);
@@ -126,13 +144,17 @@ describe('client large files resume', () => {
 
     const onServer = await partsOnServer(child.fileId);
     // What the child reported, plus at most the part in flight when it was killed.
-    expect(onServer.length === done || onServer.length === done + 1).withContext(`parts on B2 ${onServer} vs ${done} reported`).toBeTrue();
+    expect(onServer.length === done || onServer.length === done + 1)
+      .withContext(`parts on B2 ${onServer} vs ${done} reported`)
+      .toBeTrue();
     for (const p of child.parts) expect(onServer).toContain(p.partNumber!);
 
     const count = countRequests(emu, 'b2_upload_part');
     const events = await all(bucket.uploadLargeFile({ fileName, contents: { path }, partSize: PART_SIZE, resume: true }));
     const sent = count();
-    expect(sent === TOTAL_PARTS - done || sent === TOTAL_PARTS - done - 1).withContext(`sent ${sent}, child did ${done}`).toBeTrue();
+    expect(sent === TOTAL_PARTS - done || sent === TOTAL_PARTS - done - 1)
+      .withContext(`sent ${sent}, child did ${done}`)
+      .toBeTrue();
     await expectResumed(events, child.fileId, onServer, sent, data);
     const left = await callOk(raw, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId, namePrefix: fileName });
     expect(left.files).toEqual([]);
@@ -155,14 +177,18 @@ describe('client large files resume', () => {
     expect(Object.keys(cp.partsDone).length).toBe(done);
 
     const onServer = await partsOnServer(child.fileId);
-    expect(onServer.length === done || onServer.length === done + 1).withContext(`parts on B2 ${onServer} vs ${done} reported`).toBeTrue();
+    expect(onServer.length === done || onServer.length === done + 1)
+      .withContext(`parts on B2 ${onServer} vs ${done} reported`)
+      .toBeTrue();
 
     const count = countRequests(emu, 'b2_upload_part');
     // Through JSON, as another process would store it.
     const checkpoint = JSON.parse(JSON.stringify(cp)) as LargeUploadCheckpoint;
     const events = await all(bucket.uploadLargeFile({ fileName, contents: { path }, checkpoint }));
     const sent = count();
-    expect(sent === TOTAL_PARTS - done || sent === TOTAL_PARTS - done - 1).withContext(`sent ${sent}, child did ${done}`).toBeTrue();
+    expect(sent === TOTAL_PARTS - done || sent === TOTAL_PARTS - done - 1)
+      .withContext(`sent ${sent}, child did ${done}`)
+      .toBeTrue();
     await expectResumed(events, child.fileId, onServer, sent, data);
   }, 30_000);
 });

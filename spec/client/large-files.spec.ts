@@ -10,8 +10,17 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { defer, filter, firstValueFrom, lastValueFrom, take, tap, type Observable } from 'rxjs';
 import {
-  AxiosTransport, B2Error, toResponseBody, type B2, type B2File, type B2LargeFileStartedEvent, type B2PartUploadedEvent, type B2Transport,
-  type B2UploadEvent, type B2UploadProgressEvent, type Bucket,
+  AxiosTransport,
+  B2Error,
+  toResponseBody,
+  type B2,
+  type B2File,
+  type B2LargeFileStartedEvent,
+  type B2PartUploadedEvent,
+  type B2Transport,
+  type B2UploadEvent,
+  type B2UploadProgressEvent,
+  type Bucket,
 } from '../../src';
 import { authorize as rawAuthorize, callOk, type Auth } from '../helpers/b2-http';
 import { all, bucketName, bytes, client, countRequests, delay, failure, sha1, startClientEmulator, type Emu } from './support';
@@ -275,14 +284,20 @@ describe('client large files', () => {
       const other = await firstValueFrom(b2.buckets.create(bucketName('lg-copy')));
       const data = bytes(12_000, 109);
       const source = await lastValueFrom(
-        bucket.uploadLargeFile({ fileName: 'large/copy-source.bin', contents: data, partSize: 5000, fileInfo: { origin: 'spec' }, contentType: 'application/x-spec' }).pipe(toResponseBody()),
+        bucket
+          .uploadLargeFile({ fileName: 'large/copy-source.bin', contents: data, partSize: 5000, fileInfo: { origin: 'spec' }, contentType: 'application/x-spec' })
+          .pipe(toResponseBody()),
       );
       expect(source.fileInfo.large_file_sha1).toBe(sha1(data));
 
       const events = await all(source.copy({ fileName: 'copied/large.bin', bucketId: other.bucketId, largeFileThreshold: 5000 }));
       const copy = responseOf(events);
       expect(partsOf(events).length).toBeGreaterThan(1);
-      expect(partsOf(events).map((p) => p.contentLength).sort((a, b) => b - a)).toEqual([5000, 5000, 2000]);
+      expect(
+        partsOf(events)
+          .map((p) => p.contentLength)
+          .sort((a, b) => b - a),
+      ).toEqual([5000, 5000, 2000]);
       expect(started(events)[0].fileId).toBe(copy.fileId);
       expect(copy.bucketId).toBe(other.bucketId);
       expect(copy.fileName).toBe('copied/large.bin');

@@ -273,7 +273,11 @@ describe('client file protection: Object Lock and server-side encryption', () =>
 
       it(`SSE-C on a ${kind} upload to a lock bucket with retention`, async () => {
         const until = now() + 30 * DAY;
-        const file = await put(lock, { contents: bytes(size, 13), serverSideEncryption: SSE_C, fileRetention: { mode: 'governance', retainUntilTimestamp: until }, legalHold: 'off' }, large);
+        const file = await put(
+          lock,
+          { contents: bytes(size, 13), serverSideEncryption: SSE_C, fileRetention: { mode: 'governance', retainUntilTimestamp: until }, legalHold: 'off' },
+          large,
+        );
         expect(file.serverSideEncryption?.mode).toBe('SSE-C');
         expect(file.fileRetention).toEqual({ mode: 'governance', retainUntilTimestamp: until });
         expect(file.legalHold).toBe('off');
@@ -321,7 +325,9 @@ describe('client file protection: Object Lock and server-side encryption', () =>
         // Copied again as listed (action "upload"): the copy's own B2File says "copy" (see the next spec).
         const listed = await firstValueFrom(plain.getFile({ id: copy.fileId }));
         const rekeyed = await lastValueFrom(
-          listed.copy({ fileName: name('tocopy-rekey'), sourceEncryption: SSE_C, serverSideEncryption: { mode: 'SSE-C', customerKey: otherKey }, ...copyOptions }).pipe(toResponseBody()),
+          listed
+            .copy({ fileName: name('tocopy-rekey'), sourceEncryption: SSE_C, serverSideEncryption: { mode: 'SSE-C', customerKey: otherKey }, ...copyOptions })
+            .pipe(toResponseBody()),
         );
         const wrong = await failure(rekeyed.downloadToBuffer({ serverSideEncryption: SSE_C }));
         expect([wrong.status, wrong.code]).toEqual([403, 'access_denied']);
@@ -342,7 +348,14 @@ describe('client file protection: Object Lock and server-side encryption', () =>
         const until = now() + 30 * DAY;
         const copy = await lastValueFrom(
           source
-            .copy({ fileName: name('lock-copy'), bucketId: lock.bucketId, sourceEncryption: SSE_C, fileRetention: { mode: 'governance', retainUntilTimestamp: until }, legalHold: 'on', ...copyOptions })
+            .copy({
+              fileName: name('lock-copy'),
+              bucketId: lock.bucketId,
+              sourceEncryption: SSE_C,
+              fileRetention: { mode: 'governance', retainUntilTimestamp: until },
+              legalHold: 'on',
+              ...copyOptions,
+            })
             .pipe(toResponseBody()),
         );
         expect(copy.bucketId).toBe(lock.bucketId);
@@ -371,7 +384,11 @@ describe('client file protection: Object Lock and server-side encryption', () =>
           const requests = countRequests(emu, '*');
           for (const large of [false, true]) {
             const err = await failure(
-              (large ? plain.uploadLargeFile : plain.uploadFile).call(plain, { fileName: name('badkey'), contents: bytes(2500), serverSideEncryption: { mode: 'SSE-C', customerKey } }),
+              (large ? plain.uploadLargeFile : plain.uploadFile).call(plain, {
+                fileName: name('badkey'),
+                contents: bytes(2500),
+                serverSideEncryption: { mode: 'SSE-C', customerKey },
+              }),
             );
             expect([err.status, err.code, err.field]).toEqual([0, 'invalid_argument', 'serverSideEncryption.customerKey']);
           }

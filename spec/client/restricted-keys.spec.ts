@@ -156,7 +156,7 @@ describe('client restricted application keys', () => {
       expectUnauthorized(await failure(oneMine.getFile({ id: otherFile.fileId })), 'b2_get_file_info');
     });
 
-    it("copying into or out of another bucket: 401 unauthorized", async () => {
+    it('copying into or out of another bucket: 401 unauthorized', async () => {
       const [a] = await all(oneMine.listFiles({ prefix: 'pub/a' }));
       expectUnauthorized(await failure(a.copy({ fileName: 'stolen.txt', bucketId: other.bucketId })), 'b2_copy_file');
       expect(await all(other.listFiles({ prefix: 'stolen' }))).toEqual([]);

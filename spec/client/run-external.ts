@@ -84,7 +84,7 @@ function runSpecs(server: Server, bucket: string): Promise<{ passed: number; fai
 async function main(): Promise<number> {
   const { child, server } = await startServer();
   const stopped = new Promise((resolve) => child.once('exit', resolve));
-  let counts = { passed: 0, failed: 1 };
+  let counts: { passed: number; failed: number };
   try {
     process.stdout.write(`external run: the client specs against the rxb2-emulator process at ${server.url}\n`);
     const admin = new B2({ applicationKeyId: server.keyId, applicationKey: server.applicationKey, realm: server.url });
@@ -96,7 +96,9 @@ async function main(): Promise<number> {
     const buckets = (await lastValueFrom(admin.buckets.all().pipe(toArray()))).map((b) => b.bucketName);
     const keys = await lastValueFrom(admin.keys.list().pipe(toArray()));
     const problems = [
-      ...(left.length === 1 && left[0] === `${sentinel.fileName} (upload)` ? [] : [`the shared bucket should hold only ${sentinel.fileName}, it holds: ${left.join(', ') || 'nothing'}`]),
+      ...(left.length === 1 && left[0] === `${sentinel.fileName} (upload)`
+        ? []
+        : [`the shared bucket should hold only ${sentinel.fileName}, it holds: ${left.join(', ') || 'nothing'}`]),
       ...(buckets.length === 1 ? [] : [`buckets left besides the shared one: ${buckets.filter((b) => b !== bucket.bucketName).join(', ')}`]),
       ...(keys.length === 0 ? [] : [`keys left: ${keys.map((k) => k.keyName).join(', ')}`]),
     ];

@@ -167,7 +167,14 @@ async function startExternal(parts: Parts | undefined): Promise<Emu> {
 /** Deletes every version and unfinished large file under `prefix` in the run bucket. */
 async function removeFolder(run: NonNullable<Awaited<typeof runBucket>>, prefix: string): Promise<void> {
   // Listed in full first, so deleting does not move the listing's cursor under it.
-  await lastValueFrom(run.bucket.listFileVersions({ prefix }).pipe(toArray(), mergeMap((vs) => vs), mergeMap((v) => v.delete(), 4), toArray()));
+  await lastValueFrom(
+    run.bucket.listFileVersions({ prefix }).pipe(
+      toArray(),
+      mergeMap((vs) => vs),
+      mergeMap((v) => v.delete(), 4),
+      toArray(),
+    ),
+  );
   const auth = await firstValueFrom(run.admin.authorize());
   const target = { transport: new AxiosTransport(), apiUrl: auth.apiUrl, authorizationToken: auth.authorizationToken };
   for (;;) {

@@ -7,9 +7,7 @@
  */
 import net, { type AddressInfo } from 'node:net';
 import { firstValueFrom, lastValueFrom, type Observable } from 'rxjs';
-import {
-  AxiosTransport, B2, B2Error, intoBuffer, toResponseBody, type B2Event, type B2HttpRequest, type B2RetryEvent, type B2Transport, type Bucket,
-} from '../../src';
+import { AxiosTransport, B2, B2Error, intoBuffer, toResponseBody, type B2Event, type B2HttpRequest, type B2RetryEvent, type B2Transport, type Bucket } from '../../src';
 import { bucketName, bytes, client, failure, needsEmulator, sha1, startClientEmulator, upload, type Emu } from './support';
 
 /** A port on 127.0.0.1 nothing listens on (bound, then closed). */
@@ -179,14 +177,21 @@ describe('idle timeouts', () => {
     try {
       const retries: B2RetryEvent[] = [];
       const b2 = new B2({
-        applicationKeyId: 'id', applicationKey: 'key', realm: hole.url,
-        timeouts: { idleMs: 200 }, retry: { maxAttempts: 3, baseDelayMs: 10 }, onRetry: (e) => retries.push(e),
+        applicationKeyId: 'id',
+        applicationKey: 'key',
+        realm: hole.url,
+        timeouts: { idleMs: 200 },
+        retry: { maxAttempts: 3, baseDelayMs: 10 },
+        onRetry: (e) => retries.push(e),
       });
       const err = await failure(b2.buckets.all());
       expect(err).toEqual(jasmine.objectContaining({ status: 0, code: 'idle_timeout', operation: 'b2_authorize_account' }));
       expect(err.message).toBe(`the connection to ${hole.url} stalled: no data either way for 200 ms`);
       expect(err.isRetryable).toBeTrue();
-      expect(retries.map((r) => [r.attempt, r.error.code])).toEqual([[1, 'idle_timeout'], [2, 'idle_timeout']]);
+      expect(retries.map((r) => [r.attempt, r.error.code])).toEqual([
+        [1, 'idle_timeout'],
+        [2, 'idle_timeout'],
+      ]);
       expect(hole.connections()).toBe(3);
     } finally {
       await hole.close();
@@ -248,6 +253,31 @@ describe('idle timeouts', () => {
       expect(proxy.downloads() - before).toBe(3);
     }, 10_000);
 
+    it('each resume after a mid-body stall is a retry told to onRetry (no wait), and the final error names the download call', async () => {
+      mode = 'stallBody';
+      const retries: B2RetryEvent[] = [];
+      const bucket = await proxiedBucket(200, (e) => retries.push(e));
+      const err = (await download(bucket).catch((e: unknown) => e)) as B2Error;
+      expect(err).toBeInstanceOf(B2Error);
+      expect(err.code).toBe('idle_timeout');
+      expect(err.operation).toBe('b2_download_file_by_name');
+      expect(retries.map((r) => [r.operation, r.attempt, r.delayMs, r.error.code])).toEqual([
+        ['b2_download_file_by_name', 1, 0, 'idle_timeout'],
+        ['b2_download_file_by_name', 2, 0, 'idle_timeout'],
+      ]);
+    }, 10_000);
+
+    it('what onRetry throws at a mid-body resume fails the download with it, with no further request', async () => {
+      mode = 'stallBody';
+      const bucket = await proxiedBucket(200, () => {
+        throw new Error('stop here');
+      });
+      const before = proxy.downloads();
+      const err = (await download(bucket).catch((e: unknown) => e)) as Error;
+      expect(err.message).toBe('stop here');
+      expect(proxy.downloads() - before).toBe(1);
+    }, 10_000);
+
     it('a download trickling in faster than the idle timeout completes, whatever its whole duration', async () => {
       mode = 'trickle';
       // 40 KiB at 1 KiB per 20 ms: ~0.8 s in all, 4 × the idle timeout, never 200 ms quiet.
@@ -270,8 +300,10 @@ describe('idle timeouts', () => {
 });
 
 describe('B2Options.timeouts', () => {
-  const make = (timeouts: unknown, extra: object = {}) => () =>
-    new B2({ applicationKeyId: 'id', applicationKey: 'key', realm: 'http://127.0.0.1:1', timeouts: timeouts as never, ...extra });
+  const make =
+    (timeouts: unknown, extra: object = {}) =>
+    () =>
+      new B2({ applicationKeyId: 'id', applicationKey: 'key', realm: 'http://127.0.0.1:1', timeouts: timeouts as never, ...extra });
   const invalid = (field: string) => (e: B2Error) => e instanceof B2Error && e.code === 'invalid_argument' && e.field === field;
 
   it('takes whole, non-negative ms (0 switches one off)', () => {

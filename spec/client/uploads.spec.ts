@@ -77,9 +77,7 @@ describe('client uploads', () => {
   it('uploads a Node Readable with its contentLength', async () => {
     const data = bytes(70_000, 15);
     const chunks = [data.subarray(0, 1000), data.subarray(1000, 40_000), data.subarray(40_000)];
-    const file = await lastValueFrom(
-      bucket.uploadFile({ fileName: 'kinds/stream.html', contents: Readable.from(chunks), contentLength: data.length }).pipe(toResponseBody()),
-    );
+    const file = await lastValueFrom(bucket.uploadFile({ fileName: 'kinds/stream.html', contents: Readable.from(chunks), contentLength: data.length }).pipe(toResponseBody()));
     await expectStored(file, data, 'kinds/stream.html', 'text/html');
   });
 
@@ -92,7 +90,7 @@ describe('client uploads', () => {
   });
 
   it('uses an explicit contentType and round-trips fileInfo, unicode values included', async () => {
-    const info = { author: 'Zoë Ångström', note: '日本語 & spaces + 100% / ok', 'src_last_modified_millis': '1700000000000' };
+    const info = { author: 'Zoë Ångström', note: '日本語 & spaces + 100% / ok', src_last_modified_millis: '1700000000000' };
     const file = await lastValueFrom(
       bucket.uploadFile({ fileName: 'meta/info.dat', contents: 'payload', contentType: 'application/x-custom', fileInfo: info }).pipe(toResponseBody()),
     );

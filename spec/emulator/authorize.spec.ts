@@ -1,11 +1,9 @@
 import * as b2 from '../helpers/b2-http';
 
-const CORE_CAPS = [
-  'listKeys', 'writeKeys', 'deleteKeys', 'listBuckets', 'writeBuckets', 'deleteBuckets',
-  'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles',
-];
+const CORE_CAPS = ['listKeys', 'writeKeys', 'deleteKeys', 'listBuckets', 'writeBuckets', 'deleteBuckets', 'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles'];
 
-describe('emu-http authorize (§4.1)', () => {
+// https://www.backblaze.com/apidocs/b2-authorize-account
+describe('emu-http authorize', () => {
   const fx = b2.useEmulator({ auth: false });
 
   it('exposes the master key: keyId === accountId', () => {
@@ -49,7 +47,9 @@ describe('emu-http authorize (§4.1)', () => {
     const j = b2.expectOk(await b2.authorizeRaw(fx.emu, { version: 3 }));
     expect(j.accountId).toBe(fx.emu.accountId);
     expect(typeof j.authorizationToken).toBe('string');
-    expect('applicationKeyExpirationTimestamp' in j).withContext('v3 should emit applicationKeyExpirationTimestamp (§4.1)').toBeTrue();
+    expect('applicationKeyExpirationTimestamp' in j)
+      .withContext('v3 should emit applicationKeyExpirationTimestamp (https://www.backblaze.com/apidocs/b2-authorize-account)')
+      .toBeTrue();
     expect(j.applicationKeyExpirationTimestamp).toBeNull();
     expect(j.apiUrl).toBeUndefined();
     const s = j.apiInfo.storageApi;
@@ -80,7 +80,7 @@ describe('emu-http authorize (§4.1)', () => {
     expect('infoType' in s).toBeFalse();
     expect(s.allowed).toEqual(jasmine.objectContaining({ buckets: null, namePrefix: null }));
     expect(s.allowed.capabilities).toEqual(jasmine.arrayContaining(CORE_CAPS));
-    // emulator should also emit the flat copies (§4.1 "an emulator should emit both")
+    // emulator should also emit the flat copies (https://www.backblaze.com/apidocs/b2-authorize-account)
     expect(s.capabilities).toEqual(jasmine.arrayContaining(CORE_CAPS));
     expect('namePrefix' in s).toBeTrue();
   });
@@ -134,14 +134,16 @@ describe('emu-http authorize (§4.1)', () => {
     b2.expectError(res, 401, 'bad_auth_token');
   });
 
-  it('missing Authorization on a JSON call → 401 missing_auth_token/bad_auth_token (§17.2.7)', async () => {
+  // https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
+  it('missing Authorization on a JSON call → 401 missing_auth_token/bad_auth_token', async () => {
     const a = await b2.authorize(fx.emu);
     const res = await b2.call(a, 'b2_list_buckets', { accountId: fx.emu.accountId }, { token: null });
     b2.expectError(res, 401, ['missing_auth_token', 'bad_auth_token']);
   });
 });
 
-describe('emu-http token expiry (§4.2, §17.2)', () => {
+// https://www.backblaze.com/apidocs/b2-authorize-account
+describe('emu-http token expiry', () => {
   const fx = b2.useEmulator({ per: 'each', auth: false });
 
   it('account token expires after 24 h of emulator clock → 401 expired_auth_token; re-authorize works', async () => {

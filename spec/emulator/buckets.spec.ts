@@ -1,6 +1,7 @@
 import * as b2 from '../helpers/b2-http';
 
-describe('emu-http buckets (§5, §3.2)', () => {
+// https://www.backblaze.com/docs/cloud-storage-buckets, https://www.backblaze.com/apidocs/b2-list-buckets
+describe('emu-http buckets', () => {
   const fx = b2.useEmulator();
   const create = (body: Record<string, unknown>): Promise<b2.RawResponse> => b2.createBucketRaw(fx.auth, body);
 
@@ -23,9 +24,7 @@ describe('emu-http buckets (§5, §3.2)', () => {
       expect(Number.isInteger(j.revision)).toBeTrue();
       expect(j.defaultServerSideEncryption).toEqual({ isClientAuthorizedToRead: true, value: jasmine.objectContaining({ mode: null }) });
       expect(j.fileLockConfiguration.isClientAuthorizedToRead).toBeTrue();
-      expect(j.fileLockConfiguration.value).toEqual(
-        jasmine.objectContaining({ isFileLockEnabled: false, defaultRetention: jasmine.objectContaining({ mode: null }) }),
-      );
+      expect(j.fileLockConfiguration.value).toEqual(jasmine.objectContaining({ isFileLockEnabled: false, defaultRetention: jasmine.objectContaining({ mode: null }) }));
     });
 
     it('echoes bucketInfo and lifecycleRules; allPublic accepted', async () => {
@@ -77,23 +76,20 @@ describe('emu-http buckets (§5, §3.2)', () => {
 
     it('illegal bucketType → 400 bad_request; missing bucketType → 400', async () => {
       b2.expectError(await create({ bucketName: b2.uniqueBucketName('t'), bucketType: 'public' }), 400, 'bad_request');
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_create_bucket', { accountId: fx.auth.accountId, bucketName: b2.uniqueBucketName('t') }),
-        400,
-        'bad_request',
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_create_bucket', { accountId: fx.auth.accountId, bucketName: b2.uniqueBucketName('t') }), 400, 'bad_request');
     });
 
     it('missing bucketName → 400 bad_request', async () => {
       b2.expectError(await create({}), 400, 'bad_request');
     });
 
-    it('accountId that is not the caller\'s → error', async () => {
+    it("accountId that is not the caller's → error", async () => {
       const res = await create({ accountId: 'ffffffffffff', bucketName: b2.uniqueBucketName('acct') });
       b2.expectError(res, [400, 401], ['bad_request', 'unauthorized']);
     });
 
-    it('invalid lifecycle rules → 400 bad_request (§14)', async () => {
+    // https://www.backblaze.com/docs/cloud-storage-lifecycle-rules
+    it('invalid lifecycle rules → 400 bad_request', async () => {
       const cases: unknown[] = [
         [{ fileNamePrefix: '', daysFromUploadingToHiding: 0 }],
         [{ fileNamePrefix: '', daysFromUploadingToHiding: null, daysFromHidingToDeleting: null }],
@@ -186,9 +182,7 @@ describe('emu-http buckets (§5, §3.2)', () => {
 
     it('ifRevisionIs equal → 200; different → 409 conflict and nothing changes', async () => {
       const b = await b2.createBucket(fx.auth);
-      const ok = b2.expectOk(
-        await b2.call(fx.auth, 'b2_update_bucket', { accountId: fx.auth.accountId, bucketId: b.bucketId, bucketInfo: { v: '1' }, ifRevisionIs: b.revision }),
-      );
+      const ok = b2.expectOk(await b2.call(fx.auth, 'b2_update_bucket', { accountId: fx.auth.accountId, bucketId: b.bucketId, bucketInfo: { v: '1' }, ifRevisionIs: b.revision }));
       expect(ok.revision).toBe(b.revision + 1);
       const stale = await b2.call(fx.auth, 'b2_update_bucket', {
         accountId: fx.auth.accountId,
@@ -258,16 +252,13 @@ describe('emu-http buckets (§5, §3.2)', () => {
       b2.expectError(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: b.bucketId }), 400, 'bad_bucket_id');
       b2.expectError(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: b.bucketId }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
       b2.expectError(await b2.call(fx.auth, 'b2_hide_file', { bucketId: b.bucketId, fileName: 'x' }), 400, 'bad_bucket_id');
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_start_large_file', { bucketId: b.bucketId, fileName: 'x', contentType: 'b2/x-auto' }),
-        400,
-        'bad_bucket_id',
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: b.bucketId, fileName: 'x', contentType: 'b2/x-auto' }), 400, 'bad_bucket_id');
     });
   });
 });
 
-describe('emu-http bucket limit (§2.1)', () => {
+// https://www.backblaze.com/docs/cloud-storage-buckets
+describe('emu-http bucket limit', () => {
   const fx = b2.useEmulator();
 
   it('the 101st bucket → 400 too_many_buckets', async () => {

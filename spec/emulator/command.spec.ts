@@ -83,7 +83,23 @@ describe('emu the emulator command (rxb2-emulator = rxb2 emulator)', () => {
     it(`${spelling}: a fixed key, part sizes, a fault plan and --no-console; prints the export line; /health; stops on SIGINT`, async () => {
       const plan = join(dir, `plan-${spelling.replace(' ', '-')}.json`);
       writeFileSync(plan, JSON.stringify([{ call: 'b2_list_buckets', fault: { kind: 'status', status: 503 }, times: 1 }], null, 2));
-      const run = start(spelling, ['--port', '0', '--key-id', KEY_ID, '--key', KEY, '--min-part-size', '1000', '--part-size', '3kB', '--token-lifetime', '3600', '--faults', plan, '--no-console']);
+      const run = start(spelling, [
+        '--port',
+        '0',
+        '--key-id',
+        KEY_ID,
+        '--key',
+        KEY,
+        '--min-part-size',
+        '1000',
+        '--part-size',
+        '3kB',
+        '--token-lifetime',
+        '3600',
+        '--faults',
+        plan,
+        '--no-console',
+      ]);
       try {
         await until('the emulator to listen', () => run.out().includes('(Ctrl-C stops it)'));
         const url = /listening on (http:\/\/\S+)/.exec(run.out())![1];

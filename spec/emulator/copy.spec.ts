@@ -1,6 +1,7 @@
 import * as b2 from '../helpers/b2-http';
 
-describe('emu-http b2_copy_file (§7.6)', () => {
+// https://www.backblaze.com/apidocs/b2-copy-file
+describe('emu-http b2_copy_file', () => {
   const fx = b2.useEmulator({ bucket: true });
   let other: any;
   let src: any;

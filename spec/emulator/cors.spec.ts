@@ -20,7 +20,8 @@ const RULES = [
   },
 ];
 
-describe('emu-http CORS (§13)', () => {
+// https://www.backblaze.com/docs/cloud-storage-cross-origin-resource-sharing-rules
+describe('emu-http CORS', () => {
   const fx = b2.useEmulator({ bucket: { bucketType: 'allPublic', corsRules: RULES } });
   let noCors: any;
   let file: any;
@@ -130,7 +131,8 @@ describe('emu-http CORS (§13)', () => {
     expect(r.headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  describe('origin patterns (§13.1)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-cross-origin-resource-sharing-rules
+  describe('origin patterns', () => {
     let wb: any;
     let wf: any;
     beforeAll(async () => {
@@ -164,7 +166,8 @@ describe('emu-http CORS (§13)', () => {
     });
   });
 
-  describe('rule validation (§13.1) → 400 bad_request', () => {
+  // https://www.backblaze.com/docs/cloud-storage-cross-origin-resource-sharing-rules
+  describe('rule validation → 400 bad_request', () => {
     const base = RULES[0];
     const bad: Array<[string, unknown]> = [
       ['maxAgeSeconds 86401', [{ ...base, maxAgeSeconds: 86401 }]],

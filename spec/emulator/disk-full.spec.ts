@@ -57,8 +57,7 @@ describe('emu-http a full disk under the data directory', () => {
     await fsp.rm(dir, { recursive: true, force: true });
   });
 
-  const names = async (): Promise<string[]> =>
-    b2.expectOk(await b2.call(auth, 'b2_list_file_versions', { bucketId: bucket.bucketId })).files.map((f: any) => f.fileName);
+  const names = async (): Promise<string[]> => b2.expectOk(await b2.call(auth, 'b2_list_file_versions', { bucketId: bucket.bucketId })).files.map((f: any) => f.fileName);
   const blobCount = async (): Promise<number> => (await fsp.readdir(path.join(dir, 'blobs'))).length;
 
   function expectDiskFull(r: b2.RawResponse): void {

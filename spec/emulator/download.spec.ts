@@ -3,7 +3,8 @@ import * as b2 from '../helpers/b2-http';
 const CONTENT = Buffer.from('Hello, B2 emulator! 0123456789'); // 30 bytes
 const NAME = 'dir/hello world+.txt';
 
-describe('emu-http downloads (§8, §17.6)', () => {
+// https://www.backblaze.com/docs/cloud-storage-download-files-with-the-native-api
+describe('emu-http downloads', () => {
   const fx = b2.useEmulator();
   let priv: any;
   let pub: any;
@@ -21,7 +22,8 @@ describe('emu-http downloads (§8, §17.6)', () => {
   });
 
   describe('by name', () => {
-    it('GET with the account token: body and x-bz-* headers (§8.3)', async () => {
+    // https://www.backblaze.com/apidocs/b2-download-file-by-name
+    it('GET with the account token: body and x-bz-* headers', async () => {
       const d = await b2.downloadByName(fx.auth, priv.bucketName, NAME);
       expect(d.status).toBe(200);
       expect(d.body.equals(CONTENT)).toBeTrue();
@@ -131,7 +133,8 @@ describe('emu-http downloads (§8, §17.6)', () => {
       expect(d.body.equals(CONTENT)).toBeTrue();
     });
 
-    it('by id the token must be a header: ?Authorization= alone → 401 (§8.1)', async () => {
+    // https://www.backblaze.com/docs/cloud-storage-download-files-with-the-native-api
+    it('by id the token must be a header: ?Authorization= alone → 401', async () => {
       const d = await b2.download(b2.byIdUrl(fx.auth, file.fileId), { query: { Authorization: fx.auth.token } });
       b2.expectError(d, 401, ['missing_auth_token', 'bad_auth_token', 'unauthorized']);
     });
@@ -152,7 +155,8 @@ describe('emu-http downloads (§8, §17.6)', () => {
     });
   });
 
-  describe('Range (§8.3, §17.6.29)', () => {
+  // https://www.backblaze.com/apidocs/b2-download-file-by-name
+  describe('Range', () => {
     const N = CONTENT.length;
 
     it('bytes=a-b → 206 with Content-Range and the whole-file SHA-1', async () => {
@@ -234,7 +238,8 @@ describe('emu-http downloads (§8, §17.6)', () => {
     });
   });
 
-  describe('b2-* infos, bucket Cache-Control and query overrides (§2.3, §8.2)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api, https://www.backblaze.com/apidocs/b2-download-file-by-name
+  describe('b2-* infos, bucket Cache-Control and query overrides', () => {
     let infoFile: any;
     let ccBucket: any;
 
@@ -275,7 +280,8 @@ describe('emu-http downloads (§8, §17.6)', () => {
       expect(b.headers['cache-control']).toBe('no-store');
     });
 
-    it('b2Content* overrides need an authorization token even on a public bucket (§8.2)', async () => {
+    // https://www.backblaze.com/apidocs/b2-download-file-by-name
+    it('b2Content* overrides need an authorization token even on a public bucket', async () => {
       const d = await b2.download(b2.byNameUrl(fx.auth, pub.bucketName, 'public.txt'), { query: { b2ContentDisposition: 'attachment' } });
       b2.expectError(d, 401, ['unauthorized', 'missing_auth_token', 'bad_auth_token']);
     });
@@ -303,20 +309,17 @@ describe('emu-http downloads (§8, §17.6)', () => {
     });
   });
 
-  describe('b2_get_download_authorization (§8.4)', () => {
+  // https://www.backblaze.com/apidocs/b2-get-download-authorization
+  describe('b2_get_download_authorization', () => {
     it('returns {authorizationToken, bucketId, fileNamePrefix}', async () => {
-      const j = b2.expectOk(
-        await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: 'dir/', validDurationInSeconds: 60 }),
-      );
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: 'dir/', validDurationInSeconds: 60 }));
       expect(j.bucketId).toBe(priv.bucketId);
       expect(j.fileNamePrefix).toBe('dir/');
       expect(typeof j.authorizationToken).toBe('string');
     });
 
     it('the token downloads names under its prefix (header or query), nothing else', async () => {
-      const j = b2.expectOk(
-        await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: 'dir/hello', validDurationInSeconds: 600 }),
-      );
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: 'dir/hello', validDurationInSeconds: 600 }));
       const tok = j.authorizationToken;
       const h = await b2.download(b2.byNameUrl(fx.auth, priv.bucketName, NAME), { token: tok });
       expect(h.status).toBe(200);
@@ -337,9 +340,7 @@ describe('emu-http downloads (§8, §17.6)', () => {
     });
 
     it('empty prefix covers the whole bucket', async () => {
-      const j = b2.expectOk(
-        await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: '', validDurationInSeconds: 60 }),
-      );
+      const j = b2.expectOk(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: '', validDurationInSeconds: 60 }));
       expect((await b2.download(b2.byNameUrl(fx.auth, priv.bucketName, NAME), { token: j.authorizationToken })).status).toBe(200);
       expect((await b2.download(b2.byNameUrl(fx.auth, priv.bucketName, 'multi-prefix-check.txt'), { token: j.authorizationToken })).status).toBe(404);
     });
@@ -373,16 +374,16 @@ describe('emu-http downloads (§8, §17.6)', () => {
       }
       b2.expectOk(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, fileNamePrefix: '', validDurationInSeconds: 604800 }));
       b2.expectError(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: priv.bucketId, validDurationInSeconds: 60 }), 400, 'bad_request');
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: '000000000000000000000000', fileNamePrefix: '', validDurationInSeconds: 60 }),
-        400,
-        ['bad_bucket_id', 'bad_request'],
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_get_download_authorization', { bucketId: '000000000000000000000000', fileNamePrefix: '', validDurationInSeconds: 60 }), 400, [
+        'bad_bucket_id',
+        'bad_request',
+      ]);
     });
   });
 });
 
-describe('emu-http download authorization expiry (§8.4)', () => {
+// https://www.backblaze.com/apidocs/b2-get-download-authorization
+describe('emu-http download authorization expiry', () => {
   const fx = b2.useEmulator({ per: 'each', bucket: true });
 
   it('expires after validDurationInSeconds on the emulator clock → 401 expired_auth_token', async () => {

@@ -6,7 +6,8 @@ function totalInjected(emu: b2.Emu): number {
   return Object.values(emu.faults.injected()).reduce((a, b) => a + b, 0);
 }
 
-describe('emu-http fault plan (§17.8)', () => {
+// https://www.backblaze.com/docs/cloud-storage-integration-checklist
+describe('emu-http fault plan', () => {
   const fx = b2.useEmulator({ bucket: true });
 
   beforeAll(async () => {
@@ -29,7 +30,9 @@ describe('emu-http fault plan (§17.8)', () => {
     expect(r.headers['date']).toBeDefined();
     b2.expectOk(await listBuckets());
     expect(totalInjected(fx.emu) - before).toBe(1);
-    expect(Object.keys(fx.emu.faults.injected()).some((k) => k.includes('503'))).withContext(JSON.stringify(fx.emu.faults.injected())).toBeTrue();
+    expect(Object.keys(fx.emu.faults.injected()).some((k) => k.includes('503')))
+      .withContext(JSON.stringify(fx.emu.faults.injected()))
+      .toBeTrue();
   });
 
   it('429 too_many_requests with Retry-After', async () => {
@@ -111,7 +114,7 @@ describe('emu-http fault plan (§17.8)', () => {
 
   it('resetResponse: the download is cut after N body bytes', async () => {
     fx.emu.faults.add({ call: 'b2_download_file_by_name', fault: { kind: 'resetResponse', afterBytes: 1000 } });
-    let failed = false;
+    let failed: boolean;
     try {
       const d = await b2.downloadByName(fx.auth, fx.bucket.bucketName, 'f/file.bin');
       // if the client did not notice, the body must at least be short
@@ -163,7 +166,8 @@ describe('emu-http faults from options', () => {
   });
 });
 
-describe('emu-http X-Bz-Test-Mode (§12)', () => {
+// https://www.backblaze.com/docs/cloud-storage-integration-checklist
+describe('emu-http X-Bz-Test-Mode', () => {
   const fx = b2.useEmulator({ per: 'each', bucket: true });
 
   it('fail_some_uploads: some uploads fail with a retryable status, the others succeed; failures store nothing', async () => {
@@ -191,7 +195,9 @@ describe('emu-http X-Bz-Test-Mode (§12)', () => {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       statuses.push((await b2.uploadFile(up, { name: `tm2/${i}`, data: 'x', headers: { 'X-Bz-Test-Mode': 'fail_some_uploads' } })).status);
     }
-    expect(statuses.filter((s) => s !== 200).length).withContext(JSON.stringify(statuses)).toBe(3);
+    expect(statuses.filter((s) => s !== 200).length)
+      .withContext(JSON.stringify(statuses))
+      .toBe(3);
   });
 
   it('uploads without the header are never failed', async () => {
@@ -222,11 +228,10 @@ describe('emu-http X-Bz-Test-Mode (§12)', () => {
     b2.expectError(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }, { headers: tm }), 403, ['storage_cap_exceeded', 'cap_exceeded']);
     const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
     b2.expectError(await b2.uploadFile(up, { name: 'cap.txt', data: 'x', headers: tm }), 403, ['storage_cap_exceeded', 'cap_exceeded']);
-    b2.expectError(
-      await b2.call(fx.auth, 'b2_start_large_file', { bucketId: fx.bucket.bucketId, fileName: 'cap.bin', contentType: 'text/plain' }, { headers: tm }),
-      403,
-      ['storage_cap_exceeded', 'cap_exceeded'],
-    );
+    b2.expectError(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: fx.bucket.bucketId, fileName: 'cap.bin', contentType: 'text/plain' }, { headers: tm }), 403, [
+      'storage_cap_exceeded',
+      'cap_exceeded',
+    ]);
     const v = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: fx.bucket.bucketId }));
     expect(v.files).toEqual([]);
   });
@@ -260,7 +265,9 @@ describe('emu fault plan files (parseFaultPlan)', () => {
   };
 
   it('reads rules; "times": null means every matching request', () => {
-    expect(parse('[{"call": "*", "fault": {"kind": "status", "status": 503}, "times": null},\n {"call": "b2_download_file_by_id", "fault": {"kind": "stall", "afterBytes": 10}}]')).toEqual([
+    expect(
+      parse('[{"call": "*", "fault": {"kind": "status", "status": 503}, "times": null},\n {"call": "b2_download_file_by_id", "fault": {"kind": "stall", "afterBytes": 10}}]'),
+    ).toEqual([
       { call: '*', fault: { kind: 'status', status: 503 }, times: Infinity },
       { call: 'b2_download_file_by_id', fault: { kind: 'stall', afterBytes: 10 } },
     ]);
@@ -268,7 +275,9 @@ describe('emu fault plan files (parseFaultPlan)', () => {
 
   it('names the line of a rule of the wrong shape', () => {
     expect(problem('[\n{"call": "b2_list_buckets", "fault": {"kind": "status", "status": 404}}]')).toBe('plan.json:2: rule 1: "fault.status" must be 408, 429, 500 or 503');
-    expect(problem('[{"call": "b2_list_buckets", "fault": {"kind": "delay", "ms": 1}},\n\n{"call": "b2_list_buckets", "fault": {"kind": "resetResponse"}}]')).toBe('plan.json:3: rule 2: "fault.afterBytes" is required');
+    expect(problem('[{"call": "b2_list_buckets", "fault": {"kind": "delay", "ms": 1}},\n\n{"call": "b2_list_buckets", "fault": {"kind": "resetResponse"}}]')).toBe(
+      'plan.json:3: rule 2: "fault.afterBytes" is required',
+    );
     expect(problem('[{"call": "b2_list_buckets", "fault": {"kind": "explode"}}]')).toMatch(/^plan\.json:1: rule 1: "fault.kind" must be one of status, /);
     expect(problem('{"call": "b2_list_buckets"}')).toBe('plan.json:1: a fault plan is a JSON array of rules');
     expect(problem('[\n\n  {"call": "b2_list_buckets", "fault": {"kind": "delay", "ms": 1},\n]')).toMatch(/^plan\.json:4: not valid JSON/);

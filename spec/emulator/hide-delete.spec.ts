@@ -1,6 +1,7 @@
 import * as b2 from '../helpers/b2-http';
 
-describe('emu-http hide, delete and get_file_info (§7.1, §7.4, §7.5, §17.4)', () => {
+// https://www.backblaze.com/apidocs/b2-get-file-info, https://www.backblaze.com/apidocs/b2-hide-file, https://www.backblaze.com/apidocs/b2-delete-file-version, https://www.backblaze.com/apidocs/b2-list-file-versions
+describe('emu-http hide, delete and get_file_info', () => {
   const fx = b2.useEmulator({ bucket: true });
 
   async function listedNames(prefix: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 import * as b2 from '../helpers/b2-http';
 
-describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
+// https://www.backblaze.com/docs/cloud-storage-application-keys, https://www.backblaze.com/docs/cloud-storage-application-key-capabilities, https://www.backblaze.com/apidocs/b2-authorize-account
+describe('emu-http application keys', () => {
   const fx = b2.useEmulator(); // fx.auth: the master key
   let bucketA: any;
   let bucketB: any;
@@ -21,9 +22,7 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
 
   describe('b2_create_key / b2_list_keys / b2_delete_key', () => {
     it('create returns the key with its secret; authorize with it shows the capabilities', async () => {
-      const k = b2.expectOk(
-        await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets', 'listFiles'], keyName: 'reader-1' }),
-      );
+      const k = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets', 'listFiles'], keyName: 'reader-1' }));
       expect(k).toEqual(
         jasmine.objectContaining({
           accountId: fx.auth.accountId,
@@ -94,9 +93,7 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     it('list_keys: no secrets, not the master key, ordered by id, pages with nextApplicationKeyId', async () => {
       const made: string[] = [];
       for (let i = 0; i < 4; i++) {
-        made.push(
-          b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: `list-${i}` })).applicationKeyId,
-        );
+        made.push(b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: `list-${i}` })).applicationKeyId);
       }
       const all = b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 10000 }));
       const ids: string[] = all.keys.map((k: any) => k.applicationKeyId);
@@ -132,7 +129,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
   });
 
-  describe('capability enforcement → 401 unauthorized (§4.3)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-application-key-capabilities
+  describe('capability enforcement → 401 unauthorized', () => {
     it('a listBuckets-only key', async () => {
       const { auth } = await b2.keyAuth(fx.emu, fx.auth, ['listBuckets']);
       b2.expectOk(await b2.call(auth, 'b2_list_buckets', { accountId: auth.accountId }));
@@ -207,7 +205,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
   });
 
-  describe('bucket-restricted keys (§4.4)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-application-keys
+  describe('bucket-restricted keys', () => {
     let key: any;
     let auth: b2.Auth;
 
@@ -270,7 +269,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
   });
 
-  describe('name-prefix-restricted keys (§4.4)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-application-keys
+  describe('name-prefix-restricted keys', () => {
     let key: any;
     let auth: b2.Auth;
 
@@ -322,7 +322,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
     });
   });
 
-  describe('multi-bucket keys (v4, §1.1)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-native-api-versions
+  describe('multi-bucket keys (v4)', () => {
     it('v4 create_key with bucketIds; usable only through v4; listed only by v4', async () => {
       const k = b2.expectOk(
         await b2.call(
@@ -351,7 +352,8 @@ describe('emu-http application keys (§9, §4.3, §4.4, §17.2)', () => {
   });
 });
 
-describe('emu-http key listing per API version (§1.1, §3.3, §9.2)', () => {
+// https://www.backblaze.com/docs/cloud-storage-native-api-versions, https://www.backblaze.com/apidocs/b2-list-keys
+describe('emu-http key listing per API version', () => {
   const fx = b2.useEmulator();
 
   it('v4 b2_list_keys returns only multi-bucket keys; v1–v3 only the others', async () => {
@@ -363,9 +365,7 @@ describe('emu-http key listing per API version (§1.1, §3.3, §9.2)', () => {
     const unrestricted = await mk('all-v2', {}, 2);
     const multi = await mk('multi-v4', { bucketIds: [a.bucketId, b.bucketId] }, 4);
     const ids = async (version: number) =>
-      (b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1000 }, { version })).keys as any[]).map(
-        (k) => k.applicationKeyId,
-      );
+      (b2.expectOk(await b2.call(fx.auth, 'b2_list_keys', { accountId: fx.auth.accountId, maxKeyCount: 1000 }, { version })).keys as any[]).map((k) => k.applicationKeyId);
     const v2 = await ids(2);
     expect(v2).toContain(single.applicationKeyId);
     expect(v2).toContain(unrestricted.applicationKeyId);
@@ -383,13 +383,15 @@ describe('emu-http key listing per API version (§1.1, §3.3, §9.2)', () => {
     );
     expect(created.bucketIds).toEqual([a.bucketId]);
     expect('bucketId' in created).toBeFalse();
-    const all4 = b2.expectOk(
-      await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v4-all' }, { version: 4 }),
-    );
-    expect('bucketIds' in all4).withContext(JSON.stringify(all4)).toBeTrue();
+    const all4 = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v4-all' }, { version: 4 }));
+    expect('bucketIds' in all4)
+      .withContext(JSON.stringify(all4))
+      .toBeTrue();
     expect(all4.bucketIds).toBeNull();
     const del = b2.expectOk(await b2.call(fx.auth, 'b2_delete_key', { applicationKeyId: all4.applicationKeyId }, { version: 4 }));
-    expect('bucketIds' in del).withContext(JSON.stringify(del)).toBeTrue();
+    expect('bucketIds' in del)
+      .withContext(JSON.stringify(del))
+      .toBeTrue();
     expect('bucketId' in del).toBeFalse();
     const v2 = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listFiles'], keyName: 'shape-v2' }));
     expect('bucketId' in v2).toBeTrue();
@@ -402,9 +404,7 @@ describe('emu-http key expiry', () => {
   const fx = b2.useEmulator({ per: 'each' });
 
   it('a key past its validDurationInSeconds can no longer authorize', async () => {
-    const k = b2.expectOk(
-      await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets'], keyName: 'brief', validDurationInSeconds: 60 }),
-    );
+    const k = b2.expectOk(await b2.call(fx.auth, 'b2_create_key', { accountId: fx.auth.accountId, capabilities: ['listBuckets'], keyName: 'brief', validDurationInSeconds: 60 }));
     const e = { url: fx.emu.url, keyId: k.applicationKeyId, applicationKey: k.applicationKey, accountId: fx.emu.accountId };
     b2.expectOk(await b2.authorizeRaw(e));
     fx.emu.advanceClock(61_000);

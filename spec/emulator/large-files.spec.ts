@@ -5,7 +5,8 @@ const P1 = Buffer.alloc(1000, 0x41);
 const P2 = Buffer.alloc(1200, 0x42);
 const P3 = Buffer.alloc(300, 0x43);
 
-describe('emu-http large files (§7A, §17.5)', () => {
+// https://www.backblaze.com/docs/cloud-storage-large-files
+describe('emu-http large files', () => {
   const fx = b2.useEmulator({ bucket: true });
 
   const startWithParts = (name: string, parts: Buffer[]) => b2.startLargeWithParts(fx.auth, fx.bucket.bucketId, name, parts);
@@ -48,11 +49,7 @@ describe('emu-http large files (§7A, §17.5)', () => {
     });
 
     it('unknown bucket → 400 bad_bucket_id; illegal name → 400; >10 fileInfo → 400; missing contentType → 400', async () => {
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_start_large_file', { bucketId: '000000000000000000000000', fileName: 'x', contentType: 'text/plain' }),
-        400,
-        'bad_bucket_id',
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: '000000000000000000000000', fileName: 'x', contentType: 'text/plain' }), 400, 'bad_bucket_id');
       b2.expectError(await b2.call(fx.auth, 'b2_start_large_file', { bucketId: fx.bucket.bucketId, fileName: 'bad\u0002', contentType: 'text/plain' }), 400, 'bad_request');
       const eleven: Record<string, string> = {};
       for (let i = 0; i < 11; i++) eleven[`k${i}`] = 'v';
@@ -192,9 +189,7 @@ describe('emu-http large files (§7A, §17.5)', () => {
       b2.expectOk(await b2.uploadPart(pu, 3, P3));
       b2.expectOk(await b2.uploadPart(pu, 1, P1));
       b2.expectOk(await b2.uploadPart(pu, 2, P2));
-      const f = b2.expectOk(
-        await b2.call(fx.auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [P1, P2, P3].map((p) => b2.sha1hex(p)) }),
-      );
+      const f = b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [P1, P2, P3].map((p) => b2.sha1hex(p)) }));
       expect(f).toEqual(
         jasmine.objectContaining({
           action: 'upload',
@@ -252,7 +247,7 @@ describe('emu-http large files (§7A, §17.5)', () => {
     it('partSha1Array omitting a stored trailing part is refused', async () => {
       const { fileId, sha1s } = await startWithParts('fin/extra.bin', [P1, P2, P3]);
       const res = await b2.call(fx.auth, 'b2_finish_large_file', { fileId, partSha1Array: sha1s.slice(0, 2) });
-      // B2 requires every uploaded part to be listed (§7A.5: "must list every part from 1 to N")
+      // B2 requires every uploaded part to be listed (https://www.backblaze.com/apidocs/b2-finish-large-file: every part from 1 to N must be listed)
       b2.expectError(res, 400, ['bad_request', 'missing_part', 'part_sha1_mismatch']);
     });
 
@@ -374,14 +369,10 @@ describe('emu-http large files (§7A, §17.5)', () => {
 
     it('copies ranges of a file as parts; finish assembles them', async () => {
       const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'cp/dest.bin');
-      const p1 = b2.expectOk(
-        await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 1, range: 'bytes=0-1199' }),
-      );
+      const p1 = b2.expectOk(await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 1, range: 'bytes=0-1199' }));
       const slice1 = SRC.subarray(0, 1200);
       expect(p1).toEqual(jasmine.objectContaining({ fileId: s.fileId, partNumber: 1, contentLength: 1200, contentSha1: b2.sha1hex(slice1) }));
-      const p2 = b2.expectOk(
-        await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 2, range: 'bytes=1200-2999' }),
-      );
+      const p2 = b2.expectOk(await b2.call(fx.auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: s.fileId, partNumber: 2, range: 'bytes=1200-2999' }));
       const slice2 = SRC.subarray(1200);
       expect(p2.contentSha1).toBe(b2.sha1hex(slice2));
       // mixed with an uploaded part
@@ -389,9 +380,7 @@ describe('emu-http large files (§7A, §17.5)', () => {
       b2.expectOk(await b2.uploadPart(pu, 3, P3));
       const lp = b2.expectOk(await b2.call(fx.auth, 'b2_list_parts', { fileId: s.fileId }));
       expect(lp.parts.map((p: any) => p.partNumber)).toEqual([1, 2, 3]);
-      const f = b2.expectOk(
-        await b2.call(fx.auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(slice1), b2.sha1hex(slice2), b2.sha1hex(P3)] }),
-      );
+      const f = b2.expectOk(await b2.call(fx.auth, 'b2_finish_large_file', { fileId: s.fileId, partSha1Array: [b2.sha1hex(slice1), b2.sha1hex(slice2), b2.sha1hex(P3)] }));
       expect(f.contentLength).toBe(SRC.length + P3.length);
       const d = await b2.downloadById(fx.auth, s.fileId);
       expect(d.body.equals(Buffer.concat([SRC, P3]))).toBeTrue();
@@ -404,7 +393,8 @@ describe('emu-http large files (§7A, §17.5)', () => {
       expect(p.contentSha1).toBe(b2.sha1hex(SRC));
     });
 
-    it('destinationServerSideEncryption SSE-B2 cannot be requested on copy_part → 400 (§7A.8)', async () => {
+    // https://www.backblaze.com/apidocs/b2-copy-part
+    it('destinationServerSideEncryption SSE-B2 cannot be requested on copy_part → 400', async () => {
       const s = await b2.startLarge(fx.auth, fx.bucket.bucketId, 'cp/sseb2.bin');
       const res = await b2.call(fx.auth, 'b2_copy_part', {
         sourceFileId: source.fileId,

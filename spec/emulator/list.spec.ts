@@ -1,6 +1,6 @@
 import * as b2 from '../helpers/b2-http';
 
-/** Byte-wise UTF-8 comparison (what B2 sorts by; §7.2). */
+/** Byte-wise UTF-8 comparison (what B2 sorts by; https://www.backblaze.com/apidocs/b2-list-file-names). */
 function utf8Compare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
@@ -25,7 +25,8 @@ const NAMES = [
   'z\u{1F600}', // F0 9F 98 80 — sorts after U+FFFD in UTF-8, before it in UTF-16
 ];
 
-describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
+// https://www.backblaze.com/apidocs/b2-list-file-names, https://www.backblaze.com/apidocs/b2-list-file-versions
+describe('emu-http listing', () => {
   const fx = b2.useEmulator({ bucket: true });
 
   beforeAll(async () => {
@@ -67,9 +68,7 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
         ['upload', 'photos/lilly.jpg'],
       ]);
       const folder = j.files[1];
-      expect(folder).toEqual(
-        jasmine.objectContaining({ action: 'folder', fileId: null, contentLength: 0, fileName: 'photos/cats/' }),
-      );
+      expect(folder).toEqual(jasmine.objectContaining({ action: 'folder', fileId: null, contentLength: 0, fileName: 'photos/cats/' }));
       expect(folder.contentSha1 ?? null).toBeNull();
       expect(folder.contentType ?? null).toBeNull();
       expect(folder.uploadTimestamp).toBe(0);
@@ -111,7 +110,9 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
           if (j.nextFileName !== null) expect(typeof j.nextFileName).toBe('string');
           return { items: j.files.map((f: any) => f.fileName), next: j.nextFileName };
         });
-        expect(seen).withContext(`page size ${pageSize}`).toEqual([...NAMES].sort(utf8Compare));
+        expect(seen)
+          .withContext(`page size ${pageSize}`)
+          .toEqual([...NAMES].sort(utf8Compare));
       }
     });
 
@@ -224,9 +225,7 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
     it('hide rows omit fileRetention/legalHold/serverSideEncryption and carry the hide-marker type', async () => {
       const j = await versions({ prefix: 'v/c' }, vb);
       const hide = j.files[0];
-      expect(hide).toEqual(
-        jasmine.objectContaining({ action: 'hide', fileId: hideId, contentLength: 0, contentType: 'application/x-bz-hide-marker', fileInfo: {} }),
-      );
+      expect(hide).toEqual(jasmine.objectContaining({ action: 'hide', fileId: hideId, contentLength: 0, contentType: 'application/x-bz-hide-marker', fileInfo: {} }));
       expect('fileRetention' in hide).toBeFalse();
       expect('legalHold' in hide).toBeFalse();
       expect('serverSideEncryption' in hide).toBeFalse();
@@ -262,7 +261,8 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
       }
     });
 
-    it('malformed startFileId → 400 invalid_file_id (§7.3)', async () => {
+    // https://www.backblaze.com/apidocs/b2-list-file-versions
+    it('malformed startFileId → 400 invalid_file_id', async () => {
       const res = await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: vb.bucketId, startFileName: 'v/a', startFileId: '!!! not an id !!!' });
       b2.expectError(res, 400, ['invalid_file_id', 'bad_request']);
     });
@@ -275,7 +275,8 @@ describe('emu-http listing (§7.2, §7.3, §17.4)', () => {
       b2.expectError(await b2.call(fx.auth, 'b2_list_file_versions', { bucketId: '000000000000000000000000' }), 400, ['bad_bucket_id', 'invalid_bucket_id']);
     });
 
-    it('uploadTimestamp strictly increases across rapid uploads of one name (§17.3.14)', async () => {
+    // https://www.backblaze.com/apidocs/b2-upload-file
+    it('uploadTimestamp strictly increases across rapid uploads of one name', async () => {
       const rb = await b2.createBucket(fx.auth);
       const up = await b2.getUploadUrl(fx.auth, rb.bucketId);
       const got: number[] = [];

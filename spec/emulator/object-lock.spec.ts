@@ -1,11 +1,12 @@
 import * as b2 from '../helpers/b2-http';
 
 const DAY = 86_400_000;
-// Deleting a protected version: live B2 answers 401 "Access Denied", b2sdk's simulator a 403 AccessDenied (§7.5, §18)
+// Deleting a protected version: live B2 answers 401 "Access Denied", b2sdk's simulator a 403 AccessDenied (https://www.backblaze.com/apidocs/b2-delete-file-version)
 const DENIED_STATUS = [401, 403];
 const DENIED_CODE = ['access_denied'];
 
-describe('emu-http object lock (§7.7, §15)', () => {
+// https://www.backblaze.com/apidocs/b2-update-file-retention, https://www.backblaze.com/docs/cloud-storage-object-lock
+describe('emu-http object lock', () => {
   const fx = b2.useEmulator();
   let lockBucket: any;
   let plainBucket: any;
@@ -86,11 +87,7 @@ describe('emu-http object lock (§7.7, §15)', () => {
 
     it('retention/legal hold headers on a bucket without Object Lock → 400 bucket_missing_file_lock', async () => {
       const up = await b2.getUploadUrl(fx.auth, plainBucket.bucketId);
-      b2.expectError(
-        await b2.uploadFile(up, { name: 'x.txt', data: 'x', headers: retentionHeaders('governance', Date.now() + DAY) }),
-        400,
-        'bucket_missing_file_lock',
-      );
+      b2.expectError(await b2.uploadFile(up, { name: 'x.txt', data: 'x', headers: retentionHeaders('governance', Date.now() + DAY) }), 400, 'bucket_missing_file_lock');
       b2.expectError(await b2.uploadFile(up, { name: 'y.txt', data: 'x', headers: { 'X-Bz-File-Legal-Hold': 'on' } }), 400, 'bucket_missing_file_lock');
     });
 
@@ -120,7 +117,12 @@ describe('emu-http object lock (§7.7, §15)', () => {
       const f = await b2.uploadOk(fx.auth, lockBucket.bucketId, 'up/copysrc.txt', 'x');
       const until = Date.now() + DAY;
       const c = b2.expectOk(
-        await b2.call(fx.auth, 'b2_copy_file', { sourceFileId: f.fileId, fileName: 'up/copydst.txt', fileRetention: { mode: 'governance', retainUntilTimestamp: until }, legalHold: 'off' }),
+        await b2.call(fx.auth, 'b2_copy_file', {
+          sourceFileId: f.fileId,
+          fileName: 'up/copydst.txt',
+          fileRetention: { mode: 'governance', retainUntilTimestamp: until },
+          legalHold: 'off',
+        }),
       );
       expect(c.fileRetention.value).toEqual({ mode: 'governance', retainUntilTimestamp: until });
       expect(c.legalHold.value).toBe('off');
@@ -146,20 +148,12 @@ describe('emu-http object lock (§7.7, §15)', () => {
     it('compliance: refused even with bypassGovernance', async () => {
       const f = await b2.uploadOk(fx.auth, lockBucket.bucketId, 'del/comp.txt', 'x', { headers: retentionHeaders('compliance', Date.now() + DAY) });
       b2.expectError(await b2.call(fx.auth, 'b2_delete_file_version', { fileName: 'del/comp.txt', fileId: f.fileId }), DENIED_STATUS, DENIED_CODE);
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_delete_file_version', { fileName: 'del/comp.txt', fileId: f.fileId, bypassGovernance: true }),
-        DENIED_STATUS,
-        DENIED_CODE,
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_delete_file_version', { fileName: 'del/comp.txt', fileId: f.fileId, bypassGovernance: true }), DENIED_STATUS, DENIED_CODE);
     });
 
     it('legal hold on: refused even with bypass; after legal hold off: allowed', async () => {
       const f = await b2.uploadOk(fx.auth, lockBucket.bucketId, 'del/hold.txt', 'x', { headers: { 'X-Bz-File-Legal-Hold': 'on' } });
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_delete_file_version', { fileName: 'del/hold.txt', fileId: f.fileId, bypassGovernance: true }),
-        DENIED_STATUS,
-        DENIED_CODE,
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_delete_file_version', { fileName: 'del/hold.txt', fileId: f.fileId, bypassGovernance: true }), DENIED_STATUS, DENIED_CODE);
       const lh = b2.expectOk(await b2.call(fx.auth, 'b2_update_file_legal_hold', { fileName: 'del/hold.txt', fileId: f.fileId, legalHold: 'off' }));
       expect(lh).toEqual(jasmine.objectContaining({ fileId: f.fileId, fileName: 'del/hold.txt', legalHold: 'off' }));
       b2.expectOk(await b2.call(fx.auth, 'b2_delete_file_version', { fileName: 'del/hold.txt', fileId: f.fileId }));
@@ -187,9 +181,7 @@ describe('emu-http object lock (§7.7, §15)', () => {
       );
       expect(r).toEqual(jasmine.objectContaining({ fileId: f.fileId, fileName: 'ur/a.txt', fileRetention: { mode: 'governance', retainUntilTimestamp: t1 } }));
       const t2 = t1 + DAY;
-      b2.expectOk(
-        await b2.call(fx.auth, 'b2_update_file_retention', { fileName: 'ur/a.txt', fileId: f.fileId, fileRetention: { mode: 'governance', retainUntilTimestamp: t2 } }),
-      );
+      b2.expectOk(await b2.call(fx.auth, 'b2_update_file_retention', { fileName: 'ur/a.txt', fileId: f.fileId, fileRetention: { mode: 'governance', retainUntilTimestamp: t2 } }));
       const gi = b2.expectOk(await b2.call(fx.auth, 'b2_get_file_info', { fileId: f.fileId }));
       expect(gi.fileRetention.value).toEqual({ mode: 'governance', retainUntilTimestamp: t2 });
     });
@@ -198,11 +190,7 @@ describe('emu-http object lock (§7.7, §15)', () => {
       const t = Date.now() + 2 * DAY;
       const f = await b2.uploadOk(fx.auth, lockBucket.bucketId, 'ur/gov.txt', 'x', { headers: retentionHeaders('governance', t) });
       const shorter = { mode: 'governance', retainUntilTimestamp: Date.now() + DAY };
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_update_file_retention', { fileName: 'ur/gov.txt', fileId: f.fileId, fileRetention: shorter }),
-        DENIED_STATUS,
-        DENIED_CODE,
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_update_file_retention', { fileName: 'ur/gov.txt', fileId: f.fileId, fileRetention: shorter }), DENIED_STATUS, DENIED_CODE);
       b2.expectOk(await b2.call(fx.auth, 'b2_update_file_retention', { fileName: 'ur/gov.txt', fileId: f.fileId, fileRetention: shorter, bypassGovernance: true }));
       b2.expectOk(
         await b2.call(fx.auth, 'b2_update_file_retention', {
@@ -254,11 +242,7 @@ describe('emu-http object lock (§7.7, §15)', () => {
         400,
         'bucket_missing_file_lock',
       );
-      b2.expectError(
-        await b2.call(fx.auth, 'b2_update_file_legal_hold', { fileName: 'ur/plain.txt', fileId: f.fileId, legalHold: 'on' }),
-        400,
-        'bucket_missing_file_lock',
-      );
+      b2.expectError(await b2.call(fx.auth, 'b2_update_file_legal_hold', { fileName: 'ur/plain.txt', fileId: f.fileId, legalHold: 'on' }), 400, 'bucket_missing_file_lock');
     });
 
     it('retention in the past → 400 retain_until_timestamp_must_be_in_future (e.g. seconds instead of ms)', async () => {
@@ -300,11 +284,7 @@ describe('emu-http object lock (§7.7, §15)', () => {
       const f = await b2.uploadOk(fx.auth, lockBucket.bucketId, 'cap/write.txt', 'x');
       const { auth: k } = await b2.keyAuth(fx.emu, fx.auth, ['writeFiles', 'readFiles', 'listFiles']);
       const up = await b2.getUploadUrl(k, lockBucket.bucketId);
-      b2.expectError(
-        await b2.uploadFile(up, { name: 'cap/w2.txt', data: 'x', headers: retentionHeaders('governance', Date.now() + DAY) }),
-        401,
-        'unauthorized',
-      );
+      b2.expectError(await b2.uploadFile(up, { name: 'cap/w2.txt', data: 'x', headers: retentionHeaders('governance', Date.now() + DAY) }), 401, 'unauthorized');
       b2.expectError(await b2.uploadFile(up, { name: 'cap/w3.txt', data: 'x', headers: { 'X-Bz-File-Legal-Hold': 'on' } }), 401, 'unauthorized');
       b2.expectError(
         await b2.call(k, 'b2_update_file_retention', {
@@ -320,7 +300,8 @@ describe('emu-http object lock (§7.7, §15)', () => {
   });
 });
 
-describe('emu-http object lock expiry (§15)', () => {
+// https://www.backblaze.com/docs/cloud-storage-object-lock
+describe('emu-http object lock expiry', () => {
   const fx = b2.useEmulator({ per: 'each', bucket: { fileLockEnabled: true } });
 
   it('once retainUntil passes on the emulator clock the version can be deleted', async () => {

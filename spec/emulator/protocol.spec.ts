@@ -4,12 +4,17 @@ function expectGoodDate(res: b2.RawResponse, context: string): void {
   const d = res.headers['date'];
   expect(d).withContext(`${context}: Date header`).toBeDefined();
   // RFC 1123: "Sun, 06 Nov 1994 08:49:37 GMT"
-  expect(String(d)).withContext(`${context}: RFC 1123`).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+  expect(String(d))
+    .withContext(`${context}: RFC 1123`)
+    .toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
   const t = Date.parse(String(d));
-  expect(Math.abs(t - Date.now())).withContext(`${context}: within 10 min of real clock`).toBeLessThan(10 * 60 * 1000);
+  expect(Math.abs(t - Date.now()))
+    .withContext(`${context}: within 10 min of real clock`)
+    .toBeLessThan(10 * 60 * 1000);
 }
 
-describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
+// https://www.backblaze.com/apidocs/introduction-to-the-b2-native-api, https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
+describe('emu-http protocol', () => {
   const fx = b2.useEmulator({ bucket: true });
   let file: any;
 
@@ -69,9 +74,7 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
 
   describe('request encoding', () => {
     it('JSON null is treated exactly like an absent field', async () => {
-      const lb = b2.expectOk(
-        await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, bucketId: null, bucketName: null, bucketTypes: null }),
-      );
+      const lb = b2.expectOk(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, bucketId: null, bucketName: null, bucketTypes: null }));
       expect(lb.buckets.map((b: any) => b.bucketId)).toContain(fx.bucket.bucketId);
       const lf = b2.expectOk(
         await b2.call(fx.auth, 'b2_list_file_names', {
@@ -111,9 +114,7 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
       const lb = b2.expectOk(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId, bucketName: fx.bucket.bucketName }, { method: 'GET' }));
       expect(lb.buckets.length).toBe(1);
       expect(lb.buckets[0].bucketId).toBe(fx.bucket.bucketId);
-      const lf = b2.expectOk(
-        await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, maxFileCount: 1, prefix: 'proto/' }, { method: 'GET' }),
-      );
+      const lf = b2.expectOk(await b2.call(fx.auth, 'b2_list_file_names', { bucketId: fx.bucket.bucketId, maxFileCount: 1, prefix: 'proto/' }, { method: 'GET' }));
       expect(lf.files.length).toBe(1);
       const up = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }, { method: 'GET' }));
       expect(up.bucketId).toBe(fx.bucket.bucketId);
@@ -173,7 +174,8 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
       expect(res2.status).toBeGreaterThanOrEqual(400);
     });
 
-    it('a method other than GET/POST on a JSON call → 405 method_not_allowed (§10.2)', async () => {
+    // https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
+    it('a method other than GET/POST on a JSON call → 405 method_not_allowed', async () => {
       b2.expectError(await rawListBuckets('v2', 'PUT'), 405, 'method_not_allowed');
     });
 
@@ -211,7 +213,8 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
     });
   });
 
-  describe('file object shape (§3.1)', () => {
+  // https://www.backblaze.com/apidocs/b2-list-file-versions
+  describe('file object shape', () => {
     it('upload result has every v2 field', async () => {
       expect(file).toEqual(
         jasmine.objectContaining({
@@ -237,7 +240,8 @@ describe('emu-http protocol (§1.3, §1.4, §10, §17.1)', () => {
   });
 });
 
-describe('emu-http Date header vs emulator clock (§1.4, §17.1.4)', () => {
+// https://www.backblaze.com/apidocs/introduction-to-the-b2-native-api
+describe('emu-http Date header vs emulator clock', () => {
   it('the Date header keeps the real clock after advanceClock (b2sdk rejects > 10 min skew)', async () => {
     await b2.withEmulator({}, async (emu) => {
       emu.advanceClock(25 * 3600 * 1000);

@@ -20,7 +20,9 @@ function sendThenHalfClose(baseUrl: string, head: string, body: Buffer): Promise
 
 function parseReply(raw: string): { status: number; headers: string; json: any } {
   const sep = raw.indexOf('\r\n\r\n');
-  expect(sep).withContext(`a complete HTTP answer, got ${JSON.stringify(raw)}`).toBeGreaterThan(0);
+  expect(sep)
+    .withContext(`a complete HTTP answer, got ${JSON.stringify(raw)}`)
+    .toBeGreaterThan(0);
   return { status: Number(raw.split(' ')[1]), headers: raw.slice(0, sep), json: JSON.parse(raw.slice(sep + 4)) };
 }
 

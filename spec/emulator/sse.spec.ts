@@ -13,7 +13,8 @@ function ssecJson(key: Buffer): Record<string, string> {
   return { mode: 'SSE-C', algorithm: 'AES256', customerKey: key.toString('base64'), customerKeyMd5: b2.md5b64(key) };
 }
 
-describe('emu-http server-side encryption (§16)', () => {
+// https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api
+describe('emu-http server-side encryption', () => {
   const fx = b2.useEmulator({ bucket: true });
   const KEY = randomBytes(32);
   const OTHER_KEY = randomBytes(32);
@@ -63,11 +64,7 @@ describe('emu-http server-side encryption (§16)', () => {
       for (let i = 0; i < 10; i++) infos[`k${i}`] = 'v'.repeat(250);
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       b2.expectOk(await b2.uploadFile(up, { name: 'b2/budget-plain', data: 'x', info: infos }));
-      b2.expectError(
-        await b2.uploadFile(up, { name: 'b2/budget-sse', data: 'x', info: infos, headers: { 'X-Bz-Server-Side-Encryption': 'AES256' } }),
-        400,
-        'bad_request',
-      );
+      b2.expectError(await b2.uploadFile(up, { name: 'b2/budget-sse', data: 'x', info: infos, headers: { 'X-Bz-Server-Side-Encryption': 'AES256' } }), 400, 'bad_request');
       b2.expectError(await b2.uploadFile(up, { name: 'b2/budget-ssec', data: 'x', info: infos, headers: ssecHeaders(KEY) }), 400, 'bad_request');
     });
   });
@@ -85,7 +82,10 @@ describe('emu-http server-side encryption (§16)', () => {
     });
 
     it('download with the same key → 200 and echoes algorithm and key MD5', async () => {
-      for (const d of [await b2.downloadById(fx.auth, file.fileId, { headers: ssecHeaders(KEY) }), await b2.downloadByName(fx.auth, fx.bucket.bucketName, 'c/file.bin', { headers: ssecHeaders(KEY) })]) {
+      for (const d of [
+        await b2.downloadById(fx.auth, file.fileId, { headers: ssecHeaders(KEY) }),
+        await b2.downloadByName(fx.auth, fx.bucket.bucketName, 'c/file.bin', { headers: ssecHeaders(KEY) }),
+      ]) {
         expect(d.status).toBe(200);
         expect(d.body.equals(DATA)).toBeTrue();
         expect(d.headers['x-bz-server-side-encryption-customer-algorithm']).toBe('AES256');

@@ -19,12 +19,18 @@ function watch(url: string, options: http.RequestOptions, body?: Buffer): Seen {
   let headed = false;
   const wake = () => {
     seen.body = Buffer.concat(chunks);
-    for (const w of [...waiters]) if (headed && seen.body.length >= w.n) waiters.splice(waiters.indexOf(w), 1), w.resolve();
+    for (const w of [...waiters]) {
+      if (headed && seen.body.length >= w.n) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
   };
-  seen.reached = (n) => new Promise<void>((resolve) => {
-    waiters.push({ n, resolve });
-    wake();
-  });
+  seen.reached = (n) =>
+    new Promise<void>((resolve) => {
+      waiters.push({ n, resolve });
+      wake();
+    });
   seen.ended = new Promise<void>((resolve) => {
     const req = http.request(url, { ...options, agent: false }, (res) => {
       seen.status = res.statusCode;
@@ -91,7 +97,9 @@ describe('emu-http stall fault', () => {
       expect(seen.headers!['x-bz-content-sha1']).toBe(b2.sha1hex(data));
       await emu.close();
       await seen.ended;
-      expect(seen.body.equals(data.subarray(0, 1200))).withContext(`got ${seen.body.length} bytes`).toBeTrue();
+      expect(seen.body.equals(data.subarray(0, 1200)))
+        .withContext(`got ${seen.body.length} bytes`)
+        .toBeTrue();
     });
   });
 
@@ -113,10 +121,20 @@ describe('emu-http stall fault', () => {
     await withFile(async (emu, auth, bucket) => {
       emu.faults.add({ call: 'b2_upload_file', fault: { kind: 'stall' } });
       const up = await b2.getUploadUrl(auth, bucket.bucketId);
-      const seen = watch(up.uploadUrl, {
-        method: 'POST',
-        headers: { Authorization: up.authorizationToken, 'X-Bz-File-Name': 'stall/up.bin', 'Content-Type': 'b2/x-auto', 'X-Bz-Content-Sha1': b2.sha1hex(data), 'Content-Length': data.length },
-      }, data);
+      const seen = watch(
+        up.uploadUrl,
+        {
+          method: 'POST',
+          headers: {
+            Authorization: up.authorizationToken,
+            'X-Bz-File-Name': 'stall/up.bin',
+            'Content-Type': 'b2/x-auto',
+            'X-Bz-Content-Sha1': b2.sha1hex(data),
+            'Content-Length': data.length,
+          },
+        },
+        data,
+      );
       await injectedStalls(emu, 1);
       const versions = b2.expectOk(await b2.call(auth, 'b2_list_file_versions', { bucketId: bucket.bucketId, prefix: 'stall/up' }));
       expect(versions.files).toEqual([]);

@@ -1,6 +1,7 @@
 import * as b2 from '../helpers/b2-http';
 
-describe('emu-http uploads (§6, §2.2, §17.3)', () => {
+// https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api, https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding, https://www.backblaze.com/apidocs/b2-upload-file
+describe('emu-http uploads', () => {
   const fx = b2.useEmulator({ bucket: true });
 
   async function versionsOf(name: string): Promise<any[]> {
@@ -13,7 +14,9 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
       const a = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }));
       const b = b2.expectOk(await b2.call(fx.auth, 'b2_get_upload_url', { bucketId: fx.bucket.bucketId }));
       expect(a.bucketId).toBe(fx.bucket.bucketId);
-      expect(a.uploadUrl.startsWith(fx.emu.url + '/b2api/v2/b2_upload_file/' + fx.bucket.bucketId + '/')).withContext(a.uploadUrl).toBeTrue();
+      expect(a.uploadUrl.startsWith(fx.emu.url + '/b2api/v2/b2_upload_file/' + fx.bucket.bucketId + '/'))
+        .withContext(a.uploadUrl)
+        .toBeTrue();
       expect(typeof a.authorizationToken).toBe('string');
       expect(a.authorizationToken).not.toBe(fx.auth.token);
       expect(a.authorizationToken).not.toBe(b.authorizationToken);
@@ -25,7 +28,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
   });
 
   describe('b2_upload_file basics', () => {
-    it('stores the bytes and returns the file object (§3.1)', async () => {
+    // https://www.backblaze.com/apidocs/b2-list-file-versions
+    it('stores the bytes and returns the file object', async () => {
       const data = Buffer.from('The quick brown fox');
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       const before = Date.now();
@@ -97,16 +101,37 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
 
     it('b2/x-auto knows the common extensions (mime-types), in any case, from the last segment only', async () => {
       const expected: Record<string, string> = {
-        'a.html': 'text/html', 'a.css': 'text/css', 'a.csv': 'text/csv', 'a.js': 'application/javascript', 'a.json': 'application/json',
-        'a.xml': 'application/xml', 'a.pdf': 'application/pdf', 'a.zip': 'application/zip', 'a.tar.gz': 'application/gzip',
-        'a.png': 'image/png', 'a.JPG': 'image/jpeg', 'a.jpeg': 'image/jpeg', 'a.gif': 'image/gif', 'a.webp': 'image/webp',
-        'a.svg': 'image/svg+xml', 'a.avif': 'image/avif', 'a.mp3': 'audio/mpeg', 'a.mp4': 'video/mp4', 'a.webm': 'video/webm',
-        'a.md': 'text/markdown', 'a.wasm': 'application/wasm', 'a.7z': 'application/x-7z-compressed', 'a.epub': 'application/epub+zip',
+        'a.html': 'text/html',
+        'a.css': 'text/css',
+        'a.csv': 'text/csv',
+        'a.js': 'application/javascript',
+        'a.json': 'application/json',
+        'a.xml': 'application/xml',
+        'a.pdf': 'application/pdf',
+        'a.zip': 'application/zip',
+        'a.tar.gz': 'application/gzip',
+        'a.png': 'image/png',
+        'a.JPG': 'image/jpeg',
+        'a.jpeg': 'image/jpeg',
+        'a.gif': 'image/gif',
+        'a.webp': 'image/webp',
+        'a.svg': 'image/svg+xml',
+        'a.avif': 'image/avif',
+        'a.mp3': 'audio/mpeg',
+        'a.mp4': 'video/mp4',
+        'a.webm': 'video/webm',
+        'a.md': 'text/markdown',
+        'a.wasm': 'application/wasm',
+        'a.7z': 'application/x-7z-compressed',
+        'a.epub': 'application/epub+zip',
         'a.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
         'a.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-        'a.yaml': 'text/yaml', 'a.woff2': 'font/woff2',
+        'a.yaml': 'text/yaml',
+        'a.woff2': 'font/woff2',
         // no extension in the last segment: octet-stream
-        'txt': 'application/octet-stream', 'dir.txt/file': 'application/octet-stream', '.txt': 'application/octet-stream',
+        txt: 'application/octet-stream',
+        'dir.txt/file': 'application/octet-stream',
+        '.txt': 'application/octet-stream',
       };
       const actual: Record<string, string> = {};
       for (const name of Object.keys(expected)) {
@@ -127,7 +152,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     });
   });
 
-  describe('percent-encoding of X-Bz-File-Name and X-Bz-Info-* (§2.2)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding
+  describe('percent-encoding of X-Bz-File-Name and X-Bz-Info-*', () => {
     async function upRaw(rawName: string, headers: b2.Headers = {}): Promise<b2.RawResponse> {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       return b2.uploadFile(up, { rawName, data: 'enc', headers });
@@ -178,7 +204,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     });
   });
 
-  describe('name rules (§2.1)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-files
+  describe('name rules', () => {
     async function upName(name: string): Promise<b2.RawResponse> {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       return b2.uploadFile(up, { name, data: 'n' });
@@ -211,7 +238,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     });
   });
 
-  describe('file info rules (§2.3)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api
+  describe('file info rules', () => {
     it('10 infos OK, 11 → 400 bad_request', async () => {
       const ten: Record<string, string> = {};
       for (let i = 0; i < 10; i++) ten[`k${i}`] = `v${i}`;
@@ -279,7 +307,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     }
   });
 
-  describe('required headers and SHA-1 (§6.2, §17.3.12)', () => {
+  // https://www.backblaze.com/apidocs/b2-upload-file
+  describe('required headers and SHA-1', () => {
     it('missing Content-Type → 400', async () => {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       b2.expectError(await b2.uploadFile(up, { name: 'req/no-ct', data: 'x', contentType: null }), 400, 'bad_request');
@@ -383,7 +412,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
     });
   });
 
-  describe('upload tokens (§6.3, §17.3.10)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api
+  describe('upload tokens', () => {
     it('an upload token is not an account token: JSON calls with it → 401', async () => {
       const up = await b2.getUploadUrl(fx.auth, fx.bucket.bucketId);
       b2.expectError(await b2.call(fx.auth, 'b2_list_buckets', { accountId: fx.auth.accountId }, { token: up.authorizationToken }), 401, ['bad_auth_token', 'unauthorized']);
@@ -423,7 +453,8 @@ describe('emu-http uploads (§6, §2.2, §17.3)', () => {
   });
 });
 
-describe('emu-http upload token expiry (§4.2)', () => {
+// https://www.backblaze.com/apidocs/b2-authorize-account
+describe('emu-http upload token expiry', () => {
   const fx = b2.useEmulator({ per: 'each', bucket: true });
 
   it('an upload token older than 24 h → 401 expired_auth_token; a fresh URL works', async () => {

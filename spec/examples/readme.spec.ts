@@ -13,9 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { Subject, defer, filter, firstValueFrom, lastValueFrom, mergeMap, take, takeUntil, tap, toArray, type Observable } from 'rxjs';
 import { eachValueFrom } from 'rxjs-for-await';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
-import {
-  B2, B2Error, intoBuffer, isB2Error, retryB2, toResponseBody, type B2File, type B2UploadEvent, type Bucket, type LargeUploadCheckpoint,
-} from '../../src';
+import { B2, B2Error, intoBuffer, isB2Error, retryB2, toResponseBody, type B2File, type B2UploadEvent, type Bucket, type LargeUploadCheckpoint } from '../../src';
 
 /** Tiny parts, so "large" files are a few KB: above 5,000 bytes uploads go in parts. */
 const PARTS = { absoluteMinimumPartSize: 1000, recommendedPartSize: 5000 };
@@ -170,7 +168,14 @@ describe('README examples', () => {
 
     for (let i = 0; i < 2; i++) await put(bucket, 'folder/hello.txt', `x${i}`);
     const again = await lastValueFrom(bucket.getFile({ name: 'folder/hello.txt' }));
-    await lastValueFrom(again.getVersions().pipe(toArray(), mergeMap((versions) => versions), mergeMap((v) => v.delete(), 4), toArray()));
+    await lastValueFrom(
+      again.getVersions().pipe(
+        toArray(),
+        mergeMap((versions) => versions),
+        mergeMap((v) => v.delete(), 4),
+        toArray(),
+      ),
+    );
     expect(await actions(bucket, 'folder/hello.txt')).toEqual([]);
   });
 
@@ -267,7 +272,9 @@ describe('README examples', () => {
   it('README: retry: client options, retry: false, and retryB2 around a whole upload', async () => {
     const bucket = await newBucket('retry');
     const patient = new B2({
-      applicationKeyId: emu.keyId, applicationKey: emu.applicationKey, realm: emu.url,
+      applicationKeyId: emu.keyId,
+      applicationKey: emu.applicationKey,
+      realm: emu.url,
       retry: { maxAttempts: 10, baseDelayMs: 5, maxDelayMs: 20, jitter: 0.5 },
     });
     const impatient = new B2({ applicationKeyId: emu.keyId, applicationKey: emu.applicationKey, realm: emu.url, retry: false });
@@ -345,9 +352,7 @@ describe('README examples', () => {
     expect(a.serverSideEncryption?.mode).toBe('SSE-B2');
 
     const customerKey = randomBytes(32);
-    const secret = await lastValueFrom(
-      bucket.uploadFile({ contents, fileName: 'secret.bin', serverSideEncryption: { mode: 'SSE-C', customerKey } }).pipe(toResponseBody()),
-    );
+    const secret = await lastValueFrom(bucket.uploadFile({ contents, fileName: 'secret.bin', serverSideEncryption: { mode: 'SSE-C', customerKey } }).pipe(toResponseBody()));
     expect(secret.serverSideEncryption?.mode).toBe('SSE-C');
     const read = await lastValueFrom(secret.downloadToBuffer({ serverSideEncryption: { mode: 'SSE-C', customerKey } }).pipe(toResponseBody()));
     expect(Buffer.from(read.data).equals(contents)).toBeTrue();

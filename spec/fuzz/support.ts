@@ -1,6 +1,6 @@
 /**
- * Shared pieces of the fuzz specs: fast-check settings (fixed seed, bounded runs), the reference's
- * input rules written out independently of src/ (reference §2), timeouts so a hang fails instead
+ * Shared pieces of the fuzz specs: fast-check settings (fixed seed, bounded runs), Backblaze's documented
+ * input rules written out independently of src/ (https://www.backblaze.com/docs/cloud-storage-files), timeouts so a hang fails instead
  * of stalling the suite, and the switch for the known-bug specs.
  *
  * Known bugs: each bug the fuzzers found is kept as a plain spec asserting the CORRECT behaviour
@@ -12,8 +12,6 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import * as fc from 'fast-check';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export const CHECK_KNOWN_BUGS = process.env.RXB2_FUZZ_KNOWN_BUGS === '1';
 
@@ -143,7 +141,7 @@ export function prop<A extends unknown[]>(body: (...args: A) => Promise<void>): 
 }
 
 // ---------------------------------------------------------------------------------------------
-// the reference's rules (§2.1–§2.3), independent of src/
+// Backblaze's documented rules (https://www.backblaze.com/docs/cloud-storage-files, https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding, https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api), independent of src/
 
 export function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
@@ -169,7 +167,7 @@ export const INFO_KEY = /^[A-Za-z0-9\-_.~!#$%^&*'+`|]+$/;
 
 export const RESERVED_INFO_KEYS = ['b2-content-disposition', 'b2-content-language', 'b2-expires', 'b2-cache-control', 'b2-content-encoding'];
 
-/** Percent-encoding as the reference's practical client rule: every byte but A–Z a–z 0–9 - . _ ~ /. */
+/** Percent-encoding by the practical client rule of https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding: every byte but A–Z a–z 0–9 - . _ ~ /. */
 export function encodeForHeader(s: string): string {
   let out = '';
   for (const b of Buffer.from(s, 'utf8')) {
@@ -179,7 +177,7 @@ export function encodeForHeader(s: string): string {
   return out;
 }
 
-/** The header budget of name + info (reference §2.1): encoded header lines, 7000 bytes without SSE / Object Lock. */
+/** The header budget of name + info (https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api): encoded header lines, 7000 bytes without SSE / Object Lock. */
 export function headerBytes(fileName: string, info: Record<string, string>): number {
   let n = `X-Bz-File-Name: ${encodeForHeader(fileName)}\r\n`.length;
   for (const [k, v] of Object.entries(info)) n += `X-Bz-Info-${k.toLowerCase()}: ${encodeForHeader(v)}\r\n`.length;

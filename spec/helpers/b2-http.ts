@@ -10,8 +10,6 @@ import * as net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 export type Emu = RunningEmulator;
 
 export interface EmuLike {
@@ -60,7 +58,7 @@ export function md5b64(data: Buffer | string): string {
   return createHash('md5').update(data).digest('base64');
 }
 
-/** Percent-encode every UTF-8 byte except A–Z a–z 0–9 - . _ ~ / (uppercase hex), per reference §2.2. */
+/** Percent-encode every UTF-8 byte except A–Z a–z 0–9 - . _ ~ / (uppercase hex), per https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding. */
 export function encodeName(s: string): string {
   const bytes = Buffer.from(s, 'utf8');
   let out = '';
@@ -697,8 +695,12 @@ export function expectError(res: RawResponse, status: number | number[], code?: 
     const codes = Array.isArray(code) ? code : [code];
     expect(res.json).withContext(where).toBeDefined();
     expect(codes).withContext(where).toContain(res.json?.code);
-    expect(res.json?.status).withContext(where + ' (body status)').toBe(res.status);
-    expect(typeof res.json?.message).withContext(where + ' (message)').toBe('string');
+    expect(res.json?.status)
+      .withContext(where + ' (body status)')
+      .toBe(res.status);
+    expect(typeof res.json?.message)
+      .withContext(where + ' (message)')
+      .toBe('string');
   }
 }
 
@@ -711,7 +713,9 @@ export function expectHeaders(res: RawResponse, expected: Record<string, string 
 
 /** Expects 200 and returns the JSON. */
 export function expectOk(res: RawResponse, context = ''): any {
-  expect(res.status).withContext(`${context ? context + ': ' : ''}got ${res.status} ${res.text.slice(0, 300)}`).toBe(200);
+  expect(res.status)
+    .withContext(`${context ? context + ': ' : ''}got ${res.status} ${res.text.slice(0, 300)}`)
+    .toBe(200);
   return res.json;
 }
 
@@ -720,29 +724,38 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Creates a key and authorizes with it. */
-export async function keyAuth(
-  emu: EmuLike,
-  master: Auth,
-  capabilities: string[],
-  extra: Record<string, unknown> = {},
-  version = 2,
-): Promise<{ key: any; auth: Auth }> {
+export async function keyAuth(emu: EmuLike, master: Auth, capabilities: string[], extra: Record<string, unknown> = {}, version = 2): Promise<{ key: any; auth: Auth }> {
   const key = await callOk(master, 'b2_create_key', {
     accountId: master.accountId,
     capabilities,
     keyName: 'k-' + randomBytes(4).toString('hex'),
     ...extra,
   });
-  const auth = await authorize(
-    { url: emu.url, keyId: key.applicationKeyId, applicationKey: key.applicationKey, accountId: master.accountId },
-    { version },
-  );
+  const auth = await authorize({ url: emu.url, keyId: key.applicationKeyId, applicationKey: key.applicationKey, accountId: master.accountId }, { version });
   return { key, auth };
 }
 
 export const ALL_CAPABILITIES = [
-  'listKeys', 'writeKeys', 'deleteKeys', 'listBuckets', 'listAllBucketNames', 'readBuckets', 'writeBuckets',
-  'deleteBuckets', 'readBucketEncryption', 'writeBucketEncryption', 'readBucketRetentions', 'writeBucketRetentions',
-  'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles', 'readFileLegalHolds', 'writeFileLegalHolds',
-  'readFileRetentions', 'writeFileRetentions', 'bypassGovernance',
+  'listKeys',
+  'writeKeys',
+  'deleteKeys',
+  'listBuckets',
+  'listAllBucketNames',
+  'readBuckets',
+  'writeBuckets',
+  'deleteBuckets',
+  'readBucketEncryption',
+  'writeBucketEncryption',
+  'readBucketRetentions',
+  'writeBucketRetentions',
+  'listFiles',
+  'readFiles',
+  'shareFiles',
+  'writeFiles',
+  'deleteFiles',
+  'readFileLegalHolds',
+  'writeFileLegalHolds',
+  'readFileRetentions',
+  'writeFileRetentions',
+  'bypassGovernance',
 ];

@@ -98,7 +98,14 @@ describe('AxiosTransport (Node)', () => {
         url: `${base}/b2_echo`,
         operation: 'b2_upload_file',
         headers: { 'Content-Type': 'b2/x-auto' },
-        body: { length: bytes.length, bytes, open: () => { throw new Error('not opened'); }, onProgress: (n) => progress.push(n) },
+        body: {
+          length: bytes.length,
+          bytes,
+          open: () => {
+            throw new Error('not opened');
+          },
+          onProgress: (n) => progress.push(n),
+        },
       }),
     );
     const body = (events[events.length - 1] as { body: { length: number; sha1: string } }).body;
@@ -179,7 +186,9 @@ describe('AxiosTransport (Node)', () => {
     // A foreign body falls back to the HTTP status.
     const page = (await run(transport.request({ method: 'GET', url: `${base}/b2_proxy_page`, operation: 'b2_y' })).catch((e: unknown) => e)) as B2Error;
     expect(page).toEqual(jasmine.objectContaining({ status: 502, code: 'http_502' }));
-    const streamed = (await run(transport.request({ method: 'GET', url: `${base}/b2_busy`, operation: 'b2_download_file_by_id', responseType: 'stream' })).catch((e: unknown) => e)) as B2Error;
+    const streamed = (await run(transport.request({ method: 'GET', url: `${base}/b2_busy`, operation: 'b2_download_file_by_id', responseType: 'stream' })).catch(
+      (e: unknown) => e,
+    )) as B2Error;
     expect(streamed).toEqual(jasmine.objectContaining({ status: 503, code: 'service_unavailable', retryAfter: 3 }));
   });
 

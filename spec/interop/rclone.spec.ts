@@ -13,18 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { startEmulator } from '../../src/emulator';
-import {
-  cleanEnv,
-  describeRun,
-  diffManifests,
-  makeTempDir,
-  onCi,
-  removeDir,
-  run,
-  sha1Hex,
-  toolMissing,
-  treeManifest,
-} from './support';
+import { cleanEnv, describeRun, diffManifests, makeTempDir, onCi, removeDir, run, sha1Hex, toolMissing, treeManifest } from './support';
 
 const RCLONE = '/usr/bin/rclone';
 /** Number of `step(...)` calls below. Keep in sync. */
@@ -144,14 +133,22 @@ describe('interop: rclone 1.60 (b2 backend, API v1)', () => {
     };
     const extra = (process.env.RXB2_RCLONE_FLAGS ?? '').split(/\s+/).filter(Boolean);
     const common = [
-      '--config', configFile,
-      '--cache-dir', path.join(work, 'cache'),
-      '--low-level-retries', '1',
-      '--retries', '1',
-      '--b2-upload-cutoff', CHUNK,
-      '--b2-chunk-size', CHUNK,
-      '--b2-copy-cutoff', CHUNK,
-      '--stats', '0',
+      '--config',
+      configFile,
+      '--cache-dir',
+      path.join(work, 'cache'),
+      '--low-level-retries',
+      '1',
+      '--retries',
+      '1',
+      '--b2-upload-cutoff',
+      CHUNK,
+      '--b2-chunk-size',
+      CHUNK,
+      '--b2-copy-cutoff',
+      CHUNK,
+      '--stats',
+      '0',
       '-v',
       ...extra,
     ];
@@ -189,7 +186,10 @@ describe('interop: rclone 1.60 (b2 backend, API v1)', () => {
 
       await step('lsd (bucket listed)', async () => {
         const r = await rclone(['lsd', 'emu:']);
-        check(r.stdout.split('\n').some((l) => l.trim().endsWith(` ${bucket}`)), `bucket ${bucket} not in lsd output\n${describeRun(r)}`);
+        check(
+          r.stdout.split('\n').some((l) => l.trim().endsWith(` ${bucket}`)),
+          `bucket ${bucket} not in lsd output\n${describeRun(r)}`,
+        );
       });
 
       await step('copy up', async () => {
@@ -265,11 +265,7 @@ describe('interop: rclone 1.60 (b2 backend, API v1)', () => {
         await fs.rm(path.join(src, 'bulk', 'file-00.dat'));
         await rclone(['sync', src, remote, '--exclude', 'server-copy/**']);
         const entries = await lsjson(remote, ['--exclude', 'server-copy/**']);
-        const problems = diffManifests(
-          await treeManifest(src),
-          new Map(entries.map((e) => [e.Path, { size: e.Size, sha1: e.Hashes?.sha1 ?? '(no sha1)' }])),
-          'remote after sync',
-        );
+        const problems = diffManifests(await treeManifest(src), new Map(entries.map((e) => [e.Path, { size: e.Size, sha1: e.Hashes?.sha1 ?? '(no sha1)' }])), 'remote after sync');
         check(problems.length === 0, problems.join('\n'));
       });
 
@@ -282,19 +278,19 @@ describe('interop: rclone 1.60 (b2 backend, API v1)', () => {
         const left = await lsjson(`${remote}/nested`);
         check(left.length === 0, `files still listed after delete: ${left.map((e) => e.Path).join(', ')}`);
         const others = await lsjson(remote);
-        check(others.some((e) => e.Path === BIG), 'delete of nested/ removed files outside it');
+        check(
+          others.some((e) => e.Path === BIG),
+          'delete of nested/ removed files outside it',
+        );
       });
 
       await step('--b2-versions lists the hidden old versions', async () => {
         const versions = await lsjson(`${remote}/nested`, ['--b2-versions']);
         const present = new Set(versions.map((e) => `${e.Size}:${e.Hashes?.sha1 ?? ''}`));
-        const lost = files
-          .filter(([rel]) => rel.startsWith('nested/'))
-          .filter(([rel]) => !present.has(`${contents.get(rel)!.length}:${sha1Hex(contents.get(rel)!)}`));
+        const lost = files.filter(([rel]) => rel.startsWith('nested/')).filter(([rel]) => !present.has(`${contents.get(rel)!.length}:${sha1Hex(contents.get(rel)!)}`));
         check(
           lost.length === 0,
-          `old versions missing from --b2-versions listing: ${lost.map(([rel]) => rel).join(', ')}\n` +
-            `listed: ${versions.map((e) => `${e.Path} (${e.Size})`).join(', ')}`,
+          `old versions missing from --b2-versions listing: ${lost.map(([rel]) => rel).join(', ')}\n` + `listed: ${versions.map((e) => `${e.Path} (${e.Size})`).join(', ')}`,
         );
         // 'with space.txt' was overwritten by sync: both versions must be listed
         const all = await lsjson(remote, ['--b2-versions']);
@@ -302,7 +298,10 @@ describe('interop: rclone 1.60 (b2 backend, API v1)', () => {
         const oldSha1 = sha1Hex(contents.get('with space.txt')!);
         check(
           spaceVersions.length >= 2 && spaceVersions.includes(oldSha1),
-          `expected the old and new version of "with space.txt", got: ${all.filter((e) => e.Path.startsWith('with space')).map((e) => e.Path).join(', ')}`,
+          `expected the old and new version of "with space.txt", got: ${all
+            .filter((e) => e.Path.startsWith('with space'))
+            .map((e) => e.Path)
+            .join(', ')}`,
         );
       });
 
@@ -326,6 +325,8 @@ describe('interop: rclone 1.60 (b2 backend, API v1)', () => {
           `emulator ${emu.url}\n${e instanceof Error ? e.message : String(e)}`,
       );
     }
-    expect(done.length).withContext(`rclone steps completed (${done.join(', ')})`).toBe(EXPECTED_STEPS);
+    expect(done.length)
+      .withContext(`rclone steps completed (${done.join(', ')})`)
+      .toBe(EXPECTED_STEPS);
   }, 900_000);
 });

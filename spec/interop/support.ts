@@ -116,11 +116,7 @@ export async function treeManifest(root: string): Promise<Map<string, { size: nu
 }
 
 /** Differences between two manifests, one line each; empty when equal. */
-export function diffManifests(
-  expected: Map<string, { size: number; sha1: string }>,
-  actual: Map<string, { size: number; sha1: string }>,
-  actualLabel: string,
-): string[] {
+export function diffManifests(expected: Map<string, { size: number; sha1: string }>, actual: Map<string, { size: number; sha1: string }>, actualLabel: string): string[] {
   const problems: string[] = [];
   for (const [name, e] of expected) {
     const a = actual.get(name);

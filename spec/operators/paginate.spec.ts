@@ -201,7 +201,7 @@ describe('paginate', () => {
     });
   });
 
-  it('with demand, requests each page (the first included) only at demand\'s first emission after the previous page', () => {
+  it("with demand, requests each page (the first included) only at demand's first emission after the previous page", () => {
     scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const p1 = cold<Page>('-a|', { a: { items: ['x', 'y'], next: 'c2' } });
       const p2 = cold<Page>('-b|', { b: { items: ['z'], next: 'c3' } });

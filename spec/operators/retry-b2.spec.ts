@@ -36,14 +36,7 @@ describe('retryB2', () => {
         const source = cold('-#', undefined, e);
         // Each attempt fails one frame after it starts; the next starts 1000, 2000, 4000, 5000, 5000 ms later.
         expectObservable(source.pipe(retryB2({ ...exact, maxAttempts: 6, maxDelayMs: 5000 }))).toBe('17006ms #', undefined, e);
-        expectSubscriptions(source.subscriptions).toBe([
-          '^!',
-          '1001ms ^!',
-          '3002ms ^!',
-          '7003ms ^!',
-          '12004ms ^!',
-          '17005ms ^!',
-        ]);
+        expectSubscriptions(source.subscriptions).toBe(['^!', '1001ms ^!', '3002ms ^!', '7003ms ^!', '12004ms ^!', '17005ms ^!']);
       });
     });
 
@@ -52,16 +45,7 @@ describe('retryB2', () => {
         const e = b2(503, 'service_unavailable');
         const source = cold('#', undefined, e);
         expectObservable(source.pipe(retryB2(exact))).toBe('127000ms #', undefined, e);
-        expectSubscriptions(source.subscriptions).toBe([
-          '(^!)',
-          '1000ms (^!)',
-          '3000ms (^!)',
-          '7000ms (^!)',
-          '15000ms (^!)',
-          '31000ms (^!)',
-          '63000ms (^!)',
-          '127000ms (^!)',
-        ]);
+        expectSubscriptions(source.subscriptions).toBe(['(^!)', '1000ms (^!)', '3000ms (^!)', '7000ms (^!)', '15000ms (^!)', '31000ms (^!)', '63000ms (^!)', '127000ms (^!)']);
       });
     });
 
@@ -127,14 +111,7 @@ describe('retryB2', () => {
         const retried = source.pipe(retryB2({ ...exact, maxAttempts: 3 }));
         expectObservable(retried).toBe('3000ms #', undefined, e);
         expectObservable(retried, '10000ms ^').toBe('13000ms #', undefined, e);
-        expectSubscriptions(source.subscriptions).toBe([
-          '(^!)',
-          '1000ms (^!)',
-          '3000ms (^!)',
-          '10000ms (^!)',
-          '11000ms (^!)',
-          '13000ms (^!)',
-        ]);
+        expectSubscriptions(source.subscriptions).toBe(['(^!)', '1000ms (^!)', '3000ms (^!)', '10000ms (^!)', '11000ms (^!)', '13000ms (^!)']);
       });
     });
   });
@@ -160,7 +137,8 @@ describe('retryB2', () => {
       });
     });
 
-    it('resets the backoff to the base after a Retry-After wait (reference §11.1)', () => {
+    // https://www.backblaze.com/docs/cloud-storage-integration-checklist
+    it('resets the backoff to the base after a Retry-After wait', () => {
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const a1 = cold('#', undefined, b2(500, 'internal_error'));
         const a2 = cold('#', undefined, b2(500, 'internal_error'));
@@ -299,7 +277,16 @@ describe('retryB2', () => {
       scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
         const expired = b2(401, 'expired_auth_token');
         const source = cold('--#', undefined, expired);
-        expectObservable(source.pipe(retryB2({ ...exact, onExpiredAuth: (e) => { throw e; } }))).toBe('--#', undefined, expired);
+        expectObservable(
+          source.pipe(
+            retryB2({
+              ...exact,
+              onExpiredAuth: (e) => {
+                throw e;
+              },
+            }),
+          ),
+        ).toBe('--#', undefined, expired);
         expectSubscriptions(source.subscriptions).toBe('^-!');
       });
     });
@@ -521,11 +508,7 @@ describe('retryB2', () => {
         const e = b2(500, 'internal_error');
         const source = cold('#', undefined, e);
         // min(1500, 1000) × 0.5, then min(1500, 2000) × 0.5
-        expectObservable(source.pipe(retryB2({ scheduler, jitter: 1, random: () => 0.5, maxDelayMs: 1500, maxAttempts: 3 }))).toBe(
-          '1250ms #',
-          undefined,
-          e,
-        );
+        expectObservable(source.pipe(retryB2({ scheduler, jitter: 1, random: () => 0.5, maxDelayMs: 1500, maxAttempts: 3 }))).toBe('1250ms #', undefined, e);
         expectSubscriptions(source.subscriptions).toBe(['(^!)', '500ms (^!)', '1250ms (^!)']);
       });
     });

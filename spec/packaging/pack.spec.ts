@@ -194,8 +194,16 @@ export class UploadsComponent {
 
 const NG_TSCONFIG = {
   compilerOptions: {
-    strict: true, target: 'es2022', module: 'es2022', moduleResolution: 'bundler', lib: ['es2022', 'dom'], types: [],
-    skipLibCheck: true, outDir: 'out', rootDir: '.', experimentalDecorators: false,
+    strict: true,
+    target: 'es2022',
+    module: 'es2022',
+    moduleResolution: 'bundler',
+    lib: ['es2022', 'dom'],
+    types: [],
+    skipLibCheck: true,
+    outDir: 'out',
+    rootDir: '.',
+    experimentalDecorators: false,
   },
   angularCompilerOptions: { strictTemplates: true, strictInjectionParameters: true, strictInputAccessModifiers: true },
   files: ['src/main.ts'],
@@ -213,7 +221,10 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
     // prepack's own output comes first on stdout; the JSON report is the rest.
     const report = JSON.parse(out.slice(out.search(/^\[/m))) as { filename: string; files: { path: string }[] }[];
     packed = report[0].files.map((f) => f.path);
-    tarball = join(temp, readdirSync(temp).find((f) => f.endsWith('.tgz'))!);
+    tarball = join(
+      temp,
+      readdirSync(temp).find((f) => f.endsWith('.tgz'))!,
+    );
 
     app = join(temp, 'app');
     mkdirSync(app);
@@ -280,65 +291,81 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
     expect(existsSync(join(app, 'node_modules', 'rxb2', 'node_modules', 'rxjs'))).toBe(false);
   });
 
-  it('imports all three entries from an ES module (lib/esm) and round-trips a file through the emulator', async () => {
-    const result = await runScript<RoundTrip>(app, 'round-trip.mjs');
-    expect(result.text).toBe('hello from esm');
-    expect(result.consoleBundled).withContext('the console page script is shipped (lib/esm/emulator/console/bundle.js)').toBe(true);
-    expect(result.operators).toEqual(['function', 'function', 'function', 'function']);
-    expect(result.sameOperator).toBe(true);
-    expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]esm[\\/]index\.js$/);
-    expect(result.resolved.operators).toMatch(/lib[\\/]esm[\\/]operators[\\/]index\.js$/);
-    expect(result.resolved.emulator).toMatch(/lib[\\/]esm[\\/]emulator[\\/]index\.js$/);
-    expect(result.resolved.angular).toMatch(/lib[\\/]esm[\\/]angular[\\/]index\.js$/);
-  }, SPEC_TIMEOUT);
+  it(
+    'imports all three entries from an ES module (lib/esm) and round-trips a file through the emulator',
+    async () => {
+      const result = await runScript<RoundTrip>(app, 'round-trip.mjs');
+      expect(result.text).toBe('hello from esm');
+      expect(result.consoleBundled).withContext('the console page script is shipped (lib/esm/emulator/console/bundle.js)').toBe(true);
+      expect(result.operators).toEqual(['function', 'function', 'function', 'function']);
+      expect(result.sameOperator).toBe(true);
+      expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]esm[\\/]index\.js$/);
+      expect(result.resolved.operators).toMatch(/lib[\\/]esm[\\/]operators[\\/]index\.js$/);
+      expect(result.resolved.emulator).toMatch(/lib[\\/]esm[\\/]emulator[\\/]index\.js$/);
+      expect(result.resolved.angular).toMatch(/lib[\\/]esm[\\/]angular[\\/]index\.js$/);
+    },
+    SPEC_TIMEOUT,
+  );
 
-  it('requires all three entries from CommonJS (lib/cjs) and round-trips a file through the emulator', async () => {
-    const result = await runScript<RoundTrip>(app, 'round-trip.cjs');
-    expect(result.text).toBe('hello from cjs');
-    expect(result.consoleBundled).withContext('the console page script is shipped (lib/cjs/emulator/console/bundle.js)').toBe(true);
-    expect(result.operators).toEqual(['function', 'function', 'function', 'function']);
-    expect(result.sameOperator).toBe(true);
-    expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]cjs[\\/]index\.js$/);
-    expect(result.resolved.operators).toMatch(/lib[\\/]cjs[\\/]operators[\\/]index\.js$/);
-    expect(result.resolved.emulator).toMatch(/lib[\\/]cjs[\\/]emulator[\\/]index\.js$/);
-  }, SPEC_TIMEOUT);
+  it(
+    'requires all three entries from CommonJS (lib/cjs) and round-trips a file through the emulator',
+    async () => {
+      const result = await runScript<RoundTrip>(app, 'round-trip.cjs');
+      expect(result.text).toBe('hello from cjs');
+      expect(result.consoleBundled).withContext('the console page script is shipped (lib/cjs/emulator/console/bundle.js)').toBe(true);
+      expect(result.operators).toEqual(['function', 'function', 'function', 'function']);
+      expect(result.sameOperator).toBe(true);
+      expect(result.resolved.main).toMatch(/node_modules[\\/]rxb2[\\/]lib[\\/]cjs[\\/]index\.js$/);
+      expect(result.resolved.operators).toMatch(/lib[\\/]cjs[\\/]operators[\\/]index\.js$/);
+      expect(result.resolved.emulator).toMatch(/lib[\\/]cjs[\\/]emulator[\\/]index\.js$/);
+    },
+    SPEC_TIMEOUT,
+  );
 
-  it('type-checks against the shipped declarations, as ESM and as CommonJS (node16 resolution)', async () => {
-    const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO] });
-    await expectAsync(sh(process.execPath, [tsc, '-p', 'tsconfig.json'], app)).toBeResolved();
-  }, SPEC_TIMEOUT);
+  it(
+    'type-checks against the shipped declarations, as ESM and as CommonJS (node16 resolution)',
+    async () => {
+      const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO] });
+      await expectAsync(sh(process.execPath, [tsc, '-p', 'tsconfig.json'], app)).toBeResolved();
+    },
+    SPEC_TIMEOUT,
+  );
 
-  it('runs the rxb2-emulator bin', async () => {
-    const bin = join(app, 'node_modules', '.bin', process.platform === 'win32' ? 'rxb2-emulator.cmd' : 'rxb2-emulator');
-    const child = spawn(bin, ['--port', '0'], { cwd: app, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
-    let output = '';
-    try {
-      const url = await new Promise<string>((resolveUrl, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s:\n${output}`)), 20_000);
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /listening on (http:\/\/\S+)/.exec(output);
-          if (match) {
+  it(
+    'runs the rxb2-emulator bin',
+    async () => {
+      const bin = join(app, 'node_modules', '.bin', process.platform === 'win32' ? 'rxb2-emulator.cmd' : 'rxb2-emulator');
+      const child = spawn(bin, ['--port', '0'], { cwd: app, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+      let output = '';
+      try {
+        const url = await new Promise<string>((resolveUrl, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s:\n${output}`)), 20_000);
+          const onData = (chunk: Buffer) => {
+            output += chunk.toString();
+            const match = /listening on (http:\/\/\S+)/.exec(output);
+            if (match) {
+              clearTimeout(timer);
+              resolveUrl(match[1]);
+            }
+          };
+          child.stdout.on('data', onData);
+          child.stderr.on('data', onData);
+          child.once('exit', (code) => {
             clearTimeout(timer);
-            resolveUrl(match[1]);
-          }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.once('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`rxb2-emulator exited with ${code}:\n${output}`));
+            reject(new Error(`rxb2-emulator exited with ${code}:\n${output}`));
+          });
         });
-      });
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    } finally {
-      if (child.exitCode === null) {
-        const gone = new Promise((done) => child.once('exit', done));
-        child.kill('SIGTERM');
-        await gone;
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      } finally {
+        if (child.exitCode === null) {
+          const gone = new Promise((done) => child.once('exit', done));
+          child.kill('SIGTERM');
+          await gone;
+        }
       }
-    }
-  }, SPEC_TIMEOUT);
+    },
+    SPEC_TIMEOUT,
+  );
 
   describe('bundled by esbuild for platform browser', () => {
     /** Node built-ins are left external, so that pulling one in shows up as an import rather than a build error. */
@@ -375,26 +402,38 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
       expect(text).not.toMatch(/startEmulator|EmulatorServer/);
     };
 
-    it('bundles the main entry (ESM build) with the browser platform and nothing of the emulator or Node', async () => {
-      needsBrowserPlatform('esm');
-      const result = await bundle(`export * from 'rxb2'; export * from 'rxb2/operators';`);
-      expectBrowserOnly(result, 'esm');
-    }, SPEC_TIMEOUT);
+    it(
+      'bundles the main entry (ESM build) with the browser platform and nothing of the emulator or Node',
+      async () => {
+        needsBrowserPlatform('esm');
+        const result = await bundle(`export * from 'rxb2'; export * from 'rxb2/operators';`);
+        expectBrowserOnly(result, 'esm');
+      },
+      SPEC_TIMEOUT,
+    );
 
-    it('bundles the main entry required as CommonJS (CJS build) with the browser platform', async () => {
-      needsBrowserPlatform('cjs');
-      const result = await bundle(`const rxb2 = require('rxb2'); const operators = require('rxb2/operators'); export { rxb2, operators };`);
-      expectBrowserOnly(result, 'cjs');
-    }, SPEC_TIMEOUT);
+    it(
+      'bundles the main entry required as CommonJS (CJS build) with the browser platform',
+      async () => {
+        needsBrowserPlatform('cjs');
+        const result = await bundle(`const rxb2 = require('rxb2'); const operators = require('rxb2/operators'); export { rxb2, operators };`);
+        expectBrowserOnly(result, 'cjs');
+      },
+      SPEC_TIMEOUT,
+    );
 
-    it('drops what is not imported (sideEffects: false): an operator alone brings no client, axios or platform', async () => {
-      const result = await bundle(`import { retryB2 } from 'rxb2/operators'; console.log(retryB2);`);
-      const included = Object.entries(Object.values(result.metafile.outputs)[0].inputs)
-        .filter(([, input]) => input.bytesInOutput > 0)
-        .map(([path]) => path);
-      expect(included.filter((p) => /axios|platform|client\.js|emulator/.test(p))).toEqual([]);
-      expect(included).toContain('node_modules/rxb2/lib/esm/operators/retry-b2.js');
-    }, SPEC_TIMEOUT);
+    it(
+      'drops what is not imported (sideEffects: false): an operator alone brings no client, axios or platform',
+      async () => {
+        const result = await bundle(`import { retryB2 } from 'rxb2/operators'; console.log(retryB2);`);
+        const included = Object.entries(Object.values(result.metafile.outputs)[0].inputs)
+          .filter(([, input]) => input.bytesInOutput > 0)
+          .map(([path]) => path);
+        expect(included.filter((p) => /axios|platform|client\.js|emulator/.test(p))).toEqual([]);
+        expect(included).toContain('node_modules/rxb2/lib/esm/operators/retry-b2.js');
+      },
+      SPEC_TIMEOUT,
+    );
   });
   describe('rxb2/angular in a scratch Angular app (Angular compiler, strictTemplates)', () => {
     /** The example's install: Angular's compiler, rxjs and axios (bash .ci/install-angular-example.sh). */
@@ -426,22 +465,33 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
       pending('needs examples/angular/node_modules: bash .ci/install-angular-example.sh');
     };
 
-    it('compiles an app that uses provideB2, the upload tracker in a template and toHttpEvents', async () => {
-      needsExample();
-      await expectAsync(sh(process.execPath, [NGC, '-p', 'tsconfig.json'], scratch, SETUP_TIMEOUT)).toBeResolved();
-      // The packed build was used, not the repository's sources.
-      expect(readFileSync(join(scratch, 'out', 'src', 'main.js'), 'utf8')).toContain("from 'rxb2/angular'");
-    }, SETUP_TIMEOUT);
+    it(
+      'compiles an app that uses provideB2, the upload tracker in a template and toHttpEvents',
+      async () => {
+        needsExample();
+        await expectAsync(sh(process.execPath, [NGC, '-p', 'tsconfig.json'], scratch, SETUP_TIMEOUT)).toBeResolved();
+        // The packed build was used, not the repository's sources.
+        expect(readFileSync(join(scratch, 'out', 'src', 'main.js'), 'utf8')).toContain("from 'rxb2/angular'");
+      },
+      SETUP_TIMEOUT,
+    );
 
-    it('and strictTemplates holds: a tracked upload size (number | undefined) bound to a required number input fails', async () => {
-      needsExample();
-      writeFileSync(join(scratch, 'src', 'uploads.component.ts'), NG_COMPONENT('<app-size [bytes]="upload.size()" />'));
-      try {
-        const failed = await sh(process.execPath, [NGC, '-p', 'tsconfig.json'], scratch, SETUP_TIMEOUT).then(() => '', (err: Error) => err.message);
-        expect(failed).toContain("Type 'number | undefined' is not assignable to type 'number'");
-      } finally {
-        writeFileSync(join(scratch, 'src', 'uploads.component.ts'), NG_COMPONENT(''));
-      }
-    }, SETUP_TIMEOUT);
+    it(
+      'and strictTemplates holds: a tracked upload size (number | undefined) bound to a required number input fails',
+      async () => {
+        needsExample();
+        writeFileSync(join(scratch, 'src', 'uploads.component.ts'), NG_COMPONENT('<app-size [bytes]="upload.size()" />'));
+        try {
+          const failed = await sh(process.execPath, [NGC, '-p', 'tsconfig.json'], scratch, SETUP_TIMEOUT).then(
+            () => '',
+            (err: Error) => err.message,
+          );
+          expect(failed).toContain("Type 'number | undefined' is not assignable to type 'number'");
+        } finally {
+          writeFileSync(join(scratch, 'src', 'uploads.component.ts'), NG_COMPONENT(''));
+        }
+      },
+      SETUP_TIMEOUT,
+    );
   });
 });

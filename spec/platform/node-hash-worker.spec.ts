@@ -27,7 +27,7 @@ describe('hashing ahead (worker threads and the main thread)', () => {
   beforeAll(async () => (dir = await mkdtemp(join(tmpdir(), 'rxb2-hash-'))));
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-  it('a file: the whole SHA-1 and each part\'s, parts cut across read steps, the last one shorter', async () => {
+  it("a file: the whole SHA-1 and each part's, parts cut across read steps, the last one shorter", async () => {
     const data = bytes(3_500_000, 1);
     const path = join(dir, 'a.bin');
     await writeFile(path, data);

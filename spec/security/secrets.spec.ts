@@ -250,7 +250,9 @@ describe('security: secrets never leak', () => {
     }
     await emu.close();
     // Over the whole suite, against every secret collected by its end, whatever order the specs ran in.
-    expect(leaks([], { captured: 0, logs: 0, console: 0 })).withContext('secrets found in renderings (whole suite)').toEqual([]);
+    expect(leaks([], { captured: 0, logs: 0, console: 0 }))
+      .withContext('secrets found in renderings (whole suite)')
+      .toEqual([]);
     expect(logEntries.length).toBeGreaterThan(0);
   });
 
@@ -346,9 +348,10 @@ describe('security: secrets never leak', () => {
     expect((await failure('retention without file lock', bucket.uploadFile({ fileName: name('r'), contents: 'x', fileRetention: retention }))).code).toBe(
       'bucket_missing_file_lock',
     );
-    expect((await failure('retention in the past', lockBucket.uploadFile({ fileName: name('r'), contents: 'x', fileRetention: { mode: 'governance', retainUntilTimestamp: 1000 } }))).code).toBe(
-      'retain_until_timestamp_must_be_in_future',
-    );
+    expect(
+      (await failure('retention in the past', lockBucket.uploadFile({ fileName: name('r'), contents: 'x', fileRetention: { mode: 'governance', retainUntilTimestamp: 1000 } })))
+        .code,
+    ).toBe('retain_until_timestamp_must_be_in_future');
     expectNoLeaks();
   });
 
@@ -383,21 +386,44 @@ describe('security: secrets never leak', () => {
     book.addCustomerKey('wrong SSE-C key', wrongKey);
     const small = await put(bucket, { contents: 'sealed', serverSideEncryption: { mode: 'SSE-C', customerKey: key } });
     const large = await put(bucket, { contents: bytes(4500), serverSideEncryption: { mode: 'SSE-C', customerKey: key.toString('base64') } }, true);
-    for (const [what, file] of [['small', small], ['large', large]] as const) {
+    for (const [what, file] of [
+      ['small', small],
+      ['large', large],
+    ] as const) {
       expect((await failure(`SSE-C ${what}, no key`, file.downloadToBuffer())).status).toBe(400);
       expect((await failure(`SSE-C ${what}, wrong key`, file.downloadToBuffer({ serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey } }))).status).toBe(403);
-      expect((await failure(`SSE-C ${what}, wrong key (base64)`, file.downloadToBuffer({ serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey.toString('base64') } }))).status).toBe(403);
-      expect((await failure(`SSE-C ${what} by name, wrong key`, bucket.downloadFileByName(file.fileName, { serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey } }))).status).toBe(403);
-      expect((await failure(`SSE-C ${what} parallel, wrong key`, file.downloadToBuffer({ concurrency: 2, partSize: 100, serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey } }))).status).toBe(
-        403,
-      );
+      expect(
+        (await failure(`SSE-C ${what}, wrong key (base64)`, file.downloadToBuffer({ serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey.toString('base64') } }))).status,
+      ).toBe(403);
+      expect(
+        (await failure(`SSE-C ${what} by name, wrong key`, bucket.downloadFileByName(file.fileName, { serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey } }))).status,
+      ).toBe(403);
+      expect(
+        (
+          await failure(
+            `SSE-C ${what} parallel, wrong key`,
+            file.downloadToBuffer({ concurrency: 2, partSize: 100, serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey } }),
+          )
+        ).status,
+      ).toBe(403);
       await failure(`SSE-C ${what} copy, wrong source key`, file.copy({ fileName: name('c'), sourceEncryption: { mode: 'SSE-C', customerKey: wrongKey } }));
-      await failure(`SSE-C ${what} large copy, wrong source key`, file.copy({ fileName: name('c'), sourceEncryption: { mode: 'SSE-C', customerKey: wrongKey }, largeFileThreshold: 1000, partSize: 1000 }));
+      await failure(
+        `SSE-C ${what} large copy, wrong source key`,
+        file.copy({ fileName: name('c'), sourceEncryption: { mode: 'SSE-C', customerKey: wrongKey }, largeFileThreshold: 1000, partSize: 1000 }),
+      );
       await failure(`SSE-C ${what} copy, no source key`, file.copy({ fileName: name('c'), serverSideEncryption: { mode: 'SSE-C', customerKey: key } }));
     }
     // Successful SSE-C traffic: events rendered too.
     const events = await all(large.downloadToBuffer({ serverSideEncryption: { mode: 'SSE-C', customerKey: key } }));
-    const copyEvents = await all(large.copy({ fileName: name('c'), sourceEncryption: { mode: 'SSE-C', customerKey: key }, serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey }, largeFileThreshold: 1000, partSize: 1000 }));
+    const copyEvents = await all(
+      large.copy({
+        fileName: name('c'),
+        sourceEncryption: { mode: 'SSE-C', customerKey: key },
+        serverSideEncryption: { mode: 'SSE-C', customerKey: wrongKey },
+        largeFileThreshold: 1000,
+        partSize: 1000,
+      }),
+    );
     const uploadEvents = await all(bucket.uploadLargeFile({ fileName: name('u'), contents: bytes(2500), serverSideEncryption: { mode: 'SSE-C', customerKey: key } }));
     expectNoLeaks([...events, ...copyEvents, ...uploadEvents].map((e, i): [string, string] => [`SSE-C event ${i} (${e.type})`, util.inspect(e, { depth: Infinity })]));
   });
@@ -496,7 +522,11 @@ describe('security: secrets never leak', () => {
     const events: unknown[] = [];
     subs.push(view.uploadFile({ fileName: name('a'), contents: bytes(1000) }).subscribe({ next: (e) => events.push(e), error: (e) => captureError('aborted upload', e) }));
     subs.push(file.download().subscribe({ next: (e) => events.push({ ...e, body: undefined }), error: (e) => captureError('aborted download', e) }));
-    subs.push(view.uploadLargeFile({ fileName: name('a'), contents: bytes(2500), keepOnFailure: false }).subscribe({ next: (e) => events.push(e), error: (e) => captureError('aborted large upload', e) }));
+    subs.push(
+      view
+        .uploadLargeFile({ fileName: name('a'), contents: bytes(2500), keepOnFailure: false })
+        .subscribe({ next: (e) => events.push(e), error: (e) => captureError('aborted large upload', e) }),
+    );
     await delay(300);
     for (const s of subs) s.unsubscribe();
     await delay(300);
@@ -538,7 +568,16 @@ describe('security: secrets never leak', () => {
     await failure('bad file name', bucket.uploadFile({ fileName: '', contents: 'x' }));
     await failure('bad key name', master.keys.create({ keyName: 'bad name', capabilities: ['listFiles'] }));
     await failure('bad download authorization duration', bucket.getDownloadAuthorization('x/', 0));
-    await failure('stream with a bad length', bucket.uploadFile({ fileName: name('s'), contents: (async function* () { yield new Uint8Array(1); })(), contentLength: -1 }));
+    await failure(
+      'stream with a bad length',
+      bucket.uploadFile({
+        fileName: name('s'),
+        contents: (async function* () {
+          yield new Uint8Array(1);
+        })(),
+        contentLength: -1,
+      }),
+    );
     expect(errorsSeen.filter((e) => (e.err as B2Error).code === 'invalid_argument').length).toBeGreaterThan(10);
     expectNoLeaks();
   });
@@ -647,7 +686,10 @@ describe('security: secrets never leak', () => {
       } catch (err) {
         text = String((err as Error).message);
       }
-      expectNoLeaks([['JSON.stringify(b2)', text], ['JSON.stringify(master)', JSON.stringify(master) ?? '']]);
+      expectNoLeaks([
+        ['JSON.stringify(b2)', text],
+        ['JSON.stringify(master)', JSON.stringify(master) ?? ''],
+      ]);
     });
 
     it('util.inspect at any depth (console.dir(x, { depth: null }), loggers) shows no secret', async () => {

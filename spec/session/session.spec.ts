@@ -40,7 +40,11 @@ function fakeAuthorize(...runs: Observable<B2Authorization>[]) {
 
 describe('B2Session', () => {
   let scheduler: TestScheduler;
-  const transport = { request: () => { throw new Error('transport must not be used'); } } as unknown as B2Transport;
+  const transport = {
+    request: () => {
+      throw new Error('transport must not be used');
+    },
+  } as unknown as B2Transport;
 
   beforeEach(() => {
     scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
@@ -203,7 +207,8 @@ describe('B2Session', () => {
     });
   });
 
-  it('does not retry a 401 from authorize itself, even bad_auth_token (reference §11.1)', () => {
+  // https://www.backblaze.com/docs/cloud-storage-integration-checklist
+  it('does not retry a 401 from authorize itself, even bad_auth_token', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const bad = b2(401, 'bad_auth_token');
       const a1 = cold<B2Authorization>('-#', undefined, bad);
@@ -254,9 +259,15 @@ describe('B2Session', () => {
       const fake = fakeAuthorize(a1);
       const session = new B2Session(transport, fake.authorize, { scheduler });
       const running = cold('-----r|', { r: 'slow' });
-      expectObservable(session.call(() => running), '^---!').toBe('');
+      expectObservable(
+        session.call(() => running),
+        '^---!',
+      ).toBe('');
       expectSubscriptions(running.subscriptions).toBe('-^--!');
-      expectObservable(session.call((t) => cold('(r|)', { r: t.authorizationToken })), '-------^').toBe('-------(r|)', { r: 't1' });
+      expectObservable(
+        session.call((t) => cold('(r|)', { r: t.authorizationToken })),
+        '-------^',
+      ).toBe('-------(r|)', { r: 't1' });
       expectSubscriptions(a1.subscriptions).toBe('^-!');
     });
   });
@@ -302,7 +313,13 @@ describe('B2Session', () => {
 
   describe('fail fast: an unreachable realm before the first authorization', () => {
     const refused = (n: number) =>
-      new B2Error({ status: 0, code: 'network_error', message: `cannot reach https://realm.example (ECONNREFUSED) #${n}`, osCode: 'ECONNREFUSED', operation: 'b2_authorize_account' });
+      new B2Error({
+        status: 0,
+        code: 'network_error',
+        message: `cannot reach https://realm.example (ECONNREFUSED) #${n}`,
+        osCode: 'ECONNREFUSED',
+        operation: 'b2_authorize_account',
+      });
 
     it('gets 3 attempts (not maxAttempts), then fails with the last refusal', () => {
       scheduler.run(({ cold, expectObservable }) => {

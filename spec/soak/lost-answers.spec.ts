@@ -157,8 +157,7 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     expect((await lastValueFrom(bucket.listFiles({ prefix: 'd/' }).pipe(toArray()))).length).toBe(0);
     notAgain(
       !r.ok,
-      `src/resources/b2-file.ts B2File.hide() (line 197 ${AT}): the retry after a lost answer gets 400 already_hidden although the ` +
-        'name is hidden.',
+      `src/resources/b2-file.ts B2File.hide() (line 197 ${AT}): the retry after a lost answer gets 400 already_hidden although the ` + 'name is hidden.',
       r.ok ? 'hide ok' : `hide failed: ${describeError(r.error)}; the name is hidden`,
     );
   });
@@ -170,8 +169,7 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     expect((await lastValueFrom(bucket.listFileVersions({ prefix: 'e/' }).pipe(toArray()))).length).toBe(0);
     notAgain(
       !r.ok,
-      `src/resources/b2-file.ts B2File.delete() (line 164 ${AT}): the retry after a lost answer gets 400 file_not_present although ` +
-        'the version is gone.',
+      `src/resources/b2-file.ts B2File.delete() (line 164 ${AT}): the retry after a lost answer gets 400 file_not_present although ` + 'the version is gone.',
       r.ok ? 'delete ok' : `delete failed: ${describeError(r.error)}; no version left`,
     );
   });

@@ -1,10 +1,11 @@
 /**
  * `npm run soak`: the full fault soak, bounded in time. Prints the report table and exits with
- * status 1 when anything was lost, corrupted or orphaned, a rejection went unhandled, or the run
- * hung. It ends on its own once the emulator is closed: if something (a socket, a timer) still
- * holds the event loop 5 s later, it lists what and exits with status 3.
+ * status 1 when anything was lost, corrupted or orphaned, a rejection went unhandled, the run
+ * hung, or a file changed while read was stored anyway (or failed with another error than
+ * `source_changed`). It ends on its own once the emulator is closed: if something (a socket, a
+ * timer) still holds the event loop 5 s later, it lists what and exits with status 3.
  *
- *   npm run soak -- --seed 7 --small 1000 --large 30 --concurrency 16 --probability 0.15 --time-limit 170 [--json]
+ *   npm run soak -- --seed 7 --small 1000 --large 30 --paths 60 --changing 0.5 --concurrency 16 --probability 0.15 --stalls 16 --idle-ms 300 --time-limit 170 [--json]
  */
 import { formatReport, runSoak, type SoakOptions } from './soak';
 
@@ -18,16 +19,49 @@ function parseArgs(argv: string[]): SoakOptions & { json: boolean } {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     switch (flag) {
-      case '--seed': out.seed = num(flag, argv[++i]); break;
-      case '--small': out.smallUploads = num(flag, argv[++i]); break;
-      case '--large': out.largeUploads = num(flag, argv[++i]); break;
-      case '--listings': out.listings = num(flag, argv[++i]); break;
-      case '--concurrency': out.concurrency = num(flag, argv[++i]); break;
-      case '--probability': out.faultProbability = num(flag, argv[++i]); break;
-      case '--time-limit': out.timeLimitMs = num(flag, argv[++i]) * 1000; break;
-      case '--json': out.json = true; break;
+      case '--seed':
+        out.seed = num(flag, argv[++i]);
+        break;
+      case '--small':
+        out.smallUploads = num(flag, argv[++i]);
+        break;
+      case '--large':
+        out.largeUploads = num(flag, argv[++i]);
+        break;
+      case '--listings':
+        out.listings = num(flag, argv[++i]);
+        break;
+      case '--paths':
+        out.pathUploads = num(flag, argv[++i]);
+        break;
+      case '--changing':
+        out.changingShare = num(flag, argv[++i]);
+        break;
+      case '--stalls':
+        out.stalls = num(flag, argv[++i]);
+        break;
+      case '--idle-ms':
+        out.idleMs = num(flag, argv[++i]);
+        break;
+      case '--connect-ms':
+        out.connectMs = num(flag, argv[++i]);
+        break;
+      case '--concurrency':
+        out.concurrency = num(flag, argv[++i]);
+        break;
+      case '--probability':
+        out.faultProbability = num(flag, argv[++i]);
+        break;
+      case '--time-limit':
+        out.timeLimitMs = num(flag, argv[++i]) * 1000;
+        break;
+      case '--json':
+        out.json = true;
+        break;
       case '--help':
-        process.stdout.write('npm run soak -- [--seed N] [--small N] [--large N] [--listings N] [--concurrency N] [--probability P] [--time-limit SECONDS] [--json]\n');
+        process.stdout.write(
+          'npm run soak -- [--seed N] [--small N] [--large N] [--paths N] [--changing SHARE] [--listings N] [--concurrency N] [--probability P] [--stalls N] [--idle-ms MS] [--connect-ms MS] [--time-limit SECONDS] [--json]\n',
+        );
         process.exit(0);
         break;
       default:
@@ -61,6 +95,10 @@ async function main(): Promise<void> {
     abandonedUploads: 4,
     listings: 60,
     churn: 20,
+    // 20 of each path kind, half of them changed while read.
+    pathUploads: 60,
+    // Two rounds of the certain stalls, beside those drawn at random.
+    stalls: 16,
     timeLimitMs: 170_000,
     ...options,
     log: (line) => process.stderr.write(`soak: ${line}\n`),
@@ -69,7 +107,11 @@ async function main(): Promise<void> {
   process.exitCode = report.passed ? 0 : 1;
   // The process must end by itself now. If it does not within 5 s, say what keeps it alive.
   const watchdog = setTimeout(() => {
-    process.stderr.write(`soak: the process did not exit 5 s after the emulator closed; still active:\n${describeActiveHandles().map((l) => `  ${l}`).join('\n')}\n`);
+    process.stderr.write(
+      `soak: the process did not exit 5 s after the emulator closed; still active:\n${describeActiveHandles()
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
     process.exit(3);
   }, 5000);
   watchdog.unref();

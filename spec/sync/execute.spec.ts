@@ -22,7 +22,13 @@ function executor(steps: Record<string, Observable<SyncStepProgress>>): SyncExec
 const brief = (e: B2SyncEvent) =>
   e.type === 'summary'
     ? `S:${e.progress.filesDone}+${e.progress.filesFailed}/${e.progress.filesTotal}:${e.progress.bytesDone}/${e.progress.bytesTotal}`
-    : e.type === 'planned' ? `P:${e.action.name}` : e.type === 'done' ? `D:${e.action.name}:${e.progress.filesDone}/${e.progress.filesTotal}` : e.type === 'failed' ? `F:${e.action.name}` : `p:${e.action.name}:${e.progress.bytesDone}`;
+    : e.type === 'planned'
+      ? `P:${e.action.name}`
+      : e.type === 'done'
+        ? `D:${e.action.name}:${e.progress.filesDone}/${e.progress.filesTotal}`
+        : e.type === 'failed'
+          ? `F:${e.action.name}`
+          : `p:${e.action.name}:${e.progress.bytesDone}`;
 
 /** Every event with its frame, then `|` or the error, as the scheduler runs. */
 function record(scheduler: TestScheduler, events: Observable<B2SyncEvent>, log: string[], errors: unknown[] = []): void {

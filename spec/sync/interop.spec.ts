@@ -19,8 +19,19 @@ const BASE = Date.UTC(2022, 1, 3, 4, 5, 6);
 
 /** Awkward names (B2 order differs from a per-folder sort), a large file for b2sdk (> 200 KB) and one for rclone (> 5 MiB). */
 const FILES: [string, number][] = [
-  ['a-b', 10], ['a.b', 11], ['a/b', 12], ['a/c/d.txt', 13], ['a0', 14], ['with space.txt', 15], ['ü/ß.txt', 16],
-  ['emoji 🚀.txt', 17], ['\uFFFD.txt', 18], ['empty', 0], ['deep/er/est/file.bin', 4096], ['mid.bin', 300_000], ['large.bin', 6 * 1024 * 1024 + 7],
+  ['a-b', 10],
+  ['a.b', 11],
+  ['a/b', 12],
+  ['a/c/d.txt', 13],
+  ['a0', 14],
+  ['with space.txt', 15],
+  ['ü/ß.txt', 16],
+  ['emoji 🚀.txt', 17],
+  ['\uFFFD.txt', 18],
+  ['empty', 0],
+  ['deep/er/est/file.bin', 4096],
+  ['mid.bin', 300_000],
+  ['large.bin', 6 * 1024 * 1024 + 7],
 ];
 
 async function makeTree(root: string): Promise<void> {
@@ -78,7 +89,11 @@ describe('sync interop (rclone, b2sdk)', () => {
     const configFile = path.join(work, 'rclone.conf');
     await fs.writeFile(configFile, '');
     const rclone = async (args: string[]) => {
-      const r = await run(RCLONE, ['--config', configFile, '--low-level-retries', '1', '--retries', '1', '--b2-upload-cutoff', '5M', '--b2-chunk-size', '5M', '--stats', '0', '-v', ...args], { env, timeoutMs: 240_000 });
+      const r = await run(
+        RCLONE,
+        ['--config', configFile, '--low-level-retries', '1', '--retries', '1', '--b2-upload-cutoff', '5M', '--b2-chunk-size', '5M', '--stats', '0', '-v', ...args],
+        { env, timeoutMs: 240_000 },
+      );
       if (r.code !== 0 || r.timedOut) throw new Error(`rclone failed\n${describeRun(r)}`);
       return r;
     };
@@ -90,7 +105,9 @@ describe('sync interop (rclone, b2sdk)', () => {
     expect(check.stderr).toContain(`${FILES.length} matching files`);
     expect(check.stderr).not.toMatch(/hashes could not be checked|differences found: [1-9]/);
     const dry = await rclone(['sync', '--dry-run', src, remote('rx')]);
-    expect(dry.stderr).withContext(describeRun(dry)).not.toMatch(/Skipped (copy|delete|update)/);
+    expect(dry.stderr)
+      .withContext(describeRun(dry))
+      .not.toMatch(/Skipped (copy|delete|update)/);
 
     // rclone up → rxb2 sees nothing to do, by modification time and by SHA-1.
     await rclone(['copy', src, remote('rc')]);
@@ -102,7 +119,9 @@ describe('sync interop (rclone, b2sdk)', () => {
     expect((await rxSteps({ localFolder: down, prefix: 'rc' }, true)).length).toBe(FILES.length);
     await rclone(['check', down, remote('rc')]);
     const dryDown = await rclone(['sync', '--dry-run', remote('rc'), down]);
-    expect(dryDown.stderr).withContext(describeRun(dryDown)).not.toMatch(/Skipped (copy|delete|update)/);
+    expect(dryDown.stderr)
+      .withContext(describeRun(dryDown))
+      .not.toMatch(/Skipped (copy|delete|update)/);
   }, 600_000);
 
   it('agrees with b2sdk 1.17 Synchronizer both ways', async () => {

@@ -16,7 +16,10 @@ describe('sync names: B2 order (UTF-8 bytes)', () => {
   });
 
   it('agrees with the order of the UTF-8 bytes for any two strings', () => {
-    const text = fc.string({ unit: fc.oneof(fc.constantFrom('a', '/', '-', '.', '0', '\uFFFD', '\uE000', '\u{1F600}', '\u{10FFFF}', 'é'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 8 });
+    const text = fc.string({
+      unit: fc.oneof(fc.constantFrom('a', '/', '-', '.', '0', '\uFFFD', '\uE000', '\u{1F600}', '\u{10FFFF}', 'é'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+      maxLength: 8,
+    });
     fc.assert(
       fc.property(text, text, (a, b) => Math.sign(compareNames(a, b)) === Math.sign(byteOrder(a, b))),
       { numRuns: 2000 },
@@ -97,7 +100,11 @@ describe('sync glob patterns', () => {
   });
 
   it('refuses malformed patterns with invalid_argument naming the option', () => {
-    for (const [pattern, problem] of [['[abc', '['], ['{a,b', '{'], ['a\\', '\\']]) {
+    for (const [pattern, problem] of [
+      ['[abc', '['],
+      ['{a,b', '{'],
+      ['a\\', '\\'],
+    ]) {
       let error: unknown;
       try {
         nameFilter(undefined, ['ok', pattern]);

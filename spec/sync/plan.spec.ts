@@ -12,7 +12,11 @@ function file(name: string, size: number, modifiedMillis: number, extra: Partial
 }
 
 let ids = 0;
-function version(fileName: string, size: number, opts: { mtime?: number; uploaded?: number; action?: string; sha1?: string | null; info?: Record<string, string> } = {}): RemoteVersion {
+function version(
+  fileName: string,
+  size: number,
+  opts: { mtime?: number; uploaded?: number; action?: string; sha1?: string | null; info?: Record<string, string> } = {},
+): RemoteVersion {
   return {
     fileId: `id${ids++}`,
     fileName,
@@ -71,7 +75,11 @@ describe('planSync (what each name needs, and why)', () => {
   });
 
   it('reads the modification time as b2sdk and rclone store it (src_last_modified_millis), else the upload time', async () => {
-    const steps = await plan([file('a', 1, 1234), file('b', 1, 777)], [entry('a', version('p/a', 1, { mtime: 1234, uploaded: 9999 })), entry('b', version('p/b', 1, { uploaded: 777 }))], settings());
+    const steps = await plan(
+      [file('a', 1, 1234), file('b', 1, 777)],
+      [entry('a', version('p/a', 1, { mtime: 1234, uploaded: 9999 })), entry('b', version('p/b', 1, { uploaded: 777 }))],
+      settings(),
+    );
     expect(steps).toEqual(['skip a: same size and modification time', 'skip b: same size and modification time']);
   });
 
@@ -136,7 +144,11 @@ describe('planSync (what each name needs, and why)', () => {
   });
 
   it('down: downloads new and different names, deletes local extras only with delete mode, ignores hidden names', async () => {
-    const remote = [entry('a', version('p/a', 1, { mtime: 10 })), entry('b', version('p/b', 2, { mtime: 20 })), entry('h', version('p/h', 0, { action: 'hide' }), version('p/h', 1))];
+    const remote = [
+      entry('a', version('p/a', 1, { mtime: 10 })),
+      entry('b', version('p/b', 2, { mtime: 20 })),
+      entry('h', version('p/h', 0, { action: 'hide' }), version('p/h', 1)),
+    ];
     const local = [file('b', 2, 10), file('c', 3, 30), file('h', 1, 1)];
     expect(await plan(local, remote, settings({ direction: 'down' }))).toEqual([
       'download a: new',
@@ -153,7 +165,11 @@ describe('planSync (what each name needs, and why)', () => {
   });
 
   it('a local problem is a failing step, and a folder that could not be read keeps the B2 names below it', async () => {
-    const local = [file('a', 1, 1, { problem: 'permission denied' }), file('d/', 0, 0, { problem: 'cannot read the folder: permission denied' }), file('s', 0, 0, { skip: 'symbolic link (symlinks: skip)' })];
+    const local = [
+      file('a', 1, 1, { problem: 'permission denied' }),
+      file('d/', 0, 0, { problem: 'cannot read the folder: permission denied' }),
+      file('s', 0, 0, { skip: 'symbolic link (symlinks: skip)' }),
+    ];
     const remote = [entry('d/x', version('p/d/x', 1)), entry('d0', version('p/d0', 1)), entry('s', version('p/s', 1))];
     expect(await plan(local, remote, settings({ deleteMode: 'delete' }))).toEqual([
       'upload a: permission denied',

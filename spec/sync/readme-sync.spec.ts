@@ -30,7 +30,11 @@ describe('README: Sync', () => {
     await writeFile(join(dir, 'photos', 'cache', 'thumb'), 'x');
     process.chdir(dir);
     const said: string[] = [];
-    const console = { log: (...a: unknown[]) => said.push(a.join(' ')), warn: (...a: unknown[]) => said.push(`warn ${a.join(' ')}`), error: (...a: unknown[]) => said.push(`error ${a.join(' ')}`) };
+    const console = {
+      log: (...a: unknown[]) => said.push(a.join(' ')),
+      warn: (...a: unknown[]) => said.push(`warn ${a.join(' ')}`),
+      error: (...a: unknown[]) => said.push(`error ${a.join(' ')}`),
+    };
     const moved: number[] = [];
     const bar = { update: (done: number, total: number) => moved.push(done, total) };
     try {

@@ -18,4 +18,3 @@ export function drain<T>(pager: Pager<T>): Observable<readonly T[]> {
     takeWhile((batch) => batch.length > 0),
   );
 }
-

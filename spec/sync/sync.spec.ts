@@ -70,7 +70,16 @@ describe('sync against the emulator', () => {
     expect(last.type === 'done' && last.progress).toEqual(jasmine.objectContaining({ filesDone: 9, filesTotal: 9, filesFailed: 0 }));
     expect(last.type === 'done' && last.progress.bytesDone).toBe(last.type === 'done' ? last.progress.bytesTotal : -1);
     const summary = list[list.length - 1];
-    expect(summary).toEqual({ type: 'summary', progress: { filesDone: 9, filesFailed: 0, filesTotal: 9, bytesDone: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0), bytesTotal: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0) } });
+    expect(summary).toEqual({
+      type: 'summary',
+      progress: {
+        filesDone: 9,
+        filesFailed: 0,
+        filesTotal: 9,
+        bytesDone: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0),
+        bytesTotal: 5000 + awkward.reduce((n, a) => n + Buffer.byteLength(`file ${a}`), 0),
+      },
+    });
 
     const uploads = countRequests(emu, 'b2_upload_file');
     const parts = countRequests(emu, 'b2_upload_part');
@@ -97,7 +106,12 @@ describe('sync against the emulator', () => {
     expect(uploads()).toBe(2);
     await fs.rm(path.join(src, 'c'));
     const hidden = await events(syncUp(bucket, { localFolder: src, delete: 'hide' }));
-    expect(planned(hidden)).toEqual(['skip a: same size and modification time', 'skip b: same size and modification time', 'hide c: not in the local folder', 'hide d: not in the local folder']);
+    expect(planned(hidden)).toEqual([
+      'skip a: same size and modification time',
+      'skip b: same size and modification time',
+      'hide c: not in the local folder',
+      'hide d: not in the local folder',
+    ]);
     expect(await names()).toEqual(['a', 'b']);
     // Hidden, not deleted: the versions stay.
     expect((await all(bucket.listFileVersions())).filter((v) => v.fileName === 'c').map((v) => v.action)).toEqual(['hide', 'upload', 'upload']);
@@ -125,7 +139,10 @@ describe('sync against the emulator', () => {
     expect(downloads()).toBe(0);
     expect((await fs.readdir(dest)).sort()).toEqual(['big.bin', 'x']);
     // And up again from what came down: nothing to do.
-    expect(planned(await events(syncUp(bucket, { localFolder: dest, prefix: 'p' })))).toEqual(['skip big.bin: same size and modification time', 'skip x/y.txt: same size and modification time']);
+    expect(planned(await events(syncUp(bucket, { localFolder: dest, prefix: 'p' })))).toEqual([
+      'skip big.bin: same size and modification time',
+      'skip x/y.txt: same size and modification time',
+    ]);
   });
 
   it('refuses bad options and folders with invalid_argument naming the option, before any request', async () => {
@@ -322,7 +339,7 @@ describe('sync against the emulator', () => {
     await write(src, 'big.bin', bytes(size, 2));
     const open = platform.openFile.bind(platform);
     let chunks = 0;
-    let subscription: Subscription | undefined;
+    const run: { subscription?: Subscription } = {};
     const closedAfter = new Promise<number>((closed) => {
       spyOn(platform, 'openFile').and.callFake(async (p: string) => {
         const file = await open(p);
@@ -330,7 +347,7 @@ describe('sync against the emulator', () => {
           try {
             for await (const chunk of file.read(start, length, into)) {
               // The first chunk read: the sync is unsubscribed.
-              if (++chunks === 1) subscription!.unsubscribe();
+              if (++chunks === 1) run.subscription!.unsubscribe();
               yield chunk;
             }
           } finally {
@@ -340,7 +357,7 @@ describe('sync against the emulator', () => {
         return { ...file, read: counted };
       });
     });
-    subscription = syncUp(bucket, { localFolder: src, compare: 'sha1' }).subscribe();
+    run.subscription = syncUp(bucket, { localFolder: src, compare: 'sha1' }).subscribe();
     // Read in 1 MiB chunks: hashing to the end would read 8.
     expect(await closedAfter).toBe(1);
   });

@@ -2,14 +2,7 @@ import type { Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { B2FileWire } from '../../src/api/wire';
 import { B2Error } from '../../src/http/b2-error';
-import {
-  runLargeUpload,
-  type B2LargeUploadEvent,
-  type LargeUploadCheckpoint,
-  type LargeUploadRun,
-  type LargeUploadSteps,
-  type PartEvent,
-} from '../../src/transfer/large-upload';
+import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadCheckpoint, type LargeUploadRun, type LargeUploadSteps, type PartEvent } from '../../src/transfer/large-upload';
 import type { PartDescriptor } from '../../src/transfer/part-plan';
 
 type Started = { fileId: string; resumed: boolean; partsDone: ReadonlyMap<number, string> };
@@ -845,7 +838,10 @@ describe('runLargeUpload checkSource (a file that changed while it was uploaded)
       const check = cold('-----(k|)', { k: undefined });
       const finish = cold('-(f|)', { f: FILE });
       const cancel = cold('(c|)');
-      const steps = { ...fakeSteps({ start: cold('(s|)', { s: fresh }), parts: { 1: p1 }, finish, cancel }), checkSource: jasmine.createSpy('checkSource').and.callFake(() => check) };
+      const steps = {
+        ...fakeSteps({ start: cold('(s|)', { s: fresh }), parts: { 1: p1 }, finish, cancel }),
+        checkSource: jasmine.createSpy('checkSource').and.callFake(() => check),
+      };
 
       expectObservable(runLargeUpload(steps, run)).toBe('S(ab)--(R|)', { S: ev.started(false), a: ev.progress(10), b: ev.uploaded(1, 'sha1', { 1: 'sha1' }), R: ev.response() });
       expectSubscriptions(check.subscriptions).toBe('-^----!');

@@ -28,9 +28,16 @@ function expectInvalid(fn: () => unknown, field: string): void {
 function expectTiling(size: number, partSize: number, parts: PartDescriptor[]): void {
   let offset = 0;
   parts.forEach((p, i) => {
-    expect(p.partNumber).withContext(`part ${i + 1}`).toBe(i + 1);
-    expect(p.offset).withContext(`offset of part ${i + 1}`).toBe(offset);
-    if (i < parts.length - 1) expect(p.length).withContext(`length of part ${i + 1}`).toBe(partSize);
+    expect(p.partNumber)
+      .withContext(`part ${i + 1}`)
+      .toBe(i + 1);
+    expect(p.offset)
+      .withContext(`offset of part ${i + 1}`)
+      .toBe(offset);
+    if (i < parts.length - 1)
+      expect(p.length)
+        .withContext(`length of part ${i + 1}`)
+        .toBe(partSize);
     else expect(p.length).withContext('last part').toBeGreaterThan(0);
     expect(p.length).toBeLessThanOrEqual(partSize);
     offset += p.length;

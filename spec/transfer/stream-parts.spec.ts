@@ -120,7 +120,12 @@ describe('streamBytes: the one place stream chunks become bytes', () => {
   it('refuses a Node stream decoding as text of another encoding than UTF-8 before reading it', async () => {
     for (const encoding of ['hex', 'base64', 'latin1', 'utf16le'] as const) {
       let read = 0;
-      const stream = new Readable({ read() { read++; this.push(null); } }).setEncoding(encoding);
+      const stream = new Readable({
+        read() {
+          read++;
+          this.push(null);
+        },
+      }).setEncoding(encoding);
       const err = await rejection(collect(streamBytes(stream)));
       expect([err.code, err.field]).toEqual(['invalid_argument', 'contents']);
       expect(err.message).toContain(`as ${encoding} text`);

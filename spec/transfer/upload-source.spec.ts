@@ -10,12 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { lastValueFrom } from 'rxjs';
 import { AxiosTransport } from '../../src/http/axios-transport';
 import type { B2Event } from '../../src/http/events';
-import { wireBody, type UploadSource } from '../../src/transfer/upload-source';
+import { blobSource, wireBody, type UploadSource } from '../../src/transfer/upload-source';
 import { bytes, sha1 } from '../client/support';
 
 const MiB = 1 << 20;
-
-
 
 /**
  * A random-access source over `data` that reads like a file read into given memory: 1 MiB at a
@@ -29,7 +27,7 @@ function fileLike(data: Buffer, options: { ownBuffer?: boolean } = {}) {
     sha1: undefined,
     description: 'file-like',
     async *read(start, length, into) {
-      for (let at = start; at < start + length; ) {
+      for (let at = start; at < start + length;) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         const memory = options.ownBuffer ? (own ??= new Uint8Array(MiB)) : into ? into() : new Uint8Array(MiB);
         used.add(memory);
@@ -129,5 +127,61 @@ describe('upload bodies in recycled memory', () => {
     await send(fresh, 0, data.length);
     expect(received[0].content.equals(data)).toBeTrue();
     expect(received[0].digits).toBe(sha1(data));
+  });
+});
+
+describe('a Blob source', () => {
+  async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    return Buffer.concat(parts);
+  }
+
+  it('reads each range through one stream of its slice (an arrayBuffer per MiB costs a browser a blob-store round trip each)', async () => {
+    const data = bytes(3 * MiB + 5, 10);
+    const blob = new Blob([data]);
+    const slice = spyOn(blob, 'slice').and.callThrough();
+    const source = blobSource(blob);
+    for (const [start, length] of [
+      [0, data.length],
+      [1, 3 * MiB],
+      [MiB - 1, 2],
+      [data.length - 7, 7],
+      [5, 0],
+    ]) {
+      slice.calls.reset();
+      expect((await collect(source.read(start, length))).equals(data.subarray(start, start + length)))
+        .withContext(`${start}+${length}`)
+        .toBeTrue();
+      expect(slice.calls.allArgs())
+        .withContext(`${start}+${length}`)
+        .toEqual([[start, start + length]]);
+    }
+  });
+
+  it('a reader stopping early cancels the rest of the stream', async () => {
+    const data = bytes(4 * MiB, 11);
+    const blob = new Blob([data]);
+    let cancelled = 0;
+    // Its slices stream 64 KiB at a time, as a browser's do.
+    spyOn(blob, 'slice').and.callFake((start = 0, end = data.length) => {
+      let at = start;
+      const stream = new ReadableStream<Uint8Array>({
+        pull: (controller) => {
+          if (at >= end) return controller.close();
+          controller.enqueue(data.slice(at, Math.min(end, at + 65_536)));
+          at += 65_536;
+        },
+        cancel: () => {
+          cancelled++;
+        },
+      });
+      return Object.assign(Blob.prototype.slice.call(blob, start, end), { stream: () => stream });
+    });
+    for await (const chunk of blobSource(blob).read(0, data.length)) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    expect(cancelled).toBe(1);
   });
 });

@@ -47,8 +47,6 @@ export function toHttpEvents<T>(): OperatorFunction<B2Event<T, unknown> | B2Larg
           }
         }
       }),
-      catchError((err: unknown) =>
-        throwError(() => (err instanceof B2Error ? new HttpErrorResponse({ error: err, status: err.status, statusText: err.code }) : err)),
-      ),
+      catchError((err: unknown) => throwError(() => (err instanceof B2Error ? new HttpErrorResponse({ error: err, status: err.status, statusText: err.code }) : err))),
     );
 }

@@ -1,4 +1,4 @@
-/** Bucket calls (reference §5): one typed function each. */
+/** Bucket calls (https://www.backblaze.com/docs/cloud-storage-buckets): one typed function each. */
 import type { Observable } from 'rxjs';
 import { jsonCall, type B2ApiTarget } from './call';
 import type { B2BucketWire, B2CorsRule, B2LifecycleRule, B2ServerSideEncryptionRequest, B2DefaultRetention } from './wire';
@@ -14,8 +14,7 @@ export interface CreateBucketRequest {
   defaultServerSideEncryption?: B2ServerSideEncryptionRequest;
 }
 
-export const createBucket = (t: B2ApiTarget, req: CreateBucketRequest): Observable<B2BucketWire> =>
-  jsonCall(t, 'b2_create_bucket', req);
+export const createBucket = (t: B2ApiTarget, req: CreateBucketRequest): Observable<B2BucketWire> => jsonCall(t, 'b2_create_bucket', req);
 
 export interface ListBucketsRequest {
   accountId: string;
@@ -24,8 +23,7 @@ export interface ListBucketsRequest {
   bucketTypes?: string[];
 }
 
-export const listBuckets = (t: B2ApiTarget, req: ListBucketsRequest): Observable<{ buckets: B2BucketWire[] }> =>
-  jsonCall(t, 'b2_list_buckets', req);
+export const listBuckets = (t: B2ApiTarget, req: ListBucketsRequest): Observable<{ buckets: B2BucketWire[] }> => jsonCall(t, 'b2_list_buckets', req);
 
 export interface UpdateBucketRequest {
   accountId: string;
@@ -40,8 +38,6 @@ export interface UpdateBucketRequest {
   ifRevisionIs?: number;
 }
 
-export const updateBucket = (t: B2ApiTarget, req: UpdateBucketRequest): Observable<B2BucketWire> =>
-  jsonCall(t, 'b2_update_bucket', req);
+export const updateBucket = (t: B2ApiTarget, req: UpdateBucketRequest): Observable<B2BucketWire> => jsonCall(t, 'b2_update_bucket', req);
 
-export const deleteBucket = (t: B2ApiTarget, req: { accountId: string; bucketId: string }): Observable<B2BucketWire> =>
-  jsonCall(t, 'b2_delete_bucket', req);
+export const deleteBucket = (t: B2ApiTarget, req: { accountId: string; bucketId: string }): Observable<B2BucketWire> => jsonCall(t, 'b2_delete_bucket', req);

@@ -3,7 +3,7 @@ import { filter, map, type Observable } from 'rxjs';
 import type { B2Transport } from '../http/transport';
 import { isResponse } from '../http/events';
 
-/** B2 API version rxb2 speaks (v3 = v2 except for authorize; reference §1.1). */
+/** B2 API version rxb2 speaks (v3 = v2 except for authorize; https://www.backblaze.com/docs/cloud-storage-native-api-versions). */
 export const API_VERSION = 'v3';
 
 export interface B2ApiTarget {

@@ -1,9 +1,15 @@
-/** File-version calls (reference §7): one typed function each. */
+/** File-version calls (https://www.backblaze.com/docs/cloud-storage-files): one typed function each. */
 import type { Observable } from 'rxjs';
 import { jsonCall, type B2ApiTarget } from './call';
 import type {
-  B2DeleteFileVersionWire, B2DownloadAuthorizationWire, B2FileRetentionValue, B2FileWire, B2ListFileNamesWire,
-  B2ListFileVersionsWire, B2ServerSideEncryptionRequest, B2UploadUrlWire,
+  B2DeleteFileVersionWire,
+  B2DownloadAuthorizationWire,
+  B2FileRetentionValue,
+  B2FileWire,
+  B2ListFileNamesWire,
+  B2ListFileVersionsWire,
+  B2ServerSideEncryptionRequest,
+  B2UploadUrlWire,
 } from './wire';
 
 export interface ListFileNamesRequest {
@@ -14,26 +20,20 @@ export interface ListFileNamesRequest {
   delimiter?: string;
 }
 
-export const listFileNames = (t: B2ApiTarget, req: ListFileNamesRequest): Observable<B2ListFileNamesWire> =>
-  jsonCall(t, 'b2_list_file_names', req);
+export const listFileNames = (t: B2ApiTarget, req: ListFileNamesRequest): Observable<B2ListFileNamesWire> => jsonCall(t, 'b2_list_file_names', req);
 
 export interface ListFileVersionsRequest extends ListFileNamesRequest {
   startFileId?: string;
 }
 
-export const listFileVersions = (t: B2ApiTarget, req: ListFileVersionsRequest): Observable<B2ListFileVersionsWire> =>
-  jsonCall(t, 'b2_list_file_versions', req);
+export const listFileVersions = (t: B2ApiTarget, req: ListFileVersionsRequest): Observable<B2ListFileVersionsWire> => jsonCall(t, 'b2_list_file_versions', req);
 
-export const getFileInfo = (t: B2ApiTarget, req: { fileId: string }): Observable<B2FileWire> =>
-  jsonCall(t, 'b2_get_file_info', req);
+export const getFileInfo = (t: B2ApiTarget, req: { fileId: string }): Observable<B2FileWire> => jsonCall(t, 'b2_get_file_info', req);
 
-export const hideFile = (t: B2ApiTarget, req: { bucketId: string; fileName: string }): Observable<B2FileWire> =>
-  jsonCall(t, 'b2_hide_file', req);
+export const hideFile = (t: B2ApiTarget, req: { bucketId: string; fileName: string }): Observable<B2FileWire> => jsonCall(t, 'b2_hide_file', req);
 
-export const deleteFileVersion = (
-  t: B2ApiTarget,
-  req: { fileName: string; fileId: string; bypassGovernance?: boolean },
-): Observable<B2DeleteFileVersionWire> => jsonCall(t, 'b2_delete_file_version', req);
+export const deleteFileVersion = (t: B2ApiTarget, req: { fileName: string; fileId: string; bypassGovernance?: boolean }): Observable<B2DeleteFileVersionWire> =>
+  jsonCall(t, 'b2_delete_file_version', req);
 
 export interface CopyFileRequest {
   sourceFileId: string;
@@ -51,8 +51,7 @@ export interface CopyFileRequest {
 
 export const copyFile = (t: B2ApiTarget, req: CopyFileRequest): Observable<B2FileWire> => jsonCall(t, 'b2_copy_file', req);
 
-export const getUploadUrl = (t: B2ApiTarget, req: { bucketId: string }): Observable<B2UploadUrlWire> =>
-  jsonCall(t, 'b2_get_upload_url', req);
+export const getUploadUrl = (t: B2ApiTarget, req: { bucketId: string }): Observable<B2UploadUrlWire> => jsonCall(t, 'b2_get_upload_url', req);
 
 export interface GetDownloadAuthorizationRequest {
   bucketId: string;

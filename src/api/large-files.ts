@@ -1,9 +1,15 @@
-/** Large-file calls (reference §7A): one typed function each. */
+/** Large-file calls (https://www.backblaze.com/docs/cloud-storage-large-files): one typed function each. */
 import type { Observable } from 'rxjs';
 import { jsonCall, type B2ApiTarget } from './call';
 import type {
-  B2CancelLargeFileWire, B2FileRetentionValue, B2FileWire, B2ListPartsWire, B2ListUnfinishedWire, B2PartWire,
-  B2ServerSideEncryptionRequest, B2UploadPartUrlWire,
+  B2CancelLargeFileWire,
+  B2FileRetentionValue,
+  B2FileWire,
+  B2ListPartsWire,
+  B2ListUnfinishedWire,
+  B2PartWire,
+  B2ServerSideEncryptionRequest,
+  B2UploadPartUrlWire,
 } from './wire';
 
 export interface StartLargeFileRequest {
@@ -16,22 +22,16 @@ export interface StartLargeFileRequest {
   serverSideEncryption?: B2ServerSideEncryptionRequest;
 }
 
-export const startLargeFile = (t: B2ApiTarget, req: StartLargeFileRequest): Observable<B2FileWire> =>
-  jsonCall(t, 'b2_start_large_file', req);
+export const startLargeFile = (t: B2ApiTarget, req: StartLargeFileRequest): Observable<B2FileWire> => jsonCall(t, 'b2_start_large_file', req);
 
-export const getUploadPartUrl = (t: B2ApiTarget, req: { fileId: string }): Observable<B2UploadPartUrlWire> =>
-  jsonCall(t, 'b2_get_upload_part_url', req);
+export const getUploadPartUrl = (t: B2ApiTarget, req: { fileId: string }): Observable<B2UploadPartUrlWire> => jsonCall(t, 'b2_get_upload_part_url', req);
 
-export const listParts = (
-  t: B2ApiTarget,
-  req: { fileId: string; startPartNumber?: number; maxPartCount?: number },
-): Observable<B2ListPartsWire> => jsonCall(t, 'b2_list_parts', req);
+export const listParts = (t: B2ApiTarget, req: { fileId: string; startPartNumber?: number; maxPartCount?: number }): Observable<B2ListPartsWire> =>
+  jsonCall(t, 'b2_list_parts', req);
 
-export const finishLargeFile = (t: B2ApiTarget, req: { fileId: string; partSha1Array: string[] }): Observable<B2FileWire> =>
-  jsonCall(t, 'b2_finish_large_file', req);
+export const finishLargeFile = (t: B2ApiTarget, req: { fileId: string; partSha1Array: string[] }): Observable<B2FileWire> => jsonCall(t, 'b2_finish_large_file', req);
 
-export const cancelLargeFile = (t: B2ApiTarget, req: { fileId: string }): Observable<B2CancelLargeFileWire> =>
-  jsonCall(t, 'b2_cancel_large_file', req);
+export const cancelLargeFile = (t: B2ApiTarget, req: { fileId: string }): Observable<B2CancelLargeFileWire> => jsonCall(t, 'b2_cancel_large_file', req);
 
 export const listUnfinishedLargeFiles = (
   t: B2ApiTarget,

@@ -1,4 +1,4 @@
-/** The raw-body calls: b2_upload_file, b2_upload_part, and the two downloads (reference §6.2, §7A.3, §8). */
+/** The raw-body calls: b2_upload_file, b2_upload_part, and the two downloads (https://www.backblaze.com/apidocs/b2-upload-file, https://www.backblaze.com/apidocs/b2-upload-part, https://www.backblaze.com/docs/cloud-storage-download-files-with-the-native-api). */
 import type { Observable } from 'rxjs';
 import type { B2Event } from '../http/events';
 import type { B2Transport, B2UploadBody } from '../http/transport';

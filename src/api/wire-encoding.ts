@@ -1,5 +1,5 @@
 /**
- * Percent-encoding of file names and info values on the wire (reference §2.2), shared by the
+ * Percent-encoding of file names and info values on the wire (https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding), shared by the
  * client and the emulator: every UTF-8 byte except `A–Z a–z 0–9 - . _ ~ /` becomes `%XX`
  * (upper-case hex; spaces as `%20`, never `+`).
  */

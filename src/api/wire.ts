@@ -14,6 +14,12 @@ export interface B2ErrorBody {
 
 export type B2BucketType = 'allPublic' | 'allPrivate' | 'snapshot' | 'restricted' | 'shared' | (string & {});
 export type B2FileAction = 'upload' | 'start' | 'hide' | 'folder' | 'copy' | (string & {});
+/**
+ * A file version's `contentSha1`: 40 hex digits, `unverified:` and 40 hex digits (sent with the
+ * SHA-1 at the end of the body), or `none` for large files, whose whole SHA-1 B2 does not know
+ * (https://www.backblaze.com/apidocs/b2-get-file-info).
+ */
+export type B2ContentSha1 = 'none' | (string & {});
 export type B2RetentionMode = 'governance' | 'compliance';
 export type B2LegalHoldValue = 'on' | 'off';
 
@@ -47,7 +53,7 @@ export interface B2FileWire {
   bucketId: string;
   contentLength: number;
   contentMd5: string | null;
-  contentSha1: string | null;
+  contentSha1: B2ContentSha1 | null;
   contentType: string | null;
   fileId: string | null;
   fileInfo: Record<string, string>;
@@ -246,18 +252,35 @@ export interface B2DownloadAuthorizationWire {
   fileNamePrefix: string;
 }
 
-/** Every capability a key may hold (reference §4.3). */
+/** Every capability a key may hold (https://www.backblaze.com/docs/cloud-storage-application-key-capabilities). */
 export const B2_CAPABILITIES = [
-  'listKeys', 'writeKeys', 'deleteKeys',
-  'listBuckets', 'listAllBucketNames', 'readBuckets', 'writeBuckets', 'deleteBuckets',
-  'readBucketEncryption', 'writeBucketEncryption',
-  'readBucketRetentions', 'writeBucketRetentions',
-  'readBucketReplications', 'writeBucketReplications',
-  'readBucketNotifications', 'writeBucketNotifications',
-  'readBucketLogging', 'writeBucketLogging',
-  'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles',
-  'readFileLegalHolds', 'writeFileLegalHolds',
-  'readFileRetentions', 'writeFileRetentions',
+  'listKeys',
+  'writeKeys',
+  'deleteKeys',
+  'listBuckets',
+  'listAllBucketNames',
+  'readBuckets',
+  'writeBuckets',
+  'deleteBuckets',
+  'readBucketEncryption',
+  'writeBucketEncryption',
+  'readBucketRetentions',
+  'writeBucketRetentions',
+  'readBucketReplications',
+  'writeBucketReplications',
+  'readBucketNotifications',
+  'writeBucketNotifications',
+  'readBucketLogging',
+  'writeBucketLogging',
+  'listFiles',
+  'readFiles',
+  'shareFiles',
+  'writeFiles',
+  'deleteFiles',
+  'readFileLegalHolds',
+  'writeFileLegalHolds',
+  'readFileRetentions',
+  'writeFileRetentions',
   'bypassGovernance',
 ] as const;
 

@@ -56,7 +56,13 @@ async function main(): Promise<void> {
     let parts = 0;
     const uploaded = await lastValueFrom(
       bucket
-        .uploadLargeFile({ contents: { path: source }, fileName: 'demo/random.bin', fileInfo: { purpose: 'rxb2 demo', large_file_sha1: sha1 }, partSize: PART_SIZE, concurrency: 4 })
+        .uploadLargeFile({
+          contents: { path: source },
+          fileName: 'demo/random.bin',
+          fileInfo: { purpose: 'rxb2 demo', large_file_sha1: sha1 },
+          partSize: PART_SIZE,
+          concurrency: 4,
+        })
         .pipe(
           tap((e: B2UploadEvent) => {
             if (e.type === 'uploadProgress') bar('upload  ', e.loaded, e.total ?? FILE_SIZE, uploadStart);
@@ -67,9 +73,7 @@ async function main(): Promise<void> {
     );
     const uploadSeconds = (Date.now() - uploadStart) / 1000;
 
-    const small = await lastValueFrom(
-      bucket.uploadFile({ contents: 'hello from rxb2\n', fileName: 'demo/hello.txt' }).pipe(toResponseBody()),
-    );
+    const small = await lastValueFrom(bucket.uploadFile({ contents: 'hello from rxb2\n', fileName: 'demo/hello.txt' }).pipe(toResponseBody()));
     const listed = await lastValueFrom(bucket.listFiles({ prefix: 'demo/' }).pipe(toArray()));
     console.log('Listed:');
     for (const f of listed) console.log(`  ${f.fileName.padEnd(20)} ${String(f.contentLength).padStart(10)} bytes  ${f.contentType}`);

@@ -368,8 +368,7 @@ async function upload(command: Cmd<'upload'>, c: Connected): Promise<number> {
     const done = Object.keys(started.checkpoint.partsDone).length + partsSent;
     if (command.resume) {
       throw new Interrupted(
-        `interrupted: unfinished large file ${started.fileId} kept on B2 (${done} of ${total} parts uploaded); ` +
-          'run the same command with --resume to continue',
+        `interrupted: unfinished large file ${started.fileId} kept on B2 (${done} of ${total} parts uploaded); ` + 'run the same command with --resume to continue',
       );
     }
     throw new Interrupted(`interrupted: upload of ${target} stopped, its unfinished large file was cancelled on B2`);
@@ -385,23 +384,23 @@ async function upload(command: Cmd<'upload'>, c: Connected): Promise<number> {
     parts = `, ${partCount} parts` + (started.resumed ? ` (${partsThere} already on B2, ${partsSent} sent)` : '');
   }
   const source = stdin ? 'standard input' : command.file;
-  c.print.result(
-    `uploaded ${source} → ${target}: ${size} bytes${parts}, ${progress.seconds.toFixed(1)} s, ${progress.rate()}, file id ${uploaded.fileId}`,
-    {
-      uploaded: { ...fileJson(uploaded), bucketName: bucket.bucketName },
-      source: stdin ? '-' : command.file,
-      parts: partCount,
-      partsAlreadyThere: started?.resumed ? partsThere : undefined,
-      seconds: progress.seconds,
-    },
-  );
+  c.print.result(`uploaded ${source} → ${target}: ${size} bytes${parts}, ${progress.seconds.toFixed(1)} s, ${progress.rate()}, file id ${uploaded.fileId}`, {
+    uploaded: { ...fileJson(uploaded), bucketName: bucket.bucketName },
+    source: stdin ? '-' : command.file,
+    parts: partCount,
+    partsAlreadyThere: started?.resumed ? partsThere : undefined,
+    seconds: progress.seconds,
+  });
   return EXIT_OK;
 }
 
 async function download(command: Cmd<'download'>, c: Connected): Promise<number> {
   const bucket = await one(c.b2.buckets.get(command.bucket), c.signal);
   const file = await one(bucket.getFile({ name: command.fileName }), c.signal);
-  const isDir = await stat(command.file).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(command.file).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   // A path the client cannot write (a missing folder, no space, no permission) fails as a
   // local_io_error naming it: not found (3) for a missing folder, else failed (1).
   const path = isDir ? join(command.file, basename(command.fileName)) : command.file;

@@ -118,9 +118,9 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
     .option('--no-progress', 'never draw progress bars (default: only on a terminal, not with --json or --quiet)')
     .addHelpText(
       'after',
-      '\nEnvironment (the same for the client library, npm start and the emulator\'s printout):\n' +
+      "\nEnvironment (the same for the client library, npm start and the emulator's printout):\n" +
         '  B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY   credentials (the key is never printed)\n' +
-        '  B2_REALM                                   API URL other than production\'s, e.g. an emulator\'s\n\n' +
+        "  B2_REALM                                   API URL other than production's, e.g. an emulator's\n\n" +
         'Exit codes (every command):\n' +
         EXIT_CODE_HELP +
         '\n',
@@ -132,8 +132,8 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
     .showHelpAfterError('(rxb2 --help shows the commands)');
 
   // The same flags and defaults as rxb2-emulator: one definition, in the emulator's command.
-  addEmulatorFlags(root.command('emulator').description('run the B2 emulator until Ctrl-C; prints its URL, keys and an export line')).action(
-    (flags: EmulatorFlags) => found({ name: 'emulator', flags }),
+  addEmulatorFlags(root.command('emulator').description('run the B2 emulator until Ctrl-C; prints its URL, keys and an export line')).action((flags: EmulatorFlags) =>
+    found({ name: 'emulator', flags }),
   );
 
   const buckets = root.command('buckets').description('list, create and remove buckets');
@@ -167,8 +167,8 @@ function program(output: ParseOutput, found: (command: CliCommand) => void): Com
     .command('upload')
     .description('upload a file, or standard input with - (large files go in parts, several at a time); Ctrl-C stops it')
     .argument('<file>', 'local file, or - for standard input (read to its end; its length need not be known)')
-    .argument('<bucket/name>', 'where to put it (a name ending in / takes the file\'s base name)', bucketPath('<bucket/name>'))
-    .option('--part-size <bytes>', 'bytes per part; files above it go in parts (default: the account\'s recommended size)', byteSize('--part-size', MAX_PART_SIZE))
+    .argument('<bucket/name>', "where to put it (a name ending in / takes the file's base name)", bucketPath('<bucket/name>'))
+    .option('--part-size <bytes>', "bytes per part; files above it go in parts (default: the account's recommended size)", byteSize('--part-size', MAX_PART_SIZE))
     .option('--concurrency <n>', 'parts in flight at once (default 4)', concurrency('--concurrency'))
     .option('--resume', 'continue an unfinished upload of the same file, and keep it unfinished when interrupted')
     .option('--content-type <type>', 'content type (default: B2 picks by extension)')

@@ -56,7 +56,9 @@ function b2Path(value: string, schemeRequired: boolean): { bucket: string; prefi
 export function addSyncCommand(root: Command, found: (command: SyncCliCommand) => void): void {
   root
     .command('sync')
-    .description('make a bucket prefix like a local folder (FOLDER b2://BUCKET/PREFIX), or a folder like a prefix (b2://BUCKET/PREFIX FOLDER); Ctrl-C stops it, running it again finishes')
+    .description(
+      'make a bucket prefix like a local folder (FOLDER b2://BUCKET/PREFIX), or a folder like a prefix (b2://BUCKET/PREFIX FOLDER); Ctrl-C stops it, running it again finishes',
+    )
     .argument('<source>', 'a folder, or b2://BUCKET[/PREFIX]')
     .argument('<destination>', 'b2://BUCKET[/PREFIX] (or BUCKET[/PREFIX]), or a folder')
     .option('--dry-run', 'print what would be done, do nothing')
@@ -74,7 +76,19 @@ export function addSyncCommand(root: Command, found: (command: SyncCliCommand) =
       (
         source: string,
         destination: string,
-        o: { dryRun?: boolean; delete?: boolean; hide?: boolean; checksum?: boolean; sizeOnly?: boolean; include: string[]; exclude: string[]; keepDays?: number; skipSymlinks?: boolean; concurrency?: number; failFast?: boolean },
+        o: {
+          dryRun?: boolean;
+          delete?: boolean;
+          hide?: boolean;
+          checksum?: boolean;
+          sizeOnly?: boolean;
+          include: string[];
+          exclude: string[];
+          keepDays?: number;
+          skipSymlinks?: boolean;
+          concurrency?: number;
+          failFast?: boolean;
+        },
         self: Command,
       ) => {
         // A usage error: commander prints it and the parse ends with exit code 2.

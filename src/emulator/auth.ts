@@ -39,7 +39,7 @@ export class Caller {
     }
   }
 
-  /** A prefix-restricted key must list within its prefix (reference §4.4). */
+  /** A prefix-restricted key must list within its prefix (https://www.backblaze.com/docs/cloud-storage-application-keys). */
   needListPrefix(prefix: string): void {
     if (this.namePrefix && !prefix.startsWith(this.namePrefix)) {
       throw fail.unauthorized(`application key is restricted to file names that start with ${this.namePrefix}; pass a prefix within it`);
@@ -168,7 +168,7 @@ export class TokenRegistry {
   }
 }
 
-/** Which API versions a key may log in through: one allowing several buckets only v4 (reference §1.1). */
+/** Which API versions a key may log in through: one allowing several buckets only v4 (https://www.backblaze.com/docs/cloud-storage-native-api-versions). */
 export function checkKeyVersion(key: KeyRecord | 'master', version: B2ApiVersion): void {
   if (key !== 'master' && (key.bucketIds?.length ?? 0) > 1 && version < 4) {
     throw fail.unsupported('this application key can only be used with API version 4 or later');

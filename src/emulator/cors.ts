@@ -1,5 +1,5 @@
 /**
- * CORS for upload and download URLs from a bucket's `corsRules` (reference §13). Unmatched
+ * CORS for upload and download URLs from a bucket's `corsRules` (https://www.backblaze.com/docs/cloud-storage-cross-origin-resource-sharing-rules). Unmatched
  * cross-origin requests get no CORS headers, so the browser refuses them, as B2 does.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -8,7 +8,10 @@ import type { B2CorsRule } from '../api/wire';
 export type CorsOperation = 'b2_download_file_by_name' | 'b2_download_file_by_id' | 'b2_upload_file' | 'b2_upload_part';
 
 function wildcard(pattern: string): RegExp {
-  const escaped = pattern.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  const escaped = pattern
+    .toLowerCase()
+    .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -23,12 +26,7 @@ function headerAllowed(allowed: string[] | undefined, name: string): boolean {
 }
 
 /** The first rule that admits this origin, operation and (for preflights) requested headers. */
-export function matchRule(
-  rules: readonly B2CorsRule[],
-  origin: string,
-  operation: CorsOperation,
-  requestedHeaders: string[] = [],
-): B2CorsRule | undefined {
+export function matchRule(rules: readonly B2CorsRule[], origin: string, operation: CorsOperation, requestedHeaders: string[] = []): B2CorsRule | undefined {
   return rules.find(
     (rule) =>
       rule.allowedOperations.includes(operation) &&
@@ -62,7 +60,7 @@ export function actualHeaders(rule: B2CorsRule, origin: string): Record<string, 
 
 export function requestedHeaders(headers: IncomingHttpHeaders): string[] {
   const raw = headers['access-control-request-headers'];
-  return (Array.isArray(raw) ? raw.join(',') : raw ?? '')
+  return (Array.isArray(raw) ? raw.join(',') : (raw ?? ''))
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);

@@ -118,7 +118,7 @@ export class Engine {
     return file;
   }
 
-  // ---- Object Lock (reference §15) ----
+  // ---- Object Lock (https://www.backblaze.com/docs/cloud-storage-object-lock) ----
 
   /** Retention for a new version: explicit, else the bucket default, else none. */
   newRetention(caller: Caller, bucket: BucketRecord, explicit: RetentionSetting | undefined): RetentionSetting | null {
@@ -177,7 +177,7 @@ export class Engine {
     }
   }
 
-  // ---- server-side encryption (reference §16) ----
+  // ---- server-side encryption (https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api) ----
 
   /** SSE from upload headers (`X-Bz-Server-Side-Encryption*`); absent → the bucket default. */
   sseFromHeaders(headers: IncomingHttpHeaders, bucket: BucketRecord): SseSetting {
@@ -217,7 +217,7 @@ export class Engine {
     return { mode: 'SSE-C', algorithm: 'AES256', customerKeyMd5: keyMd5, customerKeyHash: createHash('sha256').update(bytes).digest('hex') };
   }
 
-  /** Reading an SSE-C file needs the same key (reference §8.3, §16). */
+  /** Reading an SSE-C file needs the same key (https://www.backblaze.com/apidocs/b2-download-file-by-name, https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api). */
   checkSseKey(file: { sse: SseSetting }, presented: SseSetting | null): void {
     if (file.sse.mode !== 'SSE-C') return;
     if (!presented || presented.mode !== 'SSE-C') {
@@ -233,7 +233,7 @@ export class Engine {
     return this.sseC(algorithm, header(headers, 'x-bz-server-side-encryption-customer-key'), header(headers, 'x-bz-server-side-encryption-customer-key-md5'));
   }
 
-  /** Header budget for name + info: 2048 with SSE or Object Lock, else 7000 (reference §2.1). */
+  /** Header budget for name + info: 2048 with SSE or Object Lock, else 7000 (https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api). */
   headerBudget(bucket: BucketRecord, sse: SseSetting): number {
     return sse.mode || bucket.fileLockEnabled ? 2048 : 7000;
   }

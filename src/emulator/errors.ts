@@ -1,6 +1,6 @@
 /**
  * The emulator's one error factory: every refusal is a `B2Failure` carrying the exact HTTP status,
- * B2 code and message that the server sends as `{status, code, message}` (reference §10).
+ * B2 code and message that the server sends as `{status, code, message}` (https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes).
  */
 export class B2Failure extends Error {
   constructor(
@@ -30,22 +30,16 @@ export const fail = {
   duplicateBucketName: () => new B2Failure(400, 'duplicate_bucket_name', 'Bucket name is already in use.'),
   tooManyBuckets: () => new B2Failure(400, 'too_many_buckets', 'Account already has the maximum number of buckets (100)'),
   bucketNotEmpty: () => new B2Failure(400, 'cannot_delete_non_empty_bucket', 'Cannot delete non-empty bucket'),
-  fileNotPresent: (name: string, fileId: string) =>
-    new B2Failure(400, 'file_not_present', `File not present: ${name} ${fileId}`),
+  fileNotPresent: (name: string, fileId: string) => new B2Failure(400, 'file_not_present', `File not present: ${name} ${fileId}`),
   noSuchFile: (name: string) => new B2Failure(400, 'no_such_file', `File not present: ${name}`),
   alreadyHidden: (name: string) => new B2Failure(400, 'already_hidden', `File already hidden: ${name}`),
   missingPart: (message: string) => new B2Failure(400, 'missing_part', message),
-  partSha1Mismatch: (partNumber: number) =>
-    new B2Failure(400, 'part_sha1_mismatch', `Part number ${partNumber} has wrong SHA1`),
-  authTokenLimit: (token: string) =>
-    new B2Failure(400, 'auth_token_limit', `more than one upload using auth token ${token}`),
+  partSha1Mismatch: (partNumber: number) => new B2Failure(400, 'part_sha1_mismatch', `Part number ${partNumber} has wrong SHA1`),
+  authTokenLimit: (token: string) => new B2Failure(400, 'auth_token_limit', `more than one upload using auth token ${token}`),
   sourceTooLarge: (size: number) => new B2Failure(400, 'source_too_large', `Copy source too big: ${size}`),
-  bucketMissingFileLock: () =>
-    new B2Failure(400, 'bucket_missing_file_lock', 'The bucket is not file lock enabled'),
-  retainUntilInPast: () =>
-    new B2Failure(400, 'retain_until_timestamp_must_be_in_future', 'Retain until timestamp must be in the future'),
-  fileLockConflict: () =>
-    new B2Failure(400, 'file_lock_conflict', 'fileLockEnabled value of false is not allowed when bucket is already file lock enabled'),
+  bucketMissingFileLock: () => new B2Failure(400, 'bucket_missing_file_lock', 'The bucket is not file lock enabled'),
+  retainUntilInPast: () => new B2Failure(400, 'retain_until_timestamp_must_be_in_future', 'Retain until timestamp must be in the future'),
+  fileLockConflict: () => new B2Failure(400, 'file_lock_conflict', 'fileLockEnabled value of false is not allowed when bucket is already file lock enabled'),
   unauthorized: (message: string) => new B2Failure(401, 'unauthorized', message),
   badAuthToken: (message = 'Invalid authorization token') => new B2Failure(401, 'bad_auth_token', message),
   expiredAuthToken: () => new B2Failure(401, 'expired_auth_token', 'Authorization token has expired'),
@@ -70,11 +64,9 @@ export const fail = {
     new B2Failure(416, 'range_not_satisfiable', `The range is not satisfiable for a file of ${size} bytes`, {
       'Content-Range': `bytes */${size}`,
     }),
-  tooManyRequests: (retryAfterSeconds?: number) =>
-    new B2Failure(429, 'too_many_requests', 'Too many requests', retryAfterHeader(retryAfterSeconds)),
+  tooManyRequests: (retryAfterSeconds?: number) => new B2Failure(429, 'too_many_requests', 'Too many requests', retryAfterHeader(retryAfterSeconds)),
   internalError: (message = 'Internal server error') => new B2Failure(500, 'internal_error', message),
-  serviceUnavailable: (retryAfterSeconds?: number) =>
-    new B2Failure(503, 'service_unavailable', 'Service temporarily unavailable', retryAfterHeader(retryAfterSeconds)),
+  serviceUnavailable: (retryAfterSeconds?: number) => new B2Failure(503, 'service_unavailable', 'Service temporarily unavailable', retryAfterHeader(retryAfterSeconds)),
 };
 
 function retryAfterHeader(seconds: number | undefined): Record<string, string> {

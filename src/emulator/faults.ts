@@ -1,5 +1,5 @@
 /**
- * The fault plan: rules that make matching requests fail in B2's real ways (reference §17.8),
+ * The fault plan: rules that make matching requests fail in B2's real ways (https://www.backblaze.com/docs/cloud-storage-integration-checklist),
  * counted per kind so tests and the soak can report what was injected.
  */
 import type { Fault, FaultRule } from './options';

@@ -1,4 +1,4 @@
-/** Identifiers shaped like B2's (reference §3.1: opaque to clients, realistic here). */
+/** Identifiers shaped like B2's (https://www.backblaze.com/apidocs/b2-list-file-versions: opaque to clients, realistic here). */
 import { randomBytes } from 'node:crypto';
 
 export const randomHex = (bytes: number): string => randomBytes(bytes).toString('hex');

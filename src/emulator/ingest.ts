@@ -1,6 +1,6 @@
 /**
  * Receives an upload body into the blob store as it arrives: never held whole in memory, SHA-1
- * checked once on the way through (reference §6.2 `X-Bz-Content-Sha1`), nothing stored unless the
+ * checked once on the way through (https://www.backblaze.com/apidocs/b2-upload-file `X-Bz-Content-Sha1`), nothing stored unless the
  * whole body arrived and verified.
  */
 import { createHash } from 'node:crypto';

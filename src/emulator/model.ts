@@ -13,7 +13,7 @@ export interface Segment {
 
 export interface AccountRecord {
   accountId: string;
-  /** The master key's id equals the account id (reference §17.2). */
+  /** The master key's id equals the account id (https://www.backblaze.com/apidocs/b2-authorize-account). */
   masterKey: string;
 }
 
@@ -87,7 +87,7 @@ export interface KeyRecord {
   bucketIds: string[] | null;
   namePrefix: string | null;
   expirationTimestamp: number | null;
-  /** Created through v4 (`bucketIds`): b2_list_keys v4 lists only these, v1–v3 only the others (reference §1.1). */
+  /** Created through v4 (`bucketIds`): b2_list_keys v4 lists only these, v1–v3 only the others (https://www.backblaze.com/docs/cloud-storage-native-api-versions). */
   multiBucket: boolean;
   seq: number;
 }

@@ -1,12 +1,12 @@
 /**
- * Name rules and encodings of the B2 wire (reference §2): percent-encoding of header values,
+ * Name rules and encodings of the B2 wire (https://www.backblaze.com/docs/cloud-storage-files): percent-encoding of header values,
  * file-name and bucket-name rules, file-info limits, name ordering.
  */
 import { lookup as lookupMimeType } from 'mime-types';
 import { fail } from './errors';
 
 /**
- * Decodes a percent-encoded header value (`%XX` in either case, `+` → space, reference §2.2).
+ * Decodes a percent-encoded header value (`%XX` in either case, `+` → space, https://www.backblaze.com/docs/cloud-storage-native-api-string-encoding).
  * A malformed escape or bytes that are not UTF-8 are a 400.
  */
 export function percentDecode(value: string, what: string): string {
@@ -40,7 +40,7 @@ export function percentDecode(value: string, what: string): string {
 import { percentEncode } from '../api/wire-encoding';
 export { percentEncode };
 
-/** File names: 1–1024 UTF-8 bytes, no code points below 0x20, no DEL, valid Unicode (reference §2.1). */
+/** File names: 1–1024 UTF-8 bytes, no code points below 0x20, no DEL, valid Unicode (https://www.backblaze.com/docs/cloud-storage-files). */
 export function checkFileName(name: unknown, field = 'fileName'): string {
   if (typeof name !== 'string' || name.length === 0) throw fail.badRequest(`${field} is required`);
   if (Buffer.byteLength(name, 'utf8') > 1024) throw fail.badRequest(`${field} is too long: at most 1024 bytes of UTF-8`);
@@ -58,7 +58,7 @@ export function checkFileName(name: unknown, field = 'fileName'): string {
   return name;
 }
 
-/** Bucket names: 6–63 of `[A-Za-z0-9-]`, not starting with `b2-` (reference §2.1). */
+/** Bucket names: 6–63 of `[A-Za-z0-9-]`, not starting with `b2-` (https://www.backblaze.com/docs/cloud-storage-buckets). */
 export function checkBucketName(name: unknown): string {
   if (typeof name !== 'string') throw fail.badRequest('bucketName is required');
   if (name.length < 6 || name.length > 63) throw fail.badRequest('bucketName must be 6 to 63 characters long');
@@ -67,7 +67,7 @@ export function checkBucketName(name: unknown): string {
   return name;
 }
 
-/** Reserved `b2-*` file-info keys and the download headers they become (reference §2.3). */
+/** Reserved `b2-*` file-info keys and the download headers they become (https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api). */
 export const RESERVED_INFO_HEADERS: Record<string, string> = {
   'b2-content-disposition': 'Content-Disposition',
   'b2-content-language': 'Content-Language',
@@ -80,13 +80,9 @@ export const MAX_FILE_INFO = 10;
 
 /**
  * Checks a file-info map (keys lower-cased, ≤ 10 entries, key ≤ 50 bytes, known `b2-*` keys only)
- * and the header budget for name + info: 7000 bytes, 2048 with SSE or Object Lock (reference §2.1).
+ * and the header budget for name + info: 7000 bytes, 2048 with SSE or Object Lock (https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api).
  */
-export function checkFileInfo(
-  info: Record<string, string>,
-  fileName: string,
-  headerBudget: number,
-): Record<string, string> {
+export function checkFileInfo(info: Record<string, string>, fileName: string, headerBudget: number): Record<string, string> {
   const out: Record<string, string> = {};
   const entries = Object.entries(info);
   if (entries.length > MAX_FILE_INFO) throw fail.badRequest(`too many file info entries: ${entries.length} (at most ${MAX_FILE_INFO})`);
@@ -118,7 +114,7 @@ function checkReservedInfoValue(key: string, value: string): void {
 }
 
 /**
- * Orders names by Unicode code point, i.e. by their UTF-8 bytes (reference §7.2). Plain `<` on JS
+ * Orders names by Unicode code point, i.e. by their UTF-8 bytes (https://www.backblaze.com/apidocs/b2-list-file-names). Plain `<` on JS
  * strings compares UTF-16 units, which misplaces supplementary characters against U+E000–U+FFFF.
  */
 export function compareNames(a: string, b: string): number {

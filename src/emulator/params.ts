@@ -1,4 +1,4 @@
-/** Typed reads of JSON-call parameters; JSON `null` counts as absent (reference §1.3). */
+/** Typed reads of JSON-call parameters; JSON `null` counts as absent (https://www.backblaze.com/apidocs/introduction-to-the-b2-native-api). */
 import { fail } from './errors';
 
 export type Params = Record<string, unknown>;
@@ -58,7 +58,7 @@ export function optArray(p: Params, name: string): unknown[] | undefined {
   const v = structured(p, name);
   if (v === undefined) return undefined;
   if (!Array.isArray(v)) throw fail.badRequest(`${name} must be an array`);
-  return v;
+  return v as unknown[];
 }
 
 export function stringMap(value: Record<string, unknown> | undefined, name: string): Record<string, string> {

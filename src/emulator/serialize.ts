@@ -1,4 +1,4 @@
-/** Records → wire JSON, per API version and per what the caller may read (reference §3). */
+/** Records → wire JSON, per API version and per what the caller may read (https://www.backblaze.com/docs/cloud-storage-files). */
 import type { B2BucketWire, B2FileWire, B2KeyWire, B2PartWire, B2ApiVersion, B2ServerSideEncryptionWire } from '../api/wire';
 import type { BucketRecord, FileRecord, KeyRecord, PartRecord, SseSetting } from './model';
 import type { Caller } from './auth';
@@ -7,13 +7,7 @@ export function sseWire(sse: SseSetting): B2ServerSideEncryptionWire {
   return { mode: sse.mode, algorithm: sse.algorithm };
 }
 
-export function fileWire(
-  file: FileRecord,
-  accountId: string,
-  caller: Caller,
-  version: B2ApiVersion,
-  action: string = file.action,
-): B2FileWire {
+export function fileWire(file: FileRecord, accountId: string, caller: Caller, version: B2ApiVersion, action: string = file.action): B2FileWire {
   const out: B2FileWire = {
     accountId,
     action,
@@ -27,7 +21,7 @@ export function fileWire(
     fileName: file.fileName,
     uploadTimestamp: file.uploadTimestamp,
   };
-  // Hide markers carry no retention, hold or encryption (live v2 traffic, reference §3.1).
+  // Hide markers carry no retention, hold or encryption (live v2 traffic, https://www.backblaze.com/apidocs/b2-list-file-versions).
   if (file.action !== 'hide') {
     const readRetention = caller.can('readFileRetentions');
     const readHold = caller.can('readFileLegalHolds');
@@ -42,7 +36,7 @@ export function fileWire(
   return out;
 }
 
-/** A `folder` row of a delimited listing (reference §3.1). */
+/** A `folder` row of a delimited listing (https://www.backblaze.com/apidocs/b2-list-file-versions). */
 export function folderWire(bucketId: string, accountId: string, name: string, version: B2ApiVersion): B2FileWire {
   const out: B2FileWire = {
     accountId,

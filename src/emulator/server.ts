@@ -81,7 +81,9 @@ export class EmulatorServer {
         return;
       }
       const body = JSON.stringify(fail.badRequest(`malformed HTTP request: ${(err as Error).message}`).toBody());
-      socket.end(`HTTP/1.1 400 Bad Request\r\nDate: ${new Date().toUTCString()}\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nDate: ${new Date().toUTCString()}\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
   }
 
@@ -126,7 +128,7 @@ export class EmulatorServer {
   /** The base URL to hand this client: the bound address, or on a wildcard address the one it reached us by. */
   private urlFor(req: IncomingMessage): string {
     const host = req.headers.host;
-    return this.wildcard && host && /^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : this.baseUrl;
+    return this.wildcard && host && /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? `http://${host}` : this.baseUrl;
   }
 
   private logRequest(req: IncomingMessage, res: ServerResponse, call: string): void {
@@ -160,7 +162,6 @@ export class EmulatorServer {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, route: Route, url: RequestTarget, cors: Record<string, string>): Promise<void> {
-
     const fault = this.faults.take(route.call);
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
     if (fault?.kind === 'resetResponse') limitResponse(res, fault.afterBytes, 'reset');
@@ -243,7 +244,7 @@ export class EmulatorServer {
     const method = req.method!;
     let fileId = url.searchParams.get('fileId') ?? undefined;
     if (route.call === 'b2_download_file_by_id') {
-      if (method === 'POST') fileId = (await readJsonBody(req)).fileId as string | undefined ?? fileId;
+      if (method === 'POST') fileId = ((await readJsonBody(req)).fileId as string | undefined) ?? fileId;
       else if (method !== 'GET' && method !== 'HEAD') throw fail.methodNotAllowed(method);
       if (typeof fileId !== 'string' || fileId === '') throw fail.badRequest('required field fileId is missing');
     } else if (method !== 'GET' && method !== 'HEAD') {
@@ -251,9 +252,7 @@ export class EmulatorServer {
     }
     const request: DownloadRequest = {
       version: route.version,
-      by: route.call === 'b2_download_file_by_id'
-        ? { fileId: fileId! }
-        : { bucketName: route.bucketName!, fileName: percentDecode(route.fileName!, 'file name in URL') },
+      by: route.call === 'b2_download_file_by_id' ? { fileId: fileId! } : { bucketName: route.bucketName!, fileName: percentDecode(route.fileName!, 'file name in URL') },
       headers: req.headers,
       query: url.searchParams,
     };
@@ -305,9 +304,7 @@ export class EmulatorServer {
       bucketId = route.call === 'b2_upload_file' ? route.target : state.files.get(route.target)?.bucketId;
     } else if (route.kind === 'download') {
       operation = route.call;
-      bucketId = route.call === 'b2_download_file_by_name'
-        ? state.bucketByName(route.bucketName!)?.bucketId
-        : state.files.get(url.searchParams.get('fileId') ?? '')?.bucketId;
+      bucketId = route.call === 'b2_download_file_by_name' ? state.bucketByName(route.bucketName!)?.bucketId : state.files.get(url.searchParams.get('fileId') ?? '')?.bucketId;
     } else return undefined;
     const bucket = bucketId ? state.buckets.get(bucketId) : undefined;
     return bucket ? matchRule(bucket.corsRules, origin, operation, requested) : undefined;
@@ -337,7 +334,14 @@ export class EmulatorServer {
     const remaining = Number(req.headers['content-length'] ?? 0);
     const close = unread && !noSpace && !(remaining <= MAX_DRAIN);
     if (unread && !close) drain(req);
-    sendJson(res, failure.status, failure.toBody(), { ...corsHeaders, ...failure.headers, ...(close ? { Connection: 'close' } : {}) }, req.method === 'HEAD', 'application/json;charset=utf-8');
+    sendJson(
+      res,
+      failure.status,
+      failure.toBody(),
+      { ...corsHeaders, ...failure.headers, ...(close ? { Connection: 'close' } : {}) },
+      req.method === 'HEAD',
+      'application/json;charset=utf-8',
+    );
     if (close) res.on('finish', () => req.socket.destroy());
   }
 }
@@ -373,10 +377,15 @@ async function readJsonBody(req: IncomingMessage): Promise<Params> {
   return parsed as Params;
 }
 
-/** `X-Bz-Test-Mode` values, repeated headers and comma-joined lists alike (reference §12). */
+/** `X-Bz-Test-Mode` values, repeated headers and comma-joined lists alike (https://www.backblaze.com/docs/cloud-storage-integration-checklist). */
 function testModes(req: IncomingMessage): ReadonlySet<string> {
   const raw = header(req.headers, 'x-bz-test-mode');
-  return new Set((raw ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(
+    (raw ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 function drain(req: IncomingMessage): void {
@@ -389,10 +398,14 @@ function faultFailure(fault: Fault): B2Failure {
       return fail.expiredAuthToken();
     case 'status':
       switch (fault.status) {
-        case 408: return fail.requestTimeout();
-        case 429: return fail.tooManyRequests(fault.retryAfterSeconds);
-        case 500: return fail.internalError('injected fault');
-        case 503: return fail.serviceUnavailable(fault.retryAfterSeconds);
+        case 408:
+          return fail.requestTimeout();
+        case 429:
+          return fail.tooManyRequests(fault.retryAfterSeconds);
+        case 500:
+          return fail.internalError('injected fault');
+        case 503:
+          return fail.serviceUnavailable(fault.retryAfterSeconds);
       }
   }
   return fail.internalError('unknown fault');

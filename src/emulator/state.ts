@@ -130,9 +130,7 @@ export class EmulatorState {
 
   /** Unfinished large files of a bucket, oldest first. */
   unfinishedLargeFiles(bucketId: string): FileRecord[] {
-    return [...this.files.values()]
-      .filter((f) => f.bucketId === bucketId && f.action === 'start')
-      .sort((a, b) => a.seq - b.seq);
+    return [...this.files.values()].filter((f) => f.bucketId === bucketId && f.action === 'start').sort((a, b) => a.seq - b.seq);
   }
 
   // ---- changes ----
@@ -230,7 +228,7 @@ export class EmulatorState {
         const old = table?.get(num);
         if (old) release([old.segment]);
         if (entry.op === 'put') {
-          if (!table) this.parts.set(fileId, (table = new Map()));
+          if (!table) this.parts.set(fileId, (table = new Map<number, PartRecord>()));
           table.set(num, entry.record);
           retain([entry.record.segment]);
         } else {

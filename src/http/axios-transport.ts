@@ -353,7 +353,12 @@ async function readText(stream: unknown): Promise<string> {
   } catch {
     // A cut error body: fall back to the status alone.
   }
-  return new TextDecoder().decode(platform.concat(chunks, chunks.reduce((n, c) => n + c.length, 0)));
+  return new TextDecoder().decode(
+    platform.concat(
+      chunks,
+      chunks.reduce((n, c) => n + c.length, 0),
+    ),
+  );
 }
 
 function parseJson(operation: string, text: string): unknown {
@@ -364,7 +369,7 @@ function parseJson(operation: string, text: string): unknown {
   }
 }
 
-/** B2's `{status, code, message}`; an empty or foreign body falls back to the HTTP status (reference §10.1). */
+/** B2's `{status, code, message}`; an empty or foreign body falls back to the HTTP status (https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes). */
 export function errorFromResponse(operation: string, status: number, text: string | undefined, headers: Record<string, string>): B2Error {
   let code = `http_${status}`;
   let message = `${operation} failed with HTTP ${status}`;

@@ -1,4 +1,69 @@
 /**
+ * B2's error codes (https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
+ * and each call's page). Codes B2 adds later still type-check.
+ */
+export type B2ServerErrorCode =
+  | 'access_denied'
+  | 'already_hidden'
+  | 'auth_token_limit'
+  | 'bad_auth_token'
+  | 'bad_bucket_id'
+  | 'bad_json'
+  | 'bad_request'
+  | 'bucket_missing_file_lock'
+  | 'cannot_delete_non_empty_bucket'
+  | 'cap_exceeded'
+  | 'conflict'
+  | 'download_cap_exceeded'
+  | 'duplicate_bucket_name'
+  | 'email_not_verified'
+  | 'expired_auth_token'
+  | 'file_lock_conflict'
+  | 'file_not_present'
+  | 'internal_error'
+  | 'invalid_bucket_id'
+  | 'invalid_file_id'
+  | 'method_not_allowed'
+  | 'missing_auth_token'
+  | 'missing_part'
+  | 'no_payment_history'
+  | 'no_such_file'
+  | 'not_found'
+  | 'out_of_range'
+  | 'range_not_satisfiable'
+  | 'request_timeout'
+  | 'restricted_bucket_conflict'
+  | 'retain_until_timestamp_must_be_in_future'
+  | 'service_unavailable'
+  | 'source_replication_conflict'
+  | 'source_too_large'
+  | 'storage_cap_exceeded'
+  | 'too_many_buckets'
+  | 'too_many_requests'
+  | 'transaction_cap_exceeded'
+  | 'unauthorized'
+  | 'unsupported';
+
+/** rxb2's own codes, for failures that no B2 answer carries (see `B2Error.code`). */
+export type B2ClientErrorCode =
+  | 'invalid_argument'
+  | 'network_error'
+  | 'connect_timeout'
+  | 'idle_timeout'
+  | 'aborted'
+  | 'bad_response'
+  | 'checksum_mismatch'
+  | 'truncated'
+  | 'file_changed'
+  | 'source_changed'
+  | 'stream_not_replayable'
+  | 'local_io_error'
+  | 'sync_failed';
+
+/** Any `B2Error.code`: B2's, rxb2's, or one B2 adds later. */
+export type B2ErrorCode = B2ServerErrorCode | B2ClientErrorCode | (string & {});
+
+/**
  * The one error type rxb2 raises. Carries B2's `status`, `code` and `message`, the server's
  * `Retry-After`, and predicates for what a caller (or the retry operator) should do next.
  * It never carries a key, a token, or the raw HTTP library error: those stay out of messages,
@@ -12,9 +77,11 @@ export class B2Error extends Error {
    * `connect_timeout` (no connection within `timeouts.connectMs`), `idle_timeout` (connected, then
    * no byte either way for `timeouts.idleMs`: a stalled connection), `invalid_argument`,
    * `checksum_mismatch`, `aborted`, `local_io_error` (a local file could not be read or written:
-   * see `osCode` and `path`).
+   * see `osCode` and `path`), `source_changed` (a local file changed while it was uploaded),
+   * `file_changed` (the B2 file changed while it was downloaded), `truncated`, `bad_response`,
+   * `stream_not_replayable`, `sync_failed`. The type lists them all and still accepts codes B2 adds.
    */
-  readonly code: string;
+  readonly code: B2ErrorCode;
   /** Seconds the server asked to wait (`Retry-After`), if it said. */
   readonly retryAfter: number | undefined;
   /** For `invalid_argument`: the field that is wrong. */
@@ -29,16 +96,7 @@ export class B2Error extends Error {
   /** For `local_io_error`: the path the caller gave (never a temporary name rxb2 wrote under). */
   readonly path: string | undefined;
 
-  constructor(init: {
-    status: number;
-    code: string;
-    message: string;
-    retryAfter?: number;
-    field?: string;
-    operation?: string;
-    osCode?: string;
-    path?: string;
-  }) {
+  constructor(init: { status: number; code: B2ErrorCode; message: string; retryAfter?: number; field?: string; operation?: string; osCode?: string; path?: string }) {
     super(init.message);
     this.name = 'B2Error';
     this.status = init.status;
@@ -76,13 +134,7 @@ export class B2Error extends Error {
    * and a token already in use (`auth_token_limit`). 429 waits and keeps the URL.
    */
   get needsNewUploadUrl(): boolean {
-    return (
-      (this.status === 401 && this.code !== 'unauthorized') ||
-      this.status === 408 ||
-      this.status >= 500 ||
-      isNetworkCode(this.code) ||
-      this.code === 'auth_token_limit'
-    );
+    return (this.status === 401 && this.code !== 'unauthorized') || this.status === 408 || this.status >= 500 || isNetworkCode(this.code) || this.code === 'auth_token_limit';
   }
 
   override toString(): string {
@@ -91,8 +143,15 @@ export class B2Error extends Error {
 
   toJSON(): Record<string, unknown> {
     return {
-      name: this.name, status: this.status, code: this.code, message: this.message, retryAfter: this.retryAfter, field: this.field, operation: this.operation,
-      osCode: this.osCode, path: this.path,
+      name: this.name,
+      status: this.status,
+      code: this.code,
+      message: this.message,
+      retryAfter: this.retryAfter,
+      field: this.field,
+      operation: this.operation,
+      osCode: this.osCode,
+      path: this.path,
     };
   }
 }

@@ -38,15 +38,9 @@ export interface B2ResponseEvent<T> {
   body: T;
 }
 
-export type B2Event<T, S = never> =
-  | B2SentEvent
-  | B2UploadProgressEvent
-  | B2ResponseHeaderEvent<S>
-  | B2DownloadProgressEvent
-  | B2ResponseEvent<T>;
+export type B2Event<T, S = never> = B2SentEvent | B2UploadProgressEvent | B2ResponseHeaderEvent<S> | B2DownloadProgressEvent | B2ResponseEvent<T>;
 
 export type B2ProgressEvent = B2UploadProgressEvent | B2DownloadProgressEvent;
 
 export const isResponse = <T, S>(event: B2Event<T, S>): event is B2ResponseEvent<T> => event.type === 'response';
-export const isProgress = <T, S>(event: B2Event<T, S>): event is B2ProgressEvent =>
-  event.type === 'uploadProgress' || event.type === 'downloadProgress';
+export const isProgress = <T, S>(event: B2Event<T, S>): event is B2ProgressEvent => event.type === 'uploadProgress' || event.type === 'downloadProgress';

@@ -82,22 +82,23 @@ export class Listing<T> extends Observable<T> implements AsyncIterable<T> {
           if (waiting) throw new Error('Listing: next() called before the previous next() settled');
           waiting = { resolve, reject };
           // The first next() starts the run; after return() nothing starts again.
-          if (!subscription && !ended) subscription = this.build(hungry.pipe(filter(Boolean))).subscribe({
-            next: (item) => {
-              received.push(item);
-              hungry.next(false);
-              settle();
-            },
-            error: (error: unknown) => {
-              ended = true;
-              failed = { error };
-              settle();
-            },
-            complete: () => {
-              ended = true;
-              settle();
-            },
-          });
+          if (!subscription && !ended)
+            subscription = this.build(hungry.pipe(filter(Boolean))).subscribe({
+              next: (item) => {
+                received.push(item);
+                hungry.next(false);
+                settle();
+              },
+              error: (error: unknown) => {
+                ended = true;
+                failed = { error };
+                settle();
+              },
+              complete: () => {
+                ended = true;
+                settle();
+              },
+            });
           settle();
         }),
       return: async () => finish(),

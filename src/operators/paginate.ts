@@ -31,7 +31,13 @@ export function paginate<P, C, T>(
   // already unsubscribed (take(5)); a closed subscriber must not start a request.
   const fetched = (cursor: C | undefined, soFar: number) =>
     new Observable<P>((subscriber) => (subscriber.closed ? undefined : fetchPage(cursor, soFar).pipe(takeLast(1)).subscribe(subscriber)));
-  const page = demand ? (cursor: C | undefined, soFar: number) => demand.pipe(take(1), concatMap(() => fetched(cursor, soFar))) : fetched;
+  const page = demand
+    ? (cursor: C | undefined, soFar: number) =>
+        demand.pipe(
+          take(1),
+          concatMap(() => fetched(cursor, soFar)),
+        )
+    : fetched;
   return defer(() => {
     // Items of the pages fetched so far (per subscription): expand asks for the next page only
     // after the previous page's items were delivered.

@@ -54,7 +54,7 @@ export interface B2RetryEvent {
 }
 
 /**
- * Retries a B2 operation by B2's rules (reference §11): 408, 429, 5xx and network errors after
+ * Retries a B2 operation by B2's rules (https://www.backblaze.com/docs/cloud-storage-integration-checklist): 408, 429, 5xx and network errors after
  * exponential backoff with jitter and a cap, `Retry-After` taking precedence; an expired token
  * once, right after re-authorization; never 400, 401 `unauthorized`, 403, 404, 409 or 416.
  *

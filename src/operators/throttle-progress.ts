@@ -11,10 +11,7 @@ const isProgress = (e: { type: string }): e is B2ProgressEvent => e.type === 'up
  *
  * Emits a subset of the source's events in order; completes and errors with it.
  */
-export function throttleProgress<E extends { type: string }>(
-  intervalMs = 100,
-  scheduler: SchedulerLike = asyncScheduler,
-): MonoTypeOperatorFunction<E> {
+export function throttleProgress<E extends { type: string }>(intervalMs = 100, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<E> {
   return (source) =>
     new Observable<E>((subscriber) => {
       let last = -Infinity;

@@ -1,20 +1,23 @@
 /**
- * The browser platform: no Node built-ins. SHA-1 and MD5 in plain TypeScript (Web Crypto cannot
- * hash incrementally), base64 through btoa/atob, uploads through XHR (the only browser API with
- * upload progress events) with the body gathered into a Blob, and streamed downloads through
- * fetch's ReadableStream. Files on disk do not exist here: pass a Blob (a `File` is one). No
- * `hashInWorker`: a large upload's SHA-1s ahead are computed on the main thread, one 1 MiB slice of
- * the Blob at a time between reads (a worker would need a separate script the bundle must ship).
+ * The browser platform: no Node built-ins. SHA-1 by hash-wasm (WebAssembly; Web Crypto cannot hash
+ * incrementally), MD5 by @noble/hashes, base64 through btoa/atob, uploads through XHR (the only
+ * browser API with upload progress events) with the body gathered into a Blob, and streamed
+ * downloads through fetch's ReadableStream. Files on disk do not exist here: pass a Blob (a `File`
+ * is one). No `hashInWorker`: a large upload's SHA-1s ahead are computed on the main thread, the
+ * Blob read through its stream (a worker would need a separate script the bundle must ship).
  *
  * Bundlers pick this file instead of `./index` through package.json's `browser` field.
  */
+import { createSHA1, type IHasher } from 'hash-wasm';
+import { md5 as nobleMd5, sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import type { Platform, Sha1 } from './platform';
 
 export const platform: Platform = {
   name: 'browser',
-  createSha1: () => new Sha1Hash(),
-  md5Base64: (bytes) => bytesToBase64(md5(bytes)),
+  createSha1: () => (wasmSha1 ? new WasmSha1(wasmSha1) : new JsSha1()),
+  // SSE-C sends the MD5 of its 32-byte key: nothing large is hashed with MD5.
+  md5Base64: (bytes) => bytesToBase64(nobleMd5(bytes)),
   concat(chunks, size) {
     const out = new Uint8Array(size);
     let at = 0;
@@ -50,7 +53,7 @@ export const platform: Platform = {
     // The upload names the path in its own message ("contents.path: cannot read …: ").
     throw new B2Error({ status: 0, code: 'invalid_argument', field: 'contents.path', message: 'a file path needs Node; pass a Blob (a File is one)' });
   },
-  isReadableStream(value): value is AsyncIterable<Uint8Array> & { readable: boolean } {
+  isReadableStream(_value): _value is AsyncIterable<Uint8Array> & { readable: boolean } {
     // "A Node Readable": never in a browser.
     return false;
   },
@@ -159,148 +162,70 @@ function bytesToBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-// ------------------------------------------------------------------ SHA-1 (FIPS 180-4)
+// ------------------------------------------------------------------ SHA-1 and MD5
 
-/** An incremental SHA-1: blocks of 64 bytes, any chunk sizes in between. */
-class Sha1Hash implements Sha1 {
-  private readonly state = new Int32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
-  private readonly buffer = new Uint8Array(64);
-  private buffered = 0;
-  private total = 0;
-  private readonly w = new Int32Array(80);
+/**
+ * hash-wasm's SHA-1 (WebAssembly, ~2.5× a SHA-1 in TypeScript; see bench/README.md), compiled once as
+ * this module loads. One instance serves every hash: each keeps its own state (save/load, ~100
+ * bytes), swapped in around its update, so creating a hash stays synchronous. Left undefined until
+ * compiled, or for good where WebAssembly cannot run (a Content-Security-Policy without
+ * 'wasm-unsafe-eval'): hashes created then use @noble/hashes' SHA-1 (plain JavaScript) throughout.
+ */
+let wasmSha1: IHasher | undefined;
+
+/** Settles once the WebAssembly SHA-1 is compiled (true) or cannot be (false). For specs and benchmarks. */
+export const sha1Compiled: Promise<boolean> = createSHA1().then(
+  (hasher) => {
+    wasmSha1 = hasher;
+    return true;
+  },
+  () => false,
+);
+
+/** The plain-JavaScript SHA-1 that hashes use until the WebAssembly one is compiled. For specs. */
+export function createJsSha1(): Sha1 {
+  return new JsSha1();
+}
+
+/** An incremental SHA-1 on the shared WebAssembly instance: any chunk sizes; digest() leaves it usable. */
+class WasmSha1 implements Sha1 {
+  private state: Uint8Array;
+
+  constructor(private readonly hasher: IHasher) {
+    hasher.init();
+    this.state = hasher.save();
+  }
 
   update(bytes: Uint8Array): void {
-    let at = 0;
-    this.total += bytes.length;
-    if (this.buffered > 0) {
-      const take = Math.min(64 - this.buffered, bytes.length);
-      this.buffer.set(bytes.subarray(0, take), this.buffered);
-      this.buffered += take;
-      at = take;
-      if (this.buffered < 64) return;
-      this.block(this.buffer, 0);
-      this.buffered = 0;
-    }
-    for (; at + 64 <= bytes.length; at += 64) this.block(bytes, at);
-    if (at < bytes.length) {
-      this.buffer.set(bytes.subarray(at), 0);
-      this.buffered = bytes.length - at;
-    }
+    if (bytes.length === 0) return;
+    this.hasher.load(this.state);
+    this.hasher.update(bytes);
+    this.state = this.hasher.save();
   }
 
-  /** Lower-case hex of the bytes so far (the hash itself is left as it was). */
+  /** Lower-case hex of the bytes so far (the state kept is the one before, so the hash goes on). */
   digest(): string {
-    const copy = new Sha1Hash();
-    copy.state.set(this.state);
-    copy.buffer.set(this.buffer);
-    copy.buffered = this.buffered;
-    copy.total = this.total;
-    return copy.finish();
-  }
-
-  private finish(): string {
-    const total = this.total;
-    const padding = new Uint8Array((this.buffered < 56 ? 56 : 120) - this.buffered + 8);
-    padding[0] = 0x80;
-    // The message length in bits, big-endian, in the last 8 bytes (total < 2^53).
-    const view = new DataView(padding.buffer);
-    view.setUint32(padding.length - 8, Math.floor(total / 0x20000000));
-    view.setUint32(padding.length - 4, (total % 0x20000000) * 8);
-    this.update(padding);
-    let hex = '';
-    for (const word of this.state) hex += (word >>> 0).toString(16).padStart(8, '0');
-    return hex;
-  }
-
-  private block(bytes: Uint8Array, at: number): void {
-    const w = this.w;
-    for (let t = 0; t < 16; t++, at += 4) w[t] = (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
-    for (let t = 16; t < 80; t++) {
-      const x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16];
-      w[t] = (x << 1) | (x >>> 31);
-    }
-    const s = this.state;
-    let a = s[0], b = s[1], c = s[2], d = s[3], e = s[4];
-    for (let t = 0; t < 80; t++) {
-      let f: number;
-      let k: number;
-      if (t < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (t < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (t < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6;
-      }
-      const temp = (((a << 5) | (a >>> 27)) + f + e + k + w[t]) | 0;
-      e = d;
-      d = c;
-      c = (b << 30) | (b >>> 2);
-      b = a;
-      a = temp;
-    }
-    s[0] += a;
-    s[1] += b;
-    s[2] += c;
-    s[3] += d;
-    s[4] += e;
+    this.hasher.load(this.state);
+    return this.hasher.digest('hex');
   }
 }
 
-// ------------------------------------------------------------------ MD5 (RFC 1321), one shot
+/** @noble/hashes' SHA-1, for hashes created before (or without) the WebAssembly one. */
+class JsSha1 implements Sha1 {
+  // Typed here: @noble/hashes' own typings give `clone()` no usable type through this module resolution.
+  private readonly hash: { update(bytes: Uint8Array): unknown; clone(): { digest(): Uint8Array } } = nobleSha1.create();
 
-const MD5_SHIFTS = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
-const MD5_K = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 0x100000000));
-
-/** MD5 of some bytes (SSE-C sends the MD5 of its 32-byte key; nothing large is hashed here). */
-function md5(bytes: Uint8Array): Uint8Array {
-  const length = bytes.length;
-  const padded = new Uint8Array((((length + 8) >> 6) + 1) * 64);
-  padded.set(bytes);
-  padded[length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, (length % 0x20000000) * 8, true);
-  view.setUint32(padded.length - 4, Math.floor(length / 0x20000000), true);
-  let a0 = 0x67452301, b0 = 0xefcdab89 | 0, c0 = 0x98badcfe | 0, d0 = 0x10325476;
-  const m = new Int32Array(16);
-  for (let at = 0; at < padded.length; at += 64) {
-    for (let i = 0; i < 16; i++) m[i] = view.getInt32(at + i * 4, true);
-    let a = a0, b = b0, c = c0, d = d0;
-    for (let i = 0; i < 64; i++) {
-      let f: number;
-      let g: number;
-      if (i < 16) {
-        f = (b & c) | (~b & d);
-        g = i;
-      } else if (i < 32) {
-        f = (d & b) | (~d & c);
-        g = (5 * i + 1) & 15;
-      } else if (i < 48) {
-        f = b ^ c ^ d;
-        g = (3 * i + 5) & 15;
-      } else {
-        f = c ^ (b | ~d);
-        g = (7 * i) & 15;
-      }
-      const shift = MD5_SHIFTS[(i >> 4) * 4 + (i & 3)];
-      const sum = (a + f + MD5_K[i] + m[g]) | 0;
-      a = d;
-      d = c;
-      c = b;
-      b = (b + ((sum << shift) | (sum >>> (32 - shift)))) | 0;
-    }
-    a0 = (a0 + a) | 0;
-    b0 = (b0 + b) | 0;
-    c0 = (c0 + c) | 0;
-    d0 = (d0 + d) | 0;
+  update(bytes: Uint8Array): void {
+    this.hash.update(bytes);
   }
-  const out = new Uint8Array(16);
-  const outView = new DataView(out.buffer);
-  [a0, b0, c0, d0].forEach((word, i) => outView.setInt32(i * 4, word, true));
+
+  digest(): string {
+    return hex(this.hash.clone().digest());
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
   return out;
 }

@@ -72,9 +72,9 @@ export const platform: Platform = {
           ? emptyChunks()
           : into
             ? readInto(path, start, length, into)
-          : length <= READ_CHUNK
-            ? readRange(path, start, length)
-            : createReadStream(path, { start, end: start + length - 1, highWaterMark: READ_CHUNK }),
+            : length <= READ_CHUNK
+              ? readRange(path, start, length)
+              : createReadStream(path, { start, end: start + length - 1, highWaterMark: READ_CHUNK }),
     };
   },
   isReadableStream(value): value is AsyncIterable<Uint8Array> & { readable: boolean } {
@@ -232,7 +232,8 @@ async function* readRange(path: string, start: number, length: number): AsyncGen
       let got = 0;
       const finish = (error: Error | null) =>
         close(fd, (closeError) => {
-          if (error ?? closeError) reject(error ?? closeError);
+          const failure = error ?? closeError;
+          if (failure) reject(failure);
           else resolve(got === length ? buffer : buffer.subarray(0, got));
         });
       const next = (): void =>
@@ -256,7 +257,7 @@ async function* readRange(path: string, start: number, length: number): AsyncGen
 async function* readInto(path: string, start: number, length: number, into: () => Uint8Array): AsyncGenerator<Uint8Array> {
   const handle = await fsp.open(path, 'r');
   try {
-    for (let at = start, end = start + length; at < end; ) {
+    for (let at = start, end = start + length; at < end;) {
       const memory = into();
       const { bytesRead } = await handle.read(memory, 0, Math.min(memory.length, end - at), at);
       if (bytesRead === 0) return;

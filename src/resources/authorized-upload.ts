@@ -78,7 +78,12 @@ export function uploadWithAuthorization(options: AuthorizedUploadOptions): Obser
       throw invalidArgument('authorizer', 'must be an object with uploadUrl() (and largeFile for large files): the way to the server that holds the key');
     }
     const large = authorizer.largeFile;
-    if (large !== undefined && (typeof large !== 'object' || large === null || !['start', 'partUrl', 'finish', 'cancel'].every((m) => typeof (large as unknown as Record<string, unknown>)[m] === 'function'))) {
+    if (
+      large !== undefined &&
+      (typeof large !== 'object' ||
+        large === null ||
+        !['start', 'partUrl', 'finish', 'cancel'].every((m) => typeof (large as unknown as Record<string, unknown>)[m] === 'function'))
+    ) {
       throw invalidArgument('authorizer.largeFile', 'must have start(), partUrl(), finish() and cancel()');
     }
     const threshold = options.largeFileThreshold === undefined ? DEFAULT_THRESHOLD : checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');

@@ -1,6 +1,6 @@
 /** A file version, as aiob2's File: its fields, and download / delete / hide / versions on it. */
 import { Observable, catchError, defer, map, mergeMap, of, switchMap, throwError, toArray, type Observable as Obs } from 'rxjs';
-import type { B2FileRetentionValue, B2FileWire } from '../api/wire';
+import type { B2ContentSha1, B2FileAction, B2FileRetentionValue, B2FileWire } from '../api/wire';
 import { deleteFileVersion, hideFile, updateFileLegalHold, updateFileRetention } from '../api/files';
 import type { B2Event } from '../http/events';
 import { downloadPipeline, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
@@ -18,13 +18,13 @@ export class B2File {
   readonly fileId: string;
   readonly fileName: string;
   readonly bucketId: string;
-  /** 40 hex; "none" for large files (see `fileInfo.large_file_sha1`). */
-  readonly contentSha1: string | null;
+  /** 40 hex (or `unverified:` and 40 hex); "none" for large files (see `fileInfo.large_file_sha1`). */
+  readonly contentSha1: B2ContentSha1 | null;
   readonly contentLength: number;
   readonly contentType: string | null;
   readonly fileInfo: Readonly<Record<string, string>>;
-  /** upload, hide, start (unfinished large file) or folder (listing with a delimiter). */
-  readonly action: string;
+  /** upload, copy, hide, start (unfinished large file) or folder (listing with a delimiter). */
+  readonly action: B2FileAction;
   readonly uploadTimestamp: number;
   /** Retention (null when none, or when the key may not read it). */
   readonly fileRetention: B2FileRetentionValue | null;
@@ -119,18 +119,20 @@ export class B2File {
    * new `B2File`. `metadataDirective` COPY (default) keeps content type and file info; REPLACE
    * takes `contentType` and `fileInfo`. `bucketId` copies into another bucket of the account.
    */
-  copy(options: B2FileProtection & {
-    /** The source's SSE-C key, when it is an SSE-C file. */
-    sourceEncryption?: B2Encryption;
-    fileName: string;
-    bucketId?: string;
-    metadataDirective?: 'COPY' | 'REPLACE';
-    contentType?: string;
-    fileInfo?: Record<string, string>;
-    largeFileThreshold?: number;
-    partSize?: number;
-    concurrency?: number;
-  }): Observable<B2LargeUploadEvent<B2File>> {
+  copy(
+    options: B2FileProtection & {
+      /** The source's SSE-C key, when it is an SSE-C file. */
+      sourceEncryption?: B2Encryption;
+      fileName: string;
+      bucketId?: string;
+      metadataDirective?: 'COPY' | 'REPLACE';
+      contentType?: string;
+      fileInfo?: Record<string, string>;
+      largeFileThreshold?: number;
+      partSize?: number;
+      concurrency?: number;
+    },
+  ): Observable<B2LargeUploadEvent<B2File>> {
     return defer(() => {
       options = checkOptions(options);
       const fileName = checkFileName(options.fileName);
@@ -221,9 +223,7 @@ export class B2File {
           // A retry after a lost answer finds the name hidden: the marker it made is the newest version.
           catchError((err: unknown) =>
             attempts > 1 && err instanceof B2Error && err.code === 'already_hidden'
-              ? this.#ctx.listVersionsOfName(this.bucketId, this.fileName, 1).pipe(
-                  switchMap((newest) => (newest.action === 'hide' ? of(newest) : throwError(() => err))),
-                )
+              ? this.#ctx.listVersionsOfName(this.bucketId, this.fileName, 1).pipe(switchMap((newest) => (newest.action === 'hide' ? of(newest) : throwError(() => err))))
               : throwError(() => err),
           ),
         );

@@ -1,7 +1,7 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
 import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
 import type { B2Authorization } from '../api/account';
-import type { B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
+import type { B2BucketType, B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
 import { deleteBucket, updateBucket } from '../api/buckets';
 import { getDownloadAuthorization, getFileInfo, getUploadUrl, listFileNames } from '../api/files';
 import { cancelLargeFile, getUploadPartUrl, startLargeFile } from '../api/large-files';
@@ -98,7 +98,8 @@ function sendOnceOpened<P, E>(opened: Promise<P>, send: (planned: P) => Observab
 export class Bucket {
   readonly bucketId: string;
   readonly bucketName: string;
-  readonly bucketType: string;
+  /** allPublic, allPrivate, or another type B2 reports (snapshot, restricted, shared). */
+  readonly bucketType: B2BucketType;
   readonly bucketInfo: Readonly<Record<string, string>>;
   readonly lifecycleRules: readonly B2LifecycleRule[];
   readonly corsRules: readonly B2CorsRule[];
@@ -151,28 +152,28 @@ export class Bucket {
   }
 
   private list(options: ListFilesOptions, versions: boolean): Listing<B2File> {
-    return new Listing((demand) => defer(() => {
-      options = checkOptions(options);
-      const pageSize = checkPositiveInt(options.pageSize ?? 1000, 'pageSize', 10_000);
-      const limit = options.limit === undefined ? undefined : checkPositiveInt(options.limit, 'limit');
-      if (options.startFileName !== undefined) checkFileName(options.startFileName, 'startFileName');
-      const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
-      // With a limit, each page asks only for what is left: B2 reads and sends as many files as
-      // maxFileCount asks for (https://www.backblaze.com/apidocs/b2-list-file-names).
-      const files = versions
-        ? this.#ctx.versions({ ...base, startFileName: options.startFileName }, pageSize, limit, demand)
-        : paginate(
-            (c: string | undefined, soFar) =>
-              this.#ctx.session.call((t) =>
-                listFileNames(t, { ...base, maxFileCount: pageFor(pageSize, limit, soFar), startFileName: c ?? options.startFileName }),
-              ),
-            (p) => p.nextFileName,
-            (p) => p.files,
-            demand,
-          );
-      const all = files.pipe(map((w: B2FileWire) => this.#ctx.file(w)));
-      return limit === undefined ? all : all.pipe(take(limit));
-    }));
+    return new Listing((demand) =>
+      defer(() => {
+        options = checkOptions(options);
+        const pageSize = checkPositiveInt(options.pageSize ?? 1000, 'pageSize', 10_000);
+        const limit = options.limit === undefined ? undefined : checkPositiveInt(options.limit, 'limit');
+        if (options.startFileName !== undefined) checkFileName(options.startFileName, 'startFileName');
+        const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
+        // With a limit, each page asks only for what is left: B2 reads and sends as many files as
+        // maxFileCount asks for (https://www.backblaze.com/apidocs/b2-list-file-names).
+        const files = versions
+          ? this.#ctx.versions({ ...base, startFileName: options.startFileName }, pageSize, limit, demand)
+          : paginate(
+              (c: string | undefined, soFar) =>
+                this.#ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount: pageFor(pageSize, limit, soFar), startFileName: c ?? options.startFileName })),
+              (p) => p.nextFileName,
+              (p) => p.files,
+              demand,
+            );
+        const all = files.pipe(map((w: B2FileWire) => this.#ctx.file(w)));
+        return limit === undefined ? all : all.pipe(take(limit));
+      }),
+    );
   }
 
   /**
@@ -292,13 +293,15 @@ export class Bucket {
       }
       which = target as { name: string };
       const name = checkFileName(which.name, 'name');
-      return this.#ctx.session.call((t) => listFileNames(t, { bucketId: this.bucketId, startFileName: name, maxFileCount: 1, prefix: name })).pipe(
-        mergeMap((page) => {
-          const file = page.files.find((f) => f.fileName === name);
-          if (!file) return throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no file named ${name} in bucket ${this.bucketName}` }));
-          return [this.#ctx.file(file)];
-        }),
-      );
+      return this.#ctx.session
+        .call((t) => listFileNames(t, { bucketId: this.bucketId, startFileName: name, maxFileCount: 1, prefix: name }))
+        .pipe(
+          mergeMap((page) => {
+            const file = page.files.find((f) => f.fileName === name);
+            if (!file) return throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no file named ${name} in bucket ${this.bucketName}` }));
+            return [this.#ctx.file(file)];
+          }),
+        );
     });
   }
 
@@ -349,12 +352,14 @@ export class Bucket {
 
   /** Deletes the bucket (it must be empty); emits this bucket marked `deleted`. */
   delete(): Observable<Bucket> {
-    return this.#ctx.session.call((t, auth) => deleteBucket(t, { accountId: auth.accountId, bucketId: this.bucketId })).pipe(
-      map(() => {
-        this.deleted = true;
-        return this;
-      }),
-    );
+    return this.#ctx.session
+      .call((t, auth) => deleteBucket(t, { accountId: auth.accountId, bucketId: this.bucketId }))
+      .pipe(
+        map(() => {
+          this.deleted = true;
+          return this;
+        }),
+      );
   }
 
   /**

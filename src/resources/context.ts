@@ -27,12 +27,7 @@ export class ClientContext implements TransferContext {
    * `pageSize` per page; with a `limit`, each page asks only for what is left. With `demand`,
    * pages are pulled (see `paginate`).
    */
-  versions(
-    request: Omit<ListFileVersionsRequest, 'startFileId' | 'maxFileCount'>,
-    pageSize: number,
-    limit?: number,
-    demand?: Observable<unknown>,
-  ): Observable<B2FileWire> {
+  versions(request: Omit<ListFileVersionsRequest, 'startFileId' | 'maxFileCount'>, pageSize: number, limit?: number, demand?: Observable<unknown>): Observable<B2FileWire> {
     return paginate(
       (cursor: { name: string; id: string | null } | undefined, soFar) =>
         this.session.call((t) =>

@@ -1,7 +1,7 @@
 /**
  * Server-side encryption and Object Lock settings of a file, and how they travel: as headers on
  * b2_upload_file / b2_upload_part and downloads, as JSON on b2_start_large_file and copies
- * (reference §15, §16). An SSE-C key is only ever put in a request, never in a message or a log.
+ * (https://www.backblaze.com/docs/cloud-storage-object-lock, https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api). An SSE-C key is only ever put in a request, never in a message or a log.
  */
 import type { B2ServerSideEncryptionRequest } from '../api/wire';
 import { invalidArgument } from '../http/b2-error';

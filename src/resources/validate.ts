@@ -38,7 +38,7 @@ export function isWellFormed(text: string): boolean {
 
 export function checkFileInfo(info: unknown): Record<string, string> {
   if (info === undefined) return {};
-  const proto = typeof info === 'object' && info !== null ? Object.getPrototypeOf(info) : undefined;
+  const proto: unknown = typeof info === 'object' && info !== null ? Object.getPrototypeOf(info) : undefined;
   if (proto !== Object.prototype && proto !== null) throw invalidArgument('fileInfo', 'must be a plain object of strings');
   const entries = Object.entries(info as Record<string, unknown>);
   if (entries.length > 10) throw invalidArgument('fileInfo', `has ${entries.length} entries; B2 allows at most 10`);

@@ -112,7 +112,7 @@ export class B2Session {
           ...this.retryOptions,
           ...retry,
           onExpiredAuth: (error) => {
-            // A 401 from b2_authorize_account itself: authorizing again cannot help (reference §11.1).
+            // A 401 from b2_authorize_account itself: authorizing again cannot help (https://www.backblaze.com/docs/cloud-storage-integration-checklist).
             if (usedToken === undefined) throw error;
             this.invalidate(usedToken);
           },

@@ -1,6 +1,6 @@
 /**
  * Idle upload URLs, per bucket (or per large file for parts). B2 allows one upload at a time per
- * URL (reference §6.3): an upload takes a URL for itself, gives it back after success, and drops
+ * URL (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api): an upload takes a URL for itself, gives it back after success, and drops
  * it after any failure, so concurrent uploads never share one.
  */
 import { defer, of, type Observable } from 'rxjs';

@@ -83,7 +83,11 @@ export function localPager(root: string, rootIdentity: string, options: { symlin
       const info = infos[i];
       // Gone since the folder was read (null): nothing to sync (a later run sees it absent).
       out[at] =
-        info === null ? null : info instanceof Error ? { path, size: 0, modifiedMillis: 0, name, problem: failureReason(info) } : { name, path, size: info.size, modifiedMillis: info.modifiedMillis };
+        info === null
+          ? null
+          : info instanceof Error
+            ? { path, size: 0, modifiedMillis: 0, name, problem: failureReason(info) }
+            : { name, path, size: info.size, modifiedMillis: info.modifiedMillis };
     });
     return out.filter((e): e is LocalEntry => e !== null);
   };

@@ -64,11 +64,7 @@ interface Side<T> {
  * are); an empty batch is the end.
  * A side out of order errors with `sync_failed` (a listing that is not sorted would pair the wrong names).
  */
-export function mergeListings<L, R>(
-  local: Pager<L>,
-  remote: Pager<R>,
-  nameOf: { local: (item: L) => string; remote: (item: R) => string },
-): Pager<Paired<L, R>> {
+export function mergeListings<L, R>(local: Pager<L>, remote: Pager<R>, nameOf: { local: (item: L) => string; remote: (item: R) => string }): Pager<Paired<L, R>> {
   const l: Side<L> = { next: local, page: [], at: 0, ended: false };
   const r: Side<R> = { next: remote, page: [], at: 0, ended: false };
   let lastName: string | undefined;
@@ -97,8 +93,7 @@ export function mergeListings<L, R>(
         const ln = li === undefined ? undefined : nameOf.local(li);
         const rn = ri === undefined ? undefined : nameOf.remote(ri);
         const order = ln === undefined ? 1 : rn === undefined ? -1 : compareNames(ln, rn);
-        const pair: Paired<L, R> =
-          order < 0 ? { name: ln!, local: li } : order > 0 ? { name: rn!, remote: ri } : { name: ln!, local: li, remote: ri };
+        const pair: Paired<L, R> = order < 0 ? { name: ln!, local: li } : order > 0 ? { name: rn!, remote: ri } : { name: ln!, local: li, remote: ri };
         if (order <= 0) l.at++;
         if (order >= 0) r.at++;
         if (lastName !== undefined && compareNames(lastName, pair.name) >= 0) {

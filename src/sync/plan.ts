@@ -167,18 +167,16 @@ export function planSync<V extends RemoteVersion>(pairs: Pager<Paired<LocalEntry
     const expected = remoteSha1(r);
     // No SHA-1 on B2 (a large file uploaded without large_file_sha1): size and time decide.
     if (expected === null) return byTime().map((a) => (a.name === name && a.kind !== 'delete' ? { ...a, reason: `${a.reason} (no SHA-1 on B2)` } : a));
-    return settings.sha1Of(l).pipe(
-      map((actual) => [
-        actual === expected ? { ...base, kind: 'skip' as const, reason: 'same SHA-1', local, remote } : transfer('SHA-1 differs'),
-        ...pruned,
-      ]),
-    );
+    return settings
+      .sha1Of(l)
+      .pipe(map((actual) => [actual === expected ? { ...base, kind: 'skip' as const, reason: 'same SHA-1', local, remote } : transfer('SHA-1 differs'), ...pruned]));
   };
   /** A name only at the destination. */
   const extra = (base: Omit<SyncAction<V>, 'kind' | 'reason'>, local: LocalEntry | undefined, remote: RemoteEntry<V> | undefined): SyncAction<V>[] => {
     const where = settings.direction === 'up' ? 'on B2' : 'locally';
     const reason = settings.direction === 'up' ? 'not in the local folder' : 'not on B2';
-    if (unreadable.some((p) => base.name.startsWith(p))) return [{ ...base, kind: 'skip', reason: 'kept: its local folder could not be read', local, remote: remote?.current ?? undefined }];
+    if (unreadable.some((p) => base.name.startsWith(p)))
+      return [{ ...base, kind: 'skip', reason: 'kept: its local folder could not be read', local, remote: remote?.current ?? undefined }];
     if (settings.deleteMode === 'keep') return [{ ...base, kind: 'skip', reason: `${reason} (kept ${where})`, local, remote: remote?.current ?? undefined }];
     if (settings.direction === 'down') return [{ ...base, kind: 'delete', where: 'local', reason, local }];
     if (settings.deleteMode === 'hide') return [{ ...base, kind: 'hide', reason, remote: remote!.current! }];

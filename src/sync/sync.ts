@@ -124,8 +124,7 @@ function sync(bucket: Bucket, options: B2SyncOptions, direction: 'up' | 'down'):
           new Observable<B2SyncEvent<B2File>>((subscriber) => {
             // The pages read ahead live as long as the run: its end or unsubscribing aborts them.
             const lifetime = new Subscription();
-            const localAll: Pager<LocalEntry> =
-              rootIdentity === null ? () => of([]) : localPager(root, rootIdentity, { symlinks, filter, pageSize });
+            const localAll: Pager<LocalEntry> = rootIdentity === null ? () => of([]) : localPager(root, rootIdentity, { symlinks, filter, pageSize });
             // Versions only when the plan prunes them (keepDays) or deletes every version of a name.
             const versions = direction === 'up' && (o.keepDays !== undefined || deleteMode === 'delete');
             const remoteAll = remotePager(bucket, prefix, pageSize, versions);
@@ -149,7 +148,9 @@ function sync(bucket: Bucket, options: B2SyncOptions, direction: 'up' | 'down'):
               localPath: (name) => localPath(root, name) ?? '',
               sha1Of: (entry) => sha1OfFile(entry.path),
             });
-            lifetime.add(runSync(plan, bucketExecutor(bucket, root, { threshold, partSize: o.partSize }), { concurrency, dryRun, failFast: o.failFast ?? false }).subscribe(subscriber));
+            lifetime.add(
+              runSync(plan, bucketExecutor(bucket, root, { threshold, partSize: o.partSize }), { concurrency, dryRun, failFast: o.failFast ?? false }).subscribe(subscriber),
+            );
             return lifetime;
           }),
       ),
@@ -251,9 +252,7 @@ function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: num
         // Large files carry their whole SHA-1 (large_file_sha1), as b2sdk and rclone store it.
         const info$: Observable<Record<string, string>> = large ? sha1OfFile(entry.path).pipe(map((sha1) => ({ ...fileInfo, large_file_sha1: sha1 }))) : of(fileInfo);
         return info$.pipe(
-          switchMap((info) =>
-            bucket.uploadFile({ contents: { path: entry.path }, fileName, fileInfo: info, largeFileThreshold: settings.threshold, partSize: settings.partSize }),
-          ),
+          switchMap((info) => bucket.uploadFile({ contents: { path: entry.path }, fileName, fileInfo: info, largeFileThreshold: settings.threshold, partSize: settings.partSize })),
           mergeMap((e): Observable<SyncStepProgress> => {
             if (e.type === 'uploadProgress') return of({ loaded: e.loaded });
             if (e.type !== 'response') return EMPTY;
@@ -263,7 +262,13 @@ function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: num
               mergeMap((problem): Observable<never> =>
                 problem === null
                   ? EMPTY
-                  : concat(stored.delete().pipe(catchError(() => EMPTY), mergeMap(() => EMPTY)), throwError(() => changed(problem))),
+                  : concat(
+                      stored.delete().pipe(
+                        catchError(() => EMPTY),
+                        mergeMap(() => EMPTY),
+                      ),
+                      throwError(() => changed(problem)),
+                    ),
               ),
             );
           }),

@@ -153,7 +153,8 @@ function smallAuthorized(run: AuthorizedUploadRun): Observable<B2Event<B2FileWir
     const ctx = { uploadUrls: new UploadUrlPool(), retry: run.retry };
     return uploadBody<B2FileWire>(ctx, {
       poolKey: 'file',
-      fetchUrl: () => defer(() => first(run.authorizer.uploadUrl(), 'authorizer.uploadUrl')).pipe(map((a) => checkUploadUrl<B2UploadUrlWire>(a, 'authorizer.uploadUrl', 'bucketId'))),
+      fetchUrl: () =>
+        defer(() => first(run.authorizer.uploadUrl(), 'authorizer.uploadUrl')).pipe(map((a) => checkUploadUrl<B2UploadUrlWire>(a, 'authorizer.uploadUrl', 'bucketId'))),
       size: run.source.size,
       source: run.source,
       offset: 0,
@@ -199,7 +200,11 @@ function largeAuthorized(run: AuthorizedUploadRun): Observable<B2LargeUploadEven
           }).pipe(
             // The server checked the SHA-1 at the end of the body: its answer is the part's hash.
             switchMap((e): PartEvent[] =>
-              e.type === 'uploadProgress' ? [{ type: 'progress', loaded: e.loaded }] : e.type === 'response' ? [{ type: 'done', contentSha1: e.body.contentSha1, contentLength: e.body.contentLength }] : [],
+              e.type === 'uploadProgress'
+                ? [{ type: 'progress', loaded: e.loaded }]
+                : e.type === 'response'
+                  ? [{ type: 'done', contentSha1: e.body.contentSha1, contentLength: e.body.contentLength }]
+                  : [],
             ),
           ),
         finish: (fileId, partSha1Array) =>

@@ -1,5 +1,5 @@
 /**
- * Server-side copies (reference §7.6, §7A.8): one b2_copy_file below the threshold; above it a
+ * Server-side copies (https://www.backblaze.com/apidocs/b2-copy-file, https://www.backblaze.com/apidocs/b2-copy-part): one b2_copy_file below the threshold; above it a
  * large file whose parts are b2_copy_part ranges of the source, `concurrency` at a time, through
  * the same pipeline as large uploads (cancelled on failure, parts finished in order).
  */
@@ -84,8 +84,7 @@ export function copyFileVersion(session: B2Session, source: CopySource, req: Cop
                 range: `bytes=${part.offset}-${part.offset + part.length - 1}`,
                 sourceServerSideEncryption: encryptionJson(req.sourceEncryption, 'sourceEncryption'),
                 // An SSE-C destination repeats its key on every part; SSE-B2 was set at start.
-                destinationServerSideEncryption:
-                  req.protection.serverSideEncryption?.mode === 'SSE-C' ? encryptionJson(req.protection.serverSideEncryption) : undefined,
+                destinationServerSideEncryption: req.protection.serverSideEncryption?.mode === 'SSE-C' ? encryptionJson(req.protection.serverSideEncryption) : undefined,
               }),
             )
             .pipe(map((p) => ({ type: 'done' as const, contentSha1: p.contentSha1, contentLength: p.contentLength }))),

@@ -42,9 +42,7 @@ export function intoFile(path: string): OperatorFunction<B2DownloadEvent, B2Even
   });
 }
 
-function consumeBody<X extends object>(
-  sink: (body: B2ByteStream) => Promise<X>,
-): OperatorFunction<B2DownloadEvent, B2Event<B2DownloadResult & X>> {
+function consumeBody<X extends object>(sink: (body: B2ByteStream) => Promise<X>): OperatorFunction<B2DownloadEvent, B2Event<B2DownloadResult & X>> {
   return (source) =>
     new Observable((subscriber) => {
       let consumed: Promise<X> | undefined;
@@ -61,10 +59,13 @@ function consumeBody<X extends object>(
             });
             subscriber.next(header);
           } else if (event.type === 'response') {
-            consumed!.then((extra) => {
-              subscriber.next({ ...event, body: { ...event.body, ...extra } });
-              subscriber.complete();
-            }, () => undefined);
+            consumed!.then(
+              (extra) => {
+                subscriber.next({ ...event, body: { ...event.body, ...extra } });
+                subscriber.complete();
+              },
+              () => undefined,
+            );
           } else {
             subscriber.next(event as B2Event<B2DownloadResult & X>);
           }
@@ -74,7 +75,11 @@ function consumeBody<X extends object>(
         // abandon the body, which then ends the download with an AbortError.
         error: (err) => {
           sourceFailed = true;
-          if (consumed) consumed.then(() => subscriber.error(err), (sinkError) => subscriber.error(isLocalIoError(sinkError) ? sinkError : err));
+          if (consumed)
+            consumed.then(
+              () => subscriber.error(err),
+              (sinkError) => subscriber.error(isLocalIoError(sinkError) ? sinkError : err),
+            );
           else subscriber.error(err);
         },
         // Completion is signalled after the sink finished (above).

@@ -61,7 +61,10 @@ export interface OpenedDownload {
   headers: Record<string, string>;
   /** Content length of this response (the range's, for a ranged request); NaN when not said. */
   length: number;
-  /** The body, read once. A connection lost mid-body is resumed from the next byte with a ranged request. */
+  /**
+   * The body, read once. A connection lost or stalled mid-body is resumed from the next byte with
+   * a ranged request, at once, each resume told to `onRetry` as a retry of the download call.
+   */
   chunks: AsyncGenerator<Uint8Array>;
   /** Aborts the request in flight (the chunks then end with an error). */
   abort(): void;
@@ -69,7 +72,9 @@ export interface OpenedDownload {
 
 /**
  * Sends the GET (by id or by name), retried by B2's rules until its headers arrive; emits it
- * once, opened. Unsubscribing before then aborts the request.
+ * once, opened. Unsubscribing before then aborts the request. A body cut or stalled later is
+ * resumed (see `OpenedDownload.chunks`): up to `maxAttempts - 1` resumes, each told to
+ * `onRetry` (with no wait); then the body fails with that error, named as the download call's.
  */
 export function openDownload(
   session: B2Session,
@@ -97,16 +102,17 @@ export function openDownload(
     const response$ = options.authorizationToken
       ? session.authorization().pipe(switchMap(attemptWith), retryB2<B2Event<unknown, unknown>>({ ...session.retryOptions, ...retry }))
       : session.call((_t, auth) => attemptWith(auth), retry);
-    return response$
-      .pipe(
-        filter((e): e is B2ResponseEvent<unknown> => {
-          if (e.type === 'sent') report?.(e);
-          return e.type === 'response';
-        }),
-      );
+    return response$.pipe(
+      filter((e): e is B2ResponseEvent<unknown> => {
+        if (e.type === 'sent') report?.(e);
+        return e.type === 'response';
+      }),
+    );
   };
   return send(undefined, onSent).pipe(
     map((first): OpenedDownload => {
+      const operation = 'fileId' in by ? 'b2_download_file_by_id' : 'b2_download_file_by_name';
+      const onRetry = retry.onRetry ?? session.retryOptions.onRetry;
       let current: unknown = first.body;
       let aborted = false;
       const length = Number(first.headers['content-length'] ?? NaN);
@@ -120,8 +126,11 @@ export function openDownload(
               yield chunk;
             }
           } catch (err) {
-            // The connection dropped mid-body: continue from the next byte.
-            if (aborted || resumes++ >= (retry.maxAttempts ?? 8) - 1 || !(delivered < length)) throw asB2Error(err);
+            // The connection dropped or stalled mid-body: continue from the next byte, at once.
+            const error = asB2Error(err, operation);
+            if (aborted || resumes++ >= (retry.maxAttempts ?? 8) - 1 || !(delivered < length)) throw error;
+            // A retry of the call like any other, for a log or a CLI's -v (what it throws fails the download).
+            onRetry?.({ operation, attempt: resumes, delayMs: 0, error });
             const next = await firstValueFrom(send((options.range?.start ?? 0) + delivered));
             if (next.headers['x-bz-file-id'] !== first.headers['x-bz-file-id']) {
               throw new B2Error({ status: 0, code: 'file_changed', message: 'the file changed while it was being downloaded' });
@@ -220,7 +229,12 @@ function wholeFileSha1(headers: Record<string, string>): string | null {
   return candidate && /^[0-9a-f]{40}$/i.test(candidate) ? candidate.toLowerCase() : null;
 }
 
-function asB2Error(err: unknown): B2Error {
-  if (err instanceof B2Error) return err;
-  return new B2Error({ status: 0, code: 'network_error', message: `download interrupted (${(err as { code?: string })?.code ?? 'connection lost'})` });
+/** A body's failure as a B2Error of the download call (the transport's body errors do not know it). */
+function asB2Error(err: unknown, operation: string): B2Error {
+  if (err instanceof B2Error) {
+    if (err.operation !== undefined) return err;
+    const { status, code, message, retryAfter, field, osCode, path } = err;
+    return new B2Error({ status, code, message, retryAfter, field, osCode, path, operation });
+  }
+  return new B2Error({ status: 0, code: 'network_error', message: `download interrupted (${(err as { code?: string })?.code ?? 'connection lost'})`, operation });
 }

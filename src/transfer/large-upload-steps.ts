@@ -48,7 +48,7 @@ export function largeUploadSteps(
 ): LargeUploadSteps {
   const session = ctx.session;
   const planned = new Map(parts.map((p) => [p.partNumber, p]));
-  // Every part of an SSE-C large file repeats the key (reference §16).
+  // Every part of an SSE-C large file repeats the key (https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api).
   const partHeaders = customerKeyHeaders(meta.protection.serverSideEncryption);
   // Files and Blobs are read from their byte ranges; a stream's part is read into memory as it starts.
   const partSource = (part: PartDescriptor): Observable<{ source: UploadSource; offset: number; length: number }> =>
@@ -68,15 +68,18 @@ export function largeUploadSteps(
     ).pipe(
       filter((p: B2PartWire) => planned.get(p.partNumber)?.length === p.contentLength),
       // Hashed ahead: the parts' SHA-1s are at hand; otherwise each part is read again.
-      mergeMap(async (p) => (((whole.partSha1s?.[p.partNumber - 1] ?? (await sha1Of(source, planned.get(p.partNumber)!))) === p.contentSha1) ? [p.partNumber, p.contentSha1] as const : null), 2),
+      mergeMap(
+        async (p) =>
+          (whole.partSha1s?.[p.partNumber - 1] ?? (await sha1Of(source, planned.get(p.partNumber)!))) === p.contentSha1 ? ([p.partNumber, p.contentSha1] as const) : null,
+        2,
+      ),
       reduce((done, entry) => (entry ? done.set(entry[0], entry[1]) : done), new Map<number, string>()),
     );
 
   /** Unfinished large files whose names start with `meta.fileName`, oldest first. */
   const unfinishedOfName = (): Observable<B2FileWire> =>
     paginate(
-      (startFileId: string | undefined) =>
-        session.call((t) => listUnfinishedLargeFiles(t, { bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 })),
+      (startFileId: string | undefined) => session.call((t) => listUnfinishedLargeFiles(t, { bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 })),
       (page) => page.nextFileId,
       (page) => page.files,
     );
@@ -120,8 +123,7 @@ export function largeUploadSteps(
   };
 
   /** The newest matching unfinished file (the list is oldest first). */
-  const findResumable = (): Observable<B2FileWire | undefined> =>
-    findUnfinished().pipe(reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined));
+  const findResumable = (): Observable<B2FileWire | undefined> => findUnfinished().pipe(reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined));
 
   /** A lost-start clean-up that failed at start, tried again after finish. */
   let retryCleanup: Observable<unknown> | undefined;
@@ -189,45 +191,54 @@ export function largeUploadSteps(
         }
         if (!resume.resume) return fresh();
         return findResumable().pipe(
-          switchMap((found) =>
-            found ? verifiedParts(found.fileId!).pipe(map((partsDone) => ({ fileId: found.fileId!, resumed: true, partsDone }))) : fresh(),
-          ),
+          switchMap((found) => (found ? verifiedParts(found.fileId!).pipe(map((partsDone) => ({ fileId: found.fileId!, resumed: true, partsDone }))) : fresh())),
         );
       }),
 
     uploadPart: (fileId, part) =>
-      partSource(part).pipe(switchMap((p): Observable<PartEvent> => p.length === 0 && part.partNumber > 1
-        // The stream ended on the previous part's last byte: nothing to send.
-        ? of({ type: 'skipped' })
-        : uploadBody<B2PartWire>(ctx, {
-        poolKey: fileId,
-        fetchUrl: () => session.call((t) => getUploadPartUrl(t, { fileId })),
-        size: p.length,
-        source: p.source,
-        offset: p.offset,
-        // Hashed ahead: B2 checks the part against the SHA-1 of the bytes that made large_file_sha1.
-        knownSha1: streamParts ? undefined : whole.partSha1s?.[part.partNumber - 1],
-        send: (url, body, sha1Header, attempt) => uploadPart(session.transport, url, part.partNumber, sha1Header, body, attempt, partHeaders),
-      }).pipe(
-        catchError((err: unknown) => {
-          // B2 refused the part's bytes for its SHA-1, computed ahead from the same file: the file
-          // changed between its hashing and this read.
-          if (!streamParts && whole.partSha1s && err instanceof B2Error && err.status === 400 && /sha1|checksum/i.test(err.message)) {
-            return throwError(() => sourceChanged(source.description, `part ${part.partNumber} is no longer what was hashed before the upload`));
-          }
-          return throwError(() => err);
-        }),
-        mergeMap((e): PartEvent[] => {
-          if (e.type === 'uploadProgress') return [{ type: 'progress', loaded: e.loaded }];
-          // The server checked our trailing SHA-1 (hex_digits_at_end): its answer is the part's hash.
-          if (e.type === 'response') return [{ type: 'done', contentSha1: e.body.contentSha1, contentLength: e.body.contentLength }];
-          return [];
-        }),
-      ))),
+      partSource(part).pipe(
+        switchMap((p): Observable<PartEvent> =>
+          p.length === 0 && part.partNumber > 1
+            ? // The stream ended on the previous part's last byte: nothing to send.
+              of({ type: 'skipped' })
+            : uploadBody<B2PartWire>(ctx, {
+                poolKey: fileId,
+                fetchUrl: () => session.call((t) => getUploadPartUrl(t, { fileId })),
+                size: p.length,
+                source: p.source,
+                offset: p.offset,
+                // Hashed ahead: B2 checks the part against the SHA-1 of the bytes that made large_file_sha1.
+                knownSha1: streamParts ? undefined : whole.partSha1s?.[part.partNumber - 1],
+                send: (url, body, sha1Header, attempt) => uploadPart(session.transport, url, part.partNumber, sha1Header, body, attempt, partHeaders),
+              }).pipe(
+                catchError((err: unknown) => {
+                  // B2 refused the part's bytes for its SHA-1, computed ahead from the same file: the file
+                  // changed between its hashing and this read.
+                  if (!streamParts && whole.partSha1s && err instanceof B2Error && err.status === 400 && /sha1|checksum/i.test(err.message)) {
+                    return throwError(() => sourceChanged(source.description, `part ${part.partNumber} is no longer what was hashed before the upload`));
+                  }
+                  return throwError(() => err);
+                }),
+                mergeMap((e): PartEvent[] => {
+                  if (e.type === 'uploadProgress') return [{ type: 'progress', loaded: e.loaded }];
+                  // The server checked our trailing SHA-1 (hex_digits_at_end): its answer is the part's hash.
+                  if (e.type === 'response') return [{ type: 'done', contentSha1: e.body.contentSha1, contentLength: e.body.contentLength }];
+                  return [];
+                }),
+              ),
+        ),
+      ),
 
     finish: (fileId, partSha1Array) =>
       finishOnce(session, fileId, partSha1Array).pipe(
-        switchMap((file) => (retryCleanup ? retryCleanup.pipe(catchError(() => of(null)), map(() => file)) : of(file))),
+        switchMap((file) =>
+          retryCleanup
+            ? retryCleanup.pipe(
+                catchError(() => of(null)),
+                map(() => file),
+              )
+            : of(file),
+        ),
         map((file) => {
           ctx.uploadUrls.clear(fileId);
           return file;
@@ -257,21 +268,23 @@ async function sha1Of(source: UploadSource, part: PartDescriptor): Promise<strin
   return hash.digest();
 }
 
-
-
 /**
  * b2_finish_large_file, safe to retry: when an earlier attempt finished the file but its answer
  * was lost, the retry is refused (the file is no longer unfinished); the file, found finished
  * under the same id, is then the result.
  */
 export function finishOnce(session: B2Session, fileId: string, partSha1Array: string[]): Observable<B2FileWire> {
-  return session.call((t) => finishLargeFile(t, { fileId, partSha1Array })).pipe(
-    catchError((err: unknown) => {
-      if (!(err instanceof B2Error) || err.status !== 400) return throwError(() => err);
-      return session.call((t) => getFileInfo(t, { fileId })).pipe(
-        catchError(() => throwError(() => err)),
-        switchMap((file) => (file.action === 'upload' ? of(file) : throwError(() => err))),
-      );
-    }),
-  );
+  return session
+    .call((t) => finishLargeFile(t, { fileId, partSha1Array }))
+    .pipe(
+      catchError((err: unknown) => {
+        if (!(err instanceof B2Error) || err.status !== 400) return throwError(() => err);
+        return session
+          .call((t) => getFileInfo(t, { fileId }))
+          .pipe(
+            catchError(() => throwError(() => err)),
+            switchMap((file) => (file.action === 'upload' ? of(file) : throwError(() => err))),
+          );
+      }),
+    );
 }

@@ -43,10 +43,7 @@ export type B2LargeUploadEvent<T = B2FileWire> = B2Event<T, unknown> | B2LargeFi
  * What one part's upload emits: its own progress, then its SHA-1 (and its length when it was only
  * known once read, for streams). `skipped`: a stream ended before this part had any bytes.
  */
-export type PartEvent =
-  | { type: 'progress'; loaded: number }
-  | { type: 'done'; contentSha1: string; contentLength?: number }
-  | { type: 'skipped' };
+export type PartEvent = { type: 'progress'; loaded: number } | { type: 'done'; contentSha1: string; contentLength?: number } | { type: 'skipped' };
 
 /** The steps the pipeline composes; each is a cold Observable (the seams marble specs fake). */
 export interface LargeUploadSteps {
@@ -128,10 +125,7 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
                     const length = e.contentLength ?? part.length;
                     doneBytes += length;
                     sha1s.set(part.partNumber, e.contentSha1);
-                    return [
-                      ...progress(),
-                      { type: 'partUploaded', partNumber: part.partNumber, contentSha1: e.contentSha1, contentLength: length, checkpoint: checkpoint() },
-                    ];
+                    return [...progress(), { type: 'partUploaded', partNumber: part.partNumber, contentSha1: e.contentSha1, contentLength: length, checkpoint: checkpoint() }];
                   }),
                 ),
               run.concurrency,
@@ -148,12 +142,8 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             const sha1Array = numbers.map((n) => sha1s.get(n)!);
             return steps.checkSource ? concat(steps.checkSource().pipe(ignoreElements()), steps.finish(fileId, sha1Array)) : steps.finish(fileId, sha1Array);
           }).pipe(map((file): B2ResponseEvent<B2FileWire> => ({ type: 'response', status: 200, headers: {}, body: file })));
-          const all = concat(
-            of<B2LargeUploadEvent>({ type: 'largeFileStarted', fileId, resumed, checkpoint: checkpoint() }),
-            partsRun,
-            finish,
-          ).pipe(
-            catchError((err) => {
+          const all = concat(of<B2LargeUploadEvent>({ type: 'largeFileStarted', fileId, resumed, checkpoint: checkpoint() }), partsRun, finish).pipe(
+            catchError((err: unknown) => {
               if (run.keepOnFailure && !(err instanceof B2Error && err.code === 'source_changed')) return throwError(() => err);
               cancelling = true;
               // Cancel once, then the original error (a failed cancel must not hide it). The cancel is

@@ -194,7 +194,7 @@ export function parallelDownload(
 
     /** A part already written to the file, read back and hashed. */
     const hashWritten = async (written: PositionalFile, part: PartDescriptor, hash: ReturnType<typeof platform.createSha1>, memory: Uint8Array) => {
-      for (let at = part.offset, end = part.offset + part.length; at < end; ) {
+      for (let at = part.offset, end = part.offset + part.length; at < end;) {
         const n = await written.readAt(memory.subarray(0, Math.min(memory.length, end - at)), at);
         if (n === 0) throw new B2Error({ status: 0, code: 'truncated', message: `part ${part.partNumber}: the file ends ${end - at} bytes short` });
         hash.update(memory.subarray(0, n));
@@ -203,7 +203,7 @@ export function parallelDownload(
     };
 
     /** Every byte in file order, hashed once (a stream's bytes yielded); the next request starts as each part completes. */
-    async function* ordered(): AsyncGenerator<Uint8Array> {
+    async function* ordered(): AsyncGenerator<Uint8Array, string | null | undefined> {
       const hash = target.expectedSha1 ? platform.createSha1() : null;
       const readBack = file && hash ? new Uint8Array(WRITE_BATCH) : undefined;
       for (let i = 0; i < Math.min(concurrency, parts.length); i++) fetch(parts[i]);

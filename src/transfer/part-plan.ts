@@ -1,5 +1,5 @@
 /**
- * Planning a large file's parts (reference §7A.9): the part size starts at the requested or
+ * Planning a large file's parts (https://www.backblaze.com/docs/cloud-storage-create-large-files-with-the-native-api): the part size starts at the requested or
  * recommended size, never below the absolute minimum (except the last part), grows when the file
  * would need more than 10,000 parts, and never exceeds 5 GB. An impossible plan is an
  * `invalid_argument` before any request.

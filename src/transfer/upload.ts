@@ -1,7 +1,7 @@
 /**
  * Sending one upload body (a small file or one part of a large file): take an upload URL from the
  * pool, send the body with byte-level progress, give the URL back after success or drop it after
- * a failure, and retry by B2's rules with a fresh URL each time (reference §6.3, §11).
+ * a failure, and retry by B2's rules with a fresh URL each time (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api, https://www.backblaze.com/docs/cloud-storage-integration-checklist).
  */
 import { Observable, defer, switchMap, throwError } from 'rxjs';
 import type { B2FileWire } from '../api/wire';
@@ -78,10 +78,9 @@ export function uploadBody<T, R = T>(ctx: Pick<TransferContext, 'uploadUrls' | '
       const idle = ctx.uploadUrls.takeIdle(u.poolKey);
       return idle ? sendTo(idle) : u.fetchUrl().pipe(switchMap(sendTo));
     };
-    const next = (event: B2Event<T, unknown>) =>
-      subscriber.next(mapBody && event.type === 'response' ? { ...event, body: mapBody(event.body) } : (event as B2Event<R, unknown>));
+    const next = (event: B2Event<T, unknown>) => subscriber.next(mapBody && event.type === 'response' ? { ...event, body: mapBody(event.body) } : (event as B2Event<R, unknown>));
     const complete = () => {
-      // Back to the pool only after a complete success; any failure drops the URL (§6.3).
+      // Back to the pool only after a complete success; any failure drops the URL (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api).
       if (url) ctx.uploadUrls.release(u.poolKey, url);
       subscriber.complete();
     };
@@ -122,22 +121,26 @@ export function uploadSmallFile<F = B2FileWire>(
   toFile?: (wire: B2FileWire) => F,
 ): Observable<B2Event<F, unknown>> {
   const headers = uploadProtectionHeaders(meta.protection);
-  const events = uploadBody<B2FileWire, F>(ctx, {
-    poolKey: bucketId,
-    fetchUrl: () => ctx.session.call((t) => getUploadUrl(t, { bucketId })),
-    size: source.size,
-    source,
-    offset: 0,
-    knownSha1: source.sha1,
-    send: (url, body, sha1Header, attempt) =>
-      uploadFile(
-        ctx.session.transport,
-        url,
-        { fileName: meta.fileName, contentType: meta.contentType, contentSha1: sha1Header, fileInfo: meta.fileInfo, extra: headers },
-        body,
-        attempt,
-      ),
-  }, toFile);
+  const events = uploadBody<B2FileWire, F>(
+    ctx,
+    {
+      poolKey: bucketId,
+      fetchUrl: () => ctx.session.call((t) => getUploadUrl(t, { bucketId })),
+      size: source.size,
+      source,
+      offset: 0,
+      knownSha1: source.sha1,
+      send: (url, body, sha1Header, attempt) =>
+        uploadFile(
+          ctx.session.transport,
+          url,
+          { fileName: meta.fileName, contentType: meta.contentType, contentSha1: sha1Header, fileInfo: meta.fileInfo, extra: headers },
+          body,
+          attempt,
+        ),
+    },
+    toFile,
+  );
   // A body sent in one write has one progress event, the final one, which throttling always
   // passes: nothing to throttle.
   if (oneWriteBytes(source, 0, source.size, source.sha1)) return events;

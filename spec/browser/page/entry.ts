@@ -7,6 +7,7 @@
  * short-lived, bucket- and prefix-restricted key (or upload URLs) from its own server.
  */
 import { firstValueFrom, lastValueFrom, tap, toArray, type Observable, type Subscription } from 'rxjs';
+import { platform, sha1Compiled } from '../../../src/platform/browser';
 import { B2, intoBuffer, isB2Error, toResponseBody, type B2Error, type B2File, type B2UploadEvent, type Bucket, type UploadFileOptions } from '../../../src';
 
 const params = new URLSearchParams(location.search);
@@ -27,7 +28,7 @@ function randomBlob(size: number): { blob: Blob; bytes: Uint8Array } {
   return { blob: new Blob([bytes]), bytes };
 }
 
-/** SHA-1 by Web Crypto: independent of the client's own (incremental, in TypeScript). */
+/** SHA-1 by Web Crypto: independent of the client's own (incremental, hash-wasm's). */
 async function webSha1(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes as Uint8Array<ArrayBuffer>));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -80,9 +81,7 @@ interface DownloadSummary {
 
 async function download(file: B2File, expected: Uint8Array): Promise<DownloadSummary> {
   let downloadProgress = 0;
-  const response = await lastValueFrom(
-    file.downloadToBuffer().pipe(tap((e) => void (e.type === 'downloadProgress' && downloadProgress++))),
-  );
+  const response = await lastValueFrom(file.downloadToBuffer().pipe(tap((e) => void (e.type === 'downloadProgress' && downloadProgress++))));
   if (response.type !== 'response') throw new Error(`download of ${file.fileName} ended with ${response.type}`);
   const data = response.body.data;
   return {
@@ -146,6 +145,7 @@ async function cancelMidway(fileName: string) {
   await new Promise<void>((resolve, reject) => {
     let subscription: Subscription | undefined;
     let stop = false;
+    // eslint-disable-next-line prefer-const -- next() may read it before subscribe() returns, so it cannot be a const
     subscription = bucket.uploadFile({ fileName, contents: blob, concurrency: 2 }).subscribe({
       next(e) {
         events.push(e.type);
@@ -222,5 +222,17 @@ async function streamKinds() {
   return { results, refused, expectedSha1: [await webSha1(utf8), await webSha1(bytes)] };
 }
 
-const api = { roundTrip, cancelMidway, streamKinds, stalled, ready: true };
+/**
+ * The platform's SHA-1 in this page: whether its WebAssembly one compiled, and a hash of 5 MiB
+ * (random, in uneven chunks, two hashes side by side) against Web Crypto's.
+ */
+async function sha1InPage(): Promise<{ compiled: boolean; sha1: string[]; expected: string }> {
+  const compiled = await sha1Compiled;
+  const { bytes } = randomBlob(5 * 1024 * 1024 + 3);
+  const hashes = [platform.createSha1(), platform.createSha1()];
+  for (let at = 0; at < bytes.length; at += 65_537) hashes.forEach((hash) => hash.update(bytes.subarray(at, at + 65_537)));
+  return { compiled, sha1: hashes.map((hash) => hash.digest()), expected: await webSha1(bytes) };
+}
+
+const api = { roundTrip, cancelMidway, streamKinds, stalled, sha1InPage, ready: true };
 (globalThis as unknown as { rxb2Test: typeof api }).rxb2Test = api;

@@ -13,18 +13,7 @@ import { firstValueFrom, lastValueFrom, toArray, type Subscription } from 'rxjs'
 import { B2, B2File, Bucket, toResponseBody, type B2HttpRequest, type B2UploadEvent } from '../../../src';
 import type { FileRecord } from '../../../src/emulator/model';
 import { authorize, callOk, getUploadUrl, startHeldPost, uploadHeaders, uniqueBucketName, type Auth } from '../../helpers/b2-http';
-import {
-  CountingTransport,
-  dataDirState,
-  killAllEmulators,
-  makeTempDir,
-  removeTempDirs,
-  sleep,
-  spawnEmulator,
-  tmpBytes,
-  waitFor,
-  type EmulatorProcess,
-} from './emulator-process';
+import { CountingTransport, dataDirState, killAllEmulators, makeTempDir, removeTempDirs, sleep, spawnEmulator, tmpBytes, waitFor, type EmulatorProcess } from './emulator-process';
 
 const MiB = 1024 * 1024;
 /** The emulator's --part-size; every large upload here uses it. */
@@ -196,7 +185,9 @@ describe('emulator crash safety (kill -9 of the CLI on a data directory)', () =>
       const data = done.get(v.fileName)!;
       expect(v.contentLength).withContext(v.fileName).toBe(data.length);
       expect(v.contentSha1).withContext(v.fileName).toBe(sha1(data));
-      expect(sha1(await downloaded(v))).withContext(v.fileName).toBe(sha1(data));
+      expect(sha1(await downloaded(v)))
+        .withContext(v.fileName)
+        .toBe(sha1(data));
     }
     const authAgain = await rawAuth(again);
     expect(await unfinishedLargeFiles(authAgain, bucketAgain.bucketId)).toEqual([]);
@@ -206,7 +197,10 @@ describe('emulator crash safety (kill -9 of the CLI on a data directory)', () =>
     expect([...state.blobs.values()].sort((a, b) => a - b)).toEqual([1, 3000, 200_000]);
 
     // And the emulator answers normally: the cut-off names can be uploaded now.
-    for (const [fileName, data] of [['cut/raw', big], ['cut/stream', slowData]] as const) {
+    for (const [fileName, data] of [
+      ['cut/raw', big],
+      ['cut/stream', slowData],
+    ] as const) {
       const file = await lastValueFrom(bucketAgain.uploadFile({ contents: data, fileName, largeFileThreshold: 10 * MiB }).pipe(toResponseBody()));
       expect(file.contentSha1).toBe(sha1(data));
       expect(sha1(await downloaded(file))).toBe(sha1(data));
@@ -468,9 +462,7 @@ describe('emulator crash safety (kill -9 of the CLI on a data directory)', () =>
         }
         if (f.action === 'start') {
           if (unfinished.has(f.fileId)) continue;
-          const v = model.find(
-            (m) => m.created === 'maybe' && !m.fileId && !matched.has(m) && m.large && m.name === f.fileName && f.fileInfo.large_file_sha1 === m.sha1,
-          );
+          const v = model.find((m) => m.created === 'maybe' && !m.fileId && !matched.has(m) && m.large && m.name === f.fileName && f.fileInfo.large_file_sha1 === m.sha1);
           expect(v).withContext(`${where}: unexpected unfinished large file ${f.fileName} ${f.fileId}`).toBeDefined();
           if (v) {
             matched.add(v);
@@ -500,7 +492,9 @@ describe('emulator crash safety (kill -9 of the CLI on a data directory)', () =>
       for (let i = 1; i < listed.length; i++) {
         const [newer, older] = [listed[i - 1], listed[i]];
         if (newer.fileName !== older.fileName || newer.action === 'start' || older.action === 'start') continue;
-        expect(newer.uploadTimestamp).withContext(`${where}: timestamps of ${newer.fileName} (${newer.fileId} listed before ${older.fileId})`).toBeGreaterThan(older.uploadTimestamp);
+        expect(newer.uploadTimestamp)
+          .withContext(`${where}: timestamps of ${newer.fileName} (${newer.fileId} listed before ${older.fileId})`)
+          .toBeGreaterThan(older.uploadTimestamp);
       }
       // Unfinished large files keep exactly their parts.
       for (const [fileId, u] of unfinished) {
@@ -523,7 +517,9 @@ describe('emulator crash safety (kill -9 of the CLI on a data directory)', () =>
         return true;
       });
       expect(model.every((v) => v.created === 'yes' && v.deleted === 'no' && v.file)).toBeTrue();
-      expect(model.length + unfinished.size).withContext(where).toBe(listed.length);
+      expect(model.length + unfinished.size)
+        .withContext(where)
+        .toBe(listed.length);
 
       // Contents: every upload reads back with its SHA-1.
       for (const v of model) {
@@ -531,7 +527,9 @@ describe('emulator crash safety (kill -9 of the CLI on a data directory)', () =>
         const f = v.file!;
         expect(f.contentLength).withContext(`${where}: ${v.name}`).toBe(v.data!.length);
         if (!v.large) expect(f.contentSha1).withContext(`${where}: ${v.name}`).toBe(v.sha1!);
-        expect(sha1(await downloaded(f))).withContext(`${where}: download of ${v.name} ${v.fileId}`).toBe(v.sha1!);
+        expect(sha1(await downloaded(f)))
+          .withContext(`${where}: download of ${v.name} ${v.fileId}`)
+          .toBe(v.sha1!);
       }
       // list_file_names shows the newest version of each name when it is an upload.
       const expectedCurrent: string[] = [];
@@ -544,7 +542,9 @@ describe('emulator crash safety (kill -9 of the CLI on a data directory)', () =>
       const current = (await currentFiles(bucket)).map((f) => `${f.fileName} ${f.fileId}`);
       expect(current).withContext(`${where}: list_file_names`).toEqual(expectedCurrent.sort());
       // blobs/ holds exactly what the versions and parts reference.
-      expect(state.blobs.size).withContext(`${where}: blobs`).toBe(await expectedBlobs(auth, listed));
+      expect(state.blobs.size)
+        .withContext(`${where}: blobs`)
+        .toBe(await expectedBlobs(auth, listed));
       return bucket;
     };
 
@@ -618,7 +618,9 @@ describe('emulator crash safety (kill -9 of the CLI on a data directory)', () =>
       await sleep(between(80, 400));
       killed = true;
       if (fs.readdirSync(path.join(dir, 'tmp')).length > 0) killsMidBody++;
-      expect(await emu.kill9()).withContext(`${ctx}, round ${round}`).toBe('SIGKILL');
+      expect(await emu.kill9())
+        .withContext(`${ctx}, round ${round}`)
+        .toBe('SIGKILL');
       await workers;
       expect(preKillErrors).withContext(`${ctx}, round ${round}: errors before the kill`).toEqual([]);
       expect(emu.stderr()).withContext(`${ctx}, round ${round}: stderr`).toBe('');

@@ -45,11 +45,9 @@ process.once('exit', () => {
  * resolves once it printed its URL, key id and key.
  */
 export function spawnEmulator(dataDir: string, timeoutMs = 10_000): Promise<EmulatorProcess> {
-  const child = spawn(
-    process.execPath,
-    [CLI, '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--min-part-size', '1000', '--part-size', '5000'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [CLI, '--host', '127.0.0.1', '--port', '0', '--data', dataDir, '--min-part-size', '1000', '--part-size', '5000'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8');

@@ -83,13 +83,14 @@ describe('disk store', () => {
       for (const [start, length] of ranges) {
         const got = await readAll(store!.blobs.read(id, start, length));
         expect(got.length).withContext(`${start}+${length}`).toBe(length);
-        expect(got.equals(expected.subarray(start, start + length))).withContext(`${start}+${length}`).toBeTrue();
+        expect(got.equals(expected.subarray(start, start + length)))
+          .withContext(`${start}+${length}`)
+          .toBeTrue();
       }
     });
 
     it('keeps bytes in order when write() calls overlap, and across concurrent writers', async () => {
-      const make = (seed: number): Buffer[] =>
-        Array.from({ length: 40 }, (_, i) => Buffer.alloc(((i * 7919 + seed) % 300_000) + 1, (i + seed) % 256));
+      const make = (seed: number): Buffer[] => Array.from({ length: 40 }, (_, i) => Buffer.alloc(((i * 7919 + seed) % 300_000) + 1, (i + seed) % 256));
       const bodies = [make(1), make(2), make(3)];
       const ids = await Promise.all(
         bodies.map(async (chunks) => {
@@ -208,13 +209,7 @@ describe('disk store', () => {
 
   describe('journal', () => {
     it('round-trips appends across a reopen', async () => {
-      const entries: JournalEntry[] = [
-        part('f1', 1),
-        part('f1', 2),
-        part('f1', 3),
-        { op: 'del', kind: 'part', id: 'f1:2' },
-        part('f2', 1, 'blob-\u2028-é', 7),
-      ];
+      const entries: JournalEntry[] = [part('f1', 1), part('f1', 2), part('f1', 3), { op: 'del', kind: 'part', id: 'f1:2' }, part('f2', 1, 'blob-\u2028-é', 7)];
       expect(store!.journal.load()).toEqual([]);
       store!.journal.append([entries[0]]);
       store!.journal.append([entries[1], entries[2]]);
@@ -387,9 +382,7 @@ describe('disk store', () => {
           const child = spawn(process.execPath, [scriptFile, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
           let stderr = '';
           child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-          const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-            child.on('exit', (code, signal) => resolve(signal ?? code)),
-          );
+          const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
           await new Promise<void>((resolve, reject) => {
             child.stdout.on('data', (data: Buffer) => {
               if (data.toString().includes('ready')) resolve();

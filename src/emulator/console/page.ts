@@ -19,7 +19,8 @@ interface ConsoleState {
 }
 
 /** Calls after which the file list is stale. */
-const MUTATING = /^b2_(upload_file|upload_part|finish_large_file|cancel_large_file|start_large_file|delete_file_version|hide_file|copy_file|create_bucket|delete_bucket|update_bucket)$/;
+const MUTATING =
+  /^b2_(upload_file|upload_part|finish_large_file|cancel_large_file|start_large_file|delete_file_version|hide_file|copy_file|create_bucket|delete_bucket|update_bucket)$/;
 
 const byId = (id: string): HTMLElement => document.getElementById(id)!;
 
@@ -100,13 +101,16 @@ async function bucketSection(bucket: Bucket, versions: B2File[]): Promise<HTMLEl
       link = href ? el('a', { href, download: file.fileName.split('/').pop() ?? 'file', class: 'download' }, 'download') : '';
     }
     rows.push(
-      el('tr', { class: older ? 'file older' : 'file', 'data-file-id': file.fileId },
+      el(
+        'tr',
+        { class: older ? 'file older' : 'file', 'data-file-id': file.fileId },
         el('td', { class: 'name' }, older ? '' : file.fileName),
         el('td', {}, file.action),
         el('td', { class: 'num' }, file.action === 'hide' ? '' : formatBytes(file.contentLength)),
         el('td', { class: 'sha1' }, file.action === 'hide' ? '' : sha1),
         el('td', {}, new Date(file.uploadTimestamp).toISOString().replace('T', ' ').slice(0, 19)),
-        el('td', {}, link)),
+        el('td', {}, link),
+      ),
     );
   }
   // The same element across refreshes, so uploads in progress keep their bars.
@@ -129,7 +133,9 @@ async function bucketSection(bucket: Bucket, versions: B2File[]): Promise<HTMLEl
     for (const file of Array.from(input.files ?? [])) upload(bucket, file, into);
     input.value = '';
   });
-  const section = el('div', { class: 'bucket', 'data-bucket': bucket.bucketName },
+  const section = el(
+    'div',
+    { class: 'bucket', 'data-bucket': bucket.bucketName },
     el('h3', {}, bucket.bucketName, el('span', { class: 'muted' }, `  ${bucket.bucketType} · ${bucket.bucketId}`)),
     drop,
     progress,
@@ -140,9 +146,20 @@ async function bucketSection(bucket: Bucket, versions: B2File[]): Promise<HTMLEl
   if (unfinished.length > 0) {
     section.append(
       el('h3', {}, 'Unfinished large files'),
-      el('table', { class: 'unfinished' },
+      el(
+        'table',
+        { class: 'unfinished' },
         el('tr', {}, ...['Name', 'File id', 'Started (UTC)'].map((h) => el('th', {}, h))),
-        ...unfinished.map((f) => el('tr', { class: 'unfinished-file' }, el('td', { class: 'name' }, f.fileName), el('td', { class: 'mono' }, f.fileId), el('td', {}, new Date(f.uploadTimestamp).toISOString().replace('T', ' ').slice(0, 19))))),
+        ...unfinished.map((f) =>
+          el(
+            'tr',
+            { class: 'unfinished-file' },
+            el('td', { class: 'name' }, f.fileName),
+            el('td', { class: 'mono' }, f.fileId),
+            el('td', {}, new Date(f.uploadTimestamp).toISOString().replace('T', ' ').slice(0, 19)),
+          ),
+        ),
+      ),
     );
   }
   return section;
@@ -179,13 +196,20 @@ function upload(bucket: Bucket, file: File, into: HTMLElement): void {
 function renderFaults(state: ConsoleState): void {
   const rules = state.faults.map((r) => {
     const { kind, ...params } = r.fault;
-    const detail = Object.entries(params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
-    return el('tr', { class: 'rule' },
+    const detail = Object.entries(params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+    return el(
+      'tr',
+      { class: 'rule' },
       el('td', { class: 'mono' }, r.call),
       el('td', {}, `${kind}${detail ? ` ${detail}` : ''}`),
-      el('td', { class: 'num' }, `${r.fired} / ${r.times === null ? '∞' : String(r.times)}`));
+      el('td', { class: 'num' }, `${r.fired} / ${r.times === null ? '∞' : String(r.times)}`),
+    );
   });
-  const injected = Object.entries(state.injected).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const injected = Object.entries(state.injected)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
   byId('faults').classList.toggle('muted', rules.length === 0);
   byId('faults').replaceChildren(
     rules.length > 0 ? el('table', {}, el('tr', {}, el('th', {}, 'Call'), el('th', {}, 'Fault'), el('th', {}, 'Fired / times')), ...rules) : el('p', {}, 'No faults in effect.'),
@@ -194,16 +218,21 @@ function renderFaults(state: ConsoleState): void {
 }
 
 function renderLog(state: ConsoleState): void {
-  const table = (byId('log').querySelector('table') as HTMLTableElement | null) ?? byId('log').appendChild(el('table', {}, el('tr', {}, ...['Time', 'Call', 'Status', 'ms'].map((h) => el('th', {}, h))))) as HTMLTableElement;
+  const table =
+    (byId('log').querySelector('table') as HTMLTableElement | null) ??
+    (byId('log').appendChild(el('table', {}, el('tr', {}, ...['Time', 'Call', 'Status', 'ms'].map((h) => el('th', {}, h))))) as HTMLTableElement);
   let mutated = false;
   for (const entry of state.log) {
     lastLog = Math.max(lastLog, entry.n);
     if (MUTATING.test(entry.call) && entry.status === 200) mutated = true;
-    const row = el('tr', { class: entry.status >= 400 || entry.status === 0 ? 'request error' : 'request' },
+    const row = el(
+      'tr',
+      { class: entry.status >= 400 || entry.status === 0 ? 'request error' : 'request' },
       el('td', {}, entry.at.slice(11, 23)),
       el('td', { class: 'mono' }, `${entry.method} ${entry.call}`),
       el('td', { class: 'num' }, entry.status === 0 ? '—' : String(entry.status)),
-      el('td', { class: 'num' }, String(entry.ms)));
+      el('td', { class: 'num' }, String(entry.ms)),
+    );
     table.rows[0].after(row);
   }
   while (table.rows.length > 201) table.deleteRow(table.rows.length - 1);

@@ -117,7 +117,13 @@ const PAGE = `<!doctype html>
  * Serves the console's routes; returns false for any other request. `bundle` loads the page's
  * script (built by .ci/console-bundle.mjs; missing in a bare `tsc` build: the page then says so).
  */
-export function serveConsole(req: IncomingMessage, res: ServerResponse, path: string, source: ConsoleSource, bundle: () => Promise<string | undefined>): boolean | Promise<boolean> {
+export function serveConsole(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  source: ConsoleSource,
+  bundle: () => Promise<string | undefined>,
+): boolean | Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const common = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
   if (path === '/') {
@@ -152,7 +158,7 @@ export function serveConsole(req: IncomingMessage, res: ServerResponse, path: st
     const body = JSON.stringify({
       keyId: giveKey ? source.keyId : null,
       applicationKey: giveKey ? source.applicationKey : null,
-      faults: source.faults().map((r) => ({ ...r, times: r.times === Infinity ? null : r.times ?? 1 })),
+      faults: source.faults().map((r) => ({ ...r, times: r.times === Infinity ? null : (r.times ?? 1) })),
       injected: source.injected(),
       log: source.log.after(after),
     });

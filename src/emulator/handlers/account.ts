@@ -1,4 +1,4 @@
-/** b2_authorize_account (reference §4.1): one model, a response shape per API version. */
+/** b2_authorize_account (https://www.backblaze.com/apidocs/b2-authorize-account): one model, a response shape per API version. */
 import type { B2AuthorizeResponseV2, B2AuthorizeResponseV3 } from '../../api/wire';
 import { checkKeyVersion } from '../auth';
 import type { Engine, JsonCall } from '../engine';
@@ -59,7 +59,7 @@ export function authorizeAccount(engine: Engine, call: JsonCall): B2AuthorizeRes
     apiInfo: {
       storageApi: {
         ...common,
-        // Also emitted directly under storageApi, as b2sdk's simulator does (reference §4.1).
+        // Also emitted directly under storageApi, as b2sdk's simulator does (https://www.backblaze.com/apidocs/b2-authorize-account).
         capabilities,
         namePrefix: caller.namePrefix,
         allowed: { buckets, capabilities, namePrefix: caller.namePrefix },

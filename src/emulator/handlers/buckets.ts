@@ -1,4 +1,4 @@
-/** b2_create_bucket, b2_list_buckets, b2_update_bucket, b2_delete_bucket (reference §5). */
+/** b2_create_bucket, b2_list_buckets, b2_update_bucket, b2_delete_bucket (https://www.backblaze.com/docs/cloud-storage-buckets). */
 import type { B2BucketWire, B2CorsRule, B2DefaultRetention, B2LifecycleRule } from '../../api/wire';
 import type { Engine, JsonCall } from '../engine';
 import type { BucketRecord } from '../model';
@@ -10,10 +10,7 @@ import { bucketWire } from '../serialize';
 
 const MAX_BUCKETS = 100;
 const CREATABLE_TYPES = ['allPublic', 'allPrivate'];
-const CORS_OPERATIONS = [
-  'b2_download_file_by_name', 'b2_download_file_by_id', 'b2_upload_file', 'b2_upload_part',
-  's3_delete', 's3_get', 's3_head', 's3_post', 's3_put',
-];
+const CORS_OPERATIONS = ['b2_download_file_by_name', 'b2_download_file_by_id', 'b2_upload_file', 'b2_upload_part', 's3_delete', 's3_get', 's3_head', 's3_post', 's3_put'];
 
 export function createBucket(engine: Engine, call: JsonCall): B2BucketWire {
   const caller = engine.caller(call);
@@ -54,7 +51,7 @@ export function listBuckets(engine: Engine, call: JsonCall): { buckets: B2Bucket
   const bucketName = optString(p, 'bucketName');
   const types = optArray(p, 'bucketTypes');
   if (caller.bucketIds && bucketId === undefined && bucketName === undefined) {
-    // v1 quietly listed the allowed bucket; v2+ refuse an unfiltered list (reference §4.4).
+    // v1 quietly listed the allowed bucket; v2+ refuse an unfiltered list (https://www.backblaze.com/docs/cloud-storage-application-keys).
     if (call.version >= 2) throw fail.unauthorized('a bucket-restricted application key must name its bucket (bucketId or bucketName)');
   }
   let typeFilter: Set<string> | null = new Set(['allPublic', 'allPrivate', 'snapshot']);
@@ -245,4 +242,3 @@ function lifecycleRulesParam(p: Params): B2LifecycleRule[] | undefined {
   }
   return parsed;
 }
-

@@ -1,4 +1,4 @@
-/** b2_copy_file and b2_copy_part: server-side copies (reference §7.6, §7A.8). */
+/** b2_copy_file and b2_copy_part: server-side copies (https://www.backblaze.com/apidocs/b2-copy-file, https://www.backblaze.com/apidocs/b2-copy-part). */
 import type { B2FileWire, B2PartWire } from '../../api/wire';
 import { MAX_PART_SIZE, MAX_PARTS, type Engine, type JsonCall } from '../engine';
 import type { Caller } from '../auth';
@@ -75,7 +75,7 @@ export async function copyFile(engine: Engine, call: JsonCall): Promise<B2FileWi
     isLargeFile: false,
   };
   await engine.state.commitAndCollect([engine.state.put('file', file.fileId, file)]);
-  // The response says "copy"; later listings show the same version as "upload" (reference §7.6).
+  // The response says "copy"; later listings show the same version as "upload" (https://www.backblaze.com/apidocs/b2-copy-file).
   return fileWire(file, engine.accountId, caller, call.version, 'copy');
 }
 

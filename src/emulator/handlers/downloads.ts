@@ -1,6 +1,6 @@
 /**
  * b2_download_file_by_id, b2_download_file_by_name (GET and HEAD) and
- * b2_get_download_authorization (reference §8). The handler decides status, headers and which
+ * b2_get_download_authorization (https://www.backblaze.com/docs/cloud-storage-download-files-with-the-native-api). The handler decides status, headers and which
  * bytes; the server streams them.
  */
 import type { IncomingHttpHeaders } from 'node:http';
@@ -30,7 +30,7 @@ export interface DownloadResult {
   bucket: BucketRecord;
 }
 
-/** Query parameter → response header it overrides (reference §8.2). */
+/** Query parameter → response header it overrides (https://www.backblaze.com/apidocs/b2-download-file-by-name). */
 const OVERRIDES: Record<string, string> = {
   b2ContentDisposition: 'Content-Disposition',
   b2ContentLanguage: 'Content-Language',
@@ -42,7 +42,7 @@ const OVERRIDES: Record<string, string> = {
 
 export function downloadFile(engine: Engine, req: DownloadRequest): DownloadResult {
   const byName = 'fileName' in req.by;
-  const token = header(req.headers, 'authorization') ?? (byName ? req.query.get('Authorization') ?? undefined : undefined);
+  const token = header(req.headers, 'authorization') ?? (byName ? (req.query.get('Authorization') ?? undefined) : undefined);
   const overrides: Record<string, string> = {};
   for (const name of Object.keys(OVERRIDES)) {
     const v = req.query.get(name);
@@ -56,7 +56,7 @@ export function downloadFile(engine: Engine, req: DownloadRequest): DownloadResu
   if ('fileId' in req.by) {
     if (credential && 'download' in credential) throw fail.unauthorized('download authorization tokens only work for downloads by name');
     const found = engine.state.files.get(req.by.fileId);
-    // Hide markers and unfinished large files have no bytes to download (reference §17.4 #20).
+    // Hide markers and unfinished large files have no bytes to download (https://www.backblaze.com/apidocs/b2-download-file-by-name).
     if (!found || found.action !== 'upload') throw fail.notFound(`File with id ${req.by.fileId} not found`);
     file = found;
     bucket = engine.state.buckets.get(file.bucketId)!;
@@ -91,12 +91,7 @@ export function downloadFile(engine: Engine, req: DownloadRequest): DownloadResu
 }
 
 /** Checks the credential against the file; returns the account caller when there is one. */
-function authorize(
-  bucket: BucketRecord,
-  fileName: string,
-  credential: { caller: Caller } | { download: DownloadToken } | null,
-  overrides: Record<string, string>,
-): Caller | null {
+function authorize(bucket: BucketRecord, fileName: string, credential: { caller: Caller } | { download: DownloadToken } | null, overrides: Record<string, string>): Caller | null {
   if (!credential) {
     if (Object.keys(overrides).length > 0) throw fail.unauthorized('b2Content* overrides need an authorization token');
     if (bucket.bucketType === 'allPublic') return null;
@@ -141,12 +136,7 @@ function parseRange(range: string | undefined, size: number): { start: number; l
   return { start, length: end - start + 1 };
 }
 
-function responseHeaders(
-  file: FileRecord,
-  bucket: BucketRecord,
-  caller: Caller | null,
-  overrides: Record<string, string>,
-): Record<string, string> {
+function responseHeaders(file: FileRecord, bucket: BucketRecord, caller: Caller | null, overrides: Record<string, string>): Record<string, string> {
   const h: Record<string, string> = {
     'Content-Type': file.contentType,
     'Accept-Ranges': 'bytes',

@@ -1,6 +1,6 @@
 /**
  * Calls on file versions: b2_get_file_info, b2_hide_file, b2_delete_file_version,
- * b2_update_file_retention, b2_update_file_legal_hold (reference §7).
+ * b2_update_file_retention, b2_update_file_legal_hold (https://www.backblaze.com/docs/cloud-storage-files).
  */
 import type { B2DeleteFileVersionWire, B2FileWire } from '../../api/wire';
 import type { Caller } from '../auth';
@@ -36,7 +36,7 @@ export function hideFile(engine: Engine, call: JsonCall): B2FileWire {
     fileName,
     action: 'hide',
     contentLength: 0,
-    // Live v2 hide markers carry the empty string's hashes (reference §3.1).
+    // Live v2 hide markers carry the empty string's hashes (https://www.backblaze.com/apidocs/b2-list-file-versions).
     contentSha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
     contentMd5: 'd41d8cd98f00b204e9800998ecf8427e',
     contentType: 'application/x-bz-hide-marker',
@@ -123,4 +123,3 @@ function namedVersion(engine: Engine, caller: Caller, call: JsonCall): FileRecor
   if (file.fileName !== fileName || file.action === 'hide') throw fail.fileNotPresent(fileName, fileId);
   return file;
 }
-

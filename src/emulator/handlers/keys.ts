@@ -1,4 +1,4 @@
-/** b2_create_key, b2_list_keys, b2_delete_key (reference §9); v4 keys carry bucketIds. */
+/** b2_create_key, b2_list_keys, b2_delete_key (https://www.backblaze.com/docs/cloud-storage-application-keys); v4 keys carry bucketIds. */
 import type { B2CreatedKeyWire, B2KeyWire, B2ListKeysWire } from '../../api/wire';
 import { ALL_CAPABILITIES } from '../auth';
 import type { Engine, JsonCall } from '../engine';
@@ -8,12 +8,27 @@ import { newApplicationKey, newApplicationKeyId } from '../ids';
 import { countParam, optArray, optInt, optString, reqString } from '../params';
 import { keyWire } from '../serialize';
 
-/** Capabilities a bucket-restricted key may hold (reference §4.4). */
+/** Capabilities a bucket-restricted key may hold (https://www.backblaze.com/docs/cloud-storage-application-keys). */
 const BUCKET_KEY_CAPABILITIES = new Set([
-  'listAllBucketNames', 'listBuckets', 'readBuckets', 'readBucketEncryption', 'writeBucketEncryption',
-  'readBucketRetentions', 'writeBucketRetentions', 'readBucketNotifications', 'writeBucketNotifications',
-  'listFiles', 'readFiles', 'shareFiles', 'writeFiles', 'deleteFiles', 'readFileLegalHolds',
-  'writeFileLegalHolds', 'readFileRetentions', 'writeFileRetentions', 'bypassGovernance',
+  'listAllBucketNames',
+  'listBuckets',
+  'readBuckets',
+  'readBucketEncryption',
+  'writeBucketEncryption',
+  'readBucketRetentions',
+  'writeBucketRetentions',
+  'readBucketNotifications',
+  'writeBucketNotifications',
+  'listFiles',
+  'readFiles',
+  'shareFiles',
+  'writeFiles',
+  'deleteFiles',
+  'readFileLegalHolds',
+  'writeFileLegalHolds',
+  'readFileRetentions',
+  'writeFileRetentions',
+  'bypassGovernance',
 ]);
 
 export function createKey(engine: Engine, call: JsonCall): B2CreatedKeyWire {

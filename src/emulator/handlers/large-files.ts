@@ -1,6 +1,6 @@
 /**
  * b2_start_large_file, b2_list_parts, b2_finish_large_file, b2_cancel_large_file,
- * b2_list_unfinished_large_files (reference §7A).
+ * b2_list_unfinished_large_files (https://www.backblaze.com/docs/cloud-storage-large-files).
  */
 import type { B2CancelLargeFileWire, B2FileWire, B2ListPartsWire, B2ListUnfinishedWire } from '../../api/wire';
 import { MAX_LARGE_FILE, type Engine, type JsonCall } from '../engine';

@@ -1,5 +1,5 @@
 /**
- * b2_list_file_names and b2_list_file_versions (reference §7.2, §7.3): names in code-point order,
+ * b2_list_file_names and b2_list_file_versions (https://www.backblaze.com/apidocs/b2-list-file-names, https://www.backblaze.com/apidocs/b2-list-file-versions): names in code-point order,
  * `folder` rows for a delimiter, inclusive start points, and a `next*` cursor naming the first row
  * not returned.
  */
@@ -38,9 +38,7 @@ export function listFileVersions(engine: Engine, call: JsonCall): B2ListFileVers
     if (!isWellFormedFileId(startFileId)) throw fail.invalidFileId(startFileId);
   }
   // Every version, unfinished large files included, as b2sdk's simulator lists them (live: unconfirmed).
-  const rows = collect(engine, bucketId, prefix, delimiter, startFileName, startFileId, max + 1, (name) =>
-    engine.state.versionsOf(bucketId, name),
-  );
+  const rows = collect(engine, bucketId, prefix, delimiter, startFileName, startFileId, max + 1, (name) => engine.state.versionsOf(bucketId, name));
   const next = rows.length > max ? rows[max] : undefined;
   return {
     files: rows.slice(0, max).map((r) => rowWire(engine, caller, call, bucketId, r)),
@@ -57,7 +55,7 @@ function listArgs(engine: Engine, call: JsonCall) {
   engine.bucket(caller, bucketId, 'invalid_bucket_id');
   const max = countParam(p, 'maxFileCount', 100, 10000);
   let prefix = optString(p, 'prefix') ?? '';
-  // v1 narrowed a prefix-restricted key's listing silently; v2+ refuse it (reference §4.4).
+  // v1 narrowed a prefix-restricted key's listing silently; v2+ refuse it (https://www.backblaze.com/docs/cloud-storage-application-keys).
   if (call.version === 1 && caller.namePrefix && !prefix.startsWith(caller.namePrefix) && caller.namePrefix.startsWith(prefix)) {
     prefix = caller.namePrefix;
   }
@@ -112,12 +110,7 @@ function collect(
 }
 
 /** Whether any name under a folder has a row to show (names are contiguous from index i). */
-function hasVisible(
-  names: readonly string[],
-  i: number,
-  folder: string,
-  versionsFor: (name: string) => readonly FileRecord[],
-): boolean {
+function hasVisible(names: readonly string[], i: number, folder: string, versionsFor: (name: string) => readonly FileRecord[]): boolean {
   for (let j = i; j < names.length && names[j].startsWith(folder); j++) if (versionsFor(names[j]).length > 0) return true;
   return false;
 }
@@ -137,7 +130,5 @@ function rowName(row: Row): string {
 }
 
 function rowWire(engine: Engine, caller: Caller, call: JsonCall, bucketId: string, row: Row): B2FileWire {
-  return 'folder' in row
-    ? folderWire(bucketId, engine.accountId, row.folder, call.version)
-    : fileWire(row.file, engine.accountId, caller, call.version);
+  return 'folder' in row ? folderWire(bucketId, engine.accountId, row.folder, call.version) : fileWire(row.file, engine.accountId, caller, call.version);
 }

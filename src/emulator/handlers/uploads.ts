@@ -1,7 +1,7 @@
 /**
- * b2_get_upload_url, b2_upload_file, b2_get_upload_part_url, b2_upload_part (reference §6, §7A).
+ * b2_get_upload_url, b2_upload_file, b2_get_upload_part_url, b2_upload_part (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api, https://www.backblaze.com/docs/cloud-storage-large-files).
  * Upload URLs carry a digest of their token, so a token only works on its own URL, and each
- * token admits one upload at a time (§6.3).
+ * token admits one upload at a time (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api).
  */
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -155,7 +155,7 @@ export function uploadPart(engine: Engine, call: UploadCall): Promise<B2PartWire
     }
     const sha1Header = header(h, 'x-bz-content-sha1');
     if (sha1Header === undefined) throw fail.badRequest('X-Bz-Content-Sha1 header is required');
-    // Every part of an SSE-C large file must present the file's key (reference §16).
+    // Every part of an SSE-C large file must present the file's key (https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api).
     if (file.sse.mode === 'SSE-C') engine.checkSseKey(file, engine.presentedSseKey(h));
     const received = await receiveBody(call.body, engine.store.blobs, {
       contentLength: contentLength(h),

@@ -22,9 +22,7 @@ export interface BlobStore {
   delete(blobId: string): Promise<void>;
 }
 
-export type JournalEntry =
-  | { [K in RecordKind]: { op: 'put'; kind: K; id: string; record: RecordKinds[K] } }[RecordKind]
-  | { op: 'del'; kind: RecordKind; id: string };
+export type JournalEntry = { [K in RecordKind]: { op: 'put'; kind: K; id: string; record: RecordKinds[K] } }[RecordKind] | { op: 'del'; kind: RecordKind; id: string };
 
 /** Persists record changes; replayed on start. Appends are durable once they return. */
 export interface MetadataJournal {

@@ -32,7 +32,11 @@ import { ServerAuthorizer, type ListedFile } from './server-authorizer';
       <button type="button" id="list" (click)="list()">List files</button>
       @if (files(); as listed) {
         <table>
-          <tr><th>name</th><th>bytes</th><th></th></tr>
+          <tr>
+            <th>name</th>
+            <th>bytes</th>
+            <th></th>
+          </tr>
           @for (file of listed; track file.fileName) {
             <tr [attr.data-file]="file.fileName">
               <td>{{ file.fileName }}</td>
@@ -43,9 +47,13 @@ import { ServerAuthorizer, type ListedFile } from './server-authorizer';
         </table>
       }
       @if (downloaded(); as d) {
-        <p id="downloaded">Downloaded <b>{{ d.fileName }}</b>: <span class="bytes">{{ d.length }}</span> bytes, SHA-1 <code class="sha1">{{ d.sha1 }}</code></p>
+        <p id="downloaded">
+          Downloaded <b>{{ d.fileName }}</b>: <span class="bytes">{{ d.length }}</span> bytes, SHA-1 <code class="sha1">{{ d.sha1 }}</code>
+        </p>
       }
-      @if (failure()) { <p class="state-failed" id="failure">{{ failure() }}</p> }
+      @if (failure()) {
+        <p class="state-failed" id="failure">{{ failure() }}</p>
+      }
     </section>
   `,
 })
