@@ -1,6 +1,6 @@
 /**
  * Sync benchmark (not a test): `npm run bench:sync -- [--files N] [--runs N] [--concurrency N]
- * [--clients rxb2,rclone,b2sdk] [--write]`.
+ * [--clients rxb2,rclone,b2sdk] [--write] [--scale N] [--scale-only]`.
  *
  * A folder of 10,000 small files (1–4 KiB, 100 folders of 100, whole-second modification times)
  * synced up into an empty prefix, then again with nothing changed, then again with 1% of the files
@@ -8,14 +8,27 @@
  * emulator (a child process, in memory, 127.0.0.1):
  *
  *   rxb2    syncUp(bucket, { localFolder, prefix, concurrency }) (bench/sync-rxb2-driver.ts)
- *   rclone  rclone sync DIR emu:bucket/prefix --transfers N --checkers N --fast-list
- *           (the speed-ups rclone's docs give for many small files and B2)
+ *   rclone  rclone sync DIR emu:bucket/prefix --transfers 32 --checkers N --fast-list
+ *           (https://rclone.org/b2/: "the optimum setting is about --transfers 32" for B2, and
+ *           --fast-list, one recursive listing instead of one per folder; rclone reads each
+ *           file's modification time from the listing's src_last_modified_millis, no HEAD)
  *   b2sdk   Synchronizer(max_workers=N), compare by modification time (spec/sync/b2sdk_sync.py up)
  *
- * N is 16 for all. Every run is its own process timed whole under /usr/bin/time (wall, CPU, peak
+ * N is 16 (--concurrency); rclone's transfers 32 (--rclone-transfers). All three compare by
+ * size and modification time (rclone's and b2sdk's default, rxb2's `compare: 'modTime'`). Every run is its own process timed whole under /usr/bin/time (wall, CPU, peak
  * RSS: start-up included), and checked afterwards (the prefix holds every file). With --runs > 1
  * each round uses new prefixes; medians are printed, with rxb2's speed as a multiple of each peer's
  * (peer seconds / rxb2 seconds). --write adds the table to BENCHMARKS.md.
+ *
+ * --scale N (e.g. 1000000): also an unchanged comparison of N entries, for each client's peak RSS.
+ * A folder tree of N empty files (folders of 1,000, one modification time) in /dev/shm (tmpfs) when
+ * there is one, else the OS temp dir; and a prefix holding the same N names. Uploading N files
+ * would take longer than the run, so the names are written into an emulator data directory's
+ * metadata journal (the records the emulator writes for an empty upload, one per name, with
+ * src_last_modified_millis = the files' time) and the emulator is started on it: the clients list
+ * a prefix the emulator serves like any other. Every client plans N skips and makes no upload
+ * (checked: the prefix still holds N names, each its first version). --scale-only skips the
+ * 10,000-file rounds.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -38,10 +51,13 @@ interface Options {
   concurrency: number;
   clients: ClientId[];
   write: boolean;
+  scale?: number;
+  scaleOnly: boolean;
+  rcloneTransfers: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { files: 10_000, runs: 1, concurrency: 16, clients: [...CLIENTS], write: false };
+  const o: Options = { files: 10_000, runs: 1, concurrency: 16, clients: [...CLIENTS], write: false, scaleOnly: false, rcloneTransfers: 32 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -56,6 +72,9 @@ function parseArgs(argv: string[]): Options {
       o.clients = (argv[++i] ?? '').split(',').filter(Boolean) as ClientId[];
       for (const c of o.clients) if (!CLIENTS.includes(c)) throw new Error(`--clients: unknown ${c}`);
     } else if (a === '--write') o.write = true;
+    else if (a === '--scale') o.scale = num();
+    else if (a === '--scale-only') o.scaleOnly = true;
+    else if (a === '--rclone-transfers') o.rcloneTransfers = num();
     else throw new Error(`unknown option ${a} (see the header of bench/sync.ts)`);
   }
   return o;
@@ -120,10 +139,49 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rxb2-bench-sync-'));
-  const emu = await startEmulatorChild({ host: '127.0.0.1', port: 0, absoluteMinimumPartSize: 5_000_000, recommendedPartSize: 100_000_000, md5Limit: 0 });
+interface RunJob {
+  endpoint: EmulatorEndpoint;
+  bucketName: string;
+  dir: string;
+  prefix: string;
+  concurrency: number;
+  rcloneTransfers: number;
+  tmp: string;
+}
+
+/** One client's sync up of `dir` into `prefix`, as a whole process under /usr/bin/time. */
+function runClient(client: ClientId, job: RunJob): Promise<Sample> {
+  const { endpoint, bucketName, dir, prefix, tmp } = job;
+  const n = String(job.concurrency);
+  switch (client) {
+    case 'rxb2':
+      return timedProcess(
+        process.execPath,
+        [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify({ emu: endpoint, bucketName, dir, prefix, concurrency: job.concurrency })],
+        process.env,
+        tmp,
+      );
+    case 'rclone':
+      return timedProcess(
+        '/usr/bin/rclone',
+        ['sync', dir, `emu:${bucketName}/${prefix}`, '--transfers', String(job.rcloneTransfers), '--checkers', n, '--fast-list'],
+        rcloneEnv(endpoint, tmp),
+        tmp,
+      );
+    case 'b2sdk':
+      return timedProcess(
+        '/usr/bin/python3',
+        ['-B', path.join(ROOT, 'spec', 'sync', 'b2sdk_sync.py'), 'up', dir, bucketName, prefix],
+        { ...process.env, B2_INTEROP_REALM: endpoint.url, B2_INTEROP_KEY_ID: endpoint.keyId, B2_INTEROP_KEY: endpoint.applicationKey, B2_SYNC_WORKERS: n },
+        tmp,
+      );
+  }
+}
+
+const EMULATOR_OPTIONS = { host: '127.0.0.1', port: 0, absoluteMinimumPartSize: 5_000_000, recommendedPartSize: 100_000_000, md5Limit: 0 };
+
+async function smallFiles(o: Options, tmp: string): Promise<string> {
+  const emu = await startEmulatorChild(EMULATOR_OPTIONS);
   try {
     const endpoint: EmulatorEndpoint = { url: emu.url, keyId: emu.keyId, applicationKey: emu.applicationKey };
     const raw = new RawB2Session(endpoint);
@@ -131,24 +189,6 @@ async function main(): Promise<void> {
     const bucketName = `bench-sync-${Date.now().toString(36)}`;
     const bucketId = await raw.createBucket(bucketName);
     const samples = new Map<string, Sample[]>();
-    const n = String(o.concurrency);
-    const run = async (client: ClientId, dir: string, prefix: string): Promise<Sample> => {
-      switch (client) {
-        case 'rxb2': {
-          const job = { emu: endpoint, bucketName, dir, prefix, concurrency: o.concurrency };
-          return timedProcess(process.execPath, [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify(job)], process.env, tmp);
-        }
-        case 'rclone':
-          return timedProcess('/usr/bin/rclone', ['sync', dir, `emu:${bucketName}/${prefix}`, '--transfers', n, '--checkers', n, '--fast-list'], rcloneEnv(endpoint, tmp), tmp);
-        case 'b2sdk':
-          return timedProcess(
-            '/usr/bin/python3',
-            ['-B', path.join(ROOT, 'spec', 'sync', 'b2sdk_sync.py'), 'up', dir, bucketName, prefix],
-            { ...process.env, B2_INTEROP_REALM: endpoint.url, B2_INTEROP_KEY_ID: endpoint.keyId, B2_INTEROP_KEY: endpoint.applicationKey, B2_SYNC_WORKERS: n },
-            tmp,
-          );
-      }
-    };
     for (let round = 0; round < o.runs; round++) {
       const dir = path.join(tmp, `tree-${round}`);
       const names = makeTree(dir, o.files);
@@ -157,14 +197,12 @@ async function main(): Promise<void> {
         if (phase === 'changed 1%') console.log(`round ${round + 1}: ${changeOnePercent(dir, names)} files rewritten`);
         for (const client of order) {
           const prefix = `r${round}-${client}`;
-          const s = await run(client, dir, prefix);
+          const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, tmp });
           const stored = await raw.listAll(bucketId, 1000, `${prefix}/`);
           if (stored !== o.files) throw new Error(`${client} ${phase}: ${stored} files under ${prefix}/, expected ${o.files}`);
           const key = `${phase}|${client}`;
           samples.set(key, [...(samples.get(key) ?? []), s]);
-          console.log(
-            `round ${round + 1} ${phase.padEnd(10)} ${client.padEnd(6)} ${s.seconds.toFixed(2)} s, CPU ${s.cpuS.toFixed(2)} s, RSS ${(s.maxRss / 2 ** 20).toFixed(0)} MiB`,
-          );
+          console.log(`round ${round + 1} ${phase.padEnd(10)} ${client.padEnd(6)} ${s.seconds.toFixed(2)} s, CPU ${s.cpuS.toFixed(2)} s, RSS ${mib(s.maxRss)} MiB`);
         }
       }
       fs.rmSync(dir, { recursive: true, force: true });
@@ -181,22 +219,144 @@ async function main(): Promise<void> {
         const list = samples.get(`${phase}|${client}`) ?? [];
         const sec = median(list.map((s) => s.seconds));
         const ratio = client === 'rxb2' || !rx ? '' : (sec / rx).toFixed(2);
-        lines.push(
-          `| ${phase} | ${client} | ${sec.toFixed(2)} | ${median(list.map((s) => s.cpuS)).toFixed(2)} | ${(Math.max(...list.map((s) => s.maxRss)) / 2 ** 20).toFixed(0)} | ${ratio} |`,
-        );
+        lines.push(`| ${phase} | ${client} | ${sec.toFixed(2)} | ${median(list.map((s) => s.cpuS)).toFixed(2)} | ${mib(Math.max(...list.map((s) => s.maxRss)))} | ${ratio} |`);
       }
     }
-    const table = lines.join('\n');
+    return lines.join('\n');
+  } finally {
+    await emu.stop();
+  }
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+
+/** Versions under a prefix (b2_list_file_versions, pages of 10,000). */
+async function countVersions(raw: RawB2Session, bucketId: string, prefix: string): Promise<number> {
+  let n = 0;
+  let next: { startFileName: string; startFileId: string } | undefined;
+  do {
+    const page: { files: unknown[]; nextFileName: string | null; nextFileId: string | null } = await raw.call('b2_list_file_versions', {
+      bucketId,
+      prefix,
+      maxFileCount: 10_000,
+      ...next,
+    });
+    n += page.files.length;
+    next = page.nextFileName && page.nextFileId ? { startFileName: page.nextFileName, startFileId: page.nextFileId } : undefined;
+  } while (next);
+  return n;
+}
+
+/** The --scale run: N names on both sides, nothing changed; each client's time and peak RSS. */
+async function scaleRun(o: Options, tmp: string, n: number): Promise<string> {
+  const base = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/rxb2-bench-sync-') : fs.mkdtempSync(path.join(tmp, 'scale-'));
+  try {
+    const dir = path.join(base, 'tree');
+    const dataDir = path.join(base, 'emulator');
+    const mtime = Math.floor(Date.UTC(2025, 0, 1) / 1000);
+    const t0 = performance.now();
+    const names: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const name = `d${String(Math.floor(i / 1000)).padStart(4, '0')}/f${String(i % 1000).padStart(3, '0')}`;
+      const full = path.join(dir, name);
+      if (i % 1000 === 0) fs.mkdirSync(path.dirname(full), { recursive: true });
+      const fd = fs.openSync(full, 'w');
+      fs.futimesSync(fd, mtime, mtime);
+      fs.closeSync(fd);
+      names.push(name);
+    }
+    console.log(`scale: ${n.toLocaleString('en-US')} empty files in ${dir} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    // The account and the bucket made by the emulator itself; then one journal record per name.
+    fs.mkdirSync(dataDir);
+    let emu = await startEmulatorChild({ ...EMULATOR_OPTIONS, dataDir });
+    const bucketName = `bench-scale-${Date.now().toString(36)}`;
+    let bucketId: string;
+    try {
+      const raw = new RawB2Session({ url: emu.url, keyId: emu.keyId, applicationKey: emu.applicationKey });
+      await raw.authorize();
+      bucketId = await raw.createBucket(bucketName);
+    } finally {
+      await emu.stop();
+    }
+    const prefix = 'scale';
+    const journal = fs.openSync(path.join(dataDir, 'journal.jsonl'), 'a');
+    const now = Date.now();
+    let lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      // What the emulator journals for an empty upload (b2_upload_file), with a unique id.
+      const fileId = `4_z${bucketId}_f1${i.toString(16).padStart(15, '0')}_d20250101_m000000_c000_v0001000_t0000`;
+      const record = {
+        fileId,
+        bucketId,
+        fileName: `${prefix}/${names[i]}`,
+        action: 'upload',
+        contentLength: 0,
+        contentSha1: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+        contentMd5: 'd41d8cd98f00b204e9800998ecf8427e',
+        contentType: 'application/octet-stream',
+        fileInfo: { src_last_modified_millis: String(mtime * 1000) },
+        uploadTimestamp: now,
+        seq: i + 1,
+        sse: { mode: null, algorithm: null },
+        retention: null,
+        legalHold: null,
+        segments: [],
+        isLargeFile: false,
+      };
+      lines.push(JSON.stringify({ op: 'put', kind: 'file', id: fileId, record }));
+      if (lines.length === 10_000 || i === n - 1) {
+        fs.writeSync(journal, lines.join('\n') + '\n');
+        lines = [];
+      }
+    }
+    fs.closeSync(journal);
+    const t1 = performance.now();
+    emu = await startEmulatorChild({ ...EMULATOR_OPTIONS, dataDir });
+    console.log(`scale: emulator started on ${n.toLocaleString('en-US')} names (${((performance.now() - t1) / 1000).toFixed(1)} s)`);
+    const rows = [
+      `### Unchanged comparison of ${n.toLocaleString('en-US')} entries (a folder tree of empty files against a prefix of the same names; whole processes)`,
+      '',
+      '| client | seconds | CPU s | peak RSS MiB |',
+      '|---|---:|---:|---:|',
+    ];
+    try {
+      const endpoint: EmulatorEndpoint = { url: emu.url, keyId: emu.keyId, applicationKey: emu.applicationKey };
+      const raw = new RawB2Session(endpoint);
+      await raw.authorize();
+      for (const client of o.clients) {
+        const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, tmp });
+        // Nothing uploaded: still N names, one version each.
+        const versions = await countVersions(raw, bucketId, `${prefix}/`);
+        if (versions !== n) throw new Error(`scale ${client}: ${versions} versions under ${prefix}/, expected ${n}`);
+        console.log(`scale ${client.padEnd(6)} ${s.seconds.toFixed(2)} s, CPU ${s.cpuS.toFixed(2)} s, RSS ${mib(s.maxRss)} MiB`);
+        rows.push(`| ${client} | ${s.seconds.toFixed(2)} | ${s.cpuS.toFixed(2)} | ${mib(s.maxRss)} |`);
+      }
+    } finally {
+      await emu.stop();
+    }
+    return rows.join('\n');
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rxb2-bench-sync-'));
+  try {
+    const tables: string[] = [];
+    if (!o.scaleOnly) tables.push(await smallFiles(o, tmp));
+    if (o.scale !== undefined) tables.push(await scaleRun(o, tmp, o.scale));
+    const table = tables.join('\n\n');
     console.log(`\n${table}\n`);
     if (o.write) {
       const file = path.join(ROOT, 'BENCHMARKS.md');
       fs.appendFileSync(
         file,
-        `\n${table}\n\nrclone ${'`'}sync --transfers ${o.concurrency} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`,
+        `\n${table}\n\nrclone ${'`'}sync --transfers ${o.rcloneTransfers} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`,
       );
     }
   } finally {
-    await emu.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

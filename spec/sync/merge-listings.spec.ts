@@ -1,7 +1,7 @@
-import { map } from 'rxjs';
+import { NEVER, Observable, Subscription, map, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { B2Error } from '../../src';
-import { mergeListings } from '../../src/sync/merge-listings';
+import { mergeListings, readAhead, type Pager } from '../../src/sync/merge-listings';
 import { drain, pagerOf } from './support';
 
 describe('mergeListings (two sorted listings, a page at a time)', () => {
@@ -55,5 +55,56 @@ describe('mergeListings (two sorted listings, a page at a time)', () => {
       expectObservable(drain(pairs), '^---!').toBe('-----');
       expectSubscriptions(r1.subscriptions).toBe('^---!');
     });
+  });
+});
+
+describe('readAhead (a pager one page ahead of its reader)', () => {
+  /** A pager of the given pages (an Observable each), recording which pages were asked for. */
+  const recorded = (pages: Observable<readonly string[]>[]) => {
+    const asked: number[] = [];
+    let i = 0;
+    const pager: Pager<string> = () => {
+      asked.push(i);
+      return pages[i++];
+    };
+    return { asked, pager };
+  };
+
+  it('asks for the next page as soon as one arrives, never two ahead, and not past the end', () => {
+    const { asked, pager } = recorded([of(['a', 'b']), of(['c']), of([])]);
+    const ahead = readAhead(pager, new Subscription());
+    const got: (readonly string[])[] = [];
+    const page = ahead();
+    expect(asked).toEqual([]);
+    page.subscribe((p) => got.push(p));
+    expect(got).toEqual([['a', 'b']]);
+    expect(asked).toEqual([0, 1]);
+    ahead().subscribe((p) => got.push(p));
+    expect(asked).toEqual([0, 1, 2]);
+    ahead().subscribe((p) => got.push(p));
+    expect(got).toEqual([['a', 'b'], ['c'], []]);
+    expect(asked).toEqual([0, 1, 2]);
+  });
+
+  it('unsubscribing its lifetime aborts the page read ahead', () => {
+    let aborted = 0;
+    const pending = new Observable<readonly string[]>(() => () => aborted++);
+    const { asked, pager } = recorded([of(['a']), pending]);
+    const lifetime = new Subscription();
+    readAhead(pager, lifetime)().subscribe();
+    expect(asked).toEqual([0, 1]);
+    expect(aborted).toBe(0);
+    lifetime.unsubscribe();
+    expect(aborted).toBe(1);
+  });
+
+  it("delivers a page's error when that page is asked for", () => {
+    const { pager } = recorded([of(['a']), throwError(() => new Error('listing failed')), NEVER]);
+    const ahead = readAhead(pager, new Subscription());
+    const seen: string[] = [];
+    ahead().subscribe({ next: () => seen.push('page'), error: () => seen.push('error') });
+    expect(seen).toEqual(['page']);
+    ahead().subscribe({ next: () => seen.push('page'), error: (e: Error) => seen.push(e.message) });
+    expect(seen).toEqual(['page', 'listing failed']);
   });
 });

@@ -2,8 +2,9 @@
 import { promises as fs, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { lastValueFrom, tap, toArray, type Observable } from 'rxjs';
+import { lastValueFrom, tap, toArray, type Observable, type Subscription } from 'rxjs';
 import { B2SyncError, syncDown, syncUp, type B2SyncEvent, type Bucket, type B2File } from '../../src';
+import { platform } from '../../src/platform';
 import { all, bytes, bucketName, client, countRequests, failure, sha1, startClientEmulator, type Emu } from '../client/support';
 
 const T0 = Date.UTC(2024, 4, 6, 7, 8, 9, 123);
@@ -283,5 +284,81 @@ describe('sync against the emulator', () => {
     expect(lists()).toBeGreaterThan(2);
     const all4 = planned(await events(syncUp(bucket, { localFolder: src, pageSize: 1, dryRun: true })));
     expect(all4).toEqual(['a', 'b', 'c', 'd'].map((n) => `skip ${n}: same size and modification time`));
+  });
+
+  it('lists current names (b2_list_file_names) unless keepDays or delete: delete needs every version', async () => {
+    const src = path.join(work, 'src');
+    for (const n of ['a', 'b', 'c', 'd', 'e']) await write(src, n, n);
+    await events(syncUp(bucket, { localFolder: src }));
+    await write(src, 'b', 'b', T0 + 1000);
+    await events(syncUp(bucket, { localFolder: src }));
+    await fs.rm(path.join(src, 'e'));
+    /** A counter of one call's requests (the emulator's counters add up: one at a time). */
+    const count = (call: string) => {
+      emu.faults.clear();
+      return countRequests(emu, call);
+    };
+    const skips = ['a', 'b', 'c', 'd'].map((n) => `skip ${n}: same size and modification time`);
+    // Pages of 2 names: each page after the first starts at the last name read (B2's startFileName is inclusive).
+    let names = count('b2_list_file_names');
+    expect(planned(await events(syncUp(bucket, { localFolder: src, pageSize: 2, dryRun: true })))).toEqual([...skips, 'skip e: not in the local folder (kept on B2)']);
+    expect(names()).toBe(3);
+    let versions = count('b2_list_file_versions');
+    await events(syncUp(bucket, { localFolder: src, pageSize: 2, dryRun: true }));
+    expect(versions()).toBe(0);
+    versions = count('b2_list_file_versions');
+    expect(planned(await events(syncUp(bucket, { localFolder: src, delete: 'hide', dryRun: true })))).toEqual([...skips, 'hide e: not in the local folder']);
+    expect(versions()).toBe(0);
+    versions = count('b2_list_file_versions');
+    await events(syncDown(bucket, { localFolder: path.join(work, 'down'), delete: 'delete', dryRun: true }));
+    expect(versions()).toBe(0);
+    names = count('b2_list_file_names');
+    expect(planned(await events(syncUp(bucket, { localFolder: src, delete: 'delete', dryRun: true })))).toEqual([...skips, 'delete e: not in the local folder']);
+    expect(names()).toBe(0);
+    names = count('b2_list_file_names');
+    const pruned = planned(await events(syncUp(bucket, { localFolder: src, keepDays: 0, dryRun: true })));
+    expect(pruned).toContain('delete b: old version, superseded more than 0 days ago');
+    expect(names()).toBe(0);
+  });
+
+  it('a listing page of only unfinished large files does not read as the end of the versions', async () => {
+    const src = path.join(work, 'src');
+    await write(src, 'b', 'b');
+    await events(syncUp(bucket, { localFolder: src }));
+    for (const fileName of ['a1', 'a2']) await lastValueFrom(bucket.startLargeUpload({ fileName }));
+    // Pages of 2 versions: the first holds only the two unfinished large files.
+    const plan = planned(await events(syncUp(bucket, { localFolder: src, pageSize: 2, delete: 'delete', dryRun: true })));
+    expect(plan).toEqual(['skip b: same size and modification time']);
+  });
+
+  it('stops hashing a file (compare: sha1) mid-file when unsubscribed, and closes it', async () => {
+    const src = path.join(work, 'src');
+    const size = 8 << 20;
+    await write(src, 'big.bin', bytes(size, 1));
+    await events(syncUp(bucket, { localFolder: src }));
+    await write(src, 'big.bin', bytes(size, 2));
+    const open = platform.openFile.bind(platform);
+    let chunks = 0;
+    const run: { subscription?: Subscription } = {};
+    const closedAfter = new Promise<number>((closed) => {
+      spyOn(platform, 'openFile').and.callFake(async (p: string) => {
+        const file = await open(p);
+        async function* counted(start: number, length: number, into?: () => Uint8Array) {
+          try {
+            for await (const chunk of file.read(start, length, into)) {
+              // The first chunk read: the sync is unsubscribed.
+              if (++chunks === 1) run.subscription!.unsubscribe();
+              yield chunk;
+            }
+          } finally {
+            closed(chunks);
+          }
+        }
+        return { ...file, read: counted };
+      });
+    });
+    run.subscription = syncUp(bucket, { localFolder: src, compare: 'sha1' }).subscribe();
+    // Read in 1 MiB chunks: hashing to the end would read 8.
+    expect(await closedAfter).toBe(1);
   });
 });

@@ -91,6 +91,7 @@ export const platform: Platform = {
   },
   readFolder: noFolders,
   statPath: noFolders,
+  statPaths: noFolders,
   joinPath: (folder, name) => `${folder}/${name}`,
   makeFolder: noFolders,
   removeFile: noFolders,

@@ -1,6 +1,6 @@
 /** The Node platform: node:crypto SHA-1, keep-alive agents, fs file sources, Node streams. */
 import { createHash } from 'node:crypto';
-import { close, createReadStream, createWriteStream, open, promises as fsp, read, statSync, type Stats } from 'node:fs';
+import { close, createReadStream, createWriteStream, open, promises as fsp, lstatSync, read, statSync, type Stats } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -162,6 +162,22 @@ export const platform: Platform = {
       throw err;
     }
   },
+  async statPaths(paths, follow) {
+    // Synchronous stats, a slice at a time with the event loop let run between slices: a stat of
+    // a local file costs a few µs this way, against ~15 µs of CPU and a thread-pool round trip for
+    // each asynchronous one (a sync of 10,000 unchanged files is mostly these stats).
+    const out: (PathInfo | null | Error)[] = [];
+    for (let i = 0; i < paths.length; i++) {
+      if (i > 0 && i % STAT_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      try {
+        const s = follow ? statSync(paths[i], { bigint: true, throwIfNoEntry: false }) : lstatSync(paths[i], { bigint: true, throwIfNoEntry: false });
+        out.push(s === undefined ? null : { kind: kindOf(s), size: Number(s.size), modifiedMillis: Number(s.mtimeNs / 1_000_000n), identity: `${s.dev}:${s.ino}` });
+      } catch (err) {
+        out.push(err as Error);
+      }
+    }
+    return out;
+  },
   joinPath: (folder, name) => join(folder, name),
   async makeFolder(path) {
     await fsp.mkdir(path, { recursive: true });
@@ -192,6 +208,9 @@ function kindOf(entry: { isFile(): boolean; isDirectory(): boolean; isSymbolicLi
 }
 
 async function* emptyChunks(): AsyncGenerator<Uint8Array> {}
+
+/** Files looked at between two turns of the event loop by `statPaths` (~1 ms on a local disk). */
+const STAT_SLICE = 256;
 
 function statOrUndefined(path: string): Stats | undefined {
   try {

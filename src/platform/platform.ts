@@ -91,6 +91,11 @@ export interface Platform {
   readFolder(path: string): Promise<FolderEntry[]>;
   /** What is at `path`, following symbolic links when `follow`; null when nothing is there. Rejects on other errors (EACCES, ELOOP…). */
   statPath(path: string, follow: boolean): Promise<PathInfo | null>;
+  /**
+   * `statPath` of many paths at once (sync looks at every file of a folder walk): for each path,
+   * in order, what `statPath` would resolve, or the error it would reject with. Never rejects.
+   */
+  statPaths(paths: readonly string[], follow: boolean): Promise<(PathInfo | null | Error)[]>;
   /** `folder` and `name` joined with the platform's separator. */
   joinPath(folder: string, name: string): string;
   /** Creates a folder and its missing parents. */

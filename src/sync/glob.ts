@@ -93,5 +93,5 @@ export function nameFilter(include: readonly string[] | undefined, exclude: read
 function checkPatterns(patterns: readonly string[] | undefined, field: string): readonly string[] {
   if (patterns === undefined) return [];
   if (!Array.isArray(patterns)) throw invalidArgument(field, 'must be an array of glob patterns');
-  return patterns;
+  return patterns as readonly string[];
 }

@@ -33,10 +33,12 @@ interface Frame {
 /** The walk: each call emits the next page of entries (files, and problems), an empty page at the end. */
 export function localPager(root: string, rootIdentity: string, options: { symlinks: SymlinkPolicy; filter: NameFilter; pageSize: number }): Pager<LocalEntry> {
   let stack: Frame[] | undefined;
-  /** Up to a page of entries; files are looked at (stat) all at once, in the order of the walk. */
+  /** Up to a page of entries; the page's files are looked at (statPaths) together, in the order of the walk. */
   const fill = async (): Promise<LocalEntry[]> => {
     stack ??= [{ rel: '', path: root, identity: rootIdentity, items: await readSorted(root, options.symlinks), at: 0 }];
-    const out: (LocalEntry | Promise<LocalEntry | null>)[] = [];
+    const out: (LocalEntry | null)[] = [];
+    /** Where in `out` each file to look at goes, with its name and path. */
+    const files: { at: number; name: string; path: string }[] = [];
     while (out.length < options.pageSize && stack.length > 0) {
       const top = stack[stack.length - 1];
       if (top.at >= top.items.length) {
@@ -70,15 +72,24 @@ export function localPager(root: string, rootIdentity: string, options: { symlin
         out.push({ ...blank, name: rel, skip: item.skip, problem: item.problem });
         continue;
       }
-      out.push(
-        platform.statPath(path, true).then(
-          // Gone since the folder was read (null): nothing to sync (a later run sees it absent).
-          (info) => (info === null ? null : { name: rel, path, size: info.size, modifiedMillis: info.modifiedMillis }),
-          (err: unknown) => ({ ...blank, name: rel, problem: failureReason(err) }),
-        ),
-      );
+      files.push({ at: out.length, name: rel, path });
+      out.push(null);
     }
-    return (await Promise.all(out)).filter((e): e is LocalEntry => e !== null);
+    const infos = await platform.statPaths(
+      files.map((f) => f.path),
+      true,
+    );
+    files.forEach(({ at, name, path }, i) => {
+      const info = infos[i];
+      // Gone since the folder was read (null): nothing to sync (a later run sees it absent).
+      out[at] =
+        info === null
+          ? null
+          : info instanceof Error
+            ? { path, size: 0, modifiedMillis: 0, name, problem: failureReason(info) }
+            : { name, path, size: info.size, modifiedMillis: info.modifiedMillis };
+    });
+    return out.filter((e): e is LocalEntry => e !== null);
   };
   const next = async (): Promise<LocalEntry[]> => {
     // A page whose files all vanished must not read as the end of the walk.

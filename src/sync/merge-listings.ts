@@ -1,9 +1,9 @@
 /**
  * Two listings sorted by name, merged as two sorted streams: each side is read a page at a time,
- * and a page is asked for only when the merge has used up the previous one, so the memory held is
- * two pages whatever the number of names.
+ * and a page is asked for only when the merge has used up the previous one (`readAhead` lets a
+ * side fetch one page early), so the memory held is a few pages whatever the number of names.
  */
-import { Observable, defer, forkJoin, mergeMap, of, toArray } from 'rxjs';
+import { Observable, ReplaySubject, defer, forkJoin, map, mergeMap, of, tap, toArray, type Subscription } from 'rxjs';
 import { B2Error } from '../http/b2-error';
 import { compareNames } from './names';
 
@@ -13,6 +13,35 @@ import { compareNames } from './names';
  * page is the end. Stateful: one per run.
  */
 export type Pager<T> = () => Observable<readonly T[]>;
+
+/**
+ * A pager that asks for its next page as soon as one arrives, so that reading a listing (its round
+ * trips) overlaps the work on the page before: one page ahead, never more. The page read ahead is
+ * subscribed under `lifetime`: unsubscribing `lifetime` (the run ending, or being unsubscribed)
+ * aborts it. An error of a page read ahead is delivered when that page is asked for.
+ */
+export function readAhead<T>(pager: Pager<T>, lifetime: Subscription): Pager<T> {
+  let ahead: ReplaySubject<readonly T[]> | undefined;
+  const read = (): ReplaySubject<readonly T[]> => {
+    const page = new ReplaySubject<readonly T[]>(1);
+    lifetime.add(
+      pager()
+        .pipe(
+          toArray(),
+          map((pages) => pages.flat()),
+        )
+        .subscribe(page),
+    );
+    return page;
+  };
+  return () =>
+    defer(() => {
+      const page = ahead ?? read();
+      ahead = undefined;
+      // The end (an empty page) is not read past.
+      return page.pipe(tap((items) => (ahead = items.length > 0 ? read() : undefined)));
+    });
+}
 
 /** A name on one side, the other, or both. */
 export interface Paired<L, R> {

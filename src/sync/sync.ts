@@ -3,7 +3,7 @@
  * the sorted merge of the folder's walk and the bucket's listing (both in UTF-8 byte order, read a
  * page at a time); its steps run through `mergeMap` with a concurrency limit.
  */
-import { EMPTY, Observable, catchError, concat, concatMap, defer, from, map, mergeMap, of, switchMap, throwError } from 'rxjs';
+import { EMPTY, Observable, Subscription, catchError, concat, concatMap, defer, from, map, mergeMap, of, switchMap, throwError } from 'rxjs';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import type { B2File } from '../resources/b2-file';
@@ -12,9 +12,9 @@ import { checkFileName, checkOptions, checkPositiveInt } from '../resources/vali
 import { runSync, type B2SyncEvent, type SyncExecutor, type SyncStepProgress } from './execute';
 import { nameFilter } from './glob';
 import { localPager, type SymlinkPolicy } from './local-folder';
-import { mergeListings, type Pager } from './merge-listings';
+import { mergeListings, readAhead, type Pager } from './merge-listings';
 import { planSync, remoteModifiedMillis, type LocalEntry, type SyncCompare, type SyncDeleteMode } from './plan';
-import { remotePager } from './remote-listing';
+import { MAX_PAGE, remotePager } from './remote-listing';
 
 /** Options of `syncUp` and `syncDown`. */
 export interface B2SyncOptions {
@@ -59,9 +59,9 @@ const DEFAULT_THRESHOLD = 100_000_000;
  * every step is done. Errors with `invalid_argument` (naming the option) before any request for bad
  * options, a missing folder or one that is a file; with `B2SyncError` (`sync_failed`, listing every
  * failed file and why) at the end if files failed, or at the first with `failFast`; with the
- * listing's error if B2 cannot be listed. Unsubscribing stops the walk, the listing and every
- * transfer (a large file in progress is cancelled; nothing half-uploaded stays); running it again
- * finishes what is left.
+ * listing's error if B2 cannot be listed. Unsubscribing stops the walk, the listing, a file being
+ * hashed (`compare: 'sha1'`, at its next chunk) and every transfer (a large file in progress is
+ * cancelled; nothing half-uploaded stays); running it again finishes what is left.
  *
  * @example
  * syncUp(bucket, { localFolder: './photos', prefix: 'photos/', delete: 'hide' }).subscribe((e) => {
@@ -105,7 +105,7 @@ export function checkSyncOptions(options: B2SyncOptions, direction: 'up' | 'down
   const symlinks = o.symlinks ?? 'follow';
   if (symlinks !== 'follow' && symlinks !== 'skip') throw invalidArgument('symlinks', 'must be follow or skip');
   const concurrency = checkPositiveInt(o.concurrency ?? 10, 'concurrency', 64);
-  const pageSize = checkPositiveInt(o.pageSize ?? 1000, 'pageSize', 10_000);
+  const pageSize = checkPositiveInt(o.pageSize ?? 1000, 'pageSize', MAX_PAGE);
   const threshold = checkPositiveInt(o.largeFileThreshold ?? DEFAULT_THRESHOLD, 'largeFileThreshold');
   if (o.partSize !== undefined) checkPositiveInt(o.partSize, 'partSize');
   for (const flag of ['dryRun', 'failFast'] as const) {
@@ -119,30 +119,41 @@ function sync(bucket: Bucket, options: B2SyncOptions, direction: 'up' | 'down'):
   return defer(() => {
     const { o, root, prefix, compare, deleteMode, symlinks, concurrency, pageSize, threshold, filter, dryRun } = checkSyncOptions(options, direction);
     return from(prepareFolder(root, direction, dryRun)).pipe(
-      switchMap((rootIdentity) => {
-        const local: Pager<LocalEntry> = rootIdentity === null ? () => of([]) : localPager(root, rootIdentity, { symlinks, filter, pageSize });
-        const remoteAll = remotePager(bucket, prefix, pageSize);
-        // Excluded names are left alone on B2 too; a page of only excluded names must not read as the end.
-        const remote: typeof remoteAll = () =>
-          remoteAll().pipe(
-            mergeMap((page) => {
-              const kept = page.filter((e) => filter.keeps(e.name));
-              return page.length === 0 || kept.length > 0 ? of(kept) : remote();
-            }),
-          );
-        const pairs = mergeListings(local, remote, { local: (e) => e.name, remote: (e) => e.name });
-        const plan = planSync(pairs, {
-          direction,
-          compare,
-          deleteMode,
-          keepDays: o.keepDays,
-          now: Date.now(),
-          prefix,
-          localPath: (name) => localPath(root, name) ?? '',
-          sha1Of: (entry) => from(sha1OfFile(entry.path)),
-        });
-        return runSync(plan, bucketExecutor(bucket, root, { threshold, partSize: o.partSize }), { concurrency, dryRun, failFast: o.failFast ?? false });
-      }),
+      switchMap(
+        (rootIdentity) =>
+          new Observable<B2SyncEvent<B2File>>((subscriber) => {
+            // The pages read ahead live as long as the run: its end or unsubscribing aborts them.
+            const lifetime = new Subscription();
+            const localAll: Pager<LocalEntry> = rootIdentity === null ? () => of([]) : localPager(root, rootIdentity, { symlinks, filter, pageSize });
+            // Versions only when the plan prunes them (keepDays) or deletes every version of a name.
+            const versions = direction === 'up' && (o.keepDays !== undefined || deleteMode === 'delete');
+            const remoteAll = remotePager(bucket, prefix, pageSize, versions);
+            // Excluded names are left alone on B2 too; a page of only excluded names must not read as the end.
+            const remoteKept: typeof remoteAll = () =>
+              remoteAll().pipe(
+                mergeMap((page) => {
+                  const kept = page.filter((e) => filter.keeps(e.name));
+                  return page.length === 0 || kept.length > 0 ? of(kept) : remoteKept();
+                }),
+              );
+            // The walk and the listing each read a page ahead of the merge.
+            const pairs = mergeListings(readAhead(localAll, lifetime), readAhead(remoteKept, lifetime), { local: (e) => e.name, remote: (e) => e.name });
+            const plan = planSync(pairs, {
+              direction,
+              compare,
+              deleteMode,
+              keepDays: o.keepDays,
+              now: Date.now(),
+              prefix,
+              localPath: (name) => localPath(root, name) ?? '',
+              sha1Of: (entry) => sha1OfFile(entry.path),
+            });
+            lifetime.add(
+              runSync(plan, bucketExecutor(bucket, root, { threshold, partSize: o.partSize }), { concurrency, dryRun, failFast: o.failFast ?? false }).subscribe(subscriber),
+            );
+            return lifetime;
+          }),
+      ),
     );
   });
 }
@@ -182,16 +193,39 @@ function localPath(root: string, name: string): string | null {
   return segments.reduce((path, s) => platform.joinPath(path, s), root);
 }
 
-async function sha1OfFile(path: string): Promise<string> {
-  const file = await platform.openFile(path);
-  const hash = platform.createSha1();
-  let got = 0;
-  for await (const chunk of file.read(0, file.size)) {
-    hash.update(chunk);
-    got += chunk.length;
-  }
-  if (got !== file.size) throw changed(`it was ${file.size} bytes, ${got} were read`);
-  return hash.digest();
+/**
+ * The SHA-1 of a local file, read a chunk at a time: emits it and completes; errors with
+ * `file_changed` if fewer bytes were read than its size. Unsubscribing stops the reading at the
+ * next chunk (the file is closed).
+ */
+function sha1OfFile(path: string): Observable<string> {
+  return new Observable<string>((subscriber) => {
+    let stopped = false;
+    const hashAll = async (): Promise<string | undefined> => {
+      const file = await platform.openFile(path);
+      const hash = platform.createSha1();
+      let got = 0;
+      for await (const chunk of file.read(0, file.size)) {
+        // Leaving the loop closes the reader (its return()).
+        if (stopped) return undefined;
+        hash.update(chunk);
+        got += chunk.length;
+      }
+      if (got !== file.size) throw changed(`it was ${file.size} bytes, ${got} were read`);
+      return hash.digest();
+    };
+    hashAll().then(
+      (sha1) => {
+        if (stopped || sha1 === undefined) return;
+        subscriber.next(sha1);
+        subscriber.complete();
+      },
+      (err: unknown) => subscriber.error(err),
+    );
+    return () => {
+      stopped = true;
+    };
+  });
 }
 
 function changed(detail: string): B2Error {
@@ -216,7 +250,7 @@ function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: num
         const fileInfo: Record<string, string> = { src_last_modified_millis: String(entry.modifiedMillis) };
         const large = entry.size > settings.threshold;
         // Large files carry their whole SHA-1 (large_file_sha1), as b2sdk and rclone store it.
-        const info$: Observable<Record<string, string>> = large ? from(sha1OfFile(entry.path)).pipe(map((sha1) => ({ ...fileInfo, large_file_sha1: sha1 }))) : of(fileInfo);
+        const info$: Observable<Record<string, string>> = large ? sha1OfFile(entry.path).pipe(map((sha1) => ({ ...fileInfo, large_file_sha1: sha1 }))) : of(fileInfo);
         return info$.pipe(
           switchMap((info) => bucket.uploadFile({ contents: { path: entry.path }, fileName, fileInfo: info, largeFileThreshold: settings.threshold, partSize: settings.partSize })),
           mergeMap((e): Observable<SyncStepProgress> => {
