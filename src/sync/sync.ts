@@ -3,7 +3,7 @@
  * the sorted merge of the folder's walk and the bucket's listing (both in UTF-8 byte order, read a
  * page at a time); its steps run through `mergeMap` with a concurrency limit.
  */
-import { EMPTY, Observable, Subscription, catchError, concat, concatMap, defer, from, map, mergeMap, of, switchMap, throwError } from 'rxjs';
+import { EMPTY, Observable, Subscription, catchError, concat, concatMap, defer, from, mergeMap, of, switchMap, throwError } from 'rxjs';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import type { B2File } from '../resources/b2-file';
@@ -195,7 +195,7 @@ function localPath(root: string, name: string): string | null {
 
 /**
  * The SHA-1 of a local file, read a chunk at a time: emits it and completes; errors with
- * `file_changed` if fewer bytes were read than its size. Unsubscribing stops the reading at the
+ * `source_changed` if fewer bytes were read than its size. Unsubscribing stops the reading at the
  * next chunk (the file is closed).
  */
 function sha1OfFile(path: string): Observable<string> {
@@ -229,12 +229,12 @@ function sha1OfFile(path: string): Observable<string> {
 }
 
 function changed(detail: string): B2Error {
-  return new B2Error({ status: 0, code: 'file_changed', message: `changed while it was read (${detail})` });
+  return new B2Error({ status: 0, code: 'source_changed', message: `changed while it was read (${detail})` });
 }
 
 /** Uploads, downloads, deletions and hide markers through the bucket and the platform's files. */
 function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: number; partSize?: number }): SyncExecutor<B2File> {
-  /** Fails with `file_changed` if the file is no longer as the walk saw it. */
+  /** Fails with `source_changed` if the file is no longer as the walk saw it. */
   const unchanged = async (entry: LocalEntry): Promise<string | null> => {
     const now = await platform.statPath(entry.path, true).catch(() => null);
     if (now === null) return 'it vanished';
@@ -248,11 +248,9 @@ function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: num
       return defer(() => {
         const fileName = checkFileName(action.fileName, 'fileName');
         const fileInfo: Record<string, string> = { src_last_modified_millis: String(entry.modifiedMillis) };
-        const large = entry.size > settings.threshold;
-        // Large files carry their whole SHA-1 (large_file_sha1), as b2sdk and rclone store it.
-        const info$: Observable<Record<string, string>> = large ? sha1OfFile(entry.path).pipe(map((sha1) => ({ ...fileInfo, large_file_sha1: sha1 }))) : of(fileInfo);
-        return info$.pipe(
-          switchMap((info) => bucket.uploadFile({ contents: { path: entry.path }, fileName, fileInfo: info, largeFileThreshold: settings.threshold, partSize: settings.partSize })),
+        // Large files carry their whole SHA-1 (large_file_sha1), as b2sdk and rclone store it:
+        // uploadFile records it by default, hashing the file ahead off the main thread.
+        return bucket.uploadFile({ contents: { path: entry.path }, fileName, fileInfo, largeFileThreshold: settings.threshold, partSize: settings.partSize }).pipe(
           mergeMap((e): Observable<SyncStepProgress> => {
             if (e.type === 'uploadProgress') return of({ loaded: e.loaded });
             if (e.type !== 'response') return EMPTY;
@@ -273,7 +271,7 @@ function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: num
             );
           }),
           catchError((err: unknown) =>
-            err instanceof B2Error && err.code === 'file_changed'
+            err instanceof B2Error && err.code === 'source_changed'
               ? throwError(() => err)
               : from(unchanged(entry)).pipe(mergeMap((problem) => throwError(() => (problem === null ? err : changed(problem))))),
           ),
