@@ -17,22 +17,10 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import * as raw from '../helpers/b2-http';
+import { CHROMIUM, CHROMIUM_ARGS, CI, ROOT } from './harness';
 
-const ROOT = [path.resolve(__dirname, '../../..'), path.resolve(__dirname, '../..')].find((dir) => existsSync(path.join(dir, 'src/index.ts')))!;
 const EXAMPLE = path.join(ROOT, 'examples/angular');
 const SHOTS = path.join(EXAMPLE, 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const BUILD_TIMEOUT = 300_000;
 const TIMEOUT = 60_000;
 

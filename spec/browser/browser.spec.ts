@@ -15,9 +15,8 @@ import type { Metafile } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import * as raw from '../helpers/b2-http';
-import { bundle, CHROMIUM, CHROMIUM_ARGS, servePage } from './harness';
+import { bundle, CHROMIUM, CHROMIUM_ARGS, CI, servePage } from './harness';
 
-const CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const TIMEOUT = 30_000;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {

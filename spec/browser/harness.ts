@@ -12,6 +12,8 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 /** The repository: specs and benchmarks run compiled from dist/. */
 export const ROOT = [path.resolve(__dirname, '../../..'), path.resolve(__dirname, '../..')].find((dir) => existsSync(path.join(dir, 'src/index.ts')))!;
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Set by CI: browser specs then fail instead of going pending when Chromium or a dependency is missing. */
+export const CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',

@@ -11,21 +11,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import * as b2 from '../helpers/b2-http';
+import { CHROMIUM, CHROMIUM_ARGS, CI, ROOT } from '../browser/harness';
 
-const ROOT = [path.resolve(__dirname, '../../..'), path.resolve(__dirname, '../..')].find((dir) => existsSync(path.join(dir, 'src/index.ts')))!;
 const SCREENSHOTS = path.join(ROOT, 'tmp', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TIMEOUT = 60_000;
 
 const EVIL_NAMES = ['<script>alert("x")</script>.txt', `"double" and 'single' quotes.txt`, 'rtl/\u202Egnp.exe', 'rtl/שלום עולם.txt', '<img src=x onerror=alert(1)>.png'];
