@@ -68,4 +68,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  {
+    // The Angular example imports `rxb2/angular` from the built package (lib/, made by its own spec),
+    // which a fresh clone does not have when lint runs: its type-aware rules would see unresolved
+    // types. Angular's compiler checks it strictly (strictTemplates) in spec/browser/angular-example.
+    files: ['examples/**/*.ts'],
+    ...tseslint.configs.disableTypeChecked,
+  },
 );
