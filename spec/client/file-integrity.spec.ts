@@ -107,6 +107,20 @@ describe('client file integrity', () => {
       expect(toFile).toEqual({ bytes: MB, verifiedSha1: sha1(data), verified: 'wholeFile', path: join(dir, 'from-path.back') });
     });
 
+    it('one rule for the expected SHA-1: a large_file_sha1 recorded in upper case verifies single-stream and parallel downloads alike', async () => {
+      const data = bytes(9_000, 4);
+      const upper = sha1(data).toUpperCase();
+      const file = await lastValueFrom(
+        bucket.uploadLargeFile({ fileName: 'int/upper-sha1.bin', contents: data, partSize: 2000, fileInfo: { large_file_sha1: upper } }).pipe(toResponseBody()),
+      );
+      expect(file.fileInfo.large_file_sha1).toBe(upper);
+      const single = await lastValueFrom(file.downloadToBuffer().pipe(toResponseBody()));
+      expect(single.verified).toBe('wholeFile');
+      expect(single.verifiedSha1).toBe(sha1(data));
+      const parallel = await lastValueFrom(file.downloadToFile(join(dir, 'upper-sha1.back'), { concurrency: 3, partSize: 2000 }).pipe(toResponseBody()));
+      expect(parallel).toEqual({ bytes: 9_000, verifiedSha1: sha1(data), verified: 'wholeFile', path: join(dir, 'upper-sha1.back') });
+    });
+
     it('a large upload from a Blob records large_file_sha1; its download verifies the whole file', async () => {
       const data = bytes(9_000, 2);
       const file = await lastValueFrom(bucket.uploadLargeFile({ fileName: 'int/from-blob.bin', contents: new Blob([data]), partSize: 2000 }).pipe(toResponseBody()));

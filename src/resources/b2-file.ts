@@ -3,7 +3,7 @@ import { Observable, catchError, defer, map, mergeMap, of, switchMap, throwError
 import type { B2ContentSha1, B2FileAction, B2FileRetentionValue, B2FileWire } from '../api/wire';
 import { deleteFileVersion, hideFile, updateFileLegalHold, updateFileRetention } from '../api/files';
 import type { B2Event } from '../http/events';
-import { downloadPipeline, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
+import { downloadPipeline, expectedWholeFileSha1, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import { Listing } from '../operators/listing';
@@ -107,9 +107,7 @@ export class B2File {
   }
 
   private parallelTarget() {
-    const sha1 = this.contentSha1?.replace(/^unverified:/, '');
-    const expectedSha1 = sha1 && /^[0-9a-f]{40}$/.test(sha1) ? sha1 : (this.fileInfo.large_file_sha1 ?? null);
-    return { fileId: this.fileId, contentLength: this.contentLength, expectedSha1 };
+    return { fileId: this.fileId, contentLength: this.contentLength, expectedSha1: expectedWholeFileSha1(this.contentSha1, this.fileInfo.large_file_sha1) };
   }
 
   /**

@@ -190,7 +190,7 @@ export function downloadPipeline(
                 }
                 const actual = hash?.digest() ?? null;
                 if (expectedSha1 && actual !== expectedSha1) {
-                  throw new B2Error({ status: 0, code: 'checksum_mismatch', message: `SHA-1 of the downloaded bytes (${actual}) does not match the file's (${expectedSha1})` });
+                  throw checksumMismatch(actual, expectedSha1);
                 }
                 finished = true;
                 inner.next({ type: 'response', status: opened.status, headers: opened.headers, body: downloadResult(delivered, actual, options.range ? 'range' : 'noSha1') });
@@ -222,11 +222,24 @@ async function* observed(body: AsyncGenerator<Uint8Array>, onError: (err: unknow
   }
 }
 
-/** The SHA-1 to verify a whole download against: the header, or `large_file_sha1` for large files. */
+/** The SHA-1 to verify a whole download against, from the answer's headers. */
 function wholeFileSha1(headers: Record<string, string>): string | null {
-  const header = headers['x-bz-content-sha1'];
-  const candidate = header && header !== 'none' ? header.replace(/^unverified:/, '') : headers['x-bz-info-large_file_sha1'];
+  return expectedWholeFileSha1(headers['x-bz-content-sha1'], headers['x-bz-info-large_file_sha1']);
+}
+
+/**
+ * The one rule for the SHA-1 a whole download is verified against: the file's `contentSha1`
+ * (without its `unverified:` mark), or for a large file (`none`) its `large_file_sha1`; in lower
+ * case, or null when neither is 40 hex digits (nothing can be verified).
+ */
+export function expectedWholeFileSha1(contentSha1: string | null | undefined, largeFileSha1: string | undefined): string | null {
+  const candidate = contentSha1 && contentSha1 !== 'none' ? contentSha1.replace(/^unverified:/, '') : largeFileSha1;
   return candidate && /^[0-9a-f]{40}$/i.test(candidate) ? candidate.toLowerCase() : null;
+}
+
+/** The one error for downloaded bytes whose SHA-1 is not the file's. */
+export function checksumMismatch(actual: string | null, expected: string): B2Error {
+  return new B2Error({ status: 0, code: 'checksum_mismatch', message: `SHA-1 of the downloaded bytes (${actual}) does not match the file's (${expected})` });
 }
 
 /** A body's failure as a B2Error of the download call (the transport's body errors do not know it). */

@@ -17,7 +17,7 @@ import { platform, type PositionalFile } from '../platform';
 import type { B2Session } from '../session/session';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
-import { downloadResult, openDownload, type B2ByteStream, type B2DownloadResult, type DownloadOptions, type OpenedDownload } from './download';
+import { checksumMismatch, downloadResult, openDownload, type B2ByteStream, type B2DownloadResult, type DownloadOptions, type OpenedDownload } from './download';
 import { planParts, type PartDescriptor } from './part-plan';
 
 export interface ParallelDownloadOptions {
@@ -221,7 +221,7 @@ export function parallelDownload(
       }
       const actual = hash?.digest() ?? null;
       if (target.expectedSha1 && actual !== target.expectedSha1) {
-        throw new B2Error({ status: 0, code: 'checksum_mismatch', message: `SHA-1 of the downloaded bytes (${actual}) does not match the file's (${target.expectedSha1})` });
+        throw checksumMismatch(actual, target.expectedSha1);
       }
       return actual;
     }
