@@ -43,4 +43,5 @@ export type B2Event<T, S = never> = B2SentEvent | B2UploadProgressEvent | B2Resp
 export type B2ProgressEvent = B2UploadProgressEvent | B2DownloadProgressEvent;
 
 export const isResponse = <T, S>(event: B2Event<T, S>): event is B2ResponseEvent<T> => event.type === 'response';
-export const isProgress = <T, S>(event: B2Event<T, S>): event is B2ProgressEvent => event.type === 'uploadProgress' || event.type === 'downloadProgress';
+/** Whether an event (of any of rxb2's event unions) is `uploadProgress` or `downloadProgress`. */
+export const isProgress = <E extends { type: string }>(event: E): event is E & B2ProgressEvent => event.type === 'uploadProgress' || event.type === 'downloadProgress';

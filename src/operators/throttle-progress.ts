@@ -1,7 +1,5 @@
 import { Observable, asyncScheduler, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import type { B2ProgressEvent } from '../http/events';
-
-const isProgress = (e: { type: string }): e is B2ProgressEvent => e.type === 'uploadProgress' || e.type === 'downloadProgress';
+import { isProgress } from '../http/events';
 
 /**
  * Thins out progress events so a UI is not flooded: at most one `uploadProgress` or
