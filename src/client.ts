@@ -4,7 +4,7 @@ import { authorizeAccount, type B2Authorization } from './api/account';
 import { createBucket, listBuckets } from './api/buckets';
 import { createKey, deleteKey, listKeys } from './api/keys';
 import type { B2Capability, B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
-import { AxiosTransport, checkTimeouts, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
+import { AxiosTransport, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
 import type { B2Transport } from './http/transport';
 import { Listing } from './operators/listing';
@@ -109,8 +109,9 @@ export class B2 {
     const realm = realmUrl(options.realm ?? (env('B2_REALM') || undefined));
     if (!/^https?:\/\/[^/]/.test(realm)) throw invalidArgument(options.realm === undefined ? 'B2_REALM' : 'realm', 'must be an http(s) URL');
     if (options.timeouts !== undefined && options.transport !== undefined) throw invalidArgument('timeouts', 'set them on your own transport (they apply to the default one)');
-    const timeouts = checkTimeouts(options.timeouts);
-    const transport = options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? `rxb2/${VERSION}` : undefined, log: options.log, timeouts });
+    // AxiosTransport checks the timeouts (invalid_argument naming timeouts.connectMs / idleMs).
+    const transport =
+      options.transport ?? new AxiosTransport({ userAgent: typeof process !== 'undefined' ? `rxb2/${VERSION}` : undefined, log: options.log, timeouts: options.timeouts });
     const retry: RetryB2Options = options.retry === false ? { maxAttempts: 1 } : { ...options.retry };
     if (options.onRetry !== undefined) {
       if (typeof options.onRetry !== 'function') throw invalidArgument('onRetry', 'must be a function');

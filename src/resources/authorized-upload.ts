@@ -10,13 +10,9 @@ import type { B2Transport } from '../http/transport';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { authorizedUpload, type B2UploadAuthorizer } from '../transfer/authorized-upload';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
+import { MAX_PART_SIZE, RECOMMENDED_PART_SIZE } from '../transfer/part-plan';
 import { openBytesSource, openUploadSource, type UploadSource } from '../transfer/upload-source';
 import { checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
-
-/** B2's recommended part size in production: files above it go up as large files by default. */
-const DEFAULT_THRESHOLD = 100_000_000;
-/** B2's largest small file (one b2_upload_file request). */
-const MAX_SMALL_FILE = 5_000_000_000;
 
 export interface AuthorizedUploadOptions {
   /** What to upload: a Blob (a browser `File`), bytes, or text (UTF-8). */
@@ -86,7 +82,7 @@ export function uploadWithAuthorization(options: AuthorizedUploadOptions): Obser
     ) {
       throw invalidArgument('authorizer.largeFile', 'must have start(), partUrl(), finish() and cancel()');
     }
-    const threshold = options.largeFileThreshold === undefined ? DEFAULT_THRESHOLD : checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
+    const threshold = options.largeFileThreshold === undefined ? RECOMMENDED_PART_SIZE : checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
     const concurrency = options.concurrency === undefined ? 4 : checkPositiveInt(options.concurrency, 'concurrency', 64);
     const progressIntervalMs = options.progressIntervalMs ?? 100;
     if (!Number.isFinite(progressIntervalMs) || progressIntervalMs < 0) throw invalidArgument('progressIntervalMs', 'must be a number of milliseconds, 0 or more');
@@ -100,8 +96,8 @@ export function uploadWithAuthorization(options: AuthorizedUploadOptions): Obser
     const opened: Observable<UploadSource> = isBlob ? from(openUploadSource(contents)) : of(openBytesSource(contents as Uint8Array | string));
     return opened.pipe(
       switchMap((source) => {
-        if (!large && source.size > MAX_SMALL_FILE) {
-          throw invalidArgument('authorizer.largeFile', `is needed for ${source.size} bytes (one upload request takes at most ${MAX_SMALL_FILE})`);
+        if (!large && source.size > MAX_PART_SIZE) {
+          throw invalidArgument('authorizer.largeFile', `is needed for ${source.size} bytes (one upload request takes at most ${MAX_PART_SIZE})`);
         }
         return authorizedUpload({
           source,

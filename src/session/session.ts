@@ -23,7 +23,7 @@ interface CachedAuthorization {
  * route, connect timeout) and this session never authorized: a wrong realm or a machine offline
  * fails in seconds instead of after the whole backoff.
  */
-export const FAIL_FAST_ATTEMPTS = 3;
+const FAIL_FAST_ATTEMPTS = 3;
 
 export class B2Session {
   private cached: CachedAuthorization | null = null;
@@ -111,6 +111,8 @@ export class B2Session {
         retryB2<T>({
           ...this.retryOptions,
           ...retry,
+          // A call's own attempt rule never lifts the fail-fast rule.
+          ...(retry.maxAttemptsFor ? { maxAttemptsFor: (error: B2Error) => this.failFastBudget(error) ?? retry.maxAttemptsFor!(error) } : {}),
           onExpiredAuth: (error) => {
             // A 401 from b2_authorize_account itself: authorizing again cannot help (https://www.backblaze.com/docs/cloud-storage-integration-checklist).
             if (usedToken === undefined) throw error;
@@ -122,7 +124,7 @@ export class B2Session {
   }
 
   /** The fail-fast rule: an unreachable realm before the first authorization gets a short budget. */
-  failFastBudget(error: B2Error): number | undefined {
+  private failFastBudget(error: B2Error): number | undefined {
     return !this.authorizedOnce && error.operation === 'b2_authorize_account' && error.isUnreachable ? FAIL_FAST_ATTEMPTS : undefined;
   }
 }

@@ -15,6 +15,7 @@ import { localPager, type SymlinkPolicy } from './local-folder';
 import { mergeListings, readAhead, type Pager } from './merge-listings';
 import { planSync, remoteModifiedMillis, type LocalEntry, type SyncCompare, type SyncDeleteMode } from './plan';
 import { MAX_PAGE, remotePager } from './remote-listing';
+import { RECOMMENDED_PART_SIZE } from '../transfer/part-plan';
 
 /** Options of `syncUp` and `syncDown`. */
 export interface B2SyncOptions {
@@ -47,8 +48,6 @@ export interface B2SyncOptions {
   /** Names per listing request (1–10,000, default 1,000). */
   pageSize?: number;
 }
-
-const DEFAULT_THRESHOLD = 100_000_000;
 
 /**
  * Makes `prefix` in `bucket` like the local folder: uploads files that are new or differ (by
@@ -106,7 +105,7 @@ export function checkSyncOptions(options: B2SyncOptions, direction: 'up' | 'down
   if (symlinks !== 'follow' && symlinks !== 'skip') throw invalidArgument('symlinks', 'must be follow or skip');
   const concurrency = checkPositiveInt(o.concurrency ?? 10, 'concurrency', 64);
   const pageSize = checkPositiveInt(o.pageSize ?? 1000, 'pageSize', MAX_PAGE);
-  const threshold = checkPositiveInt(o.largeFileThreshold ?? DEFAULT_THRESHOLD, 'largeFileThreshold');
+  const threshold = checkPositiveInt(o.largeFileThreshold ?? RECOMMENDED_PART_SIZE, 'largeFileThreshold');
   if (o.partSize !== undefined) checkPositiveInt(o.partSize, 'partSize');
   for (const flag of ['dryRun', 'failFast'] as const) {
     if (o[flag] !== undefined && typeof o[flag] !== 'boolean') throw invalidArgument(flag, 'must be true or false');

@@ -6,7 +6,10 @@
  */
 import { invalidArgument } from '../http/b2-error';
 
+/** B2's largest part, and its largest small file (one b2_upload_file request). */
 export const MAX_PART_SIZE = 5_000_000_000;
+/** B2's recommended part size in production: where no account tells it, files above it go up as large files. */
+export const RECOMMENDED_PART_SIZE = 100_000_000;
 export const MAX_PARTS = 10_000;
 export const MAX_LARGE_FILE_SIZE = 10_000_000_000_000;
 
