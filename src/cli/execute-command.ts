@@ -20,8 +20,6 @@ import { runSyncCommand } from './sync-command';
 import { TransferProgress, type CliStream } from './transfer-progress';
 import { VERSION } from '../version';
 
-export { describeError } from './errors';
-
 /** What a run of the command sees of the world: its environment, its input and output, its interrupt. */
 export interface CliIo {
   /** Credentials: B2_APPLICATION_KEY_ID (or B2_KEY_ID), B2_APPLICATION_KEY, optional B2_REALM. */

@@ -31,7 +31,7 @@ export interface EmulatorCommandIo {
   stderr: { write(text: string): unknown };
 }
 
-export const DEFAULT_EMULATOR_PORT = 8000;
+const DEFAULT_EMULATOR_PORT = 8000;
 
 function port(value: string): number {
   const n = Number(value);

@@ -1,6 +1,6 @@
 /** The Node platform: node:crypto SHA-1, keep-alive agents, fs file sources, Node streams. */
 import { createHash } from 'node:crypto';
-import { close, createReadStream, createWriteStream, open, promises as fsp, lstatSync, read, statSync, type Stats } from 'node:fs';
+import { close, createReadStream, createWriteStream, open, promises as fsp, lstatSync, read, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -60,7 +60,8 @@ export const platform: Platform = {
         // by another one renamed over its path (as editors save). Synchronous: a stat of a file just
         // read costs ~1.5 µs of CPU, the asynchronous one ~17 µs and a thread-pool round trip, and
         // every small upload from a file makes one check.
-        const now = statOrUndefined(path);
+        // Only a missing file is 'gone': any other failure (EACCES, EIO) is thrown as it is.
+        const now = statSync(path, { throwIfNoEntry: false });
         if (!now) return 'it is gone';
         if (now.size !== stat.size) return `its size went from ${stat.size} to ${now.size} bytes`;
         if (now.ino !== stat.ino || now.dev !== stat.dev) return 'another file replaced it';
@@ -211,14 +212,6 @@ async function* emptyChunks(): AsyncGenerator<Uint8Array> {}
 
 /** Files looked at between two turns of the event loop by `statPaths` (~1 ms on a local disk). */
 const STAT_SLICE = 256;
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Up to one read chunk of a file in one read (open, read, close): a stream per small file costs

@@ -2,7 +2,7 @@
  * The B2 side of a large upload: start (or find the unfinished file to resume and check its parts
  * against the source), upload one part through the part-URL pool, finish, cancel.
  */
-import { Observable, catchError, defer, filter, map, mergeMap, of, reduce, switchMap, throwError } from 'rxjs';
+import { Observable, catchError, defer, filter, first, map, mergeMap, of, reduce, switchMap, throwError } from 'rxjs';
 import { getFileInfo } from '../api/files';
 import type { B2Session } from '../session/session';
 import { cancelLargeFile, finishLargeFile, getUploadPartUrl, listParts, listUnfinishedLargeFiles, startLargeFile } from '../api/large-files';
@@ -93,8 +93,8 @@ export function largeUploadSteps(
   /** The unfinished large file `fileId` (named `meta.fileName`), or undefined when it is not unfinished. */
   const unfinishedById = (fileId: string): Observable<B2FileWire | undefined> =>
     unfinishedOfName().pipe(
-      filter((f) => f.fileId === fileId),
-      reduce((_, f) => f as B2FileWire | undefined, undefined as B2FileWire | undefined),
+      // The listing stops at the match: no page past it is asked for.
+      first((f) => f.fileId === fileId, undefined as B2FileWire | undefined),
     );
 
   /**
