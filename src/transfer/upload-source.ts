@@ -186,7 +186,7 @@ export async function* streamBytes(stream: B2UploadStream): AsyncGenerator<Uint8
 }
 
 /** A web ReadableStream's chunks through its reader; cancelled when the reading stops early. */
-async function* webStreamChunks(stream: ReadableStream<unknown>): AsyncGenerator<unknown> {
+async function* webStreamChunks<T>(stream: ReadableStream<T>): AsyncGenerator<T> {
   const reader = stream.getReader();
   let finished = false;
   try {
@@ -312,21 +312,9 @@ export function blobSource(blob: Blob): RandomAccessSource {
     async *read(start, length) {
       // One stream per range: an arrayBuffer() per 1 MiB slice costs the browser a round trip to
       // its blob store each, and reads several times slower (see bench/README.md).
-      const reader = blob
-        .slice(start, start + length)
-        .stream()
-        .getReader();
-      let done = false;
-      try {
-        while (!done) {
-          const next = await reader.read();
-          done = next.done;
-          if (next.value && next.value.length > 0) yield next.value;
-        }
-      } finally {
-        // Left early (the upload stopped): the rest of the range is not read.
-        if (!done) await reader.cancel().catch(() => undefined);
-        reader.releaseLock();
+      // Left early (the upload stopped), webStreamChunks cancels the rest of the range.
+      for await (const chunk of webStreamChunks(blob.slice(start, start + length).stream())) {
+        if (chunk.length > 0) yield chunk;
       }
     },
   };
