@@ -14,7 +14,7 @@ import type { B2Transport } from '../http/transport';
 import { throttleProgress } from '../operators/throttle-progress';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { UploadUrlPool } from '../session/upload-url-pool';
-import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadSteps, type PartEvent } from './large-upload';
+import { runLargeUpload, toPartEvents, type B2LargeUploadEvent, type LargeUploadSteps } from './large-upload';
 import { planParts } from './part-plan';
 import { uploadBody } from './upload';
 import type { UploadSource } from './upload-source';
@@ -197,16 +197,7 @@ function largeAuthorized(run: AuthorizedUploadRun): Observable<B2LargeUploadEven
             offset: part.offset,
             knownSha1: undefined,
             send: (url, body, sha1Header, attempt) => uploadPart(run.transport, url, part.partNumber, sha1Header, body, attempt),
-          }).pipe(
-            // The server checked the SHA-1 at the end of the body: its answer is the part's hash.
-            switchMap((e): PartEvent[] =>
-              e.type === 'uploadProgress'
-                ? [{ type: 'progress', loaded: e.loaded }]
-                : e.type === 'response'
-                  ? [{ type: 'done', contentSha1: e.body.contentSha1, contentLength: e.body.contentLength }]
-                  : [],
-            ),
-          ),
+          }).pipe(toPartEvents()),
         finish: (fileId, partSha1Array) =>
           defer(() => first(large.finish(fileId, partSha1Array), 'authorizer.largeFile.finish')).pipe(map((a) => checkFile(a, 'authorizer.largeFile.finish'))),
         cancel: (fileId) => defer(() => first(large.cancel(fileId), 'authorizer.largeFile.cancel')),

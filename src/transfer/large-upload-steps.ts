@@ -11,7 +11,7 @@ import type { B2FileWire, B2PartWire } from '../api/wire';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import { paginate } from '../operators/paginate';
-import type { LargeUploadCheckpoint, LargeUploadSteps, PartEvent } from './large-upload';
+import { toPartEvents, type LargeUploadCheckpoint, type LargeUploadSteps, type PartEvent } from './large-upload';
 import type { PartDescriptor } from './part-plan';
 import { uploadBody, type TransferContext, type UploadMetadata } from './upload';
 import { bytesSource, sourceChanged, type UploadSource } from './upload-source';
@@ -219,12 +219,7 @@ export function largeUploadSteps(
                   }
                   return throwError(() => err);
                 }),
-                mergeMap((e): PartEvent[] => {
-                  if (e.type === 'uploadProgress') return [{ type: 'progress', loaded: e.loaded }];
-                  // The server checked our trailing SHA-1 (hex_digits_at_end): its answer is the part's hash.
-                  if (e.type === 'response') return [{ type: 'done', contentSha1: e.body.contentSha1, contentLength: e.body.contentLength }];
-                  return [];
-                }),
+                toPartEvents(),
               ),
         ),
       ),

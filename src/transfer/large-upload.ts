@@ -4,8 +4,8 @@
  * with the SHA-1s in part order; the large file cancelled after a failure or an unsubscribe
  * (unless kept for resuming). Never a "success" with a missing part.
  */
-import { Observable, concat, defer, from, ignoreElements, map, mergeMap, of, switchMap, throwError, catchError } from 'rxjs';
-import type { B2FileWire } from '../api/wire';
+import { Observable, concat, defer, from, ignoreElements, map, mergeMap, of, switchMap, throwError, catchError, type OperatorFunction } from 'rxjs';
+import type { B2FileWire, B2PartWire } from '../api/wire';
 import type { B2Event, B2ResponseEvent, B2UploadProgressEvent } from '../http/events';
 import { B2Error } from '../http/b2-error';
 import type { PartDescriptor } from './part-plan';
@@ -44,6 +44,17 @@ export type B2LargeUploadEvent<T = B2FileWire> = B2Event<T, unknown> | B2LargeFi
  * known once read, for streams). `skipped`: a stream ended before this part had any bytes.
  */
 export type PartEvent = { type: 'progress'; loaded: number } | { type: 'done'; contentSha1: string; contentLength?: number } | { type: 'skipped' };
+
+/**
+ * A part upload's events as the pipeline's part events: progress, then `done` with the part's
+ * SHA-1 from B2's answer (the server checked the SHA-1 sent with the part). Other events are dropped.
+ */
+export const toPartEvents = (): OperatorFunction<B2Event<B2PartWire, unknown>, PartEvent> =>
+  mergeMap((e): PartEvent[] => {
+    if (e.type === 'uploadProgress') return [{ type: 'progress', loaded: e.loaded }];
+    if (e.type === 'response') return [{ type: 'done', contentSha1: e.body.contentSha1, contentLength: e.body.contentLength }];
+    return [];
+  });
 
 /** The steps the pipeline composes; each is a cold Observable (the seams marble specs fake). */
 export interface LargeUploadSteps {
