@@ -1,16 +1,17 @@
 /**
  * The transport over axios: the only module that imports it. One axios instance with keep-alive,
  * no redirects (B2 never redirects), unlimited body sizes, and our own status handling, so an
- * `AxiosError` never reaches a caller. In Node requests go through the platform's lean node:http
- * adapter (platform/node-http-adapter.ts) with the smallest config axios accepts; in a browser,
+ * `AxiosError` never reaches a caller. In Node requests go through the lean node:http adapter
+ * (node-http-adapter.ts, chosen by node-axios.ts) with the smallest config axios accepts; in a browser,
  * or behind a proxy, through axios' own adapters.
  */
 import axios, { AxiosError, AxiosHeaders, CanceledError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import { Observable } from 'rxjs';
 import { platform } from '../platform';
-import type { NodeAdapterTimeouts } from '../platform/node-http-adapter';
 import { B2Error, idleTimeout, invalidArgument } from './b2-error';
 import type { B2Event } from './events';
+import { axiosPlatform } from './node-axios';
+import type { NodeAdapterTimeouts } from './node-http-adapter';
 import type { B2HttpRequest, B2Transport } from './transport';
 
 /**
@@ -78,7 +79,7 @@ export class AxiosTransport implements B2Transport {
   constructor(options: AxiosTransportOptions = {}) {
     this.log = options.log;
     ({ connectMs: this.connectMs, idleMs: this.idleMs } = checkTimeouts(options.timeouts));
-    const platformDefaults = platform.axiosDefaults({ AxiosError, AxiosHeaders, CanceledError });
+    const platformDefaults = axiosPlatform.axiosDefaults({ AxiosError, AxiosHeaders, CanceledError });
     const headers = options.userAgent ? { 'User-Agent': options.userAgent } : {};
     this.http = axios.create({
       ...platformDefaults,
@@ -120,12 +121,12 @@ export class AxiosTransport implements B2Transport {
         headers = { ...headers, 'Content-Type': 'application/json' };
       } else if (body?.bytes) {
         // Bytes in memory: the adapter sets Content-Length itself (and a browser refuses it from scripts).
-        data = platform.uploadBytes(body.bytes);
+        data = axiosPlatform.uploadBytes(body.bytes);
       } else if (body) {
         // A browser sets Content-Length itself (and refuses it from scripts); it sends a Blob
         // gathered first, so there progress comes from XHR's upload events, not from reading.
         if (!browser) headers = { ...headers, 'Content-Length': String(body.length) };
-        data = platform.uploadData(browser ? body.open() : countPulled(body.open(), body.onProgress), body.length);
+        data = axiosPlatform.uploadData(browser ? body.open() : countPulled(body.open(), body.onProgress), body.length);
       }
       subscriber.next({ type: 'sent', attempt });
       let log = this.log;

@@ -1,3 +1,5 @@
+import { NotSupportedError } from '../platform/platform';
+
 /**
  * B2's error codes (https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
  * and each call's page). Codes B2 adds later still type-check.
@@ -195,12 +197,15 @@ const OS_PROBLEMS: Record<string, string> = {
 /**
  * A local file operation failed (writing a download, a checkpoint, an output file): a B2Error
  * `local_io_error` with the OS code kept (`osCode`) and the caller's `path` named, whatever
- * temporary name the operation used. A B2Error passes through unchanged.
+ * temporary name the operation used. A B2Error passes through unchanged; a platform without files
+ * (`NotSupportedError`, a browser) gives `invalid_argument` for `path`.
  *
  * @param doing what was being done, e.g. `cannot write` (the message reads `cannot write PATH: …`)
  */
 export function localIoError(err: unknown, path: string, doing: string): B2Error {
   if (err instanceof B2Error) return err;
+  // No file system at all (a browser): the caller asked for a file where only Node has them.
+  if (err instanceof NotSupportedError) return invalidArgument('path', err.message);
   const osCode = isOsError(err) ? err.code : 'EIO';
   const problem = OS_PROBLEMS[osCode] ?? 'the operating system refused';
   return new B2Error({ status: 0, code: 'local_io_error', message: `${doing} ${path}: ${problem} (${osCode})`, osCode, path });
