@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Bundles the emulator's console page script (src/emulator/console/page.ts, with rxb2's browser
+ * Bundles the emulator's console page script (src/console/page.ts, with rxb2's browser
  * build: src/platform mapped to src/platform/browser.ts and src/http/node-axios.ts to
  * src/http/browser-axios.ts, as package.json's `browser` field does)
  * into `<dir>/bundle.js`, a module whose default export is the script's text: the emulator serves
@@ -28,7 +28,7 @@ export async function bundleConsole() {
   );
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [join(root, 'src/emulator/console/page.ts')],
+    entryPoints: [join(root, 'src/console/page.ts')],
     bundle: true,
     platform: 'browser',
     format: 'iife',

@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { defer, type Observable } from 'rxjs';
 import { AxiosTransport, type B2Event, type B2HttpRequest, type B2Transport } from '../../../src';
 
-/** dist/src/emulator/cli.js, seen from dist/spec/emulator/crash. */
-export const CLI = path.resolve(__dirname, '../../../src/emulator/cli.js');
+/** dist/src/cli/rxb2-emulator.js, seen from dist/spec/emulator/crash. */
+export const CLI = path.resolve(__dirname, '../../../src/cli/rxb2-emulator.js');
 
 export interface EmulatorProcess {
   readonly child: ChildProcess;
