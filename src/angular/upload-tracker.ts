@@ -1,5 +1,6 @@
 /** `UploadTracker`: runs uploads for a component and follows each one as an Observable and a signal. */
-import { DestroyRef, computed, inject, signal, type Signal } from '@angular/core';
+import { DestroyRef, inject, signal, type Signal } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
 import { BehaviorSubject, ReplaySubject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs';
 
 /** What a tracked upload emits: rxb2's upload events (`uploadProgress`, `response`, …). */
@@ -61,11 +62,12 @@ export class UploadTracker {
 
   /** Every upload started, oldest first, until `clear()`. */
   readonly uploads: Signal<readonly TrackedUpload<unknown>[]> = this.#all.asReadonly();
-  /** The uploads still running. */
-  readonly inFlight: Signal<readonly TrackedUpload<unknown>[]> = computed(() => this.#all().filter((u) => u.state() === 'uploading'));
+  /** The uploads still running: the one source of `inFlight$` and `inFlight`, set as an upload starts and as it ends. */
   readonly #inFlight$ = new BehaviorSubject<readonly TrackedUpload<unknown>[]>([]);
-  /** The uploads still running, as an Observable: the current list at once, then each change. */
+  /** The uploads still running, as an Observable: the current list at once, then each change; never completes. */
   readonly inFlight$: Observable<readonly TrackedUpload<unknown>[]> = this.#inFlight$.asObservable();
+  /** The uploads still running, as a signal (the same list as `inFlight$`). */
+  readonly inFlight: Signal<readonly TrackedUpload<unknown>[]> = toSignal(this.#inFlight$, { requireSync: true, manualCleanup: true });
 
   /** @param destroyRef cancels the running uploads when destroyed; default: the injection context's, if created in one. */
   constructor(destroyRef?: DestroyRef) {
