@@ -4,8 +4,23 @@ import { toSignal } from '@angular/core/rxjs-interop';
 import { BehaviorSubject, ReplaySubject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs';
 
 /** What a tracked upload emits: rxb2's upload events (`uploadProgress`, `response`, …). */
-export type TrackableEvent<T> = { type: string; loaded?: number; total?: number } | { type: 'response'; body: T };
+export type TrackableEvent<T> =
+  | {
+      /** The event's kind: `uploadProgress` moves the progress, the others are passed over. */
+      type: string;
+      /** Bytes sent so far (`uploadProgress`). */
+      loaded?: number;
+      /** Bytes in all, when known (`uploadProgress`). */
+      total?: number;
+    }
+  | {
+      /** The upload's result, last. */
+      type: 'response';
+      /** The uploaded file. */
+      body: T;
+    };
 
+/** Where a tracked upload stands: running, then done, failed or cancelled for good. */
 export type UploadState = 'uploading' | 'done' | 'failed' | 'cancelled';
 
 /** One upload the tracker runs. */
@@ -23,6 +38,7 @@ export interface TrackedUpload<T> {
   readonly progress$: Observable<number>;
   /** The same fraction as a signal. */
   readonly progress: Signal<number>;
+  /** `uploading` until the upload ends, then `done`, `failed` or `cancelled`. */
   readonly state: Signal<UploadState>;
   /** The `response` event's body (the uploaded file) once done. */
   readonly result: Signal<T | undefined>;

@@ -46,9 +46,11 @@ export const DEFAULT_TIMEOUTS: Readonly<Required<B2Timeouts>> = { connectMs: 10_
 const SLOW_ANSWERS = new Set(['b2_copy_file', 'b2_copy_part']);
 const SLOW_ANSWER_IDLE_MS = 1_200_000;
 
+/** How to build an `AxiosTransport`. */
 export interface AxiosTransportOptions {
   /** Connect and idle timeouts (default `DEFAULT_TIMEOUTS`); checked by `checkTimeouts`. */
   timeouts?: B2Timeouts;
+  /** The `User-Agent` header of every request (default: axios'). */
   userAgent?: string;
   /** Called once per request when it ends (answered, failed or aborted: debugging); never given a key, a token or a body. */
   log?: (entry: B2RequestLogEntry) => void;
@@ -56,18 +58,29 @@ export interface AxiosTransportOptions {
 
 /** One line of the request log: what was asked and how it ended. */
 export interface B2RequestLogEntry {
+  /** The B2 call, e.g. `b2_upload_file`. */
   operation: string;
+  /** The HTTP method. */
   method: string;
   /** The URL without its query string (a download-authorization token may ride there). */
   url: string;
+  /** 1 for the first try, 2 for the first retry, … */
   attempt: number;
   /** HTTP status, or 0 when no answer came. */
   status: number;
   /** B2 error code when the request failed. */
   code?: string;
+  /** Milliseconds from sending to the end (answered, failed or aborted). */
   durationMs: number;
 }
 
+/**
+ * rxb2's transport (the default `B2Options.transport`): one axios instance with keep-alive and no
+ * redirects; in Node the lean node:http adapter, in a browser XHR (uploads) and fetch (streamed
+ * downloads). `request()` is cold: it sends on subscribe, emits `sent`, progress, `responseHeader`
+ * and `response` last, then completes; fails with a `B2Error` (B2's answer, a network failure, a
+ * timeout); unsubscribing aborts the request.
+ */
 export class AxiosTransport implements B2Transport {
   private readonly http: AxiosInstance;
   private readonly log: AxiosTransportOptions['log'];

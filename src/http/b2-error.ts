@@ -143,6 +143,7 @@ export class B2Error extends Error {
     return `B2Error [${this.status} ${this.code}]${this.operation ? ` ${this.operation}` : ''}: ${this.message}`;
   }
 
+  /** The fields above as a plain object (`JSON.stringify` uses it): never a key, a token or the HTTP library's error. */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
@@ -217,6 +218,7 @@ export function isOsError(err: unknown): err is Error & { code: string; syscall:
   return typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
+/** Whether a value is a `B2Error` (for `catchError` and type narrowing). */
 export function isB2Error(value: unknown): value is B2Error {
   return value instanceof B2Error;
 }
