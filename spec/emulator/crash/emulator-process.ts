@@ -41,7 +41,7 @@ process.once('exit', () => {
 });
 
 /**
- * Starts `cli.js --host 127.0.0.1 --port 0 --data DIR --min-part-size 1000 --part-size 5000` and
+ * Starts `rxb2-emulator.js --host 127.0.0.1 --port 0 --data DIR --min-part-size 1000 --part-size 5000` and
  * resolves once it printed its URL, key id and key.
  */
 export function spawnEmulator(dataDir: string, timeoutMs = 10_000): Promise<EmulatorProcess> {
