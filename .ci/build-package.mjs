@@ -2,7 +2,7 @@
 /**
  * Builds the published package into lib/: lib/cjs (CommonJS) and lib/esm (ES modules), one file per
  * source file with its .d.ts, so that package.json `browser` can swap platform/index.js for
- * platform/browser.js in either build and bundlers can drop what an application does not import.
+ * platform/browser.js (and http/node-axios.js for http/browser-axios.js) in either build and bundlers can drop what an application does not import.
  *
  * Sources import each other without extensions (`'../platform'`). Node's ESM loader needs full
  * paths, so while emitting, relative specifiers are rewritten to the file they resolve to
@@ -22,7 +22,7 @@ const builds = [
   // Same sources as the CommonJS build, already type-checked there: emitted without checking again.
   { config: 'tsconfig.esm.json', out: 'lib/esm', type: 'module', noCheck: true },
 ];
-/** package.json `bin` targets, e.g. lib/cjs/emulator/cli.js. */
+/** package.json `bin` targets, e.g. lib/cjs/cli/rxb2.js. */
 const bins = Object.values(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin ?? {});
 
 // Built next to lib/ and swapped in at the end, so that a failed build leaves the last good one and
@@ -44,6 +44,16 @@ try {
   rmSync(staging, { recursive: true, force: true });
 }
 if (failed) process.exit(1);
+
+/** package.json `browser` entries of one build (`lib/cjs`), relative to it: `./platform/index.js` -> `./platform/browser.js`. */
+function browserSwaps(out) {
+  const prefix = `./${out}/`;
+  const swaps = {};
+  for (const [from, to] of Object.entries(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).browser ?? {})) {
+    if (from.startsWith(prefix)) swaps[`./${from.slice(prefix.length)}`] = `./${to.slice(prefix.length)}`;
+  }
+  return swaps;
+}
 
 /** Every bin must be a built file; it is made executable for runs from the work tree too. */
 function checkBins(built) {
@@ -92,7 +102,7 @@ function emit({ config, out, type, noCheck = false }) {
   if (result.emitSkipped || diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) return false;
   // Node reads the module format of lib/esm/**/*.js from the nearest package.json, and so do some
   // bundlers (webpack) for `sideEffects` and `browser`: this one repeats them for its build.
-  const nested = { type, sideEffects: false, browser: { './platform/index.js': './platform/browser.js' } };
+  const nested = { type, sideEffects: false, browser: browserSwaps(out) };
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify(nested, null, 2)}\n`);
   console.log(`${config} -> ${out} (${parsed.fileNames.length} modules)`);
   return true;

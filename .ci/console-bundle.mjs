@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
- * Bundles the emulator's console page script (src/emulator/console/page.ts, with rxb2's browser
- * build: src/platform mapped to src/platform/browser.ts, as package.json's `browser` field does)
+ * Bundles the emulator's console page script (src/console/page.ts, with rxb2's browser
+ * build: src/platform mapped to src/platform/browser.ts and src/http/node-axios.ts to
+ * src/http/browser-axios.ts, as package.json's `browser` field does)
  * into `<dir>/bundle.js`, a module whose default export is the script's text: the emulator serves
  * it at /console/app.js. `npm run build` writes dist/src/emulator/console (CommonJS);
  * .ci/build-package.mjs writes lib/cjs and lib/esm.
  *
  * Usage: node .ci/console-bundle.mjs OUT_DIR cjs|esm
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -17,11 +18,17 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The page script's code. */
 export async function bundleConsole() {
-  const platformDir = join(root, 'src/platform');
-  const targets = new Set([platformDir, join(platformDir, 'index'), join(platformDir, 'index.ts')]);
+  // package.json `browser` (./lib/cjs/platform/index.js -> ./lib/cjs/platform/browser.js…), read as the sources it was built from.
+  const source = (file) => join(root, 'src', file.replace(/^\.\/lib\/cjs\//, '').replace(/\.js$/, '.ts'));
+  const browserField = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).browser;
+  const swaps = new Map(
+    Object.entries(browserField)
+      .filter(([from]) => from.startsWith('./lib/cjs/'))
+      .map(([from, to]) => [source(from), source(to)]),
+  );
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [join(root, 'src/emulator/console/page.ts')],
+    entryPoints: [join(root, 'src/console/page.ts')],
     bundle: true,
     platform: 'browser',
     format: 'iife',
@@ -33,9 +40,10 @@ export async function bundleConsole() {
       {
         name: 'rxb2-browser-platform',
         setup(b) {
-          b.onResolve({ filter: /platform(\/index(\.ts)?)?$/ }, (args) => {
-            if (!args.path.startsWith('.')) return undefined;
-            return targets.has(resolve(args.resolveDir, args.path)) ? { path: join(platformDir, 'browser.ts') } : undefined;
+          b.onResolve({ filter: /^\./ }, (args) => {
+            const target = resolve(args.resolveDir, args.path);
+            const swapped = [target, `${target}.ts`, join(target, 'index.ts')].map((candidate) => swaps.get(candidate)).find((to) => to !== undefined);
+            return swapped ? { path: swapped } : undefined;
           });
         },
       },

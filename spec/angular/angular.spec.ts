@@ -105,6 +105,23 @@ describe('rxb2/angular', () => {
       });
     }
 
+    // provideB2 checks options with the client's own constructor: whatever new B2() refuses, at the call.
+    it("with options the client refuses (a realm that is no URL): the client's invalid_argument at the call", () => {
+      const call = () => provideB2({ applicationKeyId: 'abc', applicationKey: 'secret', realm: 'ftp://example.com' });
+      expect(call).toThrowMatching((err) => err instanceof B2Error && err.code === 'invalid_argument' && err.field === 'realm' && err.message.includes('factory'));
+    });
+
+    it('with credentials, two injectors: two clients, each its own', () => {
+      const providers = [provideB2({ applicationKeyId: emu.keyId, applicationKey: emu.applicationKey, realm: emu.url })];
+      const one = environment(providers);
+      const two = environment(providers);
+      expect(one.get(B2_CLIENT)).toBeInstanceOf(B2);
+      expect(two.get(B2_CLIENT)).toBeInstanceOf(B2);
+      expect(two.get(B2_CLIENT)).not.toBe(one.get(B2_CLIENT));
+      one.destroy();
+      two.destroy();
+    });
+
     it('a factory that returns no B2 client: the first injection fails, naming provideB2', () => {
       const injector = environment([provideB2(() => ({}) as B2)]);
       expect(() => injector.get(B2_CLIENT)).toThrowMatching((err) => err instanceof B2Error && err.field === 'provideB2');

@@ -173,6 +173,9 @@ describe('in a browser (Debian Chromium, headless)', () => {
     expect(inputs.filter((p) => p.includes('@angular') || p.includes('src/angular'))).toEqual([]);
     expect(inputs).not.toContain('src/platform/node.ts');
     expect(inputs).toContain('src/platform/browser.ts');
+    // The transport's axios options: XHR and fetch, never the node:http adapter.
+    expect(inputs.filter((p) => /src\/http\/node-/.test(p))).toEqual([]);
+    expect(inputs).toContain('src/http/browser-axios.ts');
     expect(inputs.filter((p) => /node_modules\/axios\/lib\/(adapters\/http|platform\/node)/.test(p))).toEqual([]);
   });
 

@@ -1,9 +1,9 @@
 /**
  * What runs rxb2 in Debian's Chromium, shared by spec/browser/browser.spec.ts and
  * bench/browser.ts: the esbuild bundle of a page script (src/index.ts with the platform mapped to
- * src/platform/browser.ts), a page server on 127.0.0.1, and Chromium's path and flags.
+ * src/platform/browser.ts and the transport's axios options to src/http/browser-axios.ts), a page server on 127.0.0.1, and Chromium's path and flags.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -25,16 +25,26 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Maps the core's `../platform` (src/platform/index.ts, which picks Node) to src/platform/browser.ts, as package.json's `browser` field does for the published files. */
+/**
+ * Swaps in the browser's modules as package.json's `browser` field does for the published files,
+ * read from that field: src/platform/index.ts (which picks Node) becomes src/platform/browser.ts,
+ * src/http/node-axios.ts becomes src/http/browser-axios.ts.
+ */
 export function browserPlatform(): Plugin {
-  const platformDir = path.join(ROOT, 'src/platform');
-  const targets = new Set([platformDir, path.join(platformDir, 'index'), path.join(platformDir, 'index.ts')]);
+  const browserField = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { browser: Record<string, string> }).browser;
+  const source = (file: string) => path.join(ROOT, 'src', file.replace(/^\.\/lib\/cjs\//, '').replace(/\.js$/, '.ts'));
+  const swaps = new Map(
+    Object.entries(browserField)
+      .filter(([from]) => from.startsWith('./lib/cjs/'))
+      .map(([from, to]) => [source(from), source(to)]),
+  );
   return {
     name: 'rxb2-browser-platform',
     setup(b) {
-      b.onResolve({ filter: /platform(\/index(\.ts)?)?$/ }, (args) => {
-        if (!args.path.startsWith('.')) return undefined;
-        return targets.has(path.resolve(args.resolveDir, args.path)) ? { path: path.join(platformDir, 'browser.ts') } : undefined;
+      b.onResolve({ filter: /^\./ }, (args) => {
+        const target = path.resolve(args.resolveDir, args.path);
+        const swapped = [target, `${target}.ts`, path.join(target, 'index.ts')].map((candidate) => swaps.get(candidate)).find((to) => to !== undefined);
+        return swapped ? { path: swapped } : undefined;
       });
     },
   };

@@ -5,17 +5,19 @@
  * clear errors for what needs a file system.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { localIoError } from '../../src/http/b2-error';
+import { axiosPlatform } from '../../src/http/browser-axios';
 import { createJsSha1, platform, sha1Compiled } from '../../src/platform/browser';
-import { B2Error } from '../../src';
+import { NotSupportedError } from '../../src/platform/platform';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
 
-async function rejection(promise: Promise<unknown>): Promise<B2Error> {
+async function rejection(promise: Promise<unknown>): Promise<NotSupportedError> {
   try {
     await promise;
   } catch (err) {
-    expect(err).toBeInstanceOf(B2Error);
-    return err as B2Error;
+    expect(err).toBeInstanceOf(NotSupportedError);
+    return err as NotSupportedError;
   }
   throw new Error('expected a rejection');
 }
@@ -122,32 +124,39 @@ describe('browser platform', () => {
   });
 
   it('axios uses XHR (upload progress events)', () => {
-    expect(platform.axiosDefaults()).toEqual({ adapter: 'xhr' });
+    expect(axiosPlatform.axiosDefaults()).toEqual({ adapter: 'xhr' });
   });
 
   it('upload bodies are Blobs of exactly the bytes', async () => {
     const bytes = randomBytes(5000);
     const view = bytes.subarray(100, 1100);
-    const small = platform.uploadBytes(view) as Blob;
+    const small = axiosPlatform.uploadBytes(view) as Blob;
     expect(small).toBeInstanceOf(Blob);
     expect(Buffer.from(await small.arrayBuffer()).equals(view)).toBeTrue();
 
     async function* chunks() {
       for (let at = 0; at < bytes.length; at += 999) yield bytes.subarray(at, at + 999);
     }
-    const gathered = await (platform.uploadData(chunks(), bytes.length) as Promise<Blob>);
+    const gathered = await (axiosPlatform.uploadData(chunks(), bytes.length) as Promise<Blob>);
     expect(gathered).toBeInstanceOf(Blob);
     expect(Buffer.from(await gathered.arrayBuffer()).equals(bytes)).toBeTrue();
   });
 
-  it('a file path, a file download or a positional file: a clear invalid_argument', async () => {
+  // The platform knows no B2Error (it imports nothing of the transport): it says ENOTSUP, and the
+  // client turns that into invalid_argument naming the option (localIoError here; the whole
+  // client in a browser: spec/browser/browser.spec.ts).
+  it('a file path, a file download or a positional file: ENOTSUP, which the client reports as a clear invalid_argument', async () => {
     const open = await rejection(platform.openFile('/etc/hostname'));
-    expect(open.code).toBe('invalid_argument');
+    expect(open.code).toBe('ENOTSUP');
     expect(open.message).toContain('a file path needs Node; pass a Blob');
     const write = await rejection(platform.writeFileAtomically('/tmp/x', (async function* () {})()));
-    expect(write.code).toBe('invalid_argument');
+    expect(write.code).toBe('ENOTSUP');
     expect(write.message).toContain('needs Node');
-    expect((await rejection(platform.openPositionalFile('/tmp/x'))).code).toBe('invalid_argument');
+    const asB2 = localIoError(write, '/tmp/x', 'cannot write');
+    expect(asB2.code).toBe('invalid_argument');
+    expect(asB2.field).toBe('path');
+    expect(asB2.message).toContain('needs Node');
+    expect(localIoError(await rejection(platform.openPositionalFile('/tmp/x')), '/tmp/x', 'cannot write').code).toBe('invalid_argument');
     expect(platform.isReadableStream((async function* () {})())).toBeFalse();
   });
 

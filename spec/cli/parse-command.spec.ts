@@ -68,6 +68,29 @@ describe('rxb2 parseCommand', () => {
     }
   });
 
+  // The emulator's flags go through the same value parsers as the other commands' (src/cli/flag-values.ts):
+  // the same messages, naming the flag, whichever spelling runs them.
+  it('rxb2 emulator: bad flag values are usage errors naming the flag, as for every other command', () => {
+    const cases: [string[], string][] = [
+      [['emulator', '--token-lifetime', '0'], "rxb2: --token-lifetime: expected a whole number of at least 1, not '0'"],
+      [['emulator', '--min-part-size', 'lots'], "rxb2: --min-part-size: expected a byte count such as 5000, 100MB or 64MiB, not 'lots'"],
+      [['emulator', '--part-size', '1.5'], "rxb2: --part-size: expected a byte count such as 5000, 100MB or 64MiB, not '1.5'"],
+      [['emulator', '--port', '70000'], "rxb2: --port: expected a whole number from 0 to 65535, not '70000'"],
+    ];
+    for (const [argv, message] of cases) {
+      const { result, out, err } = parse(...argv);
+      expect(result).withContext(argv.join(' ')).toEqual({ exitCode: 2 });
+      expect(err.trim()).withContext(argv.join(' ')).toBe(message);
+      expect(out).withContext(argv.join(' ')).toBe('');
+    }
+    const { result } = parse('emulator', '--port', '0', '--token-lifetime', '60', '--part-size', '64MiB');
+    expect(result).toEqual(
+      jasmine.objectContaining({
+        command: jasmine.objectContaining({ name: 'emulator', flags: jasmine.objectContaining({ port: 0, tokenLifetime: 60, partSize: 64 * 2 ** 20 }) }),
+      }),
+    );
+  });
+
   it('prints help and the version with exit code 0', () => {
     const help = parse('--help');
     expect(help.result).toEqual({ exitCode: 0 });

@@ -18,7 +18,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { B2, toResponseBody } from '../../src';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const EMULATOR = join(ROOT, 'dist', 'src', 'emulator', 'cli.js');
+const EMULATOR = join(ROOT, 'dist', 'src', 'cli', 'rxb2-emulator.js');
 const JASMINE = join(dirname(require.resolve('jasmine', { paths: [ROOT] })), '..', 'bin', 'jasmine.js');
 /** Production's part sizes: what live B2 advertises (and what the suite's small-file specs ask for). */
 const PART_FLAGS = ['--part-size', '100000000', '--min-part-size', '5000000'];

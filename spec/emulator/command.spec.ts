@@ -12,7 +12,7 @@ import * as b2 from '../helpers/b2-http';
 
 const DIST = resolve(__dirname, '../..');
 const SPELLINGS: Record<string, string[]> = {
-  'rxb2-emulator': [join(DIST, 'src/emulator/cli.js')],
+  'rxb2-emulator': [join(DIST, 'src/cli/rxb2-emulator.js')],
   'rxb2 emulator': [join(DIST, 'src/cli/rxb2.js'), 'emulator'],
 };
 const KEY_ID = '0123456789ab';

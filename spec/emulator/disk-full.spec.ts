@@ -107,6 +107,35 @@ describe('emu-http a full disk under the data directory', () => {
     expect(buckets.map((x: any) => x.bucketName)).toEqual([bucket.bucketName]);
   });
 
+  // Every commit that brings a new blob drops it when the journal refuses the record (the State's
+  // commit does it, not each handler): a ranged copy and a copied part make new blobs too. A whole
+  // copy shares the source's blobs, which stay.
+  it('the journal out of space: a ranged copy and a copied part are refused and their new blobs deleted; a whole copy leaves the source whole', async () => {
+    const data = Buffer.alloc(6000, 5);
+    const source = await b2.uploadOk(auth, bucket.bucketId, 'source.bin', data);
+    const before = await blobCount();
+
+    journalFullFor = 'ranged-copy.bin';
+    expectDiskFull(await b2.call(auth, 'b2_copy_file', { sourceFileId: source.fileId, fileName: 'ranged-copy.bin', range: 'bytes=0-2999' }));
+    expect(await blobCount()).toBe(before);
+
+    journalFullFor = 'whole-copy.bin';
+    expectDiskFull(await b2.call(auth, 'b2_copy_file', { sourceFileId: source.fileId, fileName: 'whole-copy.bin' }));
+    expect(await blobCount()).toBe(before);
+
+    journalFullFor = undefined;
+    const started = await b2.startLarge(auth, bucket.bucketId, 'large-copy.bin');
+    journalFullFor = started.fileId;
+    expectDiskFull(await b2.call(auth, 'b2_copy_part', { sourceFileId: source.fileId, largeFileId: started.fileId, partNumber: 1, range: 'bytes=0-999' }));
+    expect(await blobCount()).toBe(before);
+
+    journalFullFor = undefined;
+    expect(await names()).toEqual(['large-copy.bin', 'source.bin']);
+    const read = await b2.downloadByName(auth, bucket.bucketName, 'source.bin');
+    expect(read.status).toBe(200);
+    expect(read.body.equals(data)).toBeTrue();
+  });
+
   it("rxb2's client gets the 403 once: it does not retry a hopeless upload", async () => {
     blobsFull = true;
     const uploads = countRequests(emu, 'b2_upload_file');

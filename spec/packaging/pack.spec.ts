@@ -392,6 +392,8 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
       const output = Object.values(result.metafile.outputs)[0];
       expect(inputs.filter((p) => /rxb2[\\/]lib[\\/].*[\\/]emulator[\\/]/.test(p))).toEqual([]);
       expect(inputs.filter((p) => /platform[\\/]node\.js$/.test(p))).toEqual([]);
+      expect(inputs.filter((p) => /http[\\/]node-[\w-]+\.js$/.test(p))).toEqual([]);
+      expect(inputs).toContain(`node_modules/rxb2/lib/${build}/http/browser-axios.js`);
       // The main entry never imports Angular: nothing of it, nor of rxb2/angular, in the bundle.
       expect(inputs.filter((p) => /@angular|rxb2[\\/]lib[\\/]\w+[\\/]angular[\\/]/.test(p))).toEqual([]);
       expect(output.imports.filter((i) => i.path.startsWith('@angular'))).toEqual([]);

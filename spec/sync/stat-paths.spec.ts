@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { platform } from '../../src/platform';
 import { platform as browser } from '../../src/platform/browser';
-import { B2Error } from '../../src';
+import { NotSupportedError } from '../../src/platform/platform';
 
 describe('platform.statPaths', () => {
   let work: string;
@@ -48,8 +48,9 @@ describe('platform.statPaths', () => {
     expect(own).toEqual(jasmine.objectContaining({ kind: 'symlink' }));
   });
 
-  it('in the browser platform: invalid_argument (no folders there)', async () => {
+  // The platform knows no B2Error: ENOTSUP, which sync reports as invalid_argument (localFolder).
+  it('in the browser platform: ENOTSUP (no folders there)', async () => {
     const err = await browser.statPaths(['/x'], true).catch((e: unknown) => e);
-    expect(err instanceof B2Error && err.code).toBe('invalid_argument');
+    expect(err instanceof NotSupportedError && err.code).toBe('ENOTSUP');
   });
 });

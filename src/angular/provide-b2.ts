@@ -9,10 +9,6 @@ const invalidArgument = (field: string, problem: string) => new B2Error({ status
 /** The injection token of the app's `B2` client: `inject(B2_CLIENT)`. Provided by `provideB2()`. */
 export const B2_CLIENT = new InjectionToken<B2>('rxb2 B2 client');
 
-function env(name: string): string | undefined {
-  return typeof process !== 'undefined' ? process.env?.[name] : undefined;
-}
-
 /**
  * Provides a `B2` client for `inject(B2_CLIENT)`: from options (`new B2(options)`), or from a
  * factory run in an injection context on first injection (it may `inject()` what it needs). One
@@ -23,9 +19,10 @@ function env(name: string): string | undefined {
  * `uploadWithAuthorization` with a server that hands out upload authorizations. `provideB2` is
  * for server-side rendering, admin tools, and restricted keys a server made for the page.
  *
- * Errors: called without options and without a factory, or with options lacking
- * `applicationKeyId` / `applicationKey` (and no `B2_APPLICATION_KEY_ID` / `B2_APPLICATION_KEY` in
- * a Node environment), it throws a `B2Error` `invalid_argument` at once, naming what is missing.
+ * Errors: called without options and without a factory, or with options that `new B2(options)`
+ * refuses (no `applicationKeyId` / `applicationKey` and no `B2_APPLICATION_KEY_ID` /
+ * `B2_APPLICATION_KEY` in a Node environment, a realm that is no http(s) URL…), it throws that
+ * `B2Error` `invalid_argument` at once, naming the field.
  * A factory that returns something else than a `B2` fails the first injection, naming the factory.
  *
  * @example
@@ -49,12 +46,28 @@ export function provideB2(config: B2Options | (() => B2)): EnvironmentProviders 
   if (typeof config !== 'object' || config === null) {
     throw invalidArgument('provideB2', 'needs credentials ({ applicationKeyId, applicationKey }) or a factory (() => new B2(…))');
   }
-  if (!config.applicationKeyId && !env('B2_APPLICATION_KEY_ID') && !env('B2_KEY_ID')) {
-    throw invalidArgument('applicationKeyId', 'missing in provideB2({ … }): pass applicationKeyId and applicationKey, or a factory (() => new B2(…))');
-  }
-  if (!config.applicationKey && !env('B2_APPLICATION_KEY')) {
-    throw invalidArgument('applicationKey', 'missing in provideB2({ … }): pass applicationKeyId and applicationKey, or a factory (() => new B2(…))');
-  }
   const options = { ...config };
-  return makeEnvironmentProviders([{ provide: B2_CLIENT, useFactory: () => new B2(options) }]);
+  // The client's own checks (credentials, realm, timeouts…), at the call: the first injector gets
+  // this client, every other one a new one.
+  let first: B2 | undefined = checkedClient(options);
+  return makeEnvironmentProviders([
+    {
+      provide: B2_CLIENT,
+      useFactory: () => {
+        const b2 = first ?? new B2(options);
+        first = undefined;
+        return b2;
+      },
+    },
+  ]);
+}
+
+/** `new B2(options)`; its `invalid_argument` says where it came from and that a factory is the other way. */
+function checkedClient(options: B2Options): B2 {
+  try {
+    return new B2(options);
+  } catch (err) {
+    if (!(err instanceof B2Error) || err.code !== 'invalid_argument') throw err;
+    throw new B2Error({ status: 0, code: 'invalid_argument', field: err.field, message: `${err.message} (in provideB2({ … }); or pass a factory: () => new B2(…))` });
+  }
 }

@@ -6,6 +6,7 @@ import { B2Error, type B2Event, type B2LargeFileStartedEvent, type B2PartUploade
 
 /** A large upload's own events (`largeFileStarted`, `partUploaded`), carried as Angular's `User` event. */
 export type B2HttpUserEvent<T> = HttpUserEvent<T> & {
+  /** The rxb2 event itself. */
   b2: B2LargeFileStartedEvent | B2PartUploadedEvent;
 };
 

@@ -1,10 +1,26 @@
 /** `UploadTracker`: runs uploads for a component and follows each one as an Observable and a signal. */
-import { DestroyRef, computed, inject, signal, type Signal } from '@angular/core';
+import { DestroyRef, inject, signal, type Signal } from '@angular/core';
+import { toSignal } from '@angular/core/rxjs-interop';
 import { BehaviorSubject, ReplaySubject, distinctUntilChanged, type Observable, type Subscription } from 'rxjs';
 
 /** What a tracked upload emits: rxb2's upload events (`uploadProgress`, `response`, …). */
-export type TrackableEvent<T> = { type: string; loaded?: number; total?: number } | { type: 'response'; body: T };
+export type TrackableEvent<T> =
+  | {
+      /** The event's kind: `uploadProgress` moves the progress, the others are passed over. */
+      type: string;
+      /** Bytes sent so far (`uploadProgress`). */
+      loaded?: number;
+      /** Bytes in all, when known (`uploadProgress`). */
+      total?: number;
+    }
+  | {
+      /** The upload's result, last. */
+      type: 'response';
+      /** The uploaded file. */
+      body: T;
+    };
 
+/** Where a tracked upload stands: running, then done, failed or cancelled for good. */
 export type UploadState = 'uploading' | 'done' | 'failed' | 'cancelled';
 
 /** One upload the tracker runs. */
@@ -22,6 +38,7 @@ export interface TrackedUpload<T> {
   readonly progress$: Observable<number>;
   /** The same fraction as a signal. */
   readonly progress: Signal<number>;
+  /** `uploading` until the upload ends, then `done`, `failed` or `cancelled`. */
   readonly state: Signal<UploadState>;
   /** The `response` event's body (the uploaded file) once done. */
   readonly result: Signal<T | undefined>;
@@ -61,11 +78,12 @@ export class UploadTracker {
 
   /** Every upload started, oldest first, until `clear()`. */
   readonly uploads: Signal<readonly TrackedUpload<unknown>[]> = this.#all.asReadonly();
-  /** The uploads still running. */
-  readonly inFlight: Signal<readonly TrackedUpload<unknown>[]> = computed(() => this.#all().filter((u) => u.state() === 'uploading'));
+  /** The uploads still running: the one source of `inFlight$` and `inFlight`, set as an upload starts and as it ends. */
   readonly #inFlight$ = new BehaviorSubject<readonly TrackedUpload<unknown>[]>([]);
-  /** The uploads still running, as an Observable: the current list at once, then each change. */
+  /** The uploads still running, as an Observable: the current list at once, then each change; never completes. */
   readonly inFlight$: Observable<readonly TrackedUpload<unknown>[]> = this.#inFlight$.asObservable();
+  /** The uploads still running, as a signal (the same list as `inFlight$`). */
+  readonly inFlight: Signal<readonly TrackedUpload<unknown>[]> = toSignal(this.#inFlight$, { requireSync: true, manualCleanup: true });
 
   /** @param destroyRef cancels the running uploads when destroyed; default: the injection context's, if created in one. */
   constructor(destroyRef?: DestroyRef) {

@@ -238,7 +238,7 @@ type Cmd<N extends CliCommand['name']> = Extract<CliCommand, { name: N }>;
 
 async function emulator(command: Cmd<'emulator'>, run: Run): Promise<number> {
   // Loaded only here: the other commands never pull in the emulator.
-  const { runEmulatorCommand } = await import('../emulator/cli');
+  const { runEmulatorCommand } = await import('./rxb2-emulator');
   return runEmulatorCommand(command.flags, run.io, run.signal);
 }
 

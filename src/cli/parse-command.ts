@@ -6,9 +6,9 @@
 import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, EXIT_USAGE, UsageError, errorJson } from './errors';
-import { parseByteSize } from './format';
+import { byteSize, wholeNumber } from './flag-values';
 import { VERSION } from '../version';
-import { addEmulatorFlags, type EmulatorFlags } from '../emulator/cli';
+import { addEmulatorFlags, type EmulatorFlags } from './rxb2-emulator';
 import { addSyncCommand, type SyncCliCommand } from './sync-command';
 
 export type CliCommand =
@@ -79,30 +79,11 @@ function bucketFile(what: string): (value: string) => BucketPath {
 /** B2's largest part (https://www.backblaze.com/apidocs/b2-upload-part): 5 GB. */
 const MAX_PART_SIZE = 5_000_000_000;
 
-function byteSize(flag: string, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
-  return (value) => {
-    const bytes = parseByteSize(value);
-    if (bytes === undefined) throw new UsageError(flag, `expected a byte count such as 5000, 100MB or 64MiB, not '${value}'`);
-    if (bytes > max) throw new UsageError(flag, `must be at most ${max} bytes, not ${bytes}`);
-    return bytes;
-  };
-}
+/** `--concurrency`: transfers in flight at once. */
+const concurrency = (flag: string) => wholeNumber(flag, 1, 64);
 
-function concurrency(flag: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new UsageError(flag, `expected a whole number from 1 to 64, not '${value}'`);
-    return n;
-  };
-}
-
-function retries(flag: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n > 20) throw new UsageError(flag, `expected a whole number from 0 to 20, not '${value}'`);
-    return n;
-  };
-}
+/** `--retries`: attempts after the first. */
+const retries = (flag: string) => wholeNumber(flag, 0, 20);
 
 const EXIT_CODE_HELP = EXIT_CODES.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n');
 

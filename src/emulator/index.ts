@@ -20,14 +20,19 @@ export type { EmulatorOptions, Fault, FaultRule } from './options';
 export interface RunningEmulator {
   /** Base URL, e.g. `http://127.0.0.1:40123`: the realm to authorize against. */
   readonly url: string;
+  /** The account's id (as on B2, the master key's id too). */
   readonly accountId: string;
   /** The master key: its id is the account id (as on B2). */
   readonly keyId: string;
+  /** The master key's secret: with `keyId`, what a client authorizes with. */
   readonly applicationKey: string;
   /** Fault plan controls: add rules, clear them, count what was injected. */
   readonly faults: {
+    /** Adds a rule after those in effect (rules are consulted in order; the first that fires wins). Throws a RangeError for a probability outside 0…1. */
     add(rule: FaultRule): void;
+    /** Removes every rule (the counts of what was injected stay until `reset`). */
     clear(): void;
+    /** How many faults of each kind were injected so far (`status:503`, `expiredToken`, `resetRequest`, …). */
     injected(): Record<string, number>;
   };
   /** Moves the emulator's clock forward: tokens, download authorizations and retention expire. */

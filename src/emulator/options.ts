@@ -19,6 +19,7 @@ export interface EmulatorOptions {
   faultSeed?: number;
   /** Master key id/secret to use (default: generated, or the stored ones with a data directory). */
   accountId?: string;
+  /** The master application key (its secret) to use with `accountId` (default: generated, or the stored one). */
   masterKey?: string;
   /**
    * Bodies up to this many bytes get a `contentMd5` (default 100,000,000, the recommended part
@@ -39,25 +40,57 @@ export interface EmulatorOptions {
 /** What an injected fault does to a matching request. */
 export type Fault =
   /** Answer with this status and B2 error code (503 service_unavailable, 429 too_many_requests, 500 internal_error, 408 request_timeout). */
-  | { kind: 'status'; status: 408 | 429 | 500 | 503; retryAfterSeconds?: number }
+  | {
+      /** Answer with an error status. */
+      kind: 'status';
+      /** The status; the B2 error code follows from it. */
+      status: 408 | 429 | 500 | 503;
+      /** Sent as `Retry-After` when given. */
+      retryAfterSeconds?: number;
+    }
   /** Answer 401 expired_auth_token. */
-  | { kind: 'expiredToken' }
+  | {
+      /** Answer 401 expired_auth_token. */
+      kind: 'expiredToken';
+    }
   /** Destroy the connection after reading this many request-body bytes (0 = before any). */
-  | { kind: 'resetRequest'; afterBytes: number }
+  | {
+      /** Reset the connection while the request body arrives. */
+      kind: 'resetRequest';
+      /** Request-body bytes read before the reset. */
+      afterBytes: number;
+    }
   /** Destroy the connection after sending this many response-body bytes. */
-  | { kind: 'resetResponse'; afterBytes: number }
+  | {
+      /** Reset the connection while the response body goes out. */
+      kind: 'resetResponse';
+      /** Response-body bytes sent before the reset. */
+      afterBytes: number;
+    }
   /** Hold the response back for this long before handling the request. */
-  | { kind: 'delay'; ms: number }
+  | {
+      /** Delay the answer. */
+      kind: 'delay';
+      /** Milliseconds to wait before handling the request. */
+      ms: number;
+    }
   /**
    * Stall: the connection stays open and nothing more is sent, until the client gives up or the
    * emulator closes. Without `afterBytes` nothing at all is answered (the request body is still read);
    * with it the real answer's status line and headers go out, then that many body bytes (0 = headers only).
    */
-  | { kind: 'stall'; afterBytes?: number };
+  | {
+      /** Stall the connection. */
+      kind: 'stall';
+      /** Response-body bytes sent before the stall; absent: nothing is answered at all. */
+      afterBytes?: number;
+    };
 
+/** One rule of a fault plan: which calls it matches, what it does to them, how often. */
 export interface FaultRule {
   /** B2 call name (`b2_upload_file`, `b2_download_file_by_name`, `b2_list_file_names`, …) or '*' for every call. */
   call: string;
+  /** What the rule does to a matching request. */
   fault: Fault;
   /** How many matching requests this rule affects (default 1; Infinity for all). */
   times?: number;

@@ -145,13 +145,35 @@ export class EmulatorState {
     if (entries.length > 0) await this.commitAndCollect(entries);
   }
 
-  /** Journals the entries, then applies them; blobs left unreferenced are deleted afterwards. */
+  /**
+   * Journals the entries, then applies them; blobs left unreferenced are deleted afterwards. If the
+   * journal cannot take them (its disk is full), nothing is applied: the blobs the entries bring
+   * that nothing references yet (a body just received, a range just copied) are deleted, so nothing
+   * is left behind, and the journal's error is rethrown. Every commit that brings a blob comes here.
+   */
   async commitAndCollect(entries: JournalEntry[]): Promise<void> {
-    const released = this.commit(entries);
+    let released: string[];
+    try {
+      released = this.commit(entries);
+    } catch (err) {
+      for (const blobId of this.unreferencedBlobs(entries)) await this.store.blobs.delete(blobId).catch(() => undefined);
+      throw err;
+    }
     for (const blobId of released) await this.store.blobs.delete(blobId);
   }
 
-  /** Journals then applies; returns blob ids no longer referenced (caller deletes them). */
+  /** The blobs that the entries' new records reference and that no record references yet. */
+  private unreferencedBlobs(entries: JournalEntry[]): Set<string> {
+    const blobs = new Set<string>();
+    for (const entry of entries) {
+      if (entry.op !== 'put') continue;
+      const segments = entry.kind === 'file' ? entry.record.segments : entry.kind === 'part' ? [entry.record.segment] : [];
+      for (const s of segments) if (!this.blobRefs.has(s.blobId)) blobs.add(s.blobId);
+    }
+    return blobs;
+  }
+
+  /** Journals then applies; returns blob ids no longer referenced (caller deletes them). For entries that bring no blob: others go through `commitAndCollect`. */
   commit(entries: JournalEntry[]): string[] {
     this.store.journal.append(entries);
     const released: string[] = [];

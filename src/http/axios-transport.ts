@@ -1,16 +1,17 @@
 /**
  * The transport over axios: the only module that imports it. One axios instance with keep-alive,
  * no redirects (B2 never redirects), unlimited body sizes, and our own status handling, so an
- * `AxiosError` never reaches a caller. In Node requests go through the platform's lean node:http
- * adapter (platform/node-http-adapter.ts) with the smallest config axios accepts; in a browser,
+ * `AxiosError` never reaches a caller. In Node requests go through the lean node:http adapter
+ * (node-http-adapter.ts, chosen by node-axios.ts) with the smallest config axios accepts; in a browser,
  * or behind a proxy, through axios' own adapters.
  */
 import axios, { AxiosError, AxiosHeaders, CanceledError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import { Observable } from 'rxjs';
 import { platform } from '../platform';
-import type { NodeAdapterTimeouts } from '../platform/node-http-adapter';
 import { B2Error, idleTimeout, invalidArgument } from './b2-error';
 import type { B2Event } from './events';
+import { axiosPlatform } from './node-axios';
+import type { NodeAdapterTimeouts } from './node-http-adapter';
 import type { B2HttpRequest, B2Transport } from './transport';
 
 /**
@@ -45,9 +46,11 @@ export const DEFAULT_TIMEOUTS: Readonly<Required<B2Timeouts>> = { connectMs: 10_
 const SLOW_ANSWERS = new Set(['b2_copy_file', 'b2_copy_part']);
 const SLOW_ANSWER_IDLE_MS = 1_200_000;
 
+/** How to build an `AxiosTransport`. */
 export interface AxiosTransportOptions {
   /** Connect and idle timeouts (default `DEFAULT_TIMEOUTS`); checked by `checkTimeouts`. */
   timeouts?: B2Timeouts;
+  /** The `User-Agent` header of every request (default: axios'). */
   userAgent?: string;
   /** Called once per request when it ends (answered, failed or aborted: debugging); never given a key, a token or a body. */
   log?: (entry: B2RequestLogEntry) => void;
@@ -55,18 +58,29 @@ export interface AxiosTransportOptions {
 
 /** One line of the request log: what was asked and how it ended. */
 export interface B2RequestLogEntry {
+  /** The B2 call, e.g. `b2_upload_file`. */
   operation: string;
+  /** The HTTP method. */
   method: string;
   /** The URL without its query string (a download-authorization token may ride there). */
   url: string;
+  /** 1 for the first try, 2 for the first retry, … */
   attempt: number;
   /** HTTP status, or 0 when no answer came. */
   status: number;
   /** B2 error code when the request failed. */
   code?: string;
+  /** Milliseconds from sending to the end (answered, failed or aborted). */
   durationMs: number;
 }
 
+/**
+ * rxb2's transport (the default `B2Options.transport`): one axios instance with keep-alive and no
+ * redirects; in Node the lean node:http adapter, in a browser XHR (uploads) and fetch (streamed
+ * downloads). `request()` is cold: it sends on subscribe, emits `sent`, progress, `responseHeader`
+ * and `response` last, then completes; fails with a `B2Error` (B2's answer, a network failure, a
+ * timeout); unsubscribing aborts the request.
+ */
 export class AxiosTransport implements B2Transport {
   private readonly http: AxiosInstance;
   private readonly log: AxiosTransportOptions['log'];
@@ -78,7 +92,7 @@ export class AxiosTransport implements B2Transport {
   constructor(options: AxiosTransportOptions = {}) {
     this.log = options.log;
     ({ connectMs: this.connectMs, idleMs: this.idleMs } = checkTimeouts(options.timeouts));
-    const platformDefaults = platform.axiosDefaults({ AxiosError, AxiosHeaders, CanceledError });
+    const platformDefaults = axiosPlatform.axiosDefaults({ AxiosError, AxiosHeaders, CanceledError });
     const headers = options.userAgent ? { 'User-Agent': options.userAgent } : {};
     this.http = axios.create({
       ...platformDefaults,
@@ -120,12 +134,12 @@ export class AxiosTransport implements B2Transport {
         headers = { ...headers, 'Content-Type': 'application/json' };
       } else if (body?.bytes) {
         // Bytes in memory: the adapter sets Content-Length itself (and a browser refuses it from scripts).
-        data = platform.uploadBytes(body.bytes);
+        data = axiosPlatform.uploadBytes(body.bytes);
       } else if (body) {
         // A browser sets Content-Length itself (and refuses it from scripts); it sends a Blob
         // gathered first, so there progress comes from XHR's upload events, not from reading.
         if (!browser) headers = { ...headers, 'Content-Length': String(body.length) };
-        data = platform.uploadData(browser ? body.open() : countPulled(body.open(), body.onProgress), body.length);
+        data = axiosPlatform.uploadData(browser ? body.open() : countPulled(body.open(), body.onProgress), body.length);
       }
       subscriber.next({ type: 'sent', attempt });
       let log = this.log;

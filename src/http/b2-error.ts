@@ -1,3 +1,5 @@
+import { NotSupportedError } from '../platform/platform';
+
 /**
  * B2's error codes (https://www.backblaze.com/docs/cloud-storage-native-api-error-handling-and-status-codes
  * and each call's page). Codes B2 adds later still type-check.
@@ -141,6 +143,7 @@ export class B2Error extends Error {
     return `B2Error [${this.status} ${this.code}]${this.operation ? ` ${this.operation}` : ''}: ${this.message}`;
   }
 
+  /** The fields above as a plain object (`JSON.stringify` uses it): never a key, a token or the HTTP library's error. */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
@@ -195,12 +198,15 @@ const OS_PROBLEMS: Record<string, string> = {
 /**
  * A local file operation failed (writing a download, a checkpoint, an output file): a B2Error
  * `local_io_error` with the OS code kept (`osCode`) and the caller's `path` named, whatever
- * temporary name the operation used. A B2Error passes through unchanged.
+ * temporary name the operation used. A B2Error passes through unchanged; a platform without files
+ * (`NotSupportedError`, a browser) gives `invalid_argument` for `path`.
  *
  * @param doing what was being done, e.g. `cannot write` (the message reads `cannot write PATH: …`)
  */
 export function localIoError(err: unknown, path: string, doing: string): B2Error {
   if (err instanceof B2Error) return err;
+  // No file system at all (a browser): the caller asked for a file where only Node has them.
+  if (err instanceof NotSupportedError) return invalidArgument('path', err.message);
   const osCode = isOsError(err) ? err.code : 'EIO';
   const problem = OS_PROBLEMS[osCode] ?? 'the operating system refused';
   return new B2Error({ status: 0, code: 'local_io_error', message: `${doing} ${path}: ${problem} (${osCode})`, osCode, path });
@@ -212,6 +218,7 @@ export function isOsError(err: unknown): err is Error & { code: string; syscall:
   return typeof e?.code === 'string' && /^E[A-Z0-9]+$/.test(e.code) && typeof e.syscall === 'string';
 }
 
+/** Whether a value is a `B2Error` (for `catchError` and type narrowing). */
 export function isB2Error(value: unknown): value is B2Error {
   return value instanceof B2Error;
 }

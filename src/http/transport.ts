@@ -5,6 +5,7 @@
 import type { Observable } from 'rxjs';
 import type { B2Event } from './events';
 
+/** A raw upload's body, as the transport sends it: opened again for each attempt. */
 export interface B2UploadBody {
   /** Exact byte count (becomes Content-Length). */
   length: number;
@@ -20,11 +21,15 @@ export interface B2UploadBody {
   bytes?: Uint8Array;
 }
 
+/** One HTTP request to B2, as the transport sends it. */
 export interface B2HttpRequest {
+  /** The HTTP method. */
   method: 'GET' | 'POST' | 'HEAD';
+  /** The whole URL, query included. */
   url: string;
   /** The B2 call, for error messages (`b2_list_file_names`). */
   operation: string;
+  /** Request headers (`Authorization`, `X-Bz-*`…). */
   headers?: Record<string, string>;
   /** A JSON body (POST). */
   json?: unknown;
@@ -36,10 +41,16 @@ export interface B2HttpRequest {
   attempt?: number;
 }
 
+/**
+ * What sends rxb2's requests: `AxiosTransport` unless you pass your own (`B2Options.transport`), for
+ * tests or another HTTP library.
+ */
 export interface B2Transport {
   /**
    * Emits `sent`, then `uploadProgress` (raw uploads), `responseHeader`, and `response` last with
    * the parsed JSON, or the unread stream for `responseType: 'stream'`. Errors are `B2Error`s.
+   * Cold: nothing is sent before subscribing; completes after `response`; unsubscribing before
+   * then aborts the request (and destroys a streamed body not read yet).
    */
   request<T>(req: B2HttpRequest): Observable<B2Event<T, unknown>>;
 }

@@ -35,6 +35,11 @@ export class Listing<T> extends Observable<T> implements AsyncIterable<T> {
     super((subscriber) => build().subscribe(subscriber));
   }
 
+  /**
+   * Iterates the listing page by page: a page is requested only when the loop has taken every item
+   * before it. Leaving the loop (`break`, `return`, an exception) unsubscribes: a page in flight is
+   * aborted and nothing more is requested. A failed request rejects the pending `next()` with its `B2Error`.
+   */
   [Symbol.asyncIterator](): AsyncIterator<T> {
     const received: T[] = [];
     // True while the loop has nothing buffered: the pipeline may fetch a page.

@@ -1,6 +1,7 @@
 import { asyncScheduler, defer, retry, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 import { B2Error } from '../http/b2-error';
 
+/** How `retryB2` retries: attempts, backoff, what is retried, and a hook per retry. */
 export interface RetryB2Options {
   /** Tries in all, the first included (default 8). 1 switches retry off. */
   maxAttempts?: number;

@@ -9,7 +9,12 @@ import { isProgress } from '../http/events';
  *
  * Emits a subset of the source's events in order; completes and errors with it.
  */
-export function throttleProgress<E extends { type: string }>(intervalMs = 100, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<E> {
+export function throttleProgress<
+  E extends {
+    /** The event's kind: `uploadProgress` and `downloadProgress` are thinned out, the others pass. */
+    type: string;
+  },
+>(intervalMs = 100, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<E> {
   return (source) =>
     new Observable<E>((subscriber) => {
       let last = -Infinity;

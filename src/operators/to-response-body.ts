@@ -10,7 +10,14 @@ import type { B2ResponseEvent } from '../http/events';
  * @example
  * bucket.uploadFile({ contents, fileName }).pipe(toResponseBody()).subscribe((file) => console.log(file.fileId));
  */
-export function toResponseBody<T>(): OperatorFunction<{ type: string } | B2ResponseEvent<T>, T> {
+export function toResponseBody<T>(): OperatorFunction<
+  | {
+      /** The event's kind: every event but `response` is skipped. */
+      type: string;
+    }
+  | B2ResponseEvent<T>,
+  T
+> {
   return (source) =>
     source.pipe(
       filter((e): e is B2ResponseEvent<T> => e.type === 'response'),

@@ -1,17 +1,16 @@
 /**
  * The browser platform: no Node built-ins. SHA-1 by hash-wasm (WebAssembly; Web Crypto cannot hash
- * incrementally), MD5 by @noble/hashes, base64 through btoa/atob, uploads through XHR (the only
- * browser API with upload progress events) with the body gathered into a Blob, and streamed
- * downloads through fetch's ReadableStream. Files on disk do not exist here: pass a Blob (a `File`
- * is one). No `hashInWorker`: a large upload's SHA-1s ahead are computed on the main thread, the
+ * incrementally), MD5 by @noble/hashes, base64 through btoa/atob, and streamed download bodies
+ * read from fetch's ReadableStream (the transport's XHR and fetch options are http/browser-axios.ts).
+ * Files on disk do not exist here: pass a Blob (a `File` is one); asking for one fails with
+ * a `NotSupportedError` (`ENOTSUP`), which callers report as an `invalid_argument` naming their option. No `hashInWorker`: a large upload's SHA-1s ahead are computed on the main thread, the
  * Blob read through its stream (a worker would need a separate script the bundle must ship).
  *
  * Bundlers pick this file instead of `./index` through package.json's `browser` field.
  */
 import { createSHA1, type IHasher } from 'hash-wasm';
 import { md5 as nobleMd5, sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
-import { B2Error, invalidArgument } from '../http/b2-error';
-import type { Platform, Sha1 } from './platform';
+import { NotSupportedError, streamAborted, type Platform, type Sha1 } from './platform';
 
 export const platform: Platform = {
   name: 'browser',
@@ -34,24 +33,9 @@ export const platform: Platform = {
     for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
     return out;
   },
-  axiosDefaults() {
-    // XHR: the adapter with upload progress events. The transport sends streamed downloads
-    // (responseType "stream") through axios' fetch adapter, which hands over a ReadableStream.
-    return { adapter: 'xhr' };
-  },
-  uploadBytes(bytes) {
-    // A Blob of exactly this view (axios would send a plain view's whole ArrayBuffer).
-    return new Blob([bytes as Uint8Array<ArrayBuffer>]);
-  },
-  async uploadData(chunks) {
-    // XHR cannot stream a request body: gather it (at most one part, or one small file) into a Blob.
-    const parts: Uint8Array<ArrayBuffer>[] = [];
-    for await (const chunk of chunks) parts.push(chunk as Uint8Array<ArrayBuffer>);
-    return new Blob(parts);
-  },
   async openFile() {
     // The upload names the path in its own message ("contents.path: cannot read …: ").
-    throw new B2Error({ status: 0, code: 'invalid_argument', field: 'contents.path', message: 'a file path needs Node; pass a Blob (a File is one)' });
+    throw new NotSupportedError('open', 'a file path needs Node; pass a Blob (a File is one)');
   },
   isReadableStream(_value): _value is AsyncIterable<Uint8Array> & { readable: boolean } {
     // "A Node Readable": never in a browser.
@@ -70,9 +54,9 @@ export const platform: Platform = {
   toByteStream(chunks) {
     const stream: AsyncIterable<Uint8Array> = {
       async *[Symbol.asyncIterator]() {
-        if (destroyed.has(stream)) throw aborted();
+        if (destroyed.has(stream)) throw streamAborted();
         for await (const chunk of chunks) {
-          if (destroyed.has(stream)) throw aborted();
+          if (destroyed.has(stream)) throw streamAborted();
           yield chunk;
         }
       },
@@ -84,10 +68,10 @@ export const platform: Platform = {
     if (typeof stream === 'object' && stream !== null && !(stream instanceof Blob)) destroyed.add(stream);
   },
   async writeFileAtomically(path) {
-    throw invalidArgument('path', `writing a file needs Node; download into memory (downloadToBuffer) or read the body stream instead (${path})`);
+    throw new NotSupportedError('open', `writing a file needs Node; download into memory (downloadToBuffer) or read the body stream instead (${path})`);
   },
   async openPositionalFile(path) {
-    throw invalidArgument('path', `writing a file needs Node; download into memory (downloadToBuffer) or read the body stream instead (${path})`);
+    throw new NotSupportedError('open', `writing a file needs Node; download into memory (downloadToBuffer) or read the body stream instead (${path})`);
   },
   readFolder: noFolders,
   statPath: noFolders,
@@ -101,7 +85,7 @@ export const platform: Platform = {
 
 /** Local folders (sync) need Node. */
 async function noFolders(): Promise<never> {
-  throw invalidArgument('localFolder', 'syncing a local folder needs Node');
+  throw new NotSupportedError('opendir', 'syncing a local folder needs Node');
 }
 
 // ------------------------------------------------------------------ streams
@@ -111,10 +95,6 @@ const destroyed = new WeakSet<object>();
 /** The reader of each response stream being read, so destroyResponse can cancel a locked stream. */
 const readers = new WeakMap<object, ReadableStreamDefaultReader<Uint8Array>>();
 
-function aborted(): B2Error {
-  return new B2Error({ status: 0, code: 'aborted', message: 'the download was aborted' });
-}
-
 function isWebStream(value: unknown): value is ReadableStream<Uint8Array> {
   return typeof ReadableStream !== 'undefined' && value instanceof ReadableStream;
 }
@@ -123,14 +103,14 @@ function isWebStream(value: unknown): value is ReadableStream<Uint8Array> {
 async function* responseChunks(body: unknown): AsyncGenerator<Uint8Array> {
   if (body === undefined || body === null) return;
   if (isWebStream(body)) {
-    if (destroyed.has(body)) throw aborted();
+    if (destroyed.has(body)) throw streamAborted();
     const reader = body.getReader();
     readers.set(body, reader);
     let finished = false;
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (destroyed.has(body)) throw aborted();
+        if (destroyed.has(body)) throw streamAborted();
         if (done) {
           finished = true;
           return;
@@ -148,7 +128,7 @@ async function* responseChunks(body: unknown): AsyncGenerator<Uint8Array> {
   else if (body instanceof ArrayBuffer) yield new Uint8Array(body);
   else if (typeof Blob !== 'undefined' && body instanceof Blob) yield new Uint8Array(await body.arrayBuffer());
   else if (typeof body === 'string') yield new TextEncoder().encode(body);
-  else throw new B2Error({ status: 0, code: 'bad_response', message: 'the download body is not a stream of bytes' });
+  else throw Object.assign(new TypeError('the download body is not a stream of bytes'), { code: 'bad_response' });
 }
 
 // ------------------------------------------------------------------ base64

@@ -1,21 +1,14 @@
-/** The Node platform: node:crypto SHA-1, keep-alive agents, fs file sources, Node streams. */
+/** The Node platform: node:crypto SHA-1, fs file sources, Node streams. */
 import { createHash } from 'node:crypto';
 import { close, createReadStream, createWriteStream, open, promises as fsp, lstatSync, read, statSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AxiosAdapter } from 'axios';
-import { createNodeHttpAdapter } from './node-http-adapter';
 import { hashInWorkers } from './node-hash-worker';
 import type { PathInfo, PathKind, Platform, RandomAccessSource } from './platform';
 
 /** Files are read in 1 MiB chunks: the 64 KiB default costs ~45% more CPU per GiB sent. */
 const READ_CHUNK = 1 << 20;
-
-let agents: { httpAgent: http.Agent; httpsAgent: https.Agent } | undefined;
-let adapter: AxiosAdapter | undefined;
 
 export const platform: Platform = {
   name: 'node',
@@ -27,27 +20,6 @@ export const platform: Platform = {
   toBase64: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
   fromBase64: (text) => Buffer.from(text, 'base64'),
   concat: (chunks, size) => Buffer.concat(chunks, size),
-  axiosDefaults(axiosClasses) {
-    // One pair of keep-alive agents per process: re-creating agents costs a handshake per request.
-    agents ??= {
-      httpAgent: new http.Agent({ keepAlive: true, keepAliveMsecs: 60_000, maxSockets: 256 }),
-      httpsAgent: new https.Agent({ keepAlive: true, keepAliveMsecs: 60_000, maxSockets: 256 }),
-    };
-    // Behind a proxy (the proxy variables set), axios' own adapter, which knows proxies; it sets a
-    // 60 s keep-alive delay on every request's socket, which agents with the same value make a
-    // no-op. Otherwise the lean node:http adapter: axios' own costs ~100 µs more CPU per small request.
-    const proxied = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'].some((name) => process.env[name]);
-    // Without proxy variables, tell axios so: it would otherwise look them up on every request.
-    if (proxied || !axiosClasses) return { ...agents, adapter: 'http', ...(proxied ? {} : { proxy: false }) };
-    adapter ??= createNodeHttpAdapter({ ...agents, axios: axiosClasses });
-    return { adapter };
-  },
-  uploadBytes(bytes) {
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  },
-  uploadData(chunks) {
-    return Readable.from(chunks, { objectMode: false, highWaterMark: READ_CHUNK });
-  },
   hashInWorker: hashInWorkers,
   async openFile(path): Promise<RandomAccessSource> {
     const stat = await fsp.stat(path);

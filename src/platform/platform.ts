@@ -4,9 +4,6 @@
  * through package.json's `browser` field.
  */
 
-/** The axios classes a platform adapter builds its answers and errors with, handed over by the transport (the one module that loads axios). */
-export type AxiosClasses = Pick<import('axios').AxiosStatic, 'AxiosError' | 'AxiosHeaders' | 'CanceledError'>;
-
 /** An incremental SHA-1. */
 export interface Sha1 {
   update(bytes: Uint8Array): void;
@@ -51,15 +48,6 @@ export interface Platform {
   concat(chunks: Uint8Array[], size: number): Uint8Array;
   toBase64(bytes: Uint8Array): string;
   fromBase64(text: string): Uint8Array;
-  /**
-   * Options merged into the axios instance: in Node a lean node:http adapter over keep-alive
-   * agents (built with the axios classes it is given), in the browser XHR.
-   */
-  axiosDefaults(axiosClasses?: AxiosClasses): Record<string, unknown>;
-  /** Turns an upload body into what axios sends on this platform (a Node Readable, a Blob…). */
-  uploadData(chunks: AsyncIterable<Uint8Array>, length: number): unknown;
-  /** In-memory bytes as axios sends them (Node: a Buffer view; axios sends a plain view's whole ArrayBuffer). */
-  uploadBytes(bytes: Uint8Array): unknown;
   /**
    * Hashes a file or a Blob of `size` bytes (whole, and per part of `partSize`) off the main
    * thread, when the platform can (Node: worker threads). Absent where it cannot: the caller then
@@ -135,4 +123,25 @@ export interface PositionalFile {
   commit(): Promise<void>;
   /** Closes and removes the temporary file. */
   abort(): Promise<void>;
+}
+
+/**
+ * What a platform cannot do at all (the browser has no file system), shaped as Node's system
+ * errors are (`code` `ENOTSUP`, the `syscall` refused). Callers report it as a B2Error
+ * `invalid_argument` naming the option that asked for a file (`localIoError` does).
+ */
+export class NotSupportedError extends Error {
+  readonly code = 'ENOTSUP';
+  constructor(
+    readonly syscall: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'NotSupportedError';
+  }
+}
+
+/** A stream read after it was destroyed (an unsubscribed download): `code` `aborted`, as the client's B2Error for an abort. */
+export function streamAborted(): Error & { code: 'aborted' } {
+  return Object.assign(new Error('the download was aborted'), { name: 'AbortError', code: 'aborted' as const });
 }

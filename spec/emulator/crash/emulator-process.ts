@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { defer, type Observable } from 'rxjs';
 import { AxiosTransport, type B2Event, type B2HttpRequest, type B2Transport } from '../../../src';
 
-/** dist/src/emulator/cli.js, seen from dist/spec/emulator/crash. */
-export const CLI = path.resolve(__dirname, '../../../src/emulator/cli.js');
+/** dist/src/cli/rxb2-emulator.js, seen from dist/spec/emulator/crash. */
+export const CLI = path.resolve(__dirname, '../../../src/cli/rxb2-emulator.js');
 
 export interface EmulatorProcess {
   readonly child: ChildProcess;
@@ -41,7 +41,7 @@ process.once('exit', () => {
 });
 
 /**
- * Starts `cli.js --host 127.0.0.1 --port 0 --data DIR --min-part-size 1000 --part-size 5000` and
+ * Starts `rxb2-emulator.js --host 127.0.0.1 --port 0 --data DIR --min-part-size 1000 --part-size 5000` and
  * resolves once it printed its URL, key id and key.
  */
 export function spawnEmulator(dataDir: string, timeoutMs = 10_000): Promise<EmulatorProcess> {

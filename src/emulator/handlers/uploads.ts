@@ -11,8 +11,7 @@ import type { FileRecord, PartRecord, RetentionSetting } from '../model';
 import type { UploadToken } from '../auth';
 import { fail } from '../errors';
 import { newFileId } from '../ids';
-import { receiveBody, type ReceivedBody } from '../ingest';
-import type { JournalEntry } from '../store/store';
+import { receiveBody } from '../ingest';
 import { checkContentType, checkFileInfo, checkFileName, percentDecode, resolveContentType } from '../names';
 import { reqString } from '../params';
 import { fileWire, partWire } from '../serialize';
@@ -135,7 +134,7 @@ export function uploadFile(engine: Engine, call: UploadCall): Promise<B2FileWire
       await engine.store.blobs.delete(received.segment.blobId);
       throw fail.badBucketId(bucket.bucketId);
     }
-    await commitOrDrop(engine, received, [engine.state.put('file', file.fileId, file)]);
+    await engine.state.commitAndCollect([engine.state.put('file', file.fileId, file)]);
     return fileWire(file, engine.accountId, caller, call.version);
   });
 }
@@ -176,24 +175,9 @@ export function uploadPart(engine: Engine, call: UploadCall): Promise<B2PartWire
       uploadTimestamp: engine.clock.nextTimestamp(),
       segment: received.segment,
     };
-    await commitOrDrop(engine, received, [engine.state.put('part', engine.state.partId(file.fileId, partNumber), part)]);
+    await engine.state.commitAndCollect([engine.state.put('part', engine.state.partId(file.fileId, partNumber), part)]);
     return partWire(part, file.sse);
   });
-}
-
-/**
- * Records a received body (then deletes blobs it replaced). If the journal cannot take the record
- * (its disk is full), deletes the new blob so nothing is left behind, and rethrows.
- */
-async function commitOrDrop(engine: Engine, received: ReceivedBody, entries: JournalEntry[]): Promise<void> {
-  let released: string[];
-  try {
-    released = engine.state.commit(entries);
-  } catch (err) {
-    await engine.store.blobs.delete(received.segment.blobId).catch(() => undefined);
-    throw err;
-  }
-  for (const blobId of released) await engine.store.blobs.delete(blobId);
 }
 
 function contentLength(h: IncomingHttpHeaders): number {

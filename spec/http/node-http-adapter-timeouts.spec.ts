@@ -1,5 +1,5 @@
 /**
- * The Node adapter's own timeouts (src/platform/node-http-adapter.ts), against local servers on
+ * The Node adapter's own timeouts (src/http/node-http-adapter.ts), against local servers on
  * 127.0.0.1: a connection never made (connectTimeoutMs), a server that owes a byte and sends none
  * (idleTimeoutMs: before the answer, mid-body of a streamed answer, an upload the server does not
  * read), and what is NOT a stall: a slow producer of the request body, a slow reader of the
@@ -11,8 +11,8 @@ import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import axios, { AxiosError, AxiosHeaders, CanceledError, type AxiosInstance } from 'axios';
 import { B2Error } from '../../src';
-import type { NodeAdapterTimeouts } from '../../src/platform/node-http-adapter';
-import { createNodeHttpAdapter } from '../../src/platform/node-http-adapter';
+import type { NodeAdapterTimeouts } from '../../src/http/node-http-adapter';
+import { createNodeHttpAdapter } from '../../src/http/node-http-adapter';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,8 +7,8 @@
  * (textContent), never parsed as markup.
  */
 import { lastValueFrom, toArray, type Subscription } from 'rxjs';
-import { B2, type B2File, type Bucket } from '../../index';
-import { formatBytes } from '../../cli/format';
+import { B2, type B2File, type Bucket } from '../index';
+import { formatBytes } from '../cli/format';
 
 interface ConsoleState {
   keyId: string | null;

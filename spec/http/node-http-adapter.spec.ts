@@ -1,5 +1,5 @@
 /**
- * The Node platform's axios adapter (src/platform/node-http-adapter.ts) driven through axios, as
+ * The Node axios adapter (src/http/node-http-adapter.ts) driven through axios, as
  * AxiosTransport drives it, against a local node:http server on 127.0.0.1: headers and bodies as
  * sent, streamed bodies with backpressure, streamed answers, abort, timeouts, statuses, redirects,
  * and network failures as AxiosErrors.
@@ -10,7 +10,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import axios, { AxiosError, AxiosHeaders, CanceledError, isCancel, type AxiosInstance } from 'axios';
-import { createNodeHttpAdapter } from '../../src/platform/node-http-adapter';
+import { createNodeHttpAdapter } from '../../src/http/node-http-adapter';
 
 interface Seen {
   method: string;

@@ -1,6 +1,6 @@
 /**
- * A lean axios adapter over node:http / node:https, for the Node platform only (the browser bundle
- * never reaches this file). axios' own 'http' adapter spends most of a small request's CPU on
+ * A lean axios adapter over node:http / node:https, for Node only (the browser bundle never
+ * reaches this file: it gets `./browser-axios` instead of `./node-axios`). axios' own 'http' adapter spends most of a small request's CPU on
  * features rxb2 never uses (redirects, proxies, decompression, progress transforms, form data,
  * data: URLs, HTTP/2); this one sends the request as given and hands back the answer:
  *
@@ -29,8 +29,8 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { idleTimeout } from '../http/b2-error';
-import type { AxiosClasses } from './platform';
+import type { AxiosClasses } from './axios-platform';
+import { idleTimeout } from './b2-error';
 
 /** rxb2's timeouts, read from a request's config (0 or absent: none). */
 export interface NodeAdapterTimeouts {

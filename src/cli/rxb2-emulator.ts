@@ -6,9 +6,9 @@
  * `export B2_REALM=… B2_APPLICATION_KEY_ID=… B2_APPLICATION_KEY=…` line, and runs until interrupted.
  */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
-import { parseByteSize } from '../cli/format';
-import type { EmulatorOptions } from './options';
+import { Command } from 'commander';
+import type { EmulatorOptions } from '../emulator/options';
+import { byteSize, wholeNumber } from './flag-values';
 
 /** The flags as commander parses them (`addEmulatorFlags`). */
 export interface EmulatorFlags {
@@ -33,34 +33,17 @@ export interface EmulatorCommandIo {
 
 const DEFAULT_EMULATOR_PORT = 8000;
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
-  return n;
-}
-
-function wholeNumber(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of seconds');
-  return Number(value);
-}
-
-function byteSize(value: string): number {
-  const bytes = parseByteSize(value);
-  if (bytes === undefined) throw new InvalidArgumentError('expected a byte count such as 5000, 100MB or 64MiB');
-  return bytes;
-}
-
 /** Adds the emulator's flags and their defaults to `command` (the same for both spellings). */
 export function addEmulatorFlags(command: Command): Command {
   return command
     .option('--host <host>', 'interface to listen on (the console page asks for the key unless it is a loopback address)', '127.0.0.1')
-    .option('--port <port>', 'port (0 picks a free one)', port, DEFAULT_EMULATOR_PORT)
+    .option('--port <port>', 'port (0 picks a free one)', wholeNumber('--port', 0, 65535), DEFAULT_EMULATOR_PORT)
     .option('--data <dir>', 'keep state in this directory (default: in memory)')
     .option('--key-id <id>', 'the master key id (default: generated; a data directory keeps its own)')
     .option('--key <key>', 'the master application key (default: generated; a data directory keeps its own)')
-    .option('--min-part-size <bytes>', 'absoluteMinimumPartSize to advertise (default 5000000)', byteSize)
-    .option('--part-size <bytes>', 'recommendedPartSize to advertise (default 100000000)', byteSize)
-    .option('--token-lifetime <seconds>', 'lifetime of account and upload tokens (default 86400)', wholeNumber)
+    .option('--min-part-size <bytes>', 'absoluteMinimumPartSize to advertise (default 5000000)', byteSize('--min-part-size'))
+    .option('--part-size <bytes>', 'recommendedPartSize to advertise (default 100000000)', byteSize('--part-size'))
+    .option('--token-lifetime <seconds>', 'lifetime of account and upload tokens (default 86400)', wholeNumber('--token-lifetime', 1))
     .option('--faults <file>', 'fault plan: a JSON array of rules, e.g. [{"call": "b2_upload_file", "fault": {"kind": "status", "status": 503}, "times": 2}]')
     .option('--no-console', 'do not serve the console page at /');
 }
@@ -83,8 +66,8 @@ export async function emulatorOptionsFromFlags(flags: EmulatorFlags): Promise<Em
     console: flags.console,
   };
   if (flags.faults !== undefined) {
-    const { faultCallNames, parseFaultPlan } = await import('./faults');
-    const { JSON_CALLS } = await import('./routes');
+    const { faultCallNames, parseFaultPlan } = await import('../emulator/faults');
+    const { JSON_CALLS } = await import('../emulator/routes');
     let text: string;
     try {
       text = readFileSync(flags.faults, 'utf8');
@@ -102,7 +85,7 @@ export async function emulatorOptionsFromFlags(flags: EmulatorFlags): Promise<Em
  * could not start (bad fault plan, port in use, data directory locked), with the reason on stderr.
  */
 export async function runEmulatorCommand(flags: EmulatorFlags, io: EmulatorCommandIo, signal?: AbortSignal, name = 'rxb2 emulator'): Promise<number> {
-  const { startEmulator } = await import('./index');
+  const { startEmulator } = await import('../emulator/index');
   let emulator;
   try {
     emulator = await startEmulator(await emulatorOptionsFromFlags(flags));
