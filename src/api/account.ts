@@ -7,16 +7,32 @@ import { API_VERSION } from './call';
 
 /** What an authorization grants, whichever API version answered. */
 export interface B2Authorization {
+  /** The account's id. */
   accountId: string;
+  /** The account token every other call sends (valid for up to 24 hours). */
   authorizationToken: string;
+  /** Base URL for API calls. */
   apiUrl: string;
+  /** Base URL for downloads. */
   downloadUrl: string;
+  /** The part size B2 recommends for large files, bytes. */
   recommendedPartSize: number;
+  /** The smallest part B2 accepts (but the last), bytes. */
   absoluteMinimumPartSize: number;
+  /** What the key may do. */
   allowed: {
-    /** null: every bucket. */
-    buckets: { id: string; name: string | null }[] | null;
+    /** The buckets the key is restricted to, each with its id and name (null when deleted); null: every bucket. */
+    buckets:
+      | {
+          /** The bucket's id. */
+          id: string;
+          /** Its name; null when the bucket was deleted. */
+          name: string | null;
+        }[]
+      | null;
+    /** What the key may do (see `B2Capability`). */
     capabilities: string[];
+    /** Names the key is restricted to; null: any. */
     namePrefix: string | null;
   };
 }
