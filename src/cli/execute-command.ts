@@ -114,7 +114,7 @@ interface Connected extends Run {
  * `false` when the signal aborted first (after unsubscribing, which aborts the requests in
  * flight). Rejects with the source's error.
  */
-function consume<T>(source: Observable<T>, signal: AbortSignal | undefined, next: (value: T) => void = () => undefined): Promise<boolean> {
+export function consume<T>(source: Observable<T>, signal: AbortSignal | undefined, next: (value: T) => void = () => undefined): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     if (signal?.aborted) return resolve(false);
     const onAbort = () => {
@@ -138,7 +138,7 @@ function consume<T>(source: Observable<T>, signal: AbortSignal | undefined, next
 }
 
 /** The last value of `source`; throws `Interrupted` when the signal aborts first. */
-async function one<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T> {
+export async function one<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T> {
   let last: { value: T } | undefined;
   if (!(await consume(source, signal, (value) => (last = { value })))) throw new Interrupted();
   if (!last) throw new CliFailure('no answer');

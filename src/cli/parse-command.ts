@@ -88,7 +88,7 @@ function byteSize(flag: string, max = Number.MAX_SAFE_INTEGER): (value: string) 
   };
 }
 
-function concurrency(flag: string): (value: string) => number {
+export function concurrency(flag: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < 1 || n > 64) throw new UsageError(flag, `expected a whole number from 1 to 64, not '${value}'`);
