@@ -323,25 +323,6 @@ describe('sync against the emulator', () => {
     expect(names()).toBe(0);
   });
 
-  it('lists up to 10,000 names a request by default (B2 bills them as 1,000 a transaction either way): 1,001 names, one request', async () => {
-    // An emulator of its own: 1,001 uploads in less than 1,001 ms move its version timestamps (one
-    // millisecond apart at least) ahead of the clock, which the keepDays specs read.
-    const own = await startClientEmulator();
-    try {
-      const ownBucket = await lastValueFrom(client(own).buckets.create(bucketName('sync-pages')));
-      const src = path.join(work, 'src');
-      await fs.mkdir(src);
-      for (let i = 0; i < 1001; i++) await fs.writeFile(path.join(src, `f${String(i).padStart(4, '0')}`), '');
-      await events(syncUp(ownBucket, { localFolder: src, concurrency: 16 }));
-      const requests = countRequests(own, 'b2_list_file_names');
-      const list = await events(syncUp(ownBucket, { localFolder: src }));
-      expect(list.filter((e) => e.type === 'planned' && e.action.kind === 'skip').length).toBe(1001);
-      expect(requests()).toBe(1);
-    } finally {
-      await own.close();
-    }
-  });
-
   it('asks for no listing page past one B2 says is the last (names that exactly fill the pages)', async () => {
     const src = path.join(work, 'src');
     for (const n of ['a', 'b', 'c', 'd']) await write(src, n, n);

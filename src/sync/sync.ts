@@ -46,10 +46,7 @@ export interface B2SyncOptions {
   largeFileThreshold?: number;
   /** `syncUp`: bytes per part of large files (default: the account's recommended part size). */
   partSize?: number;
-  /**
-   * Names per listing request (1–10,000, default 10,000: one request instead of ten, billed the same,
-   * https://www.backblaze.com/apidocs/b2-list-file-names counts a transaction per 1,000 names); also the local walk's page.
-   */
+  /** Names per listing request (1–10,000, default 1,000); also the local walk's page. */
   pageSize?: number;
 }
 
@@ -108,7 +105,7 @@ export function checkSyncOptions(options: B2SyncOptions, direction: 'up' | 'down
   const symlinks = o.symlinks ?? 'follow';
   if (symlinks !== 'follow' && symlinks !== 'skip') throw invalidArgument('symlinks', 'must be follow or skip');
   const concurrency = checkPositiveInt(o.concurrency ?? 10, 'concurrency', 64);
-  const pageSize = checkPositiveInt(o.pageSize ?? MAX_PAGE, 'pageSize', MAX_PAGE);
+  const pageSize = checkPositiveInt(o.pageSize ?? 1000, 'pageSize', MAX_PAGE);
   const threshold = checkPositiveInt(o.largeFileThreshold ?? RECOMMENDED_PART_SIZE, 'largeFileThreshold');
   if (o.partSize !== undefined) checkPositiveInt(o.partSize, 'partSize');
   for (const flag of ['dryRun', 'failFast'] as const) {
