@@ -1,6 +1,6 @@
 /**
  * The rxb2 side of `npm run bench:sync` (bench/sync.ts): one syncUp in its own process.
- * Argument: a JSON job { emu, bucketName, dir, prefix, concurrency }; prints one JSON line
+ * Argument: a JSON job { emu, bucketName, dir, prefix, concurrency, pageSize? }; prints one JSON line
  * { uploaded, skipped }.
  */
 import { lastValueFrom } from 'rxjs';
@@ -13,6 +13,8 @@ interface SyncJob {
   dir: string;
   prefix: string;
   concurrency: number;
+  /** Names per listing request (syncUp's default when absent). */
+  pageSize?: number;
 }
 
 async function main(job: SyncJob): Promise<{ uploaded: number; skipped: number }> {
@@ -21,7 +23,7 @@ async function main(job: SyncJob): Promise<{ uploaded: number; skipped: number }
   let uploaded = 0;
   let skipped = 0;
   await new Promise<void>((resolve, reject) =>
-    syncUp(bucket, { localFolder: job.dir, prefix: job.prefix, concurrency: job.concurrency }).subscribe({
+    syncUp(bucket, { localFolder: job.dir, prefix: job.prefix, concurrency: job.concurrency, pageSize: job.pageSize }).subscribe({
       next: (e) => {
         if (e.type === 'done' && e.action.kind === 'upload') uploaded++;
         if (e.type === 'planned' && e.action.kind === 'skip') skipped++;

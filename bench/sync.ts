@@ -1,6 +1,6 @@
 /**
  * Sync benchmark (not a test): `npm run bench:sync -- [--files N] [--runs N] [--concurrency N]
- * [--clients rxb2,rclone,b2sdk] [--write] [--scale N] [--scale-only]`.
+ * [--clients rxb2,rclone,b2sdk] [--write] [--scale N] [--scale-only] [--rclone-transfers N] [--rxb2-page-size N]`.
  *
  * A folder of 10,000 small files (1–4 KiB, 100 folders of 100, whole-second modification times)
  * synced up into an empty prefix, then again with nothing changed, then again with 1% of the files
@@ -14,7 +14,9 @@
  *           file's modification time from the listing's src_last_modified_millis, no HEAD)
  *   b2sdk   Synchronizer(max_workers=N), compare by modification time (spec/sync/b2sdk_sync.py up)
  *
- * N is 16 (--concurrency); rclone's transfers 32 (--rclone-transfers). All three compare by
+ * N is 16 (--concurrency); rclone's transfers 32 (--rclone-transfers); rxb2's names per listing
+ * request its default, 1,000 (--rxb2-page-size: 10,000 makes one request of the 10,000 names, at
+ * a higher peak RSS in the --scale run). All three compare by
  * size and modification time (rclone's and b2sdk's default, rxb2's `compare: 'modTime'`). Every run is its own process timed whole under /usr/bin/time (wall, CPU, peak
  * RSS: start-up included), and checked afterwards (the prefix holds every file). With --runs > 1
  * each round uses new prefixes; medians are printed, with rxb2's speed as a multiple of each peer's
@@ -54,6 +56,7 @@ interface Options {
   scale?: number;
   scaleOnly: boolean;
   rcloneTransfers: number;
+  rxb2PageSize?: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -75,6 +78,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--scale') o.scale = num();
     else if (a === '--scale-only') o.scaleOnly = true;
     else if (a === '--rclone-transfers') o.rcloneTransfers = num();
+    else if (a === '--rxb2-page-size') o.rxb2PageSize = num();
     else throw new Error(`unknown option ${a} (see the header of bench/sync.ts)`);
   }
   return o;
@@ -146,6 +150,7 @@ interface RunJob {
   prefix: string;
   concurrency: number;
   rcloneTransfers: number;
+  rxb2PageSize?: number;
   tmp: string;
 }
 
@@ -157,7 +162,7 @@ function runClient(client: ClientId, job: RunJob): Promise<Sample> {
     case 'rxb2':
       return timedProcess(
         process.execPath,
-        [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify({ emu: endpoint, bucketName, dir, prefix, concurrency: job.concurrency })],
+        [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify({ emu: endpoint, bucketName, dir, prefix, concurrency: job.concurrency, pageSize: job.rxb2PageSize })],
         process.env,
         tmp,
       );
@@ -197,7 +202,16 @@ async function smallFiles(o: Options, tmp: string): Promise<string> {
         if (phase === 'changed 1%') console.log(`round ${round + 1}: ${changeOnePercent(dir, names)} files rewritten`);
         for (const client of order) {
           const prefix = `r${round}-${client}`;
-          const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, tmp });
+          const s = await runClient(client, {
+            endpoint,
+            bucketName,
+            dir,
+            prefix,
+            concurrency: o.concurrency,
+            rcloneTransfers: o.rcloneTransfers,
+            rxb2PageSize: o.rxb2PageSize,
+            tmp,
+          });
           const stored = await raw.listAll(bucketId, 1000, `${prefix}/`);
           if (stored !== o.files) throw new Error(`${client} ${phase}: ${stored} files under ${prefix}/, expected ${o.files}`);
           const key = `${phase}|${client}`;
@@ -324,7 +338,7 @@ async function scaleRun(o: Options, tmp: string, n: number): Promise<string> {
       const raw = new RawB2Session(endpoint);
       await raw.authorize();
       for (const client of o.clients) {
-        const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, tmp });
+        const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, rxb2PageSize: o.rxb2PageSize, tmp });
         // Nothing uploaded: still N names, one version each.
         const versions = await countVersions(raw, bucketId, `${prefix}/`);
         if (versions !== n) throw new Error(`scale ${client}: ${versions} versions under ${prefix}/, expected ${n}`);

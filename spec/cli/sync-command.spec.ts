@@ -73,6 +73,25 @@ describe('rxb2 sync: parsing', () => {
   });
 });
 
+describe('rxb2 sync: flag values, parsed as the other commands parse theirs', () => {
+  it('--concurrency and --keep-days out of range: exit 2, the message and --json field naming the flag', () => {
+    const cases: [string[], string, string][] = [
+      [['sync', 'dir', 'b2://bk', '--concurrency', '65'], '--concurrency', "rxb2: --concurrency: expected a whole number from 1 to 64, not '65'"],
+      [['sync', 'dir', 'b2://bk', '--concurrency', '0'], '--concurrency', "rxb2: --concurrency: expected a whole number from 1 to 64, not '0'"],
+      [['sync', 'dir', 'b2://bk', '--keep-days', 'x'], '--keep-days', "rxb2: --keep-days: expected a whole number of days from 0 to 100000, not 'x'"],
+    ];
+    for (const [argv, flag, line] of cases) {
+      const { result, err } = parse(argv);
+      expect(result).withContext(argv.join(' ')).toEqual({ exitCode: 2 });
+      expect(err).withContext(argv.join(' ')).toBe(`${line}\n`);
+      const json = parse([...argv, '--json']);
+      expect(JSON.parse(json.err))
+        .withContext(argv.join(' '))
+        .toEqual({ error: jasmine.objectContaining({ code: 'usage', field: flag }), exitCode: 2 });
+    }
+  });
+});
+
 describe('rxb2 sync (in-process)', () => {
   let emu: Emu;
   let b2: B2;

@@ -228,7 +228,9 @@ describe('sync against the emulator', () => {
         }),
       ),
     )) as B2SyncError;
-    expect(err.failures.map((f) => `${f.action.name}: ${f.reason}`)).toEqual([jasmine.stringMatching(/^changing: changed while it was read/) as unknown as string]);
+    expect(err.failures.map((f) => `${f.action.name}: ${f.reason}`)).toEqual([
+      jasmine.stringMatching(/^changing: .*changed while it was being uploaded \(8 bytes expected, 4 when opened\)/) as unknown as string,
+    ]);
     expect((await all(bucket.listFileVersions())).map((v) => v.fileName)).toEqual(['steady']);
   });
 
@@ -299,7 +301,7 @@ describe('sync against the emulator', () => {
       return countRequests(emu, call);
     };
     const skips = ['a', 'b', 'c', 'd'].map((n) => `skip ${n}: same size and modification time`);
-    // Pages of 2 names: each page after the first starts at the last name read (B2's startFileName is inclusive).
+    // Pages of 2 names: each page after the first starts at the name B2 said comes next (nextFileName).
     let names = count('b2_list_file_names');
     expect(planned(await events(syncUp(bucket, { localFolder: src, pageSize: 2, dryRun: true })))).toEqual([...skips, 'skip e: not in the local folder (kept on B2)']);
     expect(names()).toBe(3);
@@ -321,6 +323,21 @@ describe('sync against the emulator', () => {
     expect(names()).toBe(0);
   });
 
+  it('asks for no listing page past one B2 says is the last (names that exactly fill the pages)', async () => {
+    const src = path.join(work, 'src');
+    for (const n of ['a', 'b', 'c', 'd']) await write(src, n, n);
+    await events(syncUp(bucket, { localFolder: src }));
+    const skips = ['a', 'b', 'c', 'd'].map((n) => `skip ${n}: same size and modification time`);
+    let requests = countRequests(emu, 'b2_list_file_names');
+    expect(planned(await events(syncUp(bucket, { localFolder: src, pageSize: 2 })))).toEqual(skips);
+    // Page 1: a, b (next: c); page 2: c, d (next: none). Nothing more.
+    expect(requests()).toBe(2);
+    emu.faults.clear();
+    requests = countRequests(emu, 'b2_list_file_versions');
+    expect(planned(await events(syncUp(bucket, { localFolder: src, pageSize: 2, delete: 'delete', dryRun: true })))).toEqual(skips);
+    expect(requests()).toBe(2);
+  });
+
   it('a listing page of only unfinished large files does not read as the end of the versions', async () => {
     const src = path.join(work, 'src');
     await write(src, 'b', 'b');
@@ -333,7 +350,8 @@ describe('sync against the emulator', () => {
 
   it('stops hashing a file (compare: sha1) mid-file when unsubscribed, and closes it', async () => {
     const src = path.join(work, 'src');
-    const size = 8 << 20;
+    // Below 8 MiB: hashed on the main thread, 1 MiB at a time (larger files go to worker threads).
+    const size = 4 << 20;
     await write(src, 'big.bin', bytes(size, 1));
     await events(syncUp(bucket, { localFolder: src }));
     await write(src, 'big.bin', bytes(size, 2));
@@ -358,7 +376,39 @@ describe('sync against the emulator', () => {
       });
     });
     run.subscription = syncUp(bucket, { localFolder: src, compare: 'sha1' }).subscribe();
-    // Read in 1 MiB chunks: hashing to the end would read 8.
+    // Read in 1 MiB chunks: hashing to the end would read 4.
     expect(await closedAfter).toBe(1);
+  });
+
+  it('hashes a file of 8 MiB or more (compare: sha1) in the platform’s worker threads, not on the main thread', async () => {
+    const src = path.join(work, 'src');
+    const size = 8 << 20;
+    await write(src, 'big.bin', bytes(size, 1));
+    await write(src, 'same.bin', bytes(size, 3));
+    await events(syncUp(bucket, { localFolder: src }));
+    await write(src, 'big.bin', bytes(size, 2));
+    const workers = spyOn(platform as Required<typeof platform>, 'hashInWorker').and.callThrough();
+    const plan = planned(await events(syncUp(bucket, { localFolder: src, compare: 'sha1', dryRun: true })));
+    expect(plan).toEqual(['upload big.bin: SHA-1 differs', 'skip same.bin: same SHA-1']);
+    expect(workers.calls.allArgs().map(([what]) => path.basename((what as { path: string }).path))).toEqual(['big.bin', 'same.bin']);
+  });
+
+  it('uploads a file only as the walk saw it: one changed between the walk and the upload fails before any upload request', async () => {
+    const src = path.join(work, 'src');
+    const full = await write(src, 'a.txt', 'walked');
+    await write(src, 'b.txt', 'b');
+    const open = platform.openFile.bind(platform);
+    // The walk has looked at a.txt; it is rewritten (other size, other time) just before the upload opens it.
+    spyOn(platform, 'openFile').and.callFake(async (p: string) => {
+      if (p === full) await write(src, 'a.txt', 'rewritten since', T0 + 5000);
+      return open(p);
+    });
+    const uploads = countRequests(emu, 'b2_upload_file');
+    const err = await failure(syncUp(bucket, { localFolder: src }));
+    expect(err).toBeInstanceOf(B2SyncError);
+    expect((err as B2SyncError).failures.map((f) => `${f.action.name} ${(f.error as { code?: string }).code}`)).toEqual(['a.txt source_changed']);
+    // Only b.txt went up: nothing of a.txt was sent (no version to delete afterwards).
+    expect(uploads()).toBe(1);
+    expect((await all(bucket.listFileVersions())).map((v) => v.fileName)).toEqual(['b.txt']);
   });
 });

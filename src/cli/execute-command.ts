@@ -10,8 +10,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
-import type { Observable } from 'rxjs';
 import { AxiosTransport, B2, B2Error, type B2File, type B2LargeFileStartedEvent, type B2RequestLogEntry, type B2RetryEvent, type Bucket } from '../index';
+import { consume, one } from './consume';
 import { CliFailure, EXIT_OK, Interrupted, NotFound, UsageError, describeError, errorJson, exitCodeFor } from './errors';
 import { formatBytes, formatListingRow, type ListingRow } from './format';
 import type { CliCommand, RunOptions } from './parse-command';
@@ -107,42 +107,6 @@ interface Run {
 interface Connected extends Run {
   b2: B2;
   transport: TrackingTransport;
-}
-
-/**
- * Subscribes to `source`, handing each value to `next`. Resolves `true` when it completed, or
- * `false` when the signal aborted first (after unsubscribing, which aborts the requests in
- * flight). Rejects with the source's error.
- */
-function consume<T>(source: Observable<T>, signal: AbortSignal | undefined, next: (value: T) => void = () => undefined): Promise<boolean> {
-  return new Promise<boolean>((resolve, reject) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      subscription.unsubscribe();
-      resolve(false);
-    };
-    const done = () => signal?.removeEventListener('abort', onAbort);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const subscription = source.subscribe({
-      next,
-      error: (err) => {
-        done();
-        reject(err);
-      },
-      complete: () => {
-        done();
-        resolve(true);
-      },
-    });
-  });
-}
-
-/** The last value of `source`; throws `Interrupted` when the signal aborts first. */
-async function one<T>(source: Observable<T>, signal: AbortSignal | undefined): Promise<T> {
-  let last: { value: T } | undefined;
-  if (!(await consume(source, signal, (value) => (last = { value })))) throw new Interrupted();
-  if (!last) throw new CliFailure('no answer');
-  return last.value;
 }
 
 /** A request as -v prints it: `POST b2_list_buckets http://…/b2_list_buckets → 200 (3 ms)`. */

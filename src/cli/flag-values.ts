@@ -25,3 +25,6 @@ export function wholeNumber(flag: string, min: number, max?: number): (value: st
     return n;
   };
 }
+
+/** `--concurrency`: transfers in flight at once, 1 to 64. */
+export const concurrency = (flag: string): ((value: string) => number) => wholeNumber(flag, 1, 64);

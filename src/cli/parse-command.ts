@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, EXIT_USAGE, UsageError, errorJson } from './errors';
-import { byteSize, wholeNumber } from './flag-values';
+import { byteSize, concurrency, wholeNumber } from './flag-values';
 import { VERSION } from '../version';
 import { addEmulatorFlags, type EmulatorFlags } from './rxb2-emulator';
 import { addSyncCommand, type SyncCliCommand } from './sync-command';
@@ -78,9 +78,6 @@ function bucketFile(what: string): (value: string) => BucketPath {
 
 /** B2's largest part (https://www.backblaze.com/apidocs/b2-upload-part): 5 GB. */
 const MAX_PART_SIZE = 5_000_000_000;
-
-/** `--concurrency`: transfers in flight at once. */
-const concurrency = (flag: string) => wholeNumber(flag, 1, 64);
 
 /** `--retries`: attempts after the first. */
 const retries = (flag: string) => wholeNumber(flag, 0, 20);

@@ -13,6 +13,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { B2, B2SyncEvent, B2SyncOptions } from '../index';
+import { UsageError } from './errors';
+import { concurrency } from './flag-values';
 
 export interface SyncCliCommand {
   name: 'sync';
@@ -33,10 +35,11 @@ export interface SyncCliCommand {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function wholeNumber(max: number) {
-  return (value: string): number => {
+/** `--keep-days`: a whole number of days, 0 to 100,000; a `UsageError` naming the flag otherwise (as the CLI's other flag parsers). */
+function days(flag: string): (value: string) => number {
+  return (value) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n > max) throw new InvalidArgumentError(`expected a whole number from 0 to ${max}`);
+    if (!/^\d+$/.test(value) || n > 100_000) throw new UsageError(flag, `expected a whole number of days from 0 to 100000, not '${value}'`);
     return n;
   };
 }
@@ -68,9 +71,9 @@ export function addSyncCommand(root: Command, found: (command: SyncCliCommand) =
     .option('--size-only', 'compare by size only')
     .option('--include <glob>', 'sync only names matching (repeatable; * ** ? [..] {a,b}; / at the start anchors)', collect, [])
     .option('--exclude <glob>', 'leave names matching alone on both sides (repeatable; dir/ excludes a folder)', collect, [])
-    .option('--keep-days <n>', 'sync up: also delete B2 versions superseded more than n days ago', wholeNumber(100_000))
+    .option('--keep-days <n>', 'sync up: also delete B2 versions superseded more than n days ago', days('--keep-days'))
     .option('--skip-symlinks', 'leave symbolic links alone (default: follow them; loops are reported)')
-    .option('--concurrency <n>', 'files in flight at once (default 10)', wholeNumber(64))
+    .option('--concurrency <n>', 'files in flight at once (default 10)', concurrency('--concurrency'))
     .option('--fail-fast', 'stop at the first file that fails (default: carry on and report every failure)')
     .action(
       (
@@ -105,7 +108,6 @@ export function addSyncCommand(root: Command, found: (command: SyncCliCommand) =
         if (!from && !to) return usage('one side must be b2://BUCKET[/PREFIX]');
         if (o.delete && o.hide) return usage('--delete and --hide do not go together');
         if (o.checksum && o.sizeOnly) return usage('--checksum and --size-only do not go together');
-        if (o.concurrency === 0) return usage("option '--concurrency <n>' argument '0' is invalid. expected a whole number from 1 to 64");
         const where = (from ?? to)!;
         found({
           name: 'sync',
@@ -154,6 +156,7 @@ export async function runSyncCommand(command: SyncCliCommand, c: SyncCommandCont
   const { syncDown, syncUp } = await import('../index');
   const { checkSyncOptions } = await import('../sync/sync');
   const { Interrupted } = await import('./errors');
+  const { consume, one } = await import('./consume');
   const checked: B2SyncOptions = {
     localFolder: command.folder,
     prefix: command.prefix,
@@ -169,9 +172,8 @@ export async function runSyncCommand(command: SyncCliCommand, c: SyncCommandCont
   };
   // Bad options fail before the first request (the sync checks them again on subscribe).
   checkSyncOptions(checked, command.direction);
-  const first = <T>(source: import('rxjs').Observable<T>) => new Promise<T>((resolve, reject) => source.subscribe({ next: resolve, error: reject }));
-  const bucket = await first(c.b2.buckets.get(command.bucket));
-  const auth = await first(c.b2.authorize());
+  const bucket = await one(c.b2.buckets.get(command.bucket), c.signal);
+  const auth = await one(c.b2.authorize(), c.signal);
   const options: B2SyncOptions = { ...checked, largeFileThreshold: auth.recommendedPartSize };
   const progress = c.print.progress('sync    ');
   const counts = { upload: 0, download: 0, delete: 0, hide: 0, skip: 0 };
@@ -194,27 +196,12 @@ export async function runSyncCommand(command: SyncCliCommand, c: SyncCommandCont
     }
   };
   const events = command.direction === 'up' ? syncUp(bucket, options) : syncDown(bucket, options);
-  const completed = await new Promise<boolean>((resolve, reject) => {
-    if (c.signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      subscription.unsubscribe();
-      resolve(false);
-    };
-    c.signal?.addEventListener('abort', onAbort, { once: true });
-    const subscription = events.subscribe({
-      next: onEvent,
-      error: (err) => {
-        c.signal?.removeEventListener('abort', onAbort);
-        progress.stop();
-        reject(err);
-      },
-      complete: () => {
-        c.signal?.removeEventListener('abort', onAbort);
-        resolve(true);
-      },
-    });
-  });
-  progress.stop();
+  let completed: boolean;
+  try {
+    completed = await consume(events, c.signal, onEvent);
+  } finally {
+    progress.stop();
+  }
   if (!completed) {
     // The unsubscribe aborted every transfer; a large file in progress is being cancelled.
     await c.transport.idle(10_000);

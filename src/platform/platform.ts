@@ -14,6 +14,8 @@ export interface Sha1 {
 /** Bytes that can be read again from any offset (a file, a Blob, a buffer). */
 export interface RandomAccessSource {
   readonly size: number;
+  /** A file's modification time when it was opened, whole milliseconds (truncated, as `statPath` reads it). */
+  readonly modifiedMillis?: number;
   /**
    * Streams [start, start+length) in chunks. With `into`, each chunk is read into the memory
    * `into()` hands over (at most its length) and yielded as a view of it: the caller owns that

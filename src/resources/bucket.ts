@@ -1,9 +1,19 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
 import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
 import type { B2Authorization } from '../api/account';
-import type { B2BucketType, B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
+import type {
+  B2BucketType,
+  B2BucketWire,
+  B2CancelLargeFileWire,
+  B2CorsRule,
+  B2FileWire,
+  B2LifecycleRule,
+  B2ListFileNamesWire,
+  B2UploadPartUrlWire,
+  B2UploadUrlWire,
+} from '../api/wire';
 import { deleteBucket, updateBucket } from '../api/buckets';
-import { getDownloadAuthorization, getFileInfo, getUploadUrl, listFileNames } from '../api/files';
+import { getDownloadAuthorization, getFileInfo, getUploadUrl, listFileNames, listFileVersions } from '../api/files';
 import { cancelLargeFile, getUploadPartUrl, startLargeFile } from '../api/large-files';
 import { finishOnce } from '../transfer/large-upload-steps';
 import type { B2LargeUploadStart } from '../transfer/authorized-upload';
@@ -149,6 +159,26 @@ export class Bucket {
    */
   listFileVersions(options: ListFilesOptions = {}): Listing<B2File> {
     return this.list(options, true);
+  }
+
+  /**
+   * @internal One listing request as B2 answers it, for a caller that reads a listing a page at a
+   * time and needs B2's cursor (the sync): the files of one b2_list_file_names request (every
+   * version, b2_list_file_versions, with `versions`) and where the next page starts (`nextFileName`
+   * null after the last page: no request past the end). Emits once and completes; errors with the
+   * request's `B2Error`; unsubscribing aborts it.
+   */
+  listPage(
+    request: { prefix?: string; startFileName?: string; startFileId?: string; maxFileCount: number },
+    versions: boolean,
+  ): Observable<{ files: B2File[]; nextFileName: string | null; nextFileId: string | null }> {
+    return defer(() => {
+      const base = { bucketId: this.bucketId, prefix: request.prefix, startFileName: request.startFileName, maxFileCount: request.maxFileCount };
+      const page: Observable<B2ListFileNamesWire & { nextFileId?: string | null }> = versions
+        ? this.#ctx.session.call((t) => listFileVersions(t, { ...base, startFileId: request.startFileId }))
+        : this.#ctx.session.call((t) => listFileNames(t, base));
+      return page.pipe(map((p) => ({ files: p.files.map((w) => this.#ctx.file(w)), nextFileName: p.nextFileName, nextFileId: p.nextFileId ?? null })));
+    });
   }
 
   private list(options: ListFilesOptions, versions: boolean): Listing<B2File> {

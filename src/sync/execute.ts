@@ -117,10 +117,11 @@ export function runSync<V extends RemoteVersion>(plan: Pager<SyncAction<V>>, exe
             totals.filesTotal++;
             totals.bytesTotal += a.bytes;
           }
-          const planned = from(actions.map((action): B2SyncEvent<V> => ({ type: 'planned', action })));
-          if (settings.dryRun) return concat(planned, of(BATCH_DONE));
-          const work = actions.filter((a) => a.kind !== 'skip' || a.local?.problem !== undefined);
-          return concat(planned, from(work).pipe(mergeMap(perform, settings.concurrency)), of(BATCH_DONE));
+          const planned: (B2SyncEvent<V> | typeof BATCH_DONE)[] = actions.map((action): B2SyncEvent<V> => ({ type: 'planned', action }));
+          const work = settings.dryRun ? [] : actions.filter((a) => a.kind !== 'skip' || a.local?.problem !== undefined);
+          // Nothing to do in this batch (a dry run, or every name unchanged): its events at once.
+          if (work.length === 0) return from(planned.concat(BATCH_DONE));
+          return concat(from(planned), from(work).pipe(mergeMap(perform, settings.concurrency)), of(BATCH_DONE));
         }),
       );
     return batch().pipe(

@@ -48,28 +48,33 @@ export function localPager(root: string, rootIdentity: string, options: { symlin
       const item = top.items[top.at++];
       const rel = top.rel === '' ? item.name : `${top.rel}/${item.name}`;
       const path = platform.joinPath(top.path, item.name);
-      const blank = { path, size: 0, modifiedMillis: 0 };
       if (item.folder) {
         if (options.filter.excludesFolder(rel)) continue;
         // Named with its `/` so that it sorts where its contents would.
         if (item.problem !== undefined) {
-          out.push({ ...blank, name: `${rel}/`, problem: item.problem });
+          out.push({ path, size: 0, modifiedMillis: 0, name: `${rel}/`, problem: item.problem });
           continue;
         }
         if (stack.some((f) => f.identity === item.identity)) {
-          out.push({ ...blank, name: `${rel}/`, problem: `symbolic link loop (leads back to ${JSON.stringify(stack.find((f) => f.identity === item.identity)!.rel || '.')})` });
+          out.push({
+            path,
+            size: 0,
+            modifiedMillis: 0,
+            name: `${rel}/`,
+            problem: `symbolic link loop (leads back to ${JSON.stringify(stack.find((f) => f.identity === item.identity)!.rel || '.')})`,
+          });
           continue;
         }
         try {
           stack.push({ rel, path, identity: item.identity!, items: await readSorted(path, options.symlinks), at: 0 });
         } catch (err) {
-          out.push({ ...blank, name: `${rel}/`, problem: `cannot read the folder: ${failureReason(err)}` });
+          out.push({ path, size: 0, modifiedMillis: 0, name: `${rel}/`, problem: `cannot read the folder: ${failureReason(err)}` });
         }
         continue;
       }
       if (!options.filter.keeps(rel)) continue;
       if (item.skip !== undefined || item.problem !== undefined) {
-        out.push({ ...blank, name: rel, skip: item.skip, problem: item.problem });
+        out.push({ path, size: 0, modifiedMillis: 0, name: rel, skip: item.skip, problem: item.problem });
         continue;
       }
       files.push({ at: out.length, name: rel, path });
@@ -101,24 +106,34 @@ export function localPager(root: string, rootIdentity: string, options: { symlin
   return (): Observable<readonly LocalEntry[]> => defer(() => from(next()));
 }
 
-/** A folder's entries, links resolved (or marked skipped), sorted for the walk. */
+/**
+ * A folder's entries, links resolved (or marked skipped), sorted for the walk. Regular files are
+ * taken as the listing says; only folders (their identity, for loop detection) and links are
+ * looked at, together.
+ */
 async function readSorted(path: string, symlinks: SymlinkPolicy): Promise<Item[]> {
   const entries = await platform.readFolder(path);
-  const items = await Promise.all(
-    entries.map(async (e): Promise<Item> => {
-      if (e.kind === 'file') return { name: e.name, folder: false };
-      if (e.kind === 'other') return { name: e.name, folder: false, skip: 'not a regular file' };
-      if (e.kind === 'symlink' && symlinks === 'skip') return { name: e.name, folder: false, skip: 'symbolic link (symlinks: skip)' };
-      try {
-        const info = await platform.statPath(platform.joinPath(path, e.name), true);
-        if (info === null) return { name: e.name, folder: false, problem: 'broken symbolic link' };
-        if (info.kind === 'folder') return { name: e.name, folder: true, identity: info.identity };
-        if (info.kind === 'file') return { name: e.name, folder: false };
-        return { name: e.name, folder: false, skip: 'not a regular file' };
-      } catch (err) {
-        return { name: e.name, folder: e.kind === 'folder', problem: failureReason(err) };
-      }
-    }),
-  );
+  const items: Item[] = [];
+  const lookedAt: Promise<Item>[] = [];
+  for (const e of entries) {
+    if (e.kind === 'file') items.push({ name: e.name, folder: false });
+    else if (e.kind === 'other') items.push({ name: e.name, folder: false, skip: 'not a regular file' });
+    else if (e.kind === 'symlink' && symlinks === 'skip') items.push({ name: e.name, folder: false, skip: 'symbolic link (symlinks: skip)' });
+    else lookedAt.push(lookAt(path, e.name, e.kind === 'folder'));
+  }
+  if (lookedAt.length > 0) items.push(...(await Promise.all(lookedAt)));
   return sortFolderEntries(items);
+}
+
+/** A folder or a link (followed): its kind and identity, or why it cannot be synced. */
+async function lookAt(folder: string, name: string, isFolder: boolean): Promise<Item> {
+  try {
+    const info = await platform.statPath(platform.joinPath(folder, name), true);
+    if (info === null) return { name, folder: false, problem: 'broken symbolic link' };
+    if (info.kind === 'folder') return { name, folder: true, identity: info.identity };
+    if (info.kind === 'file') return { name, folder: false };
+    return { name, folder: false, skip: 'not a regular file' };
+  } catch (err) {
+    return { name, folder: isFolder, problem: failureReason(err) };
+  }
 }

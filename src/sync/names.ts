@@ -9,6 +9,7 @@
  * against E000–FFFF: those code units are shifted so the comparison follows code points.
  */
 export function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     let x = a.charCodeAt(i);

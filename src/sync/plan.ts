@@ -88,11 +88,23 @@ export interface PlanSettings {
 }
 
 const DAY = 86_400_000;
+/** No actions (shared: only ever read). */
+const NONE: readonly never[] = Object.freeze([]);
 
 /** The modification time B2 keeps for a version: `src_last_modified_millis`, else its upload time (as b2sdk and rclone read it). */
 export function remoteModifiedMillis(v: RemoteVersion): number {
   const stored = v.fileInfo.src_last_modified_millis;
-  return stored !== undefined && /^\d{1,16}$/.test(stored) ? Number(stored) : v.uploadTimestamp;
+  return stored !== undefined && isMillis(stored) ? Number(stored) : v.uploadTimestamp;
+}
+
+/** 1 to 16 decimal digits (a time in milliseconds as b2sdk and rclone write it); a loop, no regular expression (one check per name listed). */
+function isMillis(text: string): boolean {
+  if (text.length === 0 || text.length > 16) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** A version's whole-file SHA-1: contentSha1, or `large_file_sha1` for large files; null when unknown. */
@@ -110,10 +122,22 @@ export function remoteSha1(v: RemoteVersion): string | null {
 export function planSync<V extends RemoteVersion>(pairs: Pager<Paired<LocalEntry, RemoteEntry<V>>>, settings: PlanSettings): Pager<SyncAction<V>> {
   // Folders that could not be read: B2 names below them are never deleted (they may be there locally).
   let unreadable: string[] = [];
+  const up = settings.direction === 'up';
   const decideAll = (batch: readonly Paired<LocalEntry, RemoteEntry<V>>[]): Observable<readonly SyncAction<V>[]> => {
-    const sync = batch.map((pair) => decide(pair));
-    if (sync.every((d) => Array.isArray(d))) return of((sync as SyncAction<V>[][]).flat());
-    return from(sync).pipe(
+    // Most names are decided at once (no hashing): their actions go straight into the batch's list.
+    const out: SyncAction<V>[] = [];
+    let hashing: (SyncAction<V>[] | Observable<SyncAction<V>[]>)[] | undefined;
+    for (const pair of batch) {
+      const d = decide(pair);
+      if (hashing === undefined && Array.isArray(d)) {
+        for (const a of d) out.push(a);
+        continue;
+      }
+      hashing ??= [out];
+      hashing.push(d);
+    }
+    if (hashing === undefined) return of(out);
+    return from(hashing).pipe(
       concatMap((d) => (Array.isArray(d) ? of(d) : d)),
       toArray(),
       map((all) => all.flat()),
@@ -121,26 +145,35 @@ export function planSync<V extends RemoteVersion>(pairs: Pager<Paired<LocalEntry
   };
   const decide = (pair: Paired<LocalEntry, RemoteEntry<V>>): SyncAction<V>[] | Observable<SyncAction<V>[]> => {
     const { name } = pair;
-    unreadable = unreadable.filter((p) => name.startsWith(p) || compareNames(name, p) < 0);
-    const base = { name, fileName: settings.prefix + name, path: settings.localPath(name), bytes: 0 };
+    if (unreadable.length > 0) unreadable = unreadable.filter((p) => name.startsWith(p) || compareNames(name, p) < 0);
     const local = pair.local;
     const remote = pair.remote?.current ?? undefined;
-    const pruned = pair.remote ? prune(pair.remote, base) : [];
+    const fileName = settings.prefix + name;
+    // A local file's path is the walk's; a name only on B2 gets the path it would have.
+    const path = local !== undefined && local.problem === undefined ? local.path : settings.localPath(name);
+    const pruned = pair.remote !== undefined && settings.keepDays !== undefined && up ? prune(pair.remote, { name, fileName, path, bytes: 0 }) : NONE;
+    const withPruned = (a: SyncAction<V>): SyncAction<V>[] => (pruned.length === 0 ? [a] : [a, ...pruned]);
+    // Unchanged by size and modification time, the common case of a sync run again: decided without more.
+    if (local !== undefined && remote !== undefined && local.problem === undefined && local.skip === undefined && local.size === remote.contentLength) {
+      if (settings.compare === 'size') return withPruned({ kind: 'skip', name, fileName, path, bytes: 0, reason: 'same size', local, remote });
+      if (settings.compare === 'modTime' && local.modifiedMillis === remoteModifiedMillis(remote)) {
+        return withPruned({ kind: 'skip', name, fileName, path, bytes: 0, reason: 'same size and modification time', local, remote });
+      }
+    }
+    const base = { name, fileName, path, bytes: 0 };
     if (local?.problem !== undefined) {
       if (local.name.endsWith('/')) unreadable.push(local.name);
       // Reported as the step it would have been; the executor fails it without a request.
-      const kind = settings.direction === 'up' ? 'upload' : remote ? 'download' : 'skip';
+      const kind = up ? 'upload' : remote ? 'download' : 'skip';
       return [{ ...base, kind, reason: local.problem, local, remote }, ...pruned];
     }
     if (local?.skip !== undefined) return [{ ...base, kind: 'skip', reason: local.skip, local }, ...pruned];
-    const source = settings.direction === 'up' ? local : remote;
-    const destination = settings.direction === 'up' ? remote : local;
+    const source = up ? local : remote;
+    const destination = up ? remote : local;
     const transfer = (reason: string): SyncAction<V> =>
-      settings.direction === 'up'
-        ? { ...base, kind: 'upload', reason, bytes: local!.size, local, remote }
-        : { ...base, kind: 'download', reason, bytes: remote!.contentLength, local, remote };
+      up ? { ...base, kind: 'upload', reason, bytes: local!.size, local, remote } : { ...base, kind: 'download', reason, bytes: remote!.contentLength, local, remote };
     if (source && !destination) {
-      const reason = settings.direction === 'up' && pair.remote && !remote ? 'hidden on B2' : 'new';
+      const reason = up && pair.remote && !remote ? 'hidden on B2' : 'new';
       return [transfer(reason), ...pruned];
     }
     if (!source && destination) {
@@ -148,21 +181,20 @@ export function planSync<V extends RemoteVersion>(pairs: Pager<Paired<LocalEntry
       // Deleting the name deletes every version: nothing left to prune.
       return gone.some((a) => a.kind === 'delete' && a.where === 'b2') ? gone : [...gone, ...pruned];
     }
-    if (!source || !destination) return pruned;
+    if (!source || !destination) return [...pruned];
     const l = local!;
     const r = remote!;
     if (l.size !== r.contentLength) {
-      const [from, to] = settings.direction === 'up' ? [l.size, r.contentLength] : [r.contentLength, l.size];
+      const [from, to] = up ? [l.size, r.contentLength] : [r.contentLength, l.size];
       return [transfer(`size differs (${to} → ${from} bytes)`), ...pruned];
     }
     const byTime = (): SyncAction<V>[] => {
       const lm = l.modifiedMillis;
       const rm = remoteModifiedMillis(r);
       if (lm === rm) return [{ ...base, kind: 'skip', reason: 'same size and modification time', local, remote }, ...pruned];
-      const newer = (settings.direction === 'up' ? lm > rm : rm > lm) ? 'newer' : 'older';
-      return [transfer(`modification time differs (source ${newer}: ${new Date(settings.direction === 'up' ? lm : rm).toISOString()})`), ...pruned];
+      const newer = (up ? lm > rm : rm > lm) ? 'newer' : 'older';
+      return [transfer(`modification time differs (source ${newer}: ${new Date(up ? lm : rm).toISOString()})`), ...pruned];
     };
-    if (settings.compare === 'size') return [{ ...base, kind: 'skip', reason: 'same size', local, remote }, ...pruned];
     if (settings.compare === 'modTime') return byTime();
     const expected = remoteSha1(r);
     // No SHA-1 on B2 (a large file uploaded without large_file_sha1): size and time decide.
@@ -183,8 +215,8 @@ export function planSync<V extends RemoteVersion>(pairs: Pager<Paired<LocalEntry
     return [{ ...base, kind: 'delete', where: 'b2', reason, remote: remote!.current!, versions: remote!.versions }];
   };
   /** Versions superseded more than keepDays ago (not when the whole name is being deleted anyway). */
-  const prune = (remote: RemoteEntry<V>, base: Omit<SyncAction<V>, 'kind' | 'reason'>): SyncAction<V>[] => {
-    if (settings.keepDays === undefined || settings.direction !== 'up') return [];
+  const prune = (remote: RemoteEntry<V>, base: Omit<SyncAction<V>, 'kind' | 'reason'>): readonly SyncAction<V>[] => {
+    if (settings.keepDays === undefined || settings.direction !== 'up') return NONE;
     const limit = settings.now - settings.keepDays * DAY;
     const out: SyncAction<V>[] = [];
     for (let i = 1; i < remote.versions.length; i++) {

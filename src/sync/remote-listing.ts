@@ -3,7 +3,7 @@
  * (b2_list_file_names) when the plan needs nothing else, or every version (b2_list_file_versions)
  * when it prunes or deletes versions.
  */
-import { mergeMap, of, toArray, type Observable } from 'rxjs';
+import { mergeMap, of, type Observable } from 'rxjs';
 import type { B2File } from '../resources/b2-file';
 import type { Bucket } from '../resources/bucket';
 import type { Pager } from './merge-listings';
@@ -17,33 +17,29 @@ export const MAX_PAGE = 10_000;
  * `pageSize` versions (b2_list_file_versions); otherwise pages of `pageSize` current files
  * (b2_list_file_names: one entry per visible name, hidden names absent), which is all a sync needs
  * to compare and upload, download or hide — B2 reads and sends one row per name instead of one per
- * version.
+ * version. Each request starts where B2's answer to the one before said the next page starts
+ * (nextFileName, nextFileId), and none is made past a page that said it was the last.
  */
 export function remotePager(bucket: Bucket, prefix: string, pageSize: number, versions: boolean): Pager<RemoteEntry<B2File>> {
   return versions ? versionPager(bucket, prefix, pageSize) : namePager(bucket, prefix, pageSize);
 }
 
-/**
- * Current files, `pageSize` names a request. B2's startFileName is inclusive, so each page after
- * the first starts at the last name already read and asks for one more.
- */
+/** Current files, `pageSize` names a request. */
 function namePager(bucket: Bucket, prefix: string, pageSize: number): Pager<RemoteEntry<B2File>> {
-  let last: string | undefined;
+  let start: string | undefined;
   let ended = false;
   const next = (): Observable<readonly RemoteEntry<B2File>[]> => {
     if (ended) return of([]);
-    const ask = last === undefined ? pageSize : Math.min(pageSize + 1, MAX_PAGE);
-    return bucket.listFiles({ prefix: prefix || undefined, startFileName: last, pageSize: ask, limit: ask }).pipe(
-      toArray(),
-      mergeMap((files) => {
-        if (files.length < ask) ended = true;
+    return bucket.listPage({ prefix: prefix || undefined, startFileName: start, maxFileCount: pageSize }, false).pipe(
+      mergeMap((page) => {
+        if (page.nextFileName === null) ended = true;
+        else start = page.nextFileName;
         const out: RemoteEntry<B2File>[] = [];
-        for (const f of files) {
-          if (f.fileName === last || f.action !== 'upload') continue;
+        for (const f of page.files) {
+          if (f.action !== 'upload') continue;
           const name = f.fileName.slice(prefix.length);
           if (name !== '') out.push({ name, fileName: f.fileName, current: f, versions: [f] });
         }
-        if (files.length > 0) last = files[files.length - 1].fileName;
         // A page left empty (only the prefix itself) must not read as the end.
         return out.length > 0 || ended ? of(out) : next();
       }),
@@ -53,32 +49,33 @@ function namePager(bucket: Bucket, prefix: string, pageSize: number): Pager<Remo
 }
 
 /**
- * Every version, `pageSize` versions a request. A page's last name may have more versions on the
- * next page: it is held back and read again from its first version by the next call.
+ * Every version, `pageSize` versions a request. The versions of a page's last name may go on in
+ * the next page (when B2's nextFileName is that name): they are held back and grouped with the rest.
  */
 function versionPager(bucket: Bucket, prefix: string, pageSize: number): Pager<RemoteEntry<B2File>> {
-  let start: string | undefined;
+  let cursor: { name: string; id: string | undefined } | undefined;
+  let held: B2File[] = [];
   let ended = false;
-  const next = (size: number): Observable<readonly RemoteEntry<B2File>[]> => {
+  const next = (): Observable<readonly RemoteEntry<B2File>[]> => {
     if (ended) return of([]);
-    return bucket.listFileVersions({ prefix: prefix || undefined, startFileName: start, pageSize: Math.min(size, MAX_PAGE), limit: size }).pipe(
-      toArray(),
-      mergeMap((versions) => {
-        if (versions.length < size) {
+    return bucket.listPage({ prefix: prefix || undefined, startFileName: cursor?.name, startFileId: cursor?.id, maxFileCount: pageSize }, true).pipe(
+      mergeMap((page) => {
+        const versions = held.length > 0 ? held.concat(page.files) : page.files;
+        if (page.nextFileName === null) {
           ended = true;
+          held = [];
           return of(group(versions, prefix));
         }
-        const last = versions[versions.length - 1].fileName;
-        const whole = versions.filter((v) => v.fileName !== last);
-        // One name fills the page: read it again with a larger page.
-        if (whole.length === 0) return next(size * 2);
-        start = last;
-        const page = group(whole, prefix);
-        return page.length > 0 ? of(page) : next(pageSize);
+        cursor = { name: page.nextFileName, id: page.nextFileId ?? undefined };
+        let cut = versions.length;
+        while (cut > 0 && versions[cut - 1].fileName === page.nextFileName) cut--;
+        held = versions.slice(cut);
+        const grouped = group(versions.slice(0, cut), prefix);
+        return grouped.length > 0 ? of(grouped) : next();
       }),
     );
   };
-  return () => next(pageSize);
+  return next;
 }
 
 /** Versions (name order, newest first) grouped by name; unfinished large files left out. */

@@ -3,7 +3,7 @@
  * the sorted merge of the folder's walk and the bucket's listing (both in UTF-8 byte order, read a
  * page at a time); its steps run through `mergeMap` with a concurrency limit.
  */
-import { EMPTY, Observable, Subscription, catchError, concat, concatMap, defer, from, mergeMap, of, switchMap, throwError } from 'rxjs';
+import { EMPTY, Observable, Subscription, catchError, concatMap, defer, from, mergeMap, of, switchMap, throwError } from 'rxjs';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import type { B2File } from '../resources/b2-file';
@@ -16,6 +16,7 @@ import { mergeListings, readAhead, type Pager } from './merge-listings';
 import { planSync, remoteModifiedMillis, type LocalEntry, type SyncCompare, type SyncDeleteMode } from './plan';
 import { MAX_PAGE, remotePager } from './remote-listing';
 import { RECOMMENDED_PART_SIZE } from '../transfer/part-plan';
+import { openUploadSource } from '../transfer/upload-source';
 
 /** Options of `syncUp` and `syncDown`. */
 export interface B2SyncOptions {
@@ -23,7 +24,7 @@ export interface B2SyncOptions {
   localFolder: string;
   /** Names on B2 below this prefix (a folder: `photos/`; a `/` is added if missing); default the whole bucket. No leading `/`, no `//`. */
   prefix?: string;
-  /** `modTime` (default): size and modification time; `size`: size only; `sha1`: size and SHA-1 (local files are hashed). */
+  /** `modTime` (default): size and modification time; `size`: size only; `sha1`: size and SHA-1 (local files are hashed, from 8 MiB in worker threads). */
   compare?: SyncCompare;
   /** Files only at the destination: `keep` (default), `delete` (on B2 every version of the name), or `hide` (B2 hide markers; `syncUp` only). */
   delete?: SyncDeleteMode;
@@ -45,7 +46,7 @@ export interface B2SyncOptions {
   largeFileThreshold?: number;
   /** `syncUp`: bytes per part of large files (default: the account's recommended part size). */
   partSize?: number;
-  /** Names per listing request (1–10,000, default 1,000). */
+  /** Names per listing request (1–10,000, default 1,000); also the local walk's page. */
   pageSize?: number;
 }
 
@@ -193,37 +194,25 @@ function localPath(root: string, name: string): string | null {
 }
 
 /**
- * The SHA-1 of a local file, read a chunk at a time: emits it and completes; errors with
- * `source_changed` if fewer bytes were read than its size. Unsubscribing stops the reading at the
- * next chunk (the file is closed).
+ * The SHA-1 of a local file, as an upload hashes it (openUploadSource): a file up to 1 MiB read
+ * whole, a larger one read ahead in 1 MiB steps, off the main thread in worker threads from 8 MiB
+ * where the platform has them. Emits it and completes; errors with `source_changed` if the file
+ * changed while it was read. Unsubscribing stops the reading (at the next chunk, or the workers
+ * are terminated) and closes the file.
  */
 function sha1OfFile(path: string): Observable<string> {
   return new Observable<string>((subscriber) => {
-    let stopped = false;
-    const hashAll = async (): Promise<string | undefined> => {
-      const file = await platform.openFile(path);
-      const hash = platform.createSha1();
-      let got = 0;
-      for await (const chunk of file.read(0, file.size)) {
-        // Leaving the loop closes the reader (its return()).
-        if (stopped) return undefined;
-        hash.update(chunk);
-        got += chunk.length;
-      }
-      if (got !== file.size) throw changed(`it was ${file.size} bytes, ${got} were read`);
-      return hash.digest();
-    };
-    hashAll().then(
-      (sha1) => {
-        if (stopped || sha1 === undefined) return;
-        subscriber.next(sha1);
-        subscriber.complete();
-      },
-      (err: unknown) => subscriber.error(err),
-    );
-    return () => {
-      stopped = true;
-    };
+    const stop = new AbortController();
+    openUploadSource({ path })
+      .then(async (source) => source.sha1 ?? (await source.hashAhead!(Math.max(source.size, 1), stop.signal)).sha1)
+      .then(
+        (sha1) => {
+          subscriber.next(sha1);
+          subscriber.complete();
+        },
+        (err: unknown) => subscriber.error(err),
+      );
+    return () => stop.abort();
   });
 }
 
@@ -233,7 +222,7 @@ function changed(detail: string): B2Error {
 
 /** Uploads, downloads, deletions and hide markers through the bucket and the platform's files. */
 function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: number; partSize?: number }): SyncExecutor<B2File> {
-  /** Fails with `source_changed` if the file is no longer as the walk saw it. */
+  /** Why an upload failed when the file is no longer as the walk saw it (gone, other size or time); null when it is. */
   const unchanged = async (entry: LocalEntry): Promise<string | null> => {
     const now = await platform.statPath(entry.path, true).catch(() => null);
     if (now === null) return 'it vanished';
@@ -247,32 +236,18 @@ function bucketExecutor(bucket: Bucket, root: string, settings: { threshold: num
       return defer(() => {
         const fileName = checkFileName(action.fileName, 'fileName');
         const fileInfo: Record<string, string> = { src_last_modified_millis: String(entry.modifiedMillis) };
+        // The file as the walk saw it: the upload fails with source_changed if it differs when
+        // opened, or changes while it is read, so what is stored is what was compared.
+        const contents = { path: entry.path, expect: { size: entry.size, modifiedMillis: entry.modifiedMillis } };
         // Large files carry their whole SHA-1 (large_file_sha1), as b2sdk and rclone store it:
         // uploadFile records it by default, hashing the file ahead off the main thread.
-        return bucket.uploadFile({ contents: { path: entry.path }, fileName, fileInfo, largeFileThreshold: settings.threshold, partSize: settings.partSize }).pipe(
-          mergeMap((e): Observable<SyncStepProgress> => {
-            if (e.type === 'uploadProgress') return of({ loaded: e.loaded });
-            if (e.type !== 'response') return EMPTY;
-            const stored = e.body;
-            // Changed while it was read: the version stored is of no state of the file; remove it.
-            return from(unchanged(entry)).pipe(
-              mergeMap((problem): Observable<never> =>
-                problem === null
-                  ? EMPTY
-                  : concat(
-                      stored.delete().pipe(
-                        catchError(() => EMPTY),
-                        mergeMap(() => EMPTY),
-                      ),
-                      throwError(() => changed(problem)),
-                    ),
-              ),
-            );
-          }),
+        return bucket.uploadFile({ contents, fileName, fileInfo, largeFileThreshold: settings.threshold, partSize: settings.partSize }).pipe(
+          mergeMap((e): Observable<SyncStepProgress> => (e.type === 'uploadProgress' ? of({ loaded: e.loaded }) : EMPTY)),
           catchError((err: unknown) =>
             err instanceof B2Error && err.code === 'source_changed'
               ? throwError(() => err)
-              : from(unchanged(entry)).pipe(mergeMap((problem) => throwError(() => (problem === null ? err : changed(problem))))),
+              : // Another failure of a file that changed meanwhile (it vanished…): that is the reason to tell.
+                from(unchanged(entry)).pipe(mergeMap((problem) => throwError(() => (problem === null ? err : changed(problem))))),
           ),
         );
       });

@@ -21,8 +21,19 @@ import { B2Error, invalidArgument } from '../http/b2-error';
  */
 export type B2UploadStream = AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array | string>;
 
+/**
+ * A file to upload. With `expect` (its size and modification time as the caller last saw it, e.g. a
+ * sync's walk), the upload fails with `source_changed` before any request if the file differs when
+ * it is opened: the file read is the one the caller decided on, and whatever changes it later is
+ * caught by the upload's own check (size, modification time, inode) before the body ends.
+ */
+export interface B2UploadFile {
+  path: string;
+  expect?: { size: number; modifiedMillis: number };
+}
+
 /** Upload contents: bytes, text (UTF-8), `{ path }` of a file, a Blob, or a stream of bytes and/or text. */
-export type B2UploadContents = Uint8Array | string | { path: string } | Blob | B2UploadStream;
+export type B2UploadContents = Uint8Array | string | B2UploadFile | Blob | B2UploadStream;
 
 export interface UploadSource {
   readonly size: number;
@@ -103,8 +114,18 @@ export async function openUploadSource(contents: B2UploadContents, contentLength
 async function openRandomAccess(contents: B2UploadContents): Promise<UploadSource> {
   if (typeof Blob !== 'undefined' && contents instanceof Blob) return randomAccess(blobSource(contents), contents);
   if (isPathContents(contents)) {
+    const expected = contents.expect;
+    if (expected !== undefined) {
+      if (typeof expected !== 'object' || expected === null || !isWhole(expected.size) || !isWhole(expected.modifiedMillis)) {
+        throw invalidArgument('contents.expect', 'must be { size, modifiedMillis }, whole numbers ≥ 0');
+      }
+    }
     try {
       const file = await platform.openFile(contents.path);
+      if (expected !== undefined) {
+        if (file.size !== expected.size) throw sourceChanged(file.description, `${expected.size} bytes expected, ${file.size} when opened`);
+        if (file.modifiedMillis !== undefined && file.modifiedMillis !== expected.modifiedMillis) throw sourceChanged(file.description, 'modified since it was looked at');
+      }
       // A small file is read whole: hashed up front and sent in one write, which costs far less
       // than a stream per request (and a retry resends the same snapshot).
       return file.size <= SMALL_FILE ? bytesSource(await readWhole(file), file.description) : randomAccess(file, contents);
@@ -128,7 +149,9 @@ function checkedLength(source: UploadSource, contentLength: number | undefined):
   throw invalidArgument('contentLength', `${describeNumber(contentLength)} given, but the contents (${source.description}) are ${source.size} bytes`);
 }
 
-function isPathContents(value: unknown): value is { path: string } {
+const isWhole = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+function isPathContents(value: unknown): value is B2UploadFile {
   return typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string' && !isUploadStream(value);
 }
 
