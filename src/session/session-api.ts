@@ -8,7 +8,8 @@
  */
 import { defer, switchMap, type Observable } from 'rxjs';
 import type { B2Authorization } from '../api/account';
-import type { B2Api, B2DownloadRequest } from '../api/b2-api';
+import type { B2Api, B2CallHooks, B2DownloadRequest } from '../api/b2-api';
+import type { B2ApiTarget } from '../api/call';
 import { createBucket, deleteBucket, listBuckets, updateBucket } from '../api/buckets';
 import {
   copyFile,
@@ -45,15 +46,15 @@ export function sessionApi(session: B2Session): B2Api {
     listFileNames: (req) => session.call((t) => listFileNames(t, req)),
     listFileVersions: (req) => session.call((t) => listFileVersions(t, req)),
     getFileInfo: (req) => session.call((t) => getFileInfo(t, req)),
-    hideFile: (req) => session.call((t) => hideFile(t, req)),
-    deleteFileVersion: (req) => session.call((t) => deleteFileVersion(t, req)),
+    hideFile: (req, hooks) => counted(session, hooks, (t) => hideFile(t, req)),
+    deleteFileVersion: (req, hooks) => counted(session, hooks, (t) => deleteFileVersion(t, req)),
     copyFile: (req) => session.call((t) => copyFile(t, req)),
     getUploadUrl: (req) => session.call((t) => getUploadUrl(t, req)),
     getDownloadAuthorization: (req) => session.call((t) => getDownloadAuthorization(t, req)),
     updateFileRetention: (req) => session.call((t) => updateFileRetention(t, req)),
     updateFileLegalHold: (req) => session.call((t) => updateFileLegalHold(t, req)),
 
-    startLargeFile: (req) => session.call((t) => startLargeFile(t, req)),
+    startLargeFile: (req, hooks) => counted(session, hooks, (t) => startLargeFile(t, req)),
     getUploadPartUrl: (req) => session.call((t) => getUploadPartUrl(t, req)),
     listParts: (req) => session.call((t) => listParts(t, req)),
     finishLargeFile: (req) => session.call((t) => finishLargeFile(t, req)),
@@ -70,6 +71,17 @@ export function sessionApi(session: B2Session): B2Api {
 
     downloadFile: (req) => sessionDownload(session, req),
   };
+}
+
+/** `session.call(op)`, telling `hooks.onAttempt` of each attempt, numbered per subscription. */
+function counted<T>(session: B2Session, hooks: B2CallHooks | undefined, op: (t: B2ApiTarget) => Observable<T>): Observable<T> {
+  return defer(() => {
+    let attempt = 0;
+    return session.call((t) => {
+      hooks?.onAttempt?.(++attempt);
+      return op(t);
+    });
+  });
 }
 
 /**

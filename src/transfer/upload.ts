@@ -5,30 +5,21 @@
  */
 import { Observable, defer, switchMap, throwError } from 'rxjs';
 import type { B2FileWire } from '../api/wire';
-import { getUploadUrl } from '../api/files';
-import { uploadFile } from '../api/transfers';
 import type { B2Event } from '../http/events';
 import type { B2UploadBody } from '../http/transport';
-import type { B2Session } from '../session/session';
-import type { UploadUrl, UploadUrlPool } from '../session/upload-url-pool';
-import { retryB2, type RetryB2Options } from '../operators/retry-b2';
+import type { UploadUrl } from '../session/upload-url-pool';
+import { retryB2 } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
 import { oneWriteBytes, wireBody, type UploadSource } from './upload-source';
-import { uploadProtectionHeaders, type B2FileProtection } from '../resources/protection';
+import type { TransferDeps } from './transfer-deps';
+import { uploadProtectionHeaders, type B2ProtectionWire } from '../api/protection-wire';
 
 export interface UploadMetadata {
   fileName: string;
   contentType: string;
   fileInfo: Record<string, string>;
-  /** Encryption, retention and legal hold of the new version. */
-  protection: B2FileProtection;
-}
-
-export interface TransferContext {
-  session: B2Session;
-  uploadUrls: UploadUrlPool;
-  retry: RetryB2Options;
-  progressIntervalMs: number;
+  /** Encryption, retention and legal hold of the new version, as B2 takes them (checked and encoded by resources). */
+  protection: B2ProtectionWire;
 }
 
 export interface BodyUpload<T> {
@@ -51,7 +42,7 @@ export interface BodyUpload<T> {
  * re-sends), `responseHeader` and `response` (its body through `mapBody` when given). Not
  * throttled: callers aggregate or throttle.
  */
-export function uploadBody<T, R = T>(ctx: Pick<TransferContext, 'uploadUrls' | 'retry'>, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
+export function uploadBody<T, R = T>(ctx: Pick<TransferDeps, 'uploadUrls' | 'retry'>, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
   // One Observable per upload with the attempts inside: a small upload is mostly plumbing, so
   // progress goes straight to the subscriber instead of through a Subject merged in, and the
   // retry machinery is built only once an attempt has failed.
@@ -114,7 +105,7 @@ export function uploadBody<T, R = T>(ctx: Pick<TransferContext, 'uploadUrls' | '
  * file goes through `toFile` when given.
  */
 export function uploadSmallFile<F = B2FileWire>(
-  ctx: TransferContext,
+  deps: TransferDeps,
   bucketId: string,
   source: UploadSource,
   meta: UploadMetadata,
@@ -122,27 +113,21 @@ export function uploadSmallFile<F = B2FileWire>(
 ): Observable<B2Event<F, unknown>> {
   const headers = uploadProtectionHeaders(meta.protection);
   const events = uploadBody<B2FileWire, F>(
-    ctx,
+    deps,
     {
       poolKey: bucketId,
-      fetchUrl: () => ctx.session.call((t) => getUploadUrl(t, { bucketId })),
+      fetchUrl: () => deps.api.getUploadUrl({ bucketId }),
       size: source.size,
       source,
       offset: 0,
       knownSha1: source.sha1,
       send: (url, body, sha1Header, attempt) =>
-        uploadFile(
-          ctx.session.transport,
-          url,
-          { fileName: meta.fileName, contentType: meta.contentType, contentSha1: sha1Header, fileInfo: meta.fileInfo, extra: headers },
-          body,
-          attempt,
-        ),
+        deps.api.uploadFile(url, { fileName: meta.fileName, contentType: meta.contentType, contentSha1: sha1Header, fileInfo: meta.fileInfo, extra: headers }, body, attempt),
     },
     toFile,
   );
   // A body sent in one write has one progress event, the final one, which throttling always
   // passes: nothing to throttle.
   if (oneWriteBytes(source, 0, source.size, source.sha1)) return events;
-  return events.pipe(throttleProgress<B2Event<F, unknown>>(ctx.progressIntervalMs, ctx.retry.scheduler));
+  return events.pipe(throttleProgress<B2Event<F, unknown>>(deps.progressIntervalMs, deps.scheduler));
 }
