@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import { of, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { UploadUrlPool, type UploadUrl } from '../../src/session/upload-url-pool';
 
@@ -116,16 +116,29 @@ describe('UploadUrlPool', () => {
       expect(pool.idleCount('bucket')).toBe(0);
     });
   });
-  it('takeIdle hands out each released URL once, newest first, and never fetches', () => {
+  it('take hands out each released URL once, newest first, and fetches only when none is idle', () => {
     const pool = new UploadUrlPool();
-    expect(pool.takeIdle('bucket')).toBeUndefined();
+    const fetched: string[] = [];
+    const fetch = (key: string) => () => {
+      fetched.push(key);
+      return of(u.u4);
+    };
+    const taken = (key: string) => {
+      let got: unknown;
+      pool.take(key, fetch(key)).subscribe((x) => (got = x));
+      return got;
+    };
+    expect(taken('bucket')).toEqual(u.u4);
+    expect(fetched).toEqual(['bucket']);
     pool.release('bucket', u.u1);
     pool.release('bucket', u.u2);
     pool.release('other', u.u3);
-    expect(pool.takeIdle('bucket')).toEqual(u.u2);
+    expect(taken('bucket')).toEqual(u.u2);
     expect(pool.idleCount('bucket')).toBe(1);
-    expect(pool.takeIdle('bucket')).toEqual(u.u1);
-    expect(pool.takeIdle('bucket')).toBeUndefined();
+    expect(taken('bucket')).toEqual(u.u1);
+    expect(fetched).toEqual(['bucket']);
+    expect(taken('bucket')).toEqual(u.u4);
+    expect(fetched).toEqual(['bucket', 'bucket']);
     expect(pool.idleCount('other')).toBe(1);
   });
 });

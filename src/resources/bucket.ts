@@ -1,6 +1,5 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
 import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
-import type { B2Authorization } from '../api/account';
 import type { B2BucketType, B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
 import { finishOnce } from '../transfer/large-upload-steps';
 import type { B2LargeUploadStart } from '../transfer/authorized-upload';
@@ -70,27 +69,6 @@ export function defaultSse(value: { mode: 'SSE-B2' | null } | undefined) {
   if (value === undefined) return undefined;
   if (value.mode !== 'SSE-B2' && value.mode !== null) throw invalidArgument('defaultServerSideEncryption.mode', 'must be SSE-B2 or null');
   return value.mode === 'SSE-B2' ? { mode: 'SSE-B2' as const, algorithm: 'AES256' as const } : { mode: null };
-}
-
-/**
- * `from(opened).pipe(switchMap(send))` without the two operators (uploads from files open a
- * source per upload): errors if opening fails; unsubscribing before it opened sends nothing.
- */
-function sendOnceOpened<P, E>(opened: Promise<P>, send: (planned: P) => Observable<E>): Observable<E> {
-  return new Observable<E>((subscriber) => {
-    opened.then(
-      (planned) => {
-        if (subscriber.closed) return;
-        try {
-          // The subscriber goes on to the upload, whose teardown it then carries.
-          send(planned).subscribe(subscriber);
-        } catch (err) {
-          subscriber.error(err);
-        }
-      },
-      (err: unknown) => subscriber.error(err),
-    );
-  });
 }
 
 export class Bucket {
@@ -233,20 +211,16 @@ export class Bucket {
       const largeOptions = { ...options, largeFileSha1: checkLargeFileSha1(options.largeFileSha1, meta.fileInfo) };
       const contents = options.contents;
       type Planned = { source: UploadSource | StreamOfUnknownLength; large: boolean };
-      // Bytes and text open synchronously: a small upload should not pay for promise hops.
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
-      const open = (auth: B2Authorization): Planned | Promise<Planned> => {
-        const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
-        if (inMemory) return this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge);
-        return (async (): Promise<Planned> => {
-          if (isUploadStream(contents) && options.contentLength === undefined) {
-            // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
-            const { head, ended, whole } = await peekStream(contents, threshold);
-            if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
-            return { source: { unknownLength: true, stream: whole }, large: true };
-          }
-          return this.plan(await openUploadSource(contents, options.contentLength), threshold, forceLarge);
-        })();
+      /** The source, opened on subscribe (bytes and text at once; files, Blobs and streams once read), and whether it goes large. */
+      const open = async (threshold: number): Promise<Planned> => {
+        if (isUploadStream(contents) && options.contentLength === undefined) {
+          // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
+          const { head, ended, whole } = await peekStream(contents, threshold);
+          if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
+          return { source: { unknownLength: true, stream: whole }, large: true };
+        }
+        return this.plan(await openUploadSource(contents, options.contentLength), threshold, forceLarge);
       };
       const toFile = (wire: B2FileWire) => new B2File(this.#ctx, wire);
       const send = ({ source, large }: Planned): Observable<B2UploadEvent> =>
@@ -255,16 +229,10 @@ export class Bucket {
               map((e: B2LargeUploadEvent): B2UploadEvent => (e.type === 'response' ? { ...e, body: toFile(e.body) } : e)),
             )
           : uploadSmallFile(this.#ctx.transfer, this.bucketId, source as UploadSource, meta, toFile);
-      // Once authorized, the authorization is at hand: no need to ask the session through Observables.
-      const auth = this.#ctx.session.current();
-      if (auth) {
-        const planned = open(auth);
-        return planned instanceof Promise ? sendOnceOpened(planned, send) : send(planned);
-      }
-      return this.#ctx.session.authorized().pipe(
+      return this.#ctx.api.authorization().pipe(
         switchMap((auth) => {
-          const planned = open(auth);
-          return planned instanceof Promise ? from(planned) : of(planned);
+          const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
+          return inMemory ? of(this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge)) : from(open(threshold));
         }),
         switchMap(send),
       );

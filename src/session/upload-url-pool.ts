@@ -13,17 +13,15 @@ export interface UploadUrl {
 export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
   private readonly idle = new Map<string, U[]>();
 
-  /** An idle URL for `key`, or a fresh one from `fetch`; taken for the subscriber alone. */
+  /**
+   * An idle URL for `key` (the newest released), or a fresh one from `fetch`; taken on subscribe,
+   * for the subscriber alone. Emits it once; a fetch's failure errors.
+   */
   take(key: string, fetch: () => Observable<U>): Observable<U> {
     return defer(() => {
-      const url = this.takeIdle(key);
+      const url = this.idle.get(key)?.pop();
       return url ? of(url) : fetch();
     });
-  }
-
-  /** An idle URL for `key`, taken for the caller alone, or `undefined` when none is idle. */
-  takeIdle(key: string): U | undefined {
-    return this.idle.get(key)?.pop();
   }
 
   /** Returns a URL after a successful upload, for the next one to reuse. */

@@ -10,9 +10,9 @@ import type { B2FileWire, B2PartWire } from '../api/wire';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import { paginate } from '../operators/paginate';
-import { toPartEvents, type LargeUploadCheckpoint, type LargeUploadSteps, type PartEvent } from './large-upload';
+import { type LargeUploadCheckpoint, type LargeUploadSteps, type PartEvent } from './large-upload';
 import type { PartDescriptor } from './part-plan';
-import { uploadBody, type UploadMetadata } from './upload';
+import { uploadPartBody, type UploadMetadata } from './upload';
 import type { TransferDeps } from './transfer-deps';
 import { bytesSource, sourceChanged, type UploadSource } from './upload-source';
 import type { StreamParts } from './stream-parts';
@@ -58,10 +58,7 @@ export function largeUploadSteps(deps: TransferDeps, plan: LargeUploadPlan): Lar
   // Files and Blobs are read from their byte ranges; a stream's part is read into memory as it starts.
   const partSource = (part: PartDescriptor): Observable<{ source: UploadSource; offset: number; length: number }> =>
     streamParts
-      ? defer(async () => {
-          const bytes = await streamParts.read(part);
-          return { source: bytesSource(bytes, `part ${part.partNumber}`), offset: 0, length: bytes.length };
-        })
+      ? defer(() => from(streamParts.read(part))).pipe(map((bytes) => ({ source: bytesSource(bytes, `part ${part.partNumber}`), offset: 0, length: bytes.length })))
       : of({ source, offset: part.offset, length: part.length });
 
   /** Parts of an unfinished file whose length and SHA-1 match the source; others get re-sent. */
@@ -199,15 +196,14 @@ export function largeUploadSteps(deps: TransferDeps, plan: LargeUploadPlan): Lar
           p.length === 0 && part.partNumber > 1
             ? // The stream ended on the previous part's last byte: nothing to send.
               of({ type: 'skipped' })
-            : uploadBody<B2PartWire>(deps, {
-                poolKey: fileId,
-                fetchUrl: () => api.getUploadPartUrl({ fileId }),
-                size: p.length,
+            : uploadPartBody(deps, fileId, {
+                partNumber: part.partNumber,
                 source: p.source,
                 offset: p.offset,
+                length: p.length,
                 // Hashed ahead: B2 checks the part against the SHA-1 of the bytes that made large_file_sha1.
                 knownSha1: streamParts ? undefined : whole.partSha1s?.[part.partNumber - 1],
-                send: (url, body, sha1Header, attempt) => api.uploadPart(url, { partNumber: part.partNumber, contentSha1: sha1Header, extra: partHeaders }, body, attempt),
+                extra: partHeaders,
               }).pipe(
                 catchError((err: unknown) => {
                   // B2 refused the part's bytes for its SHA-1, computed ahead from the same file: the file
@@ -217,7 +213,6 @@ export function largeUploadSteps(deps: TransferDeps, plan: LargeUploadPlan): Lar
                   }
                   return throwError(() => err);
                 }),
-                toPartEvents(),
               ),
         ),
       ),

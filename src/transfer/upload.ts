@@ -3,16 +3,19 @@
  * pool, send the body with byte-level progress, give the URL back after success or drop it after
  * a failure, and retry by B2's rules with a fresh URL each time (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api, https://www.backblaze.com/docs/cloud-storage-integration-checklist).
  */
-import { Observable, defer, switchMap, throwError } from 'rxjs';
-import type { B2FileWire } from '../api/wire';
+import { Observable, defer, map, switchMap, tap } from 'rxjs';
+import type { B2Api } from '../api/b2-api';
+import { uploadProtectionHeaders, type B2ProtectionWire } from '../api/protection-wire';
+import type { B2FileWire, B2PartWire } from '../api/wire';
 import type { B2Event } from '../http/events';
 import type { B2UploadBody } from '../http/transport';
 import type { UploadUrl } from '../session/upload-url-pool';
 import { retryB2 } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
-import { oneWriteBytes, wireBody, type UploadSource } from './upload-source';
+import { toPartEvents, type PartEvent } from './large-upload';
+import { monotonicProgress } from './progress';
 import type { TransferDeps } from './transfer-deps';
-import { uploadProtectionHeaders, type B2ProtectionWire } from '../api/protection-wire';
+import { oneWriteBytes, wireBody, type UploadSource } from './upload-source';
 
 export interface UploadMetadata {
   fileName: string;
@@ -21,6 +24,12 @@ export interface UploadMetadata {
   /** Encryption, retention and legal hold of the new version, as B2 takes them (checked and encoded by resources). */
   protection: B2ProtectionWire;
 }
+
+/** The B2 calls an upload body needs: upload URLs and the bodies themselves (what a server's authorizer can stand in for). */
+export type UploadApi = Pick<B2Api, 'getUploadUrl' | 'getUploadPartUrl' | 'uploadFile' | 'uploadPart'>;
+
+/** What upload pipelines are handed: `TransferDeps`, or the same with an authorizer's `UploadApi`. */
+export type UploadDeps = Omit<TransferDeps, 'api'> & { api: UploadApi };
 
 export interface BodyUpload<T> {
   /** Pool key: the bucket id for files, the large file's id for parts. */
@@ -39,73 +48,50 @@ export interface BodyUpload<T> {
 
 /**
  * Emits `sent` per attempt, `uploadProgress` (content bytes, never going back when a retry
- * re-sends), `responseHeader` and `response` (its body through `mapBody` when given). Not
- * throttled: callers aggregate or throttle.
+ * re-sends), `responseHeader` and `response` (its body through `mapBody` when given). Each
+ * attempt takes a URL from the pool (an idle one, or a fresh one from `fetchUrl`), gives it back
+ * after a complete success and drops it after any failure; failures are retried by B2's rules,
+ * every `needsNewUploadUrl` included. Errors with the last failure. Not throttled: callers
+ * aggregate or throttle. Cold; unsubscribing aborts the attempt in flight or the wait.
  */
-export function uploadBody<T, R = T>(ctx: Pick<TransferDeps, 'uploadUrls' | 'retry'>, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
-  // One Observable per upload with the attempts inside: a small upload is mostly plumbing, so
-  // progress goes straight to the subscriber instead of through a Subject merged in, and the
-  // retry machinery is built only once an attempt has failed.
-  return new Observable<B2Event<R, unknown>>((subscriber) => {
+export function uploadBody<T, R = T>(deps: Pick<UploadDeps, 'uploadUrls' | 'retry' | 'scheduler'>, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
+  return defer(() => {
     let attempt = 0;
-    let reported = 0;
-    /** The URL the current attempt holds. */
-    let url: UploadUrl | undefined;
-    const onProgress = (loaded: number) => {
-      if (loaded > u.size) loaded = u.size;
-      if (loaded > reported) {
-        reported = loaded;
-        subscriber.next({ type: 'uploadProgress', loaded, total: u.size });
-      }
-    };
-    const sendTo = (to: UploadUrl): Observable<B2Event<T, unknown>> => {
-      url = to;
-      const body = wireBody(u.source, u.offset, u.size, u.knownSha1);
-      return u.send(to, { length: body.length, bytes: body.bytes, open: () => body.open(), onProgress }, body.sha1Header, attempt);
-    };
-    const tryOnce = (): Observable<B2Event<T, unknown>> => {
+    const once = defer(() => {
       attempt++;
-      url = undefined;
-      const idle = ctx.uploadUrls.takeIdle(u.poolKey);
-      return idle ? sendTo(idle) : u.fetchUrl().pipe(switchMap(sendTo));
-    };
-    const next = (event: B2Event<T, unknown>) => subscriber.next(mapBody && event.type === 'response' ? { ...event, body: mapBody(event.body) } : (event as B2Event<R, unknown>));
-    const complete = () => {
-      // Back to the pool only after a complete success; any failure drops the URL (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api).
-      if (url) ctx.uploadUrls.release(u.poolKey, url);
-      subscriber.complete();
-    };
-    const retryAfter = (firstFailure: unknown) => {
-      // B2's rules take over from the first failure, which they see first: its wait, and the
-      // attempt count, are theirs.
-      let replayed = false;
-      const attempts = defer(() => {
-        if (replayed) return tryOnce();
-        replayed = true;
-        return throwError(() => firstFailure);
-      });
-      subscriber.add(
-        attempts
-          .pipe(retryB2<B2Event<T, unknown>>({ ...ctx.retry, alsoRetry: (e) => e.needsNewUploadUrl }))
-          .subscribe({ next, complete, error: (err: unknown) => subscriber.error(err) }),
+      let url: UploadUrl | undefined;
+      return deps.uploadUrls.take(u.poolKey, u.fetchUrl).pipe(
+        switchMap((to) => {
+          url = to;
+          return sendBody(u, to, attempt);
+        }),
+        // Back to the pool only after a complete success; any failure drops the URL (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api).
+        tap({ complete: () => deps.uploadUrls.release(u.poolKey, url!) }),
       );
-    };
-    let first: Observable<B2Event<T, unknown>>;
-    try {
-      first = tryOnce();
-    } catch (err) {
-      first = throwError(() => err);
-    }
-    return first.subscribe({ next, complete, error: retryAfter });
+    });
+    return once.pipe(
+      retryB2<B2Event<T, unknown>>({ ...deps.retry, scheduler: deps.scheduler, alsoRetry: (e) => e.needsNewUploadUrl }),
+      monotonicProgress(),
+      map((event) => (mapBody && event.type === 'response' ? { ...event, body: mapBody(event.body) } : (event as B2Event<R, unknown>))),
+    );
+  });
+}
+
+/** One attempt: the body opened for it, its progress (capped at its size) among the transport's events. */
+function sendBody<T>(u: BodyUpload<T>, to: UploadUrl, attempt: number): Observable<B2Event<T, unknown>> {
+  return new Observable<B2Event<T, unknown>>((subscriber) => {
+    const body = wireBody(u.source, u.offset, u.size, u.knownSha1);
+    const onProgress = (loaded: number) => subscriber.next({ type: 'uploadProgress', loaded: Math.min(loaded, u.size), total: u.size });
+    return u.send(to, { length: body.length, bytes: body.bytes, open: () => body.open(), onProgress }, body.sha1Header, attempt).subscribe(subscriber);
   });
 }
 
 /**
  * Uploads one source as a small file (b2_upload_file); progress throttled for UIs. The response's
- * file goes through `toFile` when given.
+ * file goes through `toFile` when given. Events and errors as `uploadBody`.
  */
 export function uploadSmallFile<F = B2FileWire>(
-  deps: TransferDeps,
+  deps: UploadDeps,
   bucketId: string,
   source: UploadSource,
   meta: UploadMetadata,
@@ -130,4 +116,32 @@ export function uploadSmallFile<F = B2FileWire>(
   // passes: nothing to throttle.
   if (oneWriteBytes(source, 0, source.size, source.sha1)) return events;
   return events.pipe(throttleProgress<B2Event<F, unknown>>(deps.progressIntervalMs, deps.scheduler));
+}
+
+/** One part of a large file: where its bytes are, and the SHA-1 when it is known before sending. */
+export interface PartBody {
+  partNumber: number;
+  source: UploadSource;
+  offset: number;
+  length: number;
+  knownSha1: string | undefined;
+  /** SSE-C key headers: every part of an SSE-C large file repeats the key. */
+  extra?: Record<string, string>;
+}
+
+/**
+ * Uploads one part (b2_upload_part) through the part-URL pool of `fileId`, retried with a fresh
+ * URL as `uploadBody`: emits the part's progress, then `done` with the SHA-1 B2 checked. Cold;
+ * unsubscribing aborts the attempt in flight.
+ */
+export function uploadPartBody(deps: UploadDeps, fileId: string, part: PartBody): Observable<PartEvent> {
+  return uploadBody<B2PartWire>(deps, {
+    poolKey: fileId,
+    fetchUrl: () => deps.api.getUploadPartUrl({ fileId }),
+    size: part.length,
+    source: part.source,
+    offset: part.offset,
+    knownSha1: part.knownSha1,
+    send: (url, body, sha1Header, attempt) => deps.api.uploadPart(url, { partNumber: part.partNumber, contentSha1: sha1Header, extra: part.extra }, body, attempt),
+  }).pipe(toPartEvents());
 }
