@@ -4,7 +4,7 @@ import type { CopyFileRequest } from '../../src/api/files';
 import type { CopyPartRequest, StartLargeFileRequest } from '../../src/api/large-files';
 import type { B2PartWire } from '../../src/api/wire';
 import { copyFileVersion, type CopyRequest, type CopySource } from '../../src/transfer/copy';
-import type { B2LargeUploadEvent } from '../../src/transfer/large-upload';
+import type { B2LargeUploadEvent } from '../../src/transfer/large-file-pipeline';
 import { AUTH, b2Error, depsOf, fakeApi, fileWire } from './fake-api';
 
 const SOURCE: CopySource = { fileId: 'src', contentLength: 25, contentType: 'text/plain', fileInfo: { from: 'source' } };

@@ -7,13 +7,13 @@ import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import { Listing } from '../operators/listing';
 import type { ClientContext } from './context';
-import { checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
+import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
 import { checkLegalHold, checkRetention } from '../api/protection-wire';
 import { encryptionJson, protectionWire, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
 import { versions } from './listings';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { copyFileVersion } from '../transfer/copy';
-import type { B2LargeUploadEvent } from '../transfer/large-upload';
+import type { B2LargeUploadEvent } from '../transfer/large-file-pipeline';
 
 export class B2File {
   readonly fileId: string;
@@ -108,10 +108,10 @@ export class B2File {
   }
 
   private parallel(options: DownloadOptions & ParallelDownloadOptions, defaultConcurrency: number): boolean {
-    if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
+    const concurrency = checkConcurrency(options.concurrency, defaultConcurrency);
     if (options.partSize !== undefined) checkPositiveInt(options.partSize, 'partSize');
     const partSize = options.partSize ?? 16 << 20;
-    return !options.range && !options.authorizationToken && (options.concurrency ?? defaultConcurrency) > 1 && this.contentLength > 2 * partSize;
+    return !options.range && !options.authorizationToken && concurrency > 1 && this.contentLength > 2 * partSize;
   }
 
   private parallelTarget() {
@@ -149,7 +149,7 @@ export class B2File {
       }
       // b2_copy_file answers "copy" for the version it made; later listings say "upload".
       if (this.action !== 'upload' && this.action !== 'copy') throw invalidArgument('file', `only an uploaded version can be copied (this one is "${this.action}")`);
-      if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
+      const concurrency = checkConcurrency(options.concurrency);
       // Checked and encoded now, before any request.
       const sourceEncryption = encryptionJson(options.sourceEncryption, 'sourceEncryption');
       const protection = protectionWire(options);
@@ -164,7 +164,7 @@ export class B2File {
           fileInfo: options.fileInfo === undefined ? undefined : checkFileInfo(options.fileInfo),
           largeFileThreshold: options.largeFileThreshold,
           partSize: options.partSize,
-          concurrency: options.concurrency,
+          concurrency,
           sourceEncryption,
           protection,
         },
@@ -242,7 +242,7 @@ export class B2File {
   /** Deletes every version of this file's name, `concurrency` at a time; emits each deleted version. */
   deleteAllVersions(options: { concurrency?: number; bypassGovernance?: boolean } = {}): Obs<B2File> {
     return defer(() => {
-      const concurrency = checkPositiveInt(checkOptions(options).concurrency ?? 4, 'concurrency', 64);
+      const concurrency = checkConcurrency(checkOptions(options).concurrency);
       // Listed in full first, so deleting does not shift the listing under its own cursor.
       return listVersionsOfName(this.#ctx, this.bucketId, this.fileName, Number.MAX_SAFE_INTEGER).pipe(
         toArray(),
@@ -260,7 +260,7 @@ export class B2File {
 /** Download options checked before any request (range, headers, part settings). */
 export function checkDownloadOptions<T extends DownloadOptions & ParallelDownloadOptions>(options: T | undefined): T {
   const o = checkOptions(options);
-  if (o.concurrency !== undefined) checkPositiveInt(o.concurrency, 'concurrency', 64);
+  checkConcurrency(o.concurrency);
   if (o.partSize !== undefined) checkPositiveInt(o.partSize, 'partSize');
   if (o.serverSideEncryption !== undefined) encryptionJson(o.serverSideEncryption);
   return { ...o, range: checkRange(o.range), headers: checkHeaders(o.headers) };

@@ -1,7 +1,7 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
 import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
 import type { B2BucketType, B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
-import { finishOnce } from '../transfer/large-upload-steps';
+import { finishOnce } from '../transfer/large-file-on-b2';
 import type { B2LargeUploadStart } from '../transfer/authorized-upload';
 import { downloadByNameUrl } from '../api/transfers';
 import { startLargeFileRequest } from '../api/large-files';
@@ -9,15 +9,15 @@ import { B2Error, invalidArgument } from '../http/b2-error';
 import { Listing } from '../operators/listing';
 import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
 import { uploadSmallFile } from '../transfer/upload';
-import { checkLargeFileSha1, uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
-import type { B2LargeUploadEvent } from '../transfer/large-upload';
+import { checkLargeFileSha1, uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/plan-large-upload';
+import type { B2LargeUploadEvent } from '../transfer/large-file-pipeline';
 import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
 import { MAX_PART_SIZE, choosePartSize } from '../transfer/part-plan';
 import { B2File, checkDownloadOptions } from './b2-file';
 import type { ClientContext } from './context';
 import { names, versions } from './listings';
-import { checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
+import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
 import { protectionWire, type B2FileProtection } from './protection';
 
 export interface ListFilesOptions {
@@ -198,7 +198,7 @@ export class Bucket {
       options = checkOptions(options);
       // Checked whatever the size turns out to be, so a mistake shows on small files too.
       if (options.partSize !== undefined) checkPositiveInt(options.partSize, 'partSize', MAX_PART_SIZE);
-      if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
+      const concurrency = checkConcurrency(options.concurrency);
       const meta = {
         fileName: checkFileName(options.fileName),
         contentType: checkContentType(options.contentType ?? 'b2/x-auto'),
@@ -208,7 +208,7 @@ export class Bucket {
       };
       if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
       // Checked whatever the size turns out to be too (small files do not use it).
-      const largeOptions = { ...options, largeFileSha1: checkLargeFileSha1(options.largeFileSha1, meta.fileInfo) };
+      const largeOptions = { ...options, concurrency, largeFileSha1: checkLargeFileSha1(options.largeFileSha1, meta.fileInfo) };
       const contents = options.contents;
       type Planned = { source: UploadSource | StreamOfUnknownLength; large: boolean };
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';

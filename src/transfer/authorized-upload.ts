@@ -13,7 +13,7 @@ import type { B2Transport } from '../http/transport';
 import { throttleProgress } from '../operators/throttle-progress';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { UploadUrlPool } from '../session/upload-url-pool';
-import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadSteps } from './large-upload';
+import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadSteps } from './large-file-pipeline';
 import { planParts } from './part-plan';
 import { uploadPartBody, uploadSmallFile, type UploadApi, type UploadDeps } from './upload';
 import type { UploadSource } from './upload-source';

@@ -9,8 +9,8 @@ import { startLargeFileRequest } from '../api/large-files';
 import type { B2ProtectionWire } from '../api/protection-wire';
 import type { B2FileWire, B2ServerSideEncryptionRequest } from '../api/wire';
 import type { B2ResponseEvent } from '../http/events';
-import { finishOnce } from './large-upload-steps';
-import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadSteps } from './large-upload';
+import { finishOnce } from './large-file-on-b2';
+import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadSteps } from './large-file-pipeline';
 import { choosePartSize, planParts } from './part-plan';
 import type { TransferDeps } from './transfer-deps';
 

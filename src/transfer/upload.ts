@@ -12,7 +12,7 @@ import type { B2UploadBody } from '../http/transport';
 import type { UploadUrl } from '../session/upload-url-pool';
 import { retryB2 } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
-import { toPartEvents, type PartEvent } from './large-upload';
+import { toPartEvents, type PartEvent } from './large-file-pipeline';
 import { monotonicProgress } from './progress';
 import type { TransferDeps } from './transfer-deps';
 import { oneWriteBytes, wireBody, type UploadSource } from './upload-source';

@@ -10,7 +10,7 @@ import type { B2FileWire, B2PartWire } from '../api/wire';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import { paginate } from '../operators/paginate';
-import { type LargeUploadCheckpoint, type LargeUploadSteps, type PartEvent } from './large-upload';
+import { type LargeUploadCheckpoint, type LargeUploadSteps, type PartEvent } from './large-file-pipeline';
 import type { PartDescriptor } from './part-plan';
 import { uploadPartBody, type UploadMetadata } from './upload';
 import type { TransferDeps } from './transfer-deps';

@@ -3,7 +3,7 @@ import type { B2Event } from '../../src/http/events';
 import { TestScheduler } from 'rxjs/testing';
 import type { StartLargeFileRequest } from '../../src/api/large-files';
 import type { B2PartWire } from '../../src/api/wire';
-import { largeUploadSteps, type LargeUploadPlan } from '../../src/transfer/large-upload-steps';
+import { largeUploadSteps, type LargeUploadPlan } from '../../src/transfer/large-file-on-b2';
 import { planParts } from '../../src/transfer/part-plan';
 import { bytesSource } from '../../src/transfer/upload-source';
 import { b2Error, depsOf, fakeApi, fileWire, url } from './fake-api';

@@ -2,8 +2,8 @@
 import { Observable, of, switchMap } from 'rxjs';
 import { invalidArgument } from '../http/b2-error';
 import { throttleProgress } from '../operators/throttle-progress';
-import { runLargeUpload, type B2LargeUploadEvent } from './large-upload';
-import { largeUploadSteps, type ResumeOptions, type WholeFileSha1 } from './large-upload-steps';
+import { runLargeUpload, type B2LargeUploadEvent } from './large-file-pipeline';
+import { largeUploadSteps, type ResumeOptions, type WholeFileSha1 } from './large-file-on-b2';
 import { choosePartSize, planParts } from './part-plan';
 import type { UploadMetadata } from './upload';
 import type { TransferDeps } from './transfer-deps';
