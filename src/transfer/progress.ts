@@ -10,15 +10,20 @@ import { defer, filter, type MonoTypeOperatorFunction } from 'rxjs';
 export function monotonicProgress<E extends { type: string }>(from = 0): MonoTypeOperatorFunction<E> {
   return (source) =>
     defer(() => {
-      let reported = from;
-      return source.pipe(
-        filter((event) => {
-          if (event.type !== 'uploadProgress') return true;
-          const loaded = (event as unknown as { loaded: number }).loaded;
-          if (loaded <= reported) return false;
-          reported = loaded;
-          return true;
-        }),
-      );
+      const advance = neverBack(from);
+      return source.pipe(filter((event) => event.type !== 'uploadProgress' || advance((event as unknown as { loaded: number }).loaded)));
     });
+}
+
+/**
+ * The one count that never goes back: `advance(loaded)` is true when `loaded` is above every
+ * count it passed before (and above `from`), and then remembers it.
+ */
+export function neverBack(from = 0): (loaded: number) => boolean {
+  let reported = from;
+  return (loaded) => {
+    if (loaded <= reported) return false;
+    reported = loaded;
+    return true;
+  };
 }

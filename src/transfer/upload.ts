@@ -3,17 +3,16 @@
  * pool, send the body with byte-level progress, give the URL back after success or drop it after
  * a failure, and retry by B2's rules with a fresh URL each time (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api, https://www.backblaze.com/docs/cloud-storage-integration-checklist).
  */
-import { Observable, defer, map, switchMap, tap } from 'rxjs';
+import { Observable, defer } from 'rxjs';
 import type { B2Api } from '../api/b2-api';
 import { uploadProtectionHeaders, type B2ProtectionWire } from '../api/protection-wire';
 import type { B2FileWire, B2PartWire } from '../api/wire';
 import type { B2Event } from '../http/events';
 import type { B2UploadBody } from '../http/transport';
 import type { UploadUrl } from '../session/upload-url-pool';
-import { retryB2 } from '../operators/retry-b2';
 import { throttleProgress } from '../operators/throttle-progress';
 import { toPartEvents, type PartEvent } from './large-file-pipeline';
-import { monotonicProgress } from './progress';
+import { neverBack } from './progress';
 import type { TransferDeps } from './transfer-deps';
 import { oneWriteBytes, wireBody, type UploadSource } from './upload-source';
 
@@ -51,38 +50,30 @@ export interface BodyUpload<T> {
  * re-sends), `responseHeader` and `response` (its body through `mapBody` when given). Each
  * attempt takes a URL from the pool (an idle one, or a fresh one from `fetchUrl`), gives it back
  * after a complete success and drops it after any failure; failures are retried by B2's rules,
- * every `needsNewUploadUrl` included. Errors with the last failure. Not throttled: callers
- * aggregate or throttle. Cold; unsubscribing aborts the attempt in flight or the wait.
+ * every `needsNewUploadUrl` included (see `UploadUrlPool.upload`). Errors with the last failure.
+ * Not throttled: callers aggregate or throttle. Cold; unsubscribing aborts the attempt in flight
+ * or the wait.
  */
 export function uploadBody<T, R = T>(deps: Pick<UploadDeps, 'uploadUrls' | 'retry' | 'scheduler'>, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
   return defer(() => {
-    let attempt = 0;
-    const once = defer(() => {
-      attempt++;
-      let url: UploadUrl | undefined;
-      return deps.uploadUrls.take(u.poolKey, u.fetchUrl).pipe(
-        switchMap((to) => {
-          url = to;
-          return sendBody(u, to, attempt);
-        }),
-        // Back to the pool only after a complete success; any failure drops the URL (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api).
-        tap({ complete: () => deps.uploadUrls.release(u.poolKey, url!) }),
-      );
-    });
-    return once.pipe(
-      retryB2<B2Event<T, unknown>>({ ...deps.retry, scheduler: deps.scheduler, alsoRetry: (e) => e.needsNewUploadUrl }),
-      monotonicProgress(),
-      map((event) => (mapBody && event.type === 'response' ? { ...event, body: mapBody(event.body) } : (event as B2Event<R, unknown>))),
-    );
+    const advance = neverBack();
+    return deps.uploadUrls.upload(u.poolKey, u.fetchUrl, (url, attempt) => sendBody(u, url, attempt, advance, mapBody), { ...deps.retry, scheduler: deps.scheduler });
   });
 }
 
-/** One attempt: the body opened for it, its progress (capped at its size) among the transport's events. */
-function sendBody<T>(u: BodyUpload<T>, to: UploadUrl, attempt: number): Observable<B2Event<T, unknown>> {
-  return new Observable<B2Event<T, unknown>>((subscriber) => {
+/** One attempt: the body opened for it, its progress (capped at its size, never going back) among the transport's events. */
+function sendBody<T, R>(u: BodyUpload<T>, to: UploadUrl, attempt: number, advance: (loaded: number) => boolean, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
+  return new Observable<B2Event<R, unknown>>((subscriber) => {
     const body = wireBody(u.source, u.offset, u.size, u.knownSha1);
-    const onProgress = (loaded: number) => subscriber.next({ type: 'uploadProgress', loaded: Math.min(loaded, u.size), total: u.size });
-    return u.send(to, { length: body.length, bytes: body.bytes, open: () => body.open(), onProgress }, body.sha1Header, attempt).subscribe(subscriber);
+    const onProgress = (loaded: number) => {
+      if (loaded > u.size) loaded = u.size;
+      if (advance(loaded)) subscriber.next({ type: 'uploadProgress', loaded, total: u.size });
+    };
+    return u.send(to, { length: body.length, bytes: body.bytes, open: () => body.open(), onProgress }, body.sha1Header, attempt).subscribe({
+      next: (event) => subscriber.next(mapBody && event.type === 'response' ? { ...event, body: mapBody(event.body) } : (event as B2Event<R, unknown>)),
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
   });
 }
 
