@@ -20,7 +20,7 @@ export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
    */
   take(key: string, fetch: () => Observable<U>): Observable<U> {
     return defer(() => {
-      const url = this.idle.get(key)?.pop();
+      const url = this.pop(key);
       return url ? of(url) : fetch();
     });
   }
@@ -52,7 +52,7 @@ export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
       const tryOnce = (): Observable<E> => {
         n++;
         url = undefined;
-        const idle = this.idle.get(key)?.pop();
+        const idle = this.pop(key);
         return idle ? sendTo(idle) : fetch().pipe(switchMap(sendTo));
       };
       const next = (event: E) => subscriber.next(event);
@@ -82,6 +82,11 @@ export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
       }
       return first.subscribe({ next, complete, error: retryAfter });
     });
+  }
+
+  /** The newest idle URL of `key`, taken out of the pool; `undefined` when none is idle. */
+  private pop(key: string): U | undefined {
+    return this.idle.get(key)?.pop();
   }
 
   /** Returns a URL after a successful upload, for the next one to reuse. */
