@@ -1,5 +1,5 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
-import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
+import { Observable, defer, from, map, mergeMap, switchMap, take, throwError } from 'rxjs';
 import type { B2BucketType, B2BucketWire, B2CancelLargeFileWire, B2CorsRule, B2FileWire, B2LifecycleRule, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
 import { finishOnce } from '../transfer/large-file-on-b2';
 import type { B2LargeUploadStart } from '../transfer/authorized-upload';
@@ -232,9 +232,8 @@ export class Bucket {
       return this.#ctx.api.authorization().pipe(
         switchMap((auth) => {
           const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
-          return inMemory ? of(this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge)) : from(open(threshold));
+          return inMemory ? send(this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge)) : from(open(threshold)).pipe(switchMap(send));
         }),
-        switchMap(send),
       );
     });
   }
