@@ -1,8 +1,6 @@
 /** The rxb2 client: `new B2(...)`, its authorization, buckets and application keys. */
-import { Observable, defer, map, mergeMap, throwError } from 'rxjs';
+import { Observable, defer, map, mergeMap, switchMap, throwError } from 'rxjs';
 import { authorizeAccount, type B2Authorization } from './api/account';
-import { createBucket, listBuckets } from './api/buckets';
-import { createKey, deleteKey, listKeys } from './api/keys';
 import type { B2Capability, B2CorsRule, B2CreatedKeyWire, B2KeyWire, B2LifecycleRule } from './api/wire';
 import { AxiosTransport, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 import { B2Error, invalidArgument } from './http/b2-error';
@@ -124,18 +122,17 @@ export class B2 {
 
   /** Authorizes now (otherwise the first call does it). Emits the authorization once. */
   authorize(): Observable<B2Authorization> {
-    return this.#ctx.session.authorized();
+    return this.#ctx.api.authorization();
   }
 
   readonly buckets = {
     /** Emits each bucket of the account, by name. */
     all: (): Observable<Bucket> =>
-      this.#ctx.session
-        .call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...this.restrictedTo(auth) }))
-        .pipe(
-          mergeMap((r) => r.buckets),
-          map((w) => new Bucket(this.#ctx, w)),
-        ),
+      this.#ctx.api.authorization().pipe(
+        switchMap((auth) => this.#ctx.api.listBuckets(this.restrictedTo(auth))),
+        mergeMap((r) => r.buckets),
+        map((w) => new Bucket(this.#ctx, w)),
+      ),
 
     /** Creates a bucket; emits it. */
     create: (name: string, options: CreateBucketOptions = {}): Observable<Bucket> =>
@@ -145,18 +142,15 @@ export class B2 {
         const type = options.type ?? 'allPrivate';
         if (type !== 'allPublic' && type !== 'allPrivate') throw invalidArgument('type', 'must be allPublic or allPrivate');
         const defaultServerSideEncryption = defaultSse(options.defaultServerSideEncryption);
-        return this.#ctx.session.call((t, auth) =>
-          createBucket(t, {
-            accountId: auth.accountId,
-            bucketName,
-            bucketType: type,
-            bucketInfo: options.bucketInfo,
-            corsRules: options.corsRules,
-            lifecycleRules: options.lifecycleRules,
-            fileLockEnabled: options.fileLockEnabled,
-            defaultServerSideEncryption,
-          }),
-        );
+        return this.#ctx.api.createBucket({
+          bucketName,
+          bucketType: type,
+          bucketInfo: options.bucketInfo,
+          corsRules: options.corsRules,
+          lifecycleRules: options.lifecycleRules,
+          fileLockEnabled: options.fileLockEnabled,
+          defaultServerSideEncryption,
+        });
       }).pipe(map((w) => new Bucket(this.#ctx, w))),
 
     /** A bucket by name, or `{ bucketId }`. Errors with 404 `not_found` when there is none. */
@@ -167,8 +161,8 @@ export class B2 {
           if (typeof which.bucketId !== 'string' || which.bucketId === '') throw invalidArgument('bucketId', 'must be a bucket id');
         }
         const filter = typeof which === 'string' ? { bucketName: checkBucketName(which) } : { bucketId: which.bucketId };
-        return this.#ctx.session
-          .call((t, auth) => listBuckets(t, { accountId: auth.accountId, ...filter }))
+        return this.#ctx.api
+          .listBuckets(filter)
           .pipe(
             mergeMap((r) =>
               r.buckets.length > 0
@@ -187,14 +181,14 @@ export class B2 {
         if (!Array.isArray(options.capabilities) || options.capabilities.length === 0) throw invalidArgument('capabilities', 'must be a non-empty array');
         if (!/^[A-Za-z0-9-]{1,100}$/.test(options.keyName ?? '')) throw invalidArgument('keyName', 'must be 1-100 letters, digits or "-"');
         if (options.validDurationInSeconds !== undefined) checkPositiveInt(options.validDurationInSeconds, 'validDurationInSeconds', 86_400_000);
-        return this.#ctx.session.call((t, auth) => createKey(t, { accountId: auth.accountId, ...options }));
+        return this.#ctx.api.createKey(options);
       }),
 
     /** Emits every application key (not the master key), paging lazily; a `Listing` (`for await` pages on demand). */
     list: (): Listing<B2KeyWire> =>
       new Listing((demand) =>
         paginate(
-          (start: string | undefined) => this.#ctx.session.call((t, auth) => listKeys(t, { accountId: auth.accountId, startApplicationKeyId: start, maxKeyCount: 1000 })),
+          (start: string | undefined) => this.#ctx.api.listKeys({ startApplicationKeyId: start, maxKeyCount: 1000 }),
           (page) => page.nextApplicationKeyId,
           (page) => page.keys,
           demand,
@@ -205,7 +199,7 @@ export class B2 {
     delete: (applicationKeyId: string): Observable<B2KeyWire> =>
       defer(() => {
         if (typeof applicationKeyId !== 'string' || applicationKeyId === '') throw invalidArgument('applicationKeyId', 'must be a key id');
-        return this.#ctx.session.call((t) => deleteKey(t, { applicationKeyId }));
+        return this.#ctx.api.deleteKey({ applicationKeyId });
       }),
   };
 

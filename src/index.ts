@@ -4,8 +4,8 @@
  */
 export { B2, PRODUCTION_REALM, type B2Options, type CreateBucketOptions, type CreateKeyOptions } from './client';
 export { Bucket, type ListFilesOptions, type UploadFileOptions, type BucketUpdate, type B2UploadEvent } from './resources/bucket';
-export type { B2LargeFileStartedEvent, B2PartUploadedEvent, B2LargeUploadEvent, LargeUploadCheckpoint } from './transfer/large-upload';
-export type { LargeUploadOptions } from './transfer/upload-large-file';
+export type { B2LargeFileStartedEvent, B2PartUploadedEvent, B2LargeUploadEvent, LargeUploadCheckpoint } from './transfer/large-file-pipeline';
+export type { LargeUploadOptions } from './transfer/plan-large-upload';
 export { B2File } from './resources/b2-file';
 export { uploadWithAuthorization, type AuthorizedUploadOptions, type B2AuthorizedUploadEvent } from './resources/authorized-upload';
 export type { B2UploadAuthorizer, B2LargeUploadStart } from './transfer/authorized-upload';

@@ -36,11 +36,6 @@ const BROWSER_ENTRIES = ['src/index.ts', 'src/operators/index.ts', 'src/angular/
  */
 const ALLOWED: AllowEntry[] = [
   {
-    name: 'resources-context-b2file-circle',
-    why: 'resources/context.ts builds B2Files and b2-file.ts takes the context: the seam branch ends the circle (issue 12, item 3)',
-    cycle: ['src/resources/b2-file.ts', 'src/resources/context.ts'],
-  },
-  {
     name: 'transfer-imports-resources-protection',
     why: 'the SSE and Object Lock wire encoding moves from resources/protection.ts to api/ on the seam branch (issue 12, item 3)',
     never: ['Transfer', 'Resources'],

@@ -1,5 +1,6 @@
-import type { Observable } from 'rxjs';
+import { of, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import { B2Error } from '../../src/http/b2-error';
 import { UploadUrlPool, type UploadUrl } from '../../src/session/upload-url-pool';
 
 const url = (n: number): UploadUrl => ({ uploadUrl: `https://pod-${n}.example/upload`, authorizationToken: `upload-token-${n}` });
@@ -116,16 +117,88 @@ describe('UploadUrlPool', () => {
       expect(pool.idleCount('bucket')).toBe(0);
     });
   });
-  it('takeIdle hands out each released URL once, newest first, and never fetches', () => {
+  it('take hands out each released URL once, newest first, and fetches only when none is idle', () => {
     const pool = new UploadUrlPool();
-    expect(pool.takeIdle('bucket')).toBeUndefined();
+    const fetched: string[] = [];
+    const fetch = (key: string) => () => {
+      fetched.push(key);
+      return of(u.u4);
+    };
+    const taken = (key: string) => {
+      let got: unknown;
+      pool.take(key, fetch(key)).subscribe((x) => (got = x));
+      return got;
+    };
+    expect(taken('bucket')).toEqual(u.u4);
+    expect(fetched).toEqual(['bucket']);
     pool.release('bucket', u.u1);
     pool.release('bucket', u.u2);
     pool.release('other', u.u3);
-    expect(pool.takeIdle('bucket')).toEqual(u.u2);
+    expect(taken('bucket')).toEqual(u.u2);
     expect(pool.idleCount('bucket')).toBe(1);
-    expect(pool.takeIdle('bucket')).toEqual(u.u1);
-    expect(pool.takeIdle('bucket')).toBeUndefined();
+    expect(taken('bucket')).toEqual(u.u1);
+    expect(fetched).toEqual(['bucket']);
+    expect(taken('bucket')).toEqual(u.u4);
+    expect(fetched).toEqual(['bucket', 'bucket']);
     expect(pool.idleCount('other')).toBe(1);
+  });
+
+  describe('upload (attempts that each hold a URL)', () => {
+    const retry = (scheduler: TestScheduler) => ({ baseDelayMs: 10, maxDelayMs: 10, jitter: 0, maxAttempts: 3, scheduler });
+    const unavailable = () => new B2Error({ status: 503, code: 'service_unavailable', message: `503 #${Math.random()}` });
+
+    it('runs nothing before subscribe; an idle URL is used without a fetch and given back after success', () => {
+      scheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+        const pool = new UploadUrlPool();
+        pool.release('bucket', u.u1);
+        const sent = cold('-a-(b|)', { a: 'a', b: 'b' });
+        const attempt = jasmine.createSpy('attempt').and.returnValue(sent);
+        const upload$ = pool.upload('bucket', fakeFetch(), attempt, retry(scheduler));
+        expect(attempt).not.toHaveBeenCalled();
+        expectObservable(upload$).toBe('-a-(b|)', { a: 'a', b: 'b' });
+        expectSubscriptions(sent.subscriptions).toBe('^--!');
+        flush();
+        expect(attempt.calls.allArgs()).toEqual([[u.u1, 1]]);
+        expect(pool.idleCount('bucket')).toBe(1);
+      });
+    });
+
+    it('drops the URL of a failed attempt and retries after B2 wait with a fresh one', () => {
+      scheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+        const pool = new UploadUrlPool();
+        const f2 = cold('-a|', { a: u.u2 });
+        const fetch = fakeFetch(cold('(a|)', { a: u.u1 }), f2);
+        const attempts = [cold<string>('--#', undefined, unavailable()), cold('-(r|)', { r: 'r' })];
+        const attempt = jasmine.createSpy('attempt').and.callFake((_url: UploadUrl, n: number) => attempts[n - 1]);
+        expectObservable(pool.upload('bucket', fetch, attempt, retry(scheduler))).toBe('--------------(r|)', { r: 'r' });
+        expectSubscriptions(f2.subscriptions).toBe('------------^-!');
+        flush();
+        expect(attempt.calls.allArgs()).toEqual([
+          [u.u1, 1],
+          [u.u2, 2],
+        ]);
+        // u1 dropped, u2 given back.
+        expect(pool.idleCount('bucket')).toBe(1);
+        let next: UploadUrl | undefined;
+        pool.take('bucket', fakeFetch()).subscribe((x) => (next = x));
+        expect(next).toEqual(u.u2);
+      });
+    });
+
+    it('errors at once on a failure B2 does not retry; unsubscribing aborts the attempt in flight and drops its URL', () => {
+      scheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+        const pool = new UploadUrlPool();
+        const refused = new B2Error({ status: 400, code: 'bad_request', message: 'refused' });
+        expectObservable(pool.upload('bucket', fakeFetch(cold('(a|)', { a: u.u1 })), () => cold('-#', undefined, refused), retry(scheduler))).toBe('-#', undefined, refused);
+        const long = cold('-----(r|)', { r: 'r' });
+        expectObservable(
+          pool.upload('bucket', fakeFetch(cold('(a|)', { a: u.u2 })), () => long, retry(scheduler)),
+          '^--!',
+        ).toBe('');
+        expectSubscriptions(long.subscriptions).toBe('^--!');
+        flush();
+        expect(pool.idleCount('bucket')).toBe(0);
+      });
+    });
   });
 });

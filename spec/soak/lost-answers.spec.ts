@@ -85,7 +85,7 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     const left = await unfinished();
     notAgain(
       left.length > 0,
-      `src/transfer/large-upload-steps.ts start() → fresh() (session.call(startLargeFile), line 76 ${AT}): b2_start_large_file is retried like an ` +
+      `src/transfer/large-file-on-b2.ts start() → fresh() (session.call(startLargeFile), line 76 ${AT}): b2_start_large_file is retried like an ` +
         'idempotent call; when the answer is lost the server has already started a large file, the retry starts a second one and the ' +
         'first is never cancelled.',
       `upload ok as ${file.fileId}; unfinished large files left: ${left.map((f) => f.fileId).join(', ') || 'none'}`,
@@ -100,7 +100,7 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     const left = await unfinished();
     knownBug(
       !r.ok || left.length > 0,
-      'src/transfer/large-upload-steps.ts start() → fresh() (`switchMap((f) => (attempts > 1 ? cancelLostStarts(f, …).pipe(map(() => f)) : of(f)))`, ' +
+      'src/transfer/large-file-on-b2.ts start() → fresh() (`switchMap((f) => (attempts > 1 ? cancelLostStarts(f, …).pipe(map(() => f)) : of(f)))`, ' +
         'line 110 at 20df6aa): an error of the clean-up (its b2_list_unfinished_large_files failing all attempts) fails start(), so the upload ' +
         'fails although its own large file was started, and runLargeUpload, which only cancels after start() emitted, leaves that file ' +
         'unfinished next to the lost one. Fix: the clean-up is best effort, like its cancels: cancelLostStarts(f, …).pipe(catchError(() => of(null)), map(() => f)).',
@@ -115,7 +115,7 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     expect(listed.map((f) => f.contentLength)).toEqual([12_000]);
     notAgain(
       !r.ok,
-      `src/transfer/large-upload-steps.ts finish() (session.call(finishLargeFile), line 127 ${AT}): the retry after a lost answer gets ` +
+      `src/transfer/large-file-on-b2.ts finish() (session.call(finishLargeFile), line 127 ${AT}): the retry after a lost answer gets ` +
         '400 bad_request "large file … is not unfinished", the upload errors (and then tries to cancel a finished file) although the file is ' +
         'complete.',
       r.ok ? 'upload ok' : `upload failed: ${describeError(r.error)}; the file is listed with all 12,000 bytes`,
@@ -132,7 +132,7 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     notAgain(
       !r.ok,
       `src/resources/bucket.ts Bucket.upload() (this.#ctx.session.authorization(), line 183 ${AT}; also uploadLargeFile in ` +
-        `src/transfer/upload-large-file.ts line 36, copyFileVersion in src/transfer/copy.ts line 41, getDownloadUrl in bucket.ts line 293): ` +
+        `src/transfer/plan-large-upload.ts line 36, copyFileVersion in src/transfer/copy.ts line 41, getDownloadUrl in bucket.ts line 293): ` +
         'the authorization is read with session.authorization(), outside retryB2, so a 503/500/429/408 or a reset on b2_authorize_account ' +
         'fails the upload at once, and every upload waiting on the same shared authorization with it.',
       r.ok ? 'upload ok' : `upload failed: ${describeError(r.error)}; listFiles with the same fault: ok`,
@@ -145,7 +145,7 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     const r = await outcome(lastValueFrom(view.uploadLargeFile({ contents: bytes(3000), fileName: 'c/large.bin' }).pipe(toResponseBody())));
     notAgain(
       !r.ok,
-      `src/transfer/upload-large-file.ts uploadLargeFile() (firstValueFrom(ctx.session.authorization()), line 36 ${AT}): as C.`,
+      `src/transfer/plan-large-upload.ts uploadLargeFile() (firstValueFrom(ctx.session.authorization()), line 36 ${AT}): as C.`,
       r.ok ? 'upload ok' : `upload failed: ${describeError(r.error)}`,
     );
   });
@@ -191,8 +191,8 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     const left = await unfinished();
     notAgain(
       left.length > 0,
-      `src/transfer/large-upload-steps.ts cancel() (session.call(cancelLargeFile, { maxAttempts: 3 }), line 137 ${AT}), called ` +
-        `fire-and-forget from src/transfer/large-upload.ts line 172 (unsubscribe) with errors dropped: three failed attempts (the client ` +
+      `src/transfer/large-file-on-b2.ts cancel() (session.call(cancelLargeFile, { maxAttempts: 3 }), line 137 ${AT}), called ` +
+        `fire-and-forget from src/transfer/large-file-pipeline.ts line 172 (unsubscribe) with errors dropped: three failed attempts (the client ` +
         'was configured for 10) leave the large file unfinished and nobody hears of it.',
       `unsubscribed after part 1; b2_cancel_large_file answered 500 three times; unfinished large files left: ${left.length}`,
     );
@@ -206,7 +206,7 @@ describe('fault soak findings: lost answers and abandoned uploads (open ones pen
     const left = await unfinished();
     notAgain(
       left.length > 0,
-      `src/transfer/large-upload.ts catchError (line 154 ${AT}) with the same 3-attempt cancel: the upload reports the part's error ` +
+      `src/transfer/large-file-pipeline.ts catchError (line 154 ${AT}) with the same 3-attempt cancel: the upload reports the part's error ` +
         'and nothing about the unfinished large file it leaves.',
       `upload failed: ${r.ok ? '-' : describeError(r.error)}; unfinished large files left: ${left.length}`,
     );

@@ -60,6 +60,15 @@ export interface B2DownloadRequest {
   authorizationToken?: string;
 }
 
+/**
+ * Hooks of one call, for a caller whose call is not idempotent: a retry after a lost answer may
+ * find its work already done (a large file started twice, a version already deleted).
+ */
+export interface B2CallHooks {
+  /** Told as each attempt is sent (1, 2, …), before its request. */
+  onAttempt?: (attempt: number) => void;
+}
+
 export interface B2Api {
   /** The account's authorization (its URLs, part sizes and what the key may do); emits once. */
   authorization(): Observable<B2Authorization>;
@@ -74,8 +83,8 @@ export interface B2Api {
   listFileNames(req: ListFileNamesRequest): Observable<B2ListFileNamesWire>;
   listFileVersions(req: ListFileVersionsRequest): Observable<B2ListFileVersionsWire>;
   getFileInfo(req: { fileId: string }): Observable<B2FileWire>;
-  hideFile(req: { bucketId: string; fileName: string }): Observable<B2FileWire>;
-  deleteFileVersion(req: { fileName: string; fileId: string; bypassGovernance?: boolean }): Observable<B2DeleteFileVersionWire>;
+  hideFile(req: { bucketId: string; fileName: string }, hooks?: B2CallHooks): Observable<B2FileWire>;
+  deleteFileVersion(req: { fileName: string; fileId: string; bypassGovernance?: boolean }, hooks?: B2CallHooks): Observable<B2DeleteFileVersionWire>;
   copyFile(req: CopyFileRequest): Observable<B2FileWire>;
   getUploadUrl(req: { bucketId: string }): Observable<B2UploadUrlWire>;
   getDownloadAuthorization(req: GetDownloadAuthorizationRequest): Observable<B2DownloadAuthorizationWire>;
@@ -88,7 +97,7 @@ export interface B2Api {
   updateFileLegalHold(req: { fileName: string; fileId: string; legalHold: 'on' | 'off' }): Observable<{ fileId: string; fileName: string; legalHold: 'on' | 'off' }>;
 
   // Large files (https://www.backblaze.com/docs/cloud-storage-large-files)
-  startLargeFile(req: StartLargeFileRequest): Observable<B2FileWire>;
+  startLargeFile(req: StartLargeFileRequest, hooks?: B2CallHooks): Observable<B2FileWire>;
   getUploadPartUrl(req: { fileId: string }): Observable<B2UploadPartUrlWire>;
   listParts(req: { fileId: string; startPartNumber?: number; maxPartCount?: number }): Observable<B2ListPartsWire>;
   finishLargeFile(req: { fileId: string; partSha1Array: string[] }): Observable<B2FileWire>;

@@ -1,6 +1,7 @@
 /** Large-file calls (https://www.backblaze.com/docs/cloud-storage-large-files): one typed function each. */
 import type { Observable } from 'rxjs';
 import { jsonCall, type B2ApiTarget } from './call';
+import type { B2ProtectionWire } from './protection-wire';
 import type {
   B2CancelLargeFileWire,
   B2FileRetentionValue,
@@ -20,6 +21,17 @@ export interface StartLargeFileRequest {
   fileRetention?: B2FileRetentionValue;
   legalHold?: 'on' | 'off';
   serverSideEncryption?: B2ServerSideEncryptionRequest;
+}
+
+/**
+ * The b2_start_large_file request of a new large file (an upload's, or a copy's in parts): its
+ * name, content type and file info, with its protection as the wire takes it.
+ */
+export function startLargeFileRequest(
+  file: { bucketId: string; fileName: string; contentType: string; fileInfo: Record<string, string> },
+  protection: B2ProtectionWire,
+): StartLargeFileRequest {
+  return { ...file, serverSideEncryption: protection.serverSideEncryption, fileRetention: protection.fileRetention, legalHold: protection.legalHold };
 }
 
 export const startLargeFile = (t: B2ApiTarget, req: StartLargeFileRequest): Observable<B2FileWire> => jsonCall(t, 'b2_start_large_file', req);

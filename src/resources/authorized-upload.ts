@@ -9,10 +9,10 @@ import { invalidArgument } from '../http/b2-error';
 import type { B2Transport } from '../http/transport';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { authorizedUpload, type B2UploadAuthorizer } from '../transfer/authorized-upload';
-import type { B2LargeUploadEvent } from '../transfer/large-upload';
+import type { B2LargeUploadEvent } from '../transfer/large-file-pipeline';
 import { MAX_PART_SIZE, RECOMMENDED_PART_SIZE } from '../transfer/part-plan';
 import { openBytesSource, openUploadSource, type UploadSource } from '../transfer/upload-source';
-import { checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
+import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
 
 export interface AuthorizedUploadOptions {
   /** What to upload: a Blob (a browser `File`), bytes, or text (UTF-8). */
@@ -83,7 +83,7 @@ export function uploadWithAuthorization(options: AuthorizedUploadOptions): Obser
       throw invalidArgument('authorizer.largeFile', 'must have start(), partUrl(), finish() and cancel()');
     }
     const threshold = options.largeFileThreshold === undefined ? RECOMMENDED_PART_SIZE : checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
-    const concurrency = options.concurrency === undefined ? 4 : checkPositiveInt(options.concurrency, 'concurrency', 64);
+    const concurrency = checkConcurrency(options.concurrency);
     const progressIntervalMs = options.progressIntervalMs ?? 100;
     if (!Number.isFinite(progressIntervalMs) || progressIntervalMs < 0) throw invalidArgument('progressIntervalMs', 'must be a number of milliseconds, 0 or more');
     const contents = options.contents;

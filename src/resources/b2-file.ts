@@ -1,18 +1,19 @@
 /** A file version, as aiob2's File: its fields, and download / delete / hide / versions on it. */
-import { Observable, catchError, defer, map, mergeMap, of, switchMap, throwError, toArray, type Observable as Obs } from 'rxjs';
+import { Observable, catchError, defer, map, mergeMap, of, switchMap, take, takeWhile, throwError, toArray, type Observable as Obs } from 'rxjs';
 import type { B2ContentSha1, B2FileAction, B2FileRetentionValue, B2FileWire } from '../api/wire';
-import { deleteFileVersion, hideFile, updateFileLegalHold, updateFileRetention } from '../api/files';
 import type { B2Event } from '../http/events';
 import { downloadPipeline, expectedWholeFileSha1, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import { Listing } from '../operators/listing';
 import type { ClientContext } from './context';
-import { checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
-import { checkLegalHold, checkRetention, encryptionJson, uploadProtectionHeaders, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
+import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
+import { checkLegalHold, checkRetention } from '../api/protection-wire';
+import { encryptionJson, protectionWire, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
+import { versions } from './listings';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { copyFileVersion } from '../transfer/copy';
-import type { B2LargeUploadEvent } from '../transfer/large-upload';
+import type { B2LargeUploadEvent } from '../transfer/large-file-pipeline';
 
 export class B2File {
   readonly fileId: string;
@@ -72,8 +73,15 @@ export class B2File {
     return defer(() => {
       options = checkDownloadOptions(options);
       return this.parallel(options, 1)
-        ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.retry, this.#ctx.progressIntervalMs, 'stream') as Observable<B2DownloadEvent>)
-        : downloadPipeline(this.#ctx.session, { fileId: this.fileId }, options, this.#ctx.retry, this.#ctx.progressIntervalMs);
+        ? (parallelDownload(
+            this.#ctx.session,
+            this.parallelTarget(),
+            options,
+            this.#ctx.transfer.retry,
+            this.#ctx.transfer.progressIntervalMs,
+            'stream',
+          ) as Observable<B2DownloadEvent>)
+        : downloadPipeline(this.#ctx.session, { fileId: this.fileId }, options, this.#ctx.transfer.retry, this.#ctx.transfer.progressIntervalMs);
     });
   }
 
@@ -92,7 +100,7 @@ export class B2File {
       if (typeof path !== 'string' || path === '') throw invalidArgument('path', 'must be a file path');
       options = checkDownloadOptions(options);
       return this.parallel(options, 4)
-        ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.retry, this.#ctx.progressIntervalMs, { path }) as Observable<
+        ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.transfer.retry, this.#ctx.transfer.progressIntervalMs, { path }) as Observable<
             B2Event<B2DownloadResult & { path: string }>
           >)
         : this.download({ ...options, concurrency: 1 }).pipe(intoFile(path));
@@ -100,10 +108,10 @@ export class B2File {
   }
 
   private parallel(options: DownloadOptions & ParallelDownloadOptions, defaultConcurrency: number): boolean {
-    if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
+    const concurrency = checkConcurrency(options.concurrency, defaultConcurrency);
     if (options.partSize !== undefined) checkPositiveInt(options.partSize, 'partSize');
     const partSize = options.partSize ?? 16 << 20;
-    return !options.range && !options.authorizationToken && (options.concurrency ?? defaultConcurrency) > 1 && this.contentLength > 2 * partSize;
+    return !options.range && !options.authorizationToken && concurrency > 1 && this.contentLength > 2 * partSize;
   }
 
   private parallelTarget() {
@@ -141,12 +149,12 @@ export class B2File {
       }
       // b2_copy_file answers "copy" for the version it made; later listings say "upload".
       if (this.action !== 'upload' && this.action !== 'copy') throw invalidArgument('file', `only an uploaded version can be copied (this one is "${this.action}")`);
-      if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
-      // Checked now, before any request.
-      encryptionJson(options.sourceEncryption, 'sourceEncryption');
-      uploadProtectionHeaders(options);
+      const concurrency = checkConcurrency(options.concurrency);
+      // Checked and encoded now, before any request.
+      const sourceEncryption = encryptionJson(options.sourceEncryption, 'sourceEncryption');
+      const protection = protectionWire(options);
       return copyFileVersion(
-        this.#ctx.session,
+        this.#ctx.transfer,
         { fileId: this.fileId, contentLength: this.contentLength, contentType: this.contentType, fileInfo: { ...this.fileInfo } },
         {
           fileName,
@@ -156,11 +164,11 @@ export class B2File {
           fileInfo: options.fileInfo === undefined ? undefined : checkFileInfo(options.fileInfo),
           largeFileThreshold: options.largeFileThreshold,
           partSize: options.partSize,
-          concurrency: options.concurrency,
-          sourceEncryption: options.sourceEncryption,
-          protection: { serverSideEncryption: options.serverSideEncryption, fileRetention: options.fileRetention, legalHold: options.legalHold },
+          concurrency,
+          sourceEncryption,
+          protection,
         },
-      ).pipe(map((e): B2LargeUploadEvent<B2File> => (e.type === 'response' ? { ...e, body: this.#ctx.file(e.body) } : e)));
+      ).pipe(map((e): B2LargeUploadEvent<B2File> => (e.type === 'response' ? { ...e, body: new B2File(this.#ctx, e.body) } : e)));
     });
   }
 
@@ -169,19 +177,14 @@ export class B2File {
     return defer(() => {
       const bypassGovernance = checkOptions(options).bypassGovernance || undefined;
       let attempts = 0;
-      return this.#ctx.session
-        .call((t) => {
-          attempts++;
-          return deleteFileVersion(t, { fileName: this.fileName, fileId: this.fileId, bypassGovernance });
-        })
-        .pipe(
-          // A retry after a lost answer finds the version gone: the delete did happen.
-          catchError((err: unknown) => (attempts > 1 && err instanceof B2Error && err.code === 'file_not_present' ? of(null) : throwError(() => err))),
-          map(() => {
-            this.deleted = true;
-            return this;
-          }),
-        );
+      return this.#ctx.api.deleteFileVersion({ fileName: this.fileName, fileId: this.fileId, bypassGovernance }, { onAttempt: (n) => (attempts = n) }).pipe(
+        // A retry after a lost answer finds the version gone: the delete did happen.
+        catchError((err: unknown) => (attempts > 1 && err instanceof B2Error && err.code === 'file_not_present' ? of(null) : throwError(() => err))),
+        map(() => {
+          this.deleted = true;
+          return this;
+        }),
+      );
     });
   }
 
@@ -193,8 +196,8 @@ export class B2File {
   updateRetention(retention: B2Retention | null, options: { bypassGovernance?: boolean } = {}) {
     return defer(() => {
       const fileRetention = retention === null ? { mode: null, retainUntilTimestamp: null } : checkRetention(retention)!;
-      return this.#ctx.session
-        .call((t) => updateFileRetention(t, { fileName: this.fileName, fileId: this.fileId, fileRetention, bypassGovernance: options.bypassGovernance || undefined }))
+      return this.#ctx.api
+        .updateFileRetention({ fileName: this.fileName, fileId: this.fileId, fileRetention, bypassGovernance: options.bypassGovernance || undefined })
         .pipe(map((r) => r.fileRetention));
     });
   }
@@ -203,7 +206,7 @@ export class B2File {
   updateLegalHold(legalHold: 'on' | 'off') {
     return defer(() => {
       const value = checkLegalHold(legalHold)!;
-      return this.#ctx.session.call((t) => updateFileLegalHold(t, { fileName: this.fileName, fileId: this.fileId, legalHold: value })).pipe(map((r) => r.legalHold));
+      return this.#ctx.api.updateFileLegalHold({ fileName: this.fileName, fileId: this.fileId, legalHold: value }).pipe(map((r) => r.legalHold));
     });
   }
 
@@ -211,20 +214,15 @@ export class B2File {
   hide(): Observable<B2File> {
     return defer(() => {
       let attempts = 0;
-      return this.#ctx.session
-        .call((t) => {
-          attempts++;
-          return hideFile(t, { bucketId: this.bucketId, fileName: this.fileName });
-        })
-        .pipe(
-          map((w) => new B2File(this.#ctx, w)),
-          // A retry after a lost answer finds the name hidden: the marker it made is the newest version.
-          catchError((err: unknown) =>
-            attempts > 1 && err instanceof B2Error && err.code === 'already_hidden'
-              ? this.#ctx.listVersionsOfName(this.bucketId, this.fileName, 1).pipe(switchMap((newest) => (newest.action === 'hide' ? of(newest) : throwError(() => err))))
-              : throwError(() => err),
-          ),
-        );
+      return this.#ctx.api.hideFile({ bucketId: this.bucketId, fileName: this.fileName }, { onAttempt: (n) => (attempts = n) }).pipe(
+        map((w) => new B2File(this.#ctx, w)),
+        // A retry after a lost answer finds the name hidden: the marker it made is the newest version.
+        catchError((err: unknown) =>
+          attempts > 1 && err instanceof B2Error && err.code === 'already_hidden'
+            ? listVersionsOfName(this.#ctx, this.bucketId, this.fileName, 1).pipe(switchMap((newest) => (newest.action === 'hide' ? of(newest) : throwError(() => err))))
+            : throwError(() => err),
+        ),
+      );
     });
   }
 
@@ -236,7 +234,7 @@ export class B2File {
     return new Listing((demand) =>
       defer(() => {
         const limit = checkPositiveInt(checkOptions(options).limit ?? 10_000, 'limit');
-        return this.#ctx.listVersionsOfName(this.bucketId, this.fileName, limit, demand);
+        return listVersionsOfName(this.#ctx, this.bucketId, this.fileName, limit, demand);
       }),
     );
   }
@@ -244,9 +242,9 @@ export class B2File {
   /** Deletes every version of this file's name, `concurrency` at a time; emits each deleted version. */
   deleteAllVersions(options: { concurrency?: number; bypassGovernance?: boolean } = {}): Obs<B2File> {
     return defer(() => {
-      const concurrency = checkPositiveInt(checkOptions(options).concurrency ?? 4, 'concurrency', 64);
+      const concurrency = checkConcurrency(checkOptions(options).concurrency);
       // Listed in full first, so deleting does not shift the listing under its own cursor.
-      return this.#ctx.listVersionsOfName(this.bucketId, this.fileName, Number.MAX_SAFE_INTEGER).pipe(
+      return listVersionsOfName(this.#ctx, this.bucketId, this.fileName, Number.MAX_SAFE_INTEGER).pipe(
         toArray(),
         mergeMap((versions) => versions),
         mergeMap((version) => version.delete({ bypassGovernance: options.bypassGovernance }), concurrency),
@@ -262,8 +260,17 @@ export class B2File {
 /** Download options checked before any request (range, headers, part settings). */
 export function checkDownloadOptions<T extends DownloadOptions & ParallelDownloadOptions>(options: T | undefined): T {
   const o = checkOptions(options);
-  if (o.concurrency !== undefined) checkPositiveInt(o.concurrency, 'concurrency', 64);
+  checkConcurrency(o.concurrency);
   if (o.partSize !== undefined) checkPositiveInt(o.partSize, 'partSize');
   if (o.serverSideEncryption !== undefined) encryptionJson(o.serverSideEncryption);
   return { ...o, range: checkRange(o.range), headers: checkHeaders(o.headers) };
+}
+
+/** Versions of exactly one name, newest first, up to `limit` (pages stop at the first other name). */
+export function listVersionsOfName(ctx: ClientContext, bucketId: string, fileName: string, limit: number, demand?: Observable<unknown>): Observable<B2File> {
+  return versions(ctx.api, { bucketId, prefix: fileName, startFileName: fileName }, 1000, limit, demand).pipe(
+    takeWhile((w) => w.fileName === fileName),
+    take(limit),
+    map((w) => new B2File(ctx, w)),
+  );
 }

@@ -1,6 +1,5 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
-import { Observable, defer, from, map, mergeMap, of, switchMap, take, throwError } from 'rxjs';
-import type { B2Authorization } from '../api/account';
+import { Observable, defer, from, map, mergeMap, switchMap, take, throwError } from 'rxjs';
 import type {
   B2BucketType,
   B2BucketWire,
@@ -12,26 +11,24 @@ import type {
   B2UploadPartUrlWire,
   B2UploadUrlWire,
 } from '../api/wire';
-import { deleteBucket, updateBucket } from '../api/buckets';
-import { getDownloadAuthorization, getFileInfo, getUploadUrl, listFileNames, listFileVersions } from '../api/files';
-import { cancelLargeFile, getUploadPartUrl, startLargeFile } from '../api/large-files';
-import { finishOnce } from '../transfer/large-upload-steps';
+import { finishOnce } from '../transfer/large-file-on-b2';
 import type { B2LargeUploadStart } from '../transfer/authorized-upload';
 import { downloadByNameUrl } from '../api/transfers';
+import { startLargeFileRequest } from '../api/large-files';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { Listing } from '../operators/listing';
-import { paginate } from '../operators/paginate';
 import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
 import { uploadSmallFile } from '../transfer/upload';
-import { checkLargeFileSha1, uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
-import type { B2LargeUploadEvent } from '../transfer/large-upload';
+import { checkLargeFileSha1, uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/plan-large-upload';
+import type { B2LargeUploadEvent } from '../transfer/large-file-pipeline';
 import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
 import { MAX_PART_SIZE, choosePartSize } from '../transfer/part-plan';
 import { B2File, checkDownloadOptions } from './b2-file';
-import { pageFor, type ClientContext } from './context';
-import { checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
-import { uploadProtectionHeaders, type B2FileProtection } from './protection';
+import type { ClientContext } from './context';
+import { names, versions } from './listings';
+import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
+import { protectionWire, type B2FileProtection } from './protection';
 
 export interface ListFilesOptions {
   /** Stop after this many files (default: all). */
@@ -82,27 +79,6 @@ export function defaultSse(value: { mode: 'SSE-B2' | null } | undefined) {
   if (value === undefined) return undefined;
   if (value.mode !== 'SSE-B2' && value.mode !== null) throw invalidArgument('defaultServerSideEncryption.mode', 'must be SSE-B2 or null');
   return value.mode === 'SSE-B2' ? { mode: 'SSE-B2' as const, algorithm: 'AES256' as const } : { mode: null };
-}
-
-/**
- * `from(opened).pipe(switchMap(send))` without the two operators (uploads from files open a
- * source per upload): errors if opening fails; unsubscribing before it opened sends nothing.
- */
-function sendOnceOpened<P, E>(opened: Promise<P>, send: (planned: P) => Observable<E>): Observable<E> {
-  return new Observable<E>((subscriber) => {
-    opened.then(
-      (planned) => {
-        if (subscriber.closed) return;
-        try {
-          // The subscriber goes on to the upload, whose teardown it then carries.
-          send(planned).subscribe(subscriber);
-        } catch (err) {
-          subscriber.error(err);
-        }
-      },
-      (err: unknown) => subscriber.error(err),
-    );
-  });
 }
 
 export class Bucket {
@@ -175,13 +151,13 @@ export class Bucket {
     return defer(() => {
       const base = { bucketId: this.bucketId, prefix: request.prefix, startFileName: request.startFileName, maxFileCount: request.maxFileCount };
       const page: Observable<B2ListFileNamesWire & { nextFileId?: string | null }> = versions
-        ? this.#ctx.session.call((t) => listFileVersions(t, { ...base, startFileId: request.startFileId }))
-        : this.#ctx.session.call((t) => listFileNames(t, base));
-      return page.pipe(map((p) => ({ files: p.files.map((w) => this.#ctx.file(w)), nextFileName: p.nextFileName, nextFileId: p.nextFileId ?? null })));
+        ? this.#ctx.api.listFileVersions({ ...base, startFileId: request.startFileId })
+        : this.#ctx.api.listFileNames(base);
+      return page.pipe(map((p) => ({ files: p.files.map((w) => new B2File(this.#ctx, w)), nextFileName: p.nextFileName, nextFileId: p.nextFileId ?? null })));
     });
   }
 
-  private list(options: ListFilesOptions, versions: boolean): Listing<B2File> {
+  private list(options: ListFilesOptions, allVersions: boolean): Listing<B2File> {
     return new Listing((demand) =>
       defer(() => {
         options = checkOptions(options);
@@ -191,16 +167,9 @@ export class Bucket {
         const base = { bucketId: this.bucketId, prefix: options.prefix, delimiter: options.delimiter };
         // With a limit, each page asks only for what is left: B2 reads and sends as many files as
         // maxFileCount asks for (https://www.backblaze.com/apidocs/b2-list-file-names).
-        const files = versions
-          ? this.#ctx.versions({ ...base, startFileName: options.startFileName }, pageSize, limit, demand)
-          : paginate(
-              (c: string | undefined, soFar) =>
-                this.#ctx.session.call((t) => listFileNames(t, { ...base, maxFileCount: pageFor(pageSize, limit, soFar), startFileName: c ?? options.startFileName })),
-              (p) => p.nextFileName,
-              (p) => p.files,
-              demand,
-            );
-        const all = files.pipe(map((w: B2FileWire) => this.#ctx.file(w)));
+        const request = { ...base, startFileName: options.startFileName };
+        const files = allVersions ? versions(this.#ctx.api, request, pageSize, limit, demand) : names(this.#ctx.api, request, pageSize, limit, demand);
+        const all = files.pipe(map((w: B2FileWire) => new B2File(this.#ctx, w)));
         return limit === undefined ? all : all.pipe(take(limit));
       }),
     );
@@ -259,54 +228,42 @@ export class Bucket {
       options = checkOptions(options);
       // Checked whatever the size turns out to be, so a mistake shows on small files too.
       if (options.partSize !== undefined) checkPositiveInt(options.partSize, 'partSize', MAX_PART_SIZE);
-      if (options.concurrency !== undefined) checkPositiveInt(options.concurrency, 'concurrency', 64);
+      const concurrency = checkConcurrency(options.concurrency);
       const meta = {
         fileName: checkFileName(options.fileName),
         contentType: checkContentType(options.contentType ?? 'b2/x-auto'),
         fileInfo: checkFileInfo(options.fileInfo),
-        protection: { serverSideEncryption: options.serverSideEncryption, fileRetention: options.fileRetention, legalHold: options.legalHold },
+        // Checked and encoded now, before any request (an SSE-C key of the wrong size, a bad retention).
+        protection: protectionWire(options),
       };
-      // Checked now, before any request (an SSE-C key of the wrong size, a bad retention).
-      uploadProtectionHeaders(meta.protection);
       if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
       // Checked whatever the size turns out to be too (small files do not use it).
-      const largeOptions = { ...options, largeFileSha1: checkLargeFileSha1(options.largeFileSha1, meta.fileInfo) };
+      const largeOptions = { ...options, concurrency, largeFileSha1: checkLargeFileSha1(options.largeFileSha1, meta.fileInfo) };
       const contents = options.contents;
       type Planned = { source: UploadSource | StreamOfUnknownLength; large: boolean };
-      // Bytes and text open synchronously: a small upload should not pay for promise hops.
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
-      const open = (auth: B2Authorization): Planned | Promise<Planned> => {
-        const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
-        if (inMemory) return this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge);
-        return (async (): Promise<Planned> => {
-          if (isUploadStream(contents) && options.contentLength === undefined) {
-            // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
-            const { head, ended, whole } = await peekStream(contents, threshold);
-            if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
-            return { source: { unknownLength: true, stream: whole }, large: true };
-          }
-          return this.plan(await openUploadSource(contents, options.contentLength), threshold, forceLarge);
-        })();
+      /** The source, opened on subscribe (bytes and text at once; files, Blobs and streams once read), and whether it goes large. */
+      const open = async (threshold: number): Promise<Planned> => {
+        if (isUploadStream(contents) && options.contentLength === undefined) {
+          // A stream of unknown length: small if it ends within the threshold, else cut into parts as it is read.
+          const { head, ended, whole } = await peekStream(contents, threshold);
+          if (ended && !forceLarge) return { source: bytesSource(head, 'stream'), large: false };
+          return { source: { unknownLength: true, stream: whole }, large: true };
+        }
+        return this.plan(await openUploadSource(contents, options.contentLength), threshold, forceLarge);
       };
-      const toFile = (wire: B2FileWire) => this.#ctx.file(wire);
+      const toFile = (wire: B2FileWire) => new B2File(this.#ctx, wire);
       const send = ({ source, large }: Planned): Observable<B2UploadEvent> =>
         large
-          ? uploadLargeFile(this.#ctx, this.bucketId, source, meta, largeOptions).pipe(
+          ? uploadLargeFile(this.#ctx.transfer, this.bucketId, source, meta, largeOptions).pipe(
               map((e: B2LargeUploadEvent): B2UploadEvent => (e.type === 'response' ? { ...e, body: toFile(e.body) } : e)),
             )
-          : uploadSmallFile(this.#ctx, this.bucketId, source as UploadSource, meta, toFile);
-      // Once authorized, the authorization is at hand: no need to ask the session through Observables.
-      const auth = this.#ctx.session.current();
-      if (auth) {
-        const planned = open(auth);
-        return planned instanceof Promise ? sendOnceOpened(planned, send) : send(planned);
-      }
-      return this.#ctx.session.authorized().pipe(
+          : uploadSmallFile(this.#ctx.transfer, this.bucketId, source as UploadSource, meta, toFile);
+      return this.#ctx.api.authorization().pipe(
         switchMap((auth) => {
-          const planned = open(auth);
-          return planned instanceof Promise ? from(planned) : of(planned);
+          const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
+          return inMemory ? send(this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge)) : from(open(threshold)).pipe(switchMap(send));
         }),
-        switchMap(send),
       );
     });
   }
@@ -319,19 +276,17 @@ export class Bucket {
       if ('id' in target) {
         const fileId = target.id;
         if (typeof fileId !== 'string' || fileId === '') throw invalidArgument('id', 'must be a file id');
-        return this.#ctx.session.call((t) => getFileInfo(t, { fileId })).pipe(map((w) => this.#ctx.file(w)));
+        return this.#ctx.api.getFileInfo({ fileId }).pipe(map((w) => new B2File(this.#ctx, w)));
       }
       which = target as { name: string };
       const name = checkFileName(which.name, 'name');
-      return this.#ctx.session
-        .call((t) => listFileNames(t, { bucketId: this.bucketId, startFileName: name, maxFileCount: 1, prefix: name }))
-        .pipe(
-          mergeMap((page) => {
-            const file = page.files.find((f) => f.fileName === name);
-            if (!file) return throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no file named ${name} in bucket ${this.bucketName}` }));
-            return [this.#ctx.file(file)];
-          }),
-        );
+      return this.#ctx.api.listFileNames({ bucketId: this.bucketId, startFileName: name, maxFileCount: 1, prefix: name }).pipe(
+        mergeMap((page) => {
+          const file = page.files.find((f) => f.fileName === name);
+          if (!file) return throwError(() => new B2Error({ status: 404, code: 'not_found', message: `no file named ${name} in bucket ${this.bucketName}` }));
+          return [new B2File(this.#ctx, file)];
+        }),
+      );
     });
   }
 
@@ -344,7 +299,7 @@ export class Bucket {
       if (fileName.split('/').some((segment) => segment === '.' || segment === '..')) {
         return this.getFile({ name: fileName }).pipe(switchMap((file) => file.download(checked)));
       }
-      return downloadPipeline(this.#ctx.session, { bucketName: this.bucketName, fileName }, checked, this.#ctx.retry, this.#ctx.progressIntervalMs);
+      return downloadPipeline(this.#ctx.session, { bucketName: this.bucketName, fileName }, checked, this.#ctx.transfer.retry, this.#ctx.transfer.progressIntervalMs);
     });
   }
 
@@ -352,7 +307,7 @@ export class Bucket {
   deleteAllVersions(name: string, options: { concurrency?: number; bypassGovernance?: boolean } = {}): Observable<B2File> {
     return defer(() => {
       checkFileName(name, 'name');
-      const probe = this.#ctx.file({ fileName: name, bucketId: this.bucketId, fileId: null } as B2FileWire);
+      const probe = new B2File(this.#ctx, { fileName: name, bucketId: this.bucketId, fileId: null } as B2FileWire);
       return probe.deleteAllVersions(options);
     });
   }
@@ -363,33 +318,28 @@ export class Bucket {
       changes = checkOptions(changes, 'changes');
       if (changes.ifRevisionIs !== undefined && !Number.isSafeInteger(changes.ifRevisionIs)) throw invalidArgument('ifRevisionIs', 'must be a whole number');
       const defaultServerSideEncryption = defaultSse(changes.defaultServerSideEncryption);
-      return this.#ctx.session.call((t, auth) =>
-        updateBucket(t, {
-          accountId: auth.accountId,
-          bucketId: this.bucketId,
-          bucketType: changes.type,
-          bucketInfo: changes.bucketInfo,
-          corsRules: changes.corsRules,
-          lifecycleRules: changes.lifecycleRules,
-          fileLockEnabled: changes.fileLockEnabled,
-          defaultRetention: changes.defaultRetention,
-          defaultServerSideEncryption,
-          ifRevisionIs: changes.ifRevisionIs,
-        }),
-      );
+      return this.#ctx.api.updateBucket({
+        bucketId: this.bucketId,
+        bucketType: changes.type,
+        bucketInfo: changes.bucketInfo,
+        corsRules: changes.corsRules,
+        lifecycleRules: changes.lifecycleRules,
+        fileLockEnabled: changes.fileLockEnabled,
+        defaultRetention: changes.defaultRetention,
+        defaultServerSideEncryption,
+        ifRevisionIs: changes.ifRevisionIs,
+      });
     }).pipe(map((w) => new Bucket(this.#ctx, w)));
   }
 
   /** Deletes the bucket (it must be empty); emits this bucket marked `deleted`. */
   delete(): Observable<Bucket> {
-    return this.#ctx.session
-      .call((t, auth) => deleteBucket(t, { accountId: auth.accountId, bucketId: this.bucketId }))
-      .pipe(
-        map(() => {
-          this.deleted = true;
-          return this;
-        }),
-      );
+    return this.#ctx.api.deleteBucket({ bucketId: this.bucketId }).pipe(
+      map(() => {
+        this.deleted = true;
+        return this;
+      }),
+    );
   }
 
   /**
@@ -400,7 +350,7 @@ export class Bucket {
     return defer(() => {
       checkPositiveInt(validDurationInSeconds, 'validDurationInSeconds', 604_800);
       if (typeof prefix !== 'string') throw invalidArgument('prefix', 'must be a string');
-      return this.#ctx.session.call((t) => getDownloadAuthorization(t, { bucketId: this.bucketId, fileNamePrefix: prefix, validDurationInSeconds }));
+      return this.#ctx.api.getDownloadAuthorization({ bucketId: this.bucketId, fileNamePrefix: prefix, validDurationInSeconds });
     });
   }
 
@@ -416,7 +366,7 @@ export class Bucket {
         // Every URL parser resolves these segments away, encoded or not: no URL can name this file.
         throw invalidArgument('name', 'has a "." or ".." segment, which no download URL can carry; download it by id (getFile, then download)');
       }
-      const url$ = this.#ctx.session.authorized().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
+      const url$ = this.#ctx.api.authorization().pipe(map((auth) => downloadByNameUrl(auth.downloadUrl, this.bucketName, name)));
       if (options.validDurationInSeconds === undefined) return url$;
       return this.getDownloadAuthorization(name, options.validDurationInSeconds).pipe(
         mergeMap((grant) => url$.pipe(map((url) => `${url}?Authorization=${encodeURIComponent(grant.authorizationToken)}`))),
@@ -436,7 +386,7 @@ export class Bucket {
    * unsubscribing aborts the call.
    */
   getUploadAuthorization(): Observable<B2UploadUrlWire> {
-    return this.#ctx.session.call((t) => getUploadUrl(t, { bucketId: this.bucketId }));
+    return this.#ctx.api.getUploadUrl({ bucketId: this.bucketId });
   }
 
   /**
@@ -458,11 +408,11 @@ export class Bucket {
         throw invalidArgument('contentLength', 'must be a whole number of bytes, 0 or more');
       }
       if (file.partSize !== undefined) checkPositiveInt(file.partSize, 'partSize', MAX_PART_SIZE);
-      return this.#ctx.session.authorized().pipe(
+      return this.#ctx.api.authorization().pipe(
         switchMap((auth) => {
           const partSize = choosePartSize(file.contentLength, auth, file.partSize);
-          return this.#ctx.session
-            .call((t) => startLargeFile(t, { bucketId: this.bucketId, fileName, contentType, fileInfo }))
+          return this.#ctx.api
+            .startLargeFile(startLargeFileRequest({ bucketId: this.bucketId, fileName, contentType, fileInfo }, {}))
             .pipe(map((started): B2LargeUploadStart => ({ fileId: started.fileId!, fileName: started.fileName, bucketId: this.bucketId, partSize })));
         }),
       );
@@ -478,7 +428,7 @@ export class Bucket {
   getUploadPartAuthorization(fileId: string): Observable<B2UploadPartUrlWire> {
     return defer(() => {
       const id = checkFileId(fileId);
-      return this.#ctx.session.call((t) => getUploadPartUrl(t, { fileId: id }));
+      return this.#ctx.api.getUploadPartUrl({ fileId: id });
     });
   }
 
@@ -499,7 +449,7 @@ export class Bucket {
       partSha1Array.forEach((sha1, i) => {
         if (typeof sha1 !== 'string' || !/^[0-9a-f]{40}$/.test(sha1)) throw invalidArgument(`partSha1Array[${i}]`, 'must be a SHA-1 as 40 lower-case hex digits');
       });
-      return finishOnce(this.#ctx.session, id, [...partSha1Array]).pipe(map((w) => this.#ctx.file(w)));
+      return finishOnce(this.#ctx.api, id, [...partSha1Array]).pipe(map((w) => new B2File(this.#ctx, w)));
     });
   }
 
@@ -512,7 +462,7 @@ export class Bucket {
   cancelLargeUpload(fileId: string): Observable<B2CancelLargeFileWire> {
     return defer(() => {
       const id = checkFileId(fileId);
-      return this.#ctx.session.call((t) => cancelLargeFile(t, { fileId: id }));
+      return this.#ctx.api.cancelLargeFile({ fileId: id });
     });
   }
 

@@ -93,6 +93,14 @@ export function checkPositiveInt(value: unknown, field: string, max = Number.MAX
   return value;
 }
 
+/**
+ * A `concurrency` option (requests in flight at once): a whole number from 1 to 64, or `fallback`
+ * when not given. Errors with `invalid_argument` naming `concurrency`.
+ */
+export function checkConcurrency(value: unknown, fallback = 4): number {
+  return value === undefined ? fallback : checkPositiveInt(value, 'concurrency', 64);
+}
+
 export function checkContentType(value: unknown): string {
   // No leading or trailing space: HTTP trims header values, JSON does not (small and large files would differ).
   if (typeof value !== 'string' || !/^[\x21-\x7e]+\/([\x20-\x7e]*[\x21-\x7e])$/.test(value)) {

@@ -76,10 +76,14 @@ export class B2Session {
 
   /**
    * The current authorization, authorizing first if needed, with authorize's transient failures
-   * (503, network) retried like any call's.
+   * (503, network) retried like any call's. One in hand is emitted as it is, on subscribe: every
+   * upload asks for it first, and a call's retry plumbing doubles a small upload's garbage.
    */
   authorized(): Observable<B2Authorization> {
-    return this.call((_target, auth) => of(auth));
+    return defer(() => {
+      const value = this.cached?.value;
+      return value ? of(value) : this.call((_target, auth) => of(auth));
+    });
   }
 
   /** Drops the authorization that carried `token`, so the next call authorizes again. */

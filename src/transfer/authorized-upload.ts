@@ -5,18 +5,17 @@
  * server (https://www.backblaze.com/apidocs/b2-finish-large-file). No account key, no session: each
  * attempt asks the caller's authorizer, and every answer is checked before any byte is sent.
  */
-import { Observable, defer, from, map, switchMap, throwError, catchError, type ObservableInput } from 'rxjs';
+import { Observable, asyncScheduler, defer, from, map, switchMap, throwError, catchError, type ObservableInput } from 'rxjs';
 import { uploadFile, uploadPart } from '../api/transfers';
-import type { B2FileWire, B2PartWire, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
+import type { B2FileWire, B2UploadPartUrlWire, B2UploadUrlWire } from '../api/wire';
 import { B2Error, invalidArgument } from '../http/b2-error';
-import type { B2Event } from '../http/events';
 import type { B2Transport } from '../http/transport';
 import { throttleProgress } from '../operators/throttle-progress';
 import type { RetryB2Options } from '../operators/retry-b2';
 import { UploadUrlPool } from '../session/upload-url-pool';
-import { runLargeUpload, toPartEvents, type B2LargeUploadEvent, type LargeUploadSteps } from './large-upload';
+import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadSteps } from './large-file-pipeline';
 import { planParts } from './part-plan';
-import { uploadBody } from './upload';
+import { uploadPartBody, uploadSmallFile, type UploadApi, type UploadDeps } from './upload';
 import type { UploadSource } from './upload-source';
 
 /** What a server answers when it started a large file for a page (see `Bucket.startLargeUpload`). */
@@ -134,6 +133,24 @@ function explainExpired(err: unknown): unknown {
 }
 
 /**
+ * The upload calls of one authorized upload: URLs from the authorizer (each answer checked before
+ * any byte is sent to it), bodies through the transport. The upload pipelines take it in place of
+ * the session's B2Api, so one body and part-upload path serves both.
+ */
+function authorizerApi(run: AuthorizedUploadRun): UploadApi {
+  return {
+    getUploadUrl: () =>
+      defer(() => first(run.authorizer.uploadUrl(), 'authorizer.uploadUrl')).pipe(map((a) => checkUploadUrl<B2UploadUrlWire>(a, 'authorizer.uploadUrl', 'bucketId'))),
+    getUploadPartUrl: ({ fileId }) =>
+      defer(() => first(run.authorizer.largeFile!.partUrl(fileId), 'authorizer.largeFile.partUrl')).pipe(
+        map((a) => checkUploadUrl<B2UploadPartUrlWire>(a, 'authorizer.largeFile.partUrl', 'fileId', fileId)),
+      ),
+    uploadFile: (target, headers, body, attempt) => uploadFile(run.transport, target, headers, body, attempt),
+    uploadPart: (target, part, body, attempt) => uploadPart(run.transport, target, part.partNumber, part.contentSha1, body, attempt, part.extra),
+  };
+}
+
+/**
  * Runs one upload with server-issued authorizations. Emits the events of `Bucket.uploadFile`
  * (`sent`, monotonic `uploadProgress`, for large files `largeFileStarted` and `partUploaded`, and
  * `response` with the file's wire fields last). A failed attempt (network, 5xx, 401 expired token)
@@ -141,31 +158,17 @@ function explainExpired(err: unknown): unknown {
  * what is in flight and asks the server to cancel a started large file.
  */
 export function authorizedUpload(run: AuthorizedUploadRun): Observable<B2LargeUploadEvent<B2FileWire>> {
-  const events = run.large ? largeAuthorized(run) : smallAuthorized(run);
-  return events.pipe(
-    catchError((err: unknown) => throwError(() => explainExpired(err))),
-    throttleProgress<B2LargeUploadEvent<B2FileWire>>(run.progressIntervalMs, run.retry.scheduler),
-  );
-}
-
-function smallAuthorized(run: AuthorizedUploadRun): Observable<B2Event<B2FileWire, unknown>> {
   return defer(() => {
-    const ctx = { uploadUrls: new UploadUrlPool(), retry: run.retry };
-    return uploadBody<B2FileWire>(ctx, {
-      poolKey: 'file',
-      fetchUrl: () =>
-        defer(() => first(run.authorizer.uploadUrl(), 'authorizer.uploadUrl')).pipe(map((a) => checkUploadUrl<B2UploadUrlWire>(a, 'authorizer.uploadUrl', 'bucketId'))),
-      size: run.source.size,
-      source: run.source,
-      offset: 0,
-      knownSha1: run.source.sha1,
-      send: (url, body, sha1Header, attempt) =>
-        uploadFile(run.transport, url, { fileName: run.fileName, contentType: run.contentType, contentSha1: sha1Header, fileInfo: run.fileInfo }, body, attempt),
-    });
+    const scheduler = run.retry.scheduler ?? asyncScheduler;
+    const deps: UploadDeps = { api: authorizerApi(run), uploadUrls: new UploadUrlPool(), retry: run.retry, progressIntervalMs: run.progressIntervalMs, scheduler };
+    const events = run.large
+      ? largeAuthorized(run, deps).pipe(throttleProgress<B2LargeUploadEvent<B2FileWire>>(run.progressIntervalMs, scheduler))
+      : uploadSmallFile(deps, 'file', run.source, { fileName: run.fileName, contentType: run.contentType, fileInfo: run.fileInfo, protection: {} });
+    return events.pipe(catchError((err: unknown) => throwError(() => explainExpired(err))));
   });
 }
 
-function largeAuthorized(run: AuthorizedUploadRun): Observable<B2LargeUploadEvent<B2FileWire>> {
+function largeAuthorized(run: AuthorizedUploadRun, deps: UploadDeps): Observable<B2LargeUploadEvent<B2FileWire>> {
   const large = run.authorizer.largeFile!;
   return defer(() =>
     first(large.start({ fileName: run.fileName, contentType: run.contentType, contentLength: run.source.size, fileInfo: run.fileInfo }), 'authorizer.largeFile.start'),
@@ -182,22 +185,10 @@ function largeAuthorized(run: AuthorizedUploadRun): Observable<B2LargeUploadEven
           switchMap(() => throwError(() => err)),
         );
       }
-      const ctx = { uploadUrls: new UploadUrlPool(), retry: run.retry };
       const steps: LargeUploadSteps = {
         start: () => defer(() => [{ fileId: started.fileId, resumed: false, partsDone: new Map<number, string>() }]),
         uploadPart: (fileId, part) =>
-          uploadBody<B2PartWire>(ctx, {
-            poolKey: fileId,
-            fetchUrl: () =>
-              defer(() => first(large.partUrl(fileId), 'authorizer.largeFile.partUrl')).pipe(
-                map((a) => checkUploadUrl<B2UploadPartUrlWire>(a, 'authorizer.largeFile.partUrl', 'fileId', fileId)),
-              ),
-            size: part.length,
-            source: run.source,
-            offset: part.offset,
-            knownSha1: undefined,
-            send: (url, body, sha1Header, attempt) => uploadPart(run.transport, url, part.partNumber, sha1Header, body, attempt),
-          }).pipe(toPartEvents()),
+          uploadPartBody(deps, fileId, { partNumber: part.partNumber, source: run.source, offset: part.offset, length: part.length, knownSha1: undefined }),
         finish: (fileId, partSha1Array) =>
           defer(() => first(large.finish(fileId, partSha1Array), 'authorizer.largeFile.finish')).pipe(map((a) => checkFile(a, 'authorizer.largeFile.finish'))),
         cancel: (fileId) => defer(() => first(large.cancel(fileId), 'authorizer.largeFile.cancel')),

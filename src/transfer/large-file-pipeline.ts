@@ -9,6 +9,7 @@ import type { B2FileWire, B2PartWire } from '../api/wire';
 import type { B2Event, B2ResponseEvent, B2UploadProgressEvent } from '../http/events';
 import { B2Error } from '../http/b2-error';
 import type { PartDescriptor } from './part-plan';
+import { monotonicProgress } from './progress';
 
 /** Enough to resume an upload from another process: serializable as JSON. */
 export interface LargeUploadCheckpoint {
@@ -102,7 +103,6 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
           const perPart = new Map<number, number>();
           const known = Array.isArray(run.parts) ? (run.parts as readonly PartDescriptor[]) : null;
           let doneBytes = (known ?? []).filter((p) => sha1s.has(p.partNumber)).reduce((n, p) => n + p.length, 0);
-          let reported = doneBytes;
           let settled = false;
           let cancelling = false;
           const checkpoint = (): LargeUploadCheckpoint => ({
@@ -112,13 +112,11 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             partSize: run.partSize,
             partsDone: Object.fromEntries(sha1s),
           });
+          // Never going back is monotonicProgress's, below: a part that failed and is retried drops its count.
           const progress = (): B2UploadProgressEvent[] => {
             let inFlight = 0;
             for (const bytes of perPart.values()) inFlight += bytes;
-            const loaded = doneBytes + inFlight;
-            if (loaded <= reported) return [];
-            reported = loaded;
-            return [{ type: 'uploadProgress', loaded, total: run.size }];
+            return [{ type: 'uploadProgress', loaded: doneBytes + inFlight, total: run.size }];
           };
           const todo = known ? from(known.filter((p) => !sha1s.has(p.partNumber))) : (run.parts as Observable<PartDescriptor>);
           const partsRun = todo.pipe(
@@ -153,7 +151,11 @@ export function runLargeUpload(steps: LargeUploadSteps, run: LargeUploadRun): Ob
             const sha1Array = numbers.map((n) => sha1s.get(n)!);
             return steps.checkSource ? concat(steps.checkSource().pipe(ignoreElements()), steps.finish(fileId, sha1Array)) : steps.finish(fileId, sha1Array);
           }).pipe(map((file): B2ResponseEvent<B2FileWire> => ({ type: 'response', status: 200, headers: {}, body: file })));
-          const all = concat(of<B2LargeUploadEvent>({ type: 'largeFileStarted', fileId, resumed, checkpoint: checkpoint() }), partsRun, finish).pipe(
+          const all = concat(
+            of<B2LargeUploadEvent>({ type: 'largeFileStarted', fileId, resumed, checkpoint: checkpoint() }),
+            partsRun.pipe(monotonicProgress(doneBytes)),
+            finish,
+          ).pipe(
             catchError((err: unknown) => {
               if (run.keepOnFailure && !(err instanceof B2Error && err.code === 'source_changed')) return throwError(() => err);
               cancelling = true;

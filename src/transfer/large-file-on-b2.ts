@@ -2,20 +2,19 @@
  * The B2 side of a large upload: start (or find the unfinished file to resume and check its parts
  * against the source), upload one part through the part-URL pool, finish, cancel.
  */
-import { Observable, catchError, defer, filter, first, map, mergeMap, of, reduce, switchMap, throwError } from 'rxjs';
-import { getFileInfo } from '../api/files';
-import type { B2Session } from '../session/session';
-import { cancelLargeFile, finishLargeFile, getUploadPartUrl, listParts, listUnfinishedLargeFiles, startLargeFile } from '../api/large-files';
-import { uploadPart } from '../api/transfers';
+import { Observable, catchError, defer, filter, first, from, map, mergeMap, of, reduce, switchMap, throwError } from 'rxjs';
+import type { B2Api } from '../api/b2-api';
+import { startLargeFileRequest } from '../api/large-files';
+import { customerKeyHeaders } from '../api/protection-wire';
 import type { B2FileWire, B2PartWire } from '../api/wire';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { platform } from '../platform';
 import { paginate } from '../operators/paginate';
-import { toPartEvents, type LargeUploadCheckpoint, type LargeUploadSteps, type PartEvent } from './large-upload';
+import { type LargeUploadCheckpoint, type LargeUploadSteps, type PartEvent } from './large-file-pipeline';
 import type { PartDescriptor } from './part-plan';
-import { uploadBody, type TransferContext, type UploadMetadata } from './upload';
+import { uploadPartBody, type UploadMetadata } from './upload';
+import type { TransferDeps } from './transfer-deps';
 import { bytesSource, sourceChanged, type UploadSource } from './upload-source';
-import { checkLegalHold, checkRetention, customerKeyHeaders, encryptionJson } from '../resources/protection';
 import type { StreamParts } from './stream-parts';
 
 export interface ResumeOptions {
@@ -35,42 +34,47 @@ export interface WholeFileSha1 {
   skipped?: boolean;
 }
 
-export function largeUploadSteps(
-  ctx: TransferContext,
-  bucketId: string,
-  source: UploadSource,
-  meta: UploadMetadata,
-  parts: readonly PartDescriptor[],
-  resume: ResumeOptions,
+/** What one large upload is: where it goes, what it reads, its parts, and how it may resume. */
+export interface LargeUploadPlan {
+  bucketId: string;
+  source: UploadSource;
+  meta: UploadMetadata;
+  /** Every part of the source (none for a stream of unknown length: `streamParts` cuts them). */
+  parts: readonly PartDescriptor[];
+  resume: ResumeOptions;
   /** For a one-shot stream: its parts, read in order as they start. */
-  streamParts: StreamParts | null,
-  whole: WholeFileSha1 = { sha1: undefined },
-): LargeUploadSteps {
-  const session = ctx.session;
+  streamParts: StreamParts | null;
+  /** The whole-file SHA-1 to record (default: none). */
+  whole?: WholeFileSha1;
+}
+
+export function largeUploadSteps(deps: TransferDeps, plan: LargeUploadPlan): LargeUploadSteps {
+  const { api } = deps;
+  const { bucketId, source, meta, parts, resume, streamParts } = plan;
+  const whole = plan.whole ?? { sha1: undefined };
   const planned = new Map(parts.map((p) => [p.partNumber, p]));
   // Every part of an SSE-C large file repeats the key (https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api).
   const partHeaders = customerKeyHeaders(meta.protection.serverSideEncryption);
   // Files and Blobs are read from their byte ranges; a stream's part is read into memory as it starts.
   const partSource = (part: PartDescriptor): Observable<{ source: UploadSource; offset: number; length: number }> =>
     streamParts
-      ? defer(async () => {
-          const bytes = await streamParts.read(part);
-          return { source: bytesSource(bytes, `part ${part.partNumber}`), offset: 0, length: bytes.length };
-        })
+      ? defer(() => from(streamParts.read(part))).pipe(map((bytes) => ({ source: bytesSource(bytes, `part ${part.partNumber}`), offset: 0, length: bytes.length })))
       : of({ source, offset: part.offset, length: part.length });
 
   /** Parts of an unfinished file whose length and SHA-1 match the source; others get re-sent. */
   const verifiedParts = (fileId: string): Observable<Map<number, string>> =>
     paginate(
-      (start: number | undefined) => session.call((t) => listParts(t, { fileId, startPartNumber: start, maxPartCount: 1000 })),
+      (start: number | undefined) => api.listParts({ fileId, startPartNumber: start, maxPartCount: 1000 }),
       (page) => page.nextPartNumber,
       (page) => page.parts,
     ).pipe(
       filter((p: B2PartWire) => planned.get(p.partNumber)?.length === p.contentLength),
       // Hashed ahead: the parts' SHA-1s are at hand; otherwise each part is read again.
       mergeMap(
-        async (p) =>
-          (whole.partSha1s?.[p.partNumber - 1] ?? (await sha1Of(source, planned.get(p.partNumber)!))) === p.contentSha1 ? ([p.partNumber, p.contentSha1] as const) : null,
+        (p) =>
+          (whole.partSha1s?.[p.partNumber - 1] !== undefined ? of(whole.partSha1s[p.partNumber - 1]) : sha1Of(source, planned.get(p.partNumber)!)).pipe(
+            map((sha1) => (sha1 === p.contentSha1 ? ([p.partNumber, p.contentSha1] as const) : null)),
+          ),
         2,
       ),
       reduce((done, entry) => (entry ? done.set(entry[0], entry[1]) : done), new Map<number, string>()),
@@ -79,7 +83,7 @@ export function largeUploadSteps(
   /** Unfinished large files whose names start with `meta.fileName`, oldest first. */
   const unfinishedOfName = (): Observable<B2FileWire> =>
     paginate(
-      (startFileId: string | undefined) => session.call((t) => listUnfinishedLargeFiles(t, { bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 })),
+      (startFileId: string | undefined) => api.listUnfinishedLargeFiles({ bucketId, namePrefix: meta.fileName, startFileId, maxFileCount: 100 }),
       (page) => page.nextFileId,
       (page) => page.files,
     );
@@ -135,7 +139,7 @@ export function largeUploadSteps(
   const cancelLostStarts = (ours: B2FileWire, windowMs: number): Observable<unknown> =>
     findUnfinished().pipe(
       filter((f) => f.fileId !== ours.fileId && f.uploadTimestamp <= ours.uploadTimestamp && f.uploadTimestamp >= ours.uploadTimestamp - windowMs - 1000),
-      mergeMap((f) => session.call((t) => cancelLargeFile(t, { fileId: f.fileId! })).pipe(catchError(() => of(null))), 2),
+      mergeMap((f) => api.cancelLargeFile({ fileId: f.fileId! }).pipe(catchError(() => of(null))), 2),
       reduce(() => null, null),
     );
 
@@ -144,19 +148,10 @@ export function largeUploadSteps(
       defer(() => {
         const fresh = () => {
           let attempts = 0;
-          const firstAttempt = Date.now();
-          return session
-            .call((t) => {
-              attempts++;
-              return startLargeFile(t, {
-                bucketId,
-                fileName: meta.fileName,
-                contentType: meta.contentType,
-                fileInfo: meta.fileInfo,
-                serverSideEncryption: encryptionJson(meta.protection.serverSideEncryption),
-                fileRetention: checkRetention(meta.protection.fileRetention),
-                legalHold: checkLegalHold(meta.protection.legalHold),
-              });
+          const firstAttempt = deps.scheduler.now();
+          return api
+            .startLargeFile(startLargeFileRequest({ bucketId, fileName: meta.fileName, contentType: meta.contentType, fileInfo: meta.fileInfo }, meta.protection), {
+              onAttempt: (n) => (attempts = n),
             })
             .pipe(
               // A retried start may have started a file whose answer was lost: cancel that one.
@@ -164,7 +159,7 @@ export function largeUploadSteps(
               // it is tried again once the upload finished.
               switchMap((f) => {
                 if (attempts <= 1) return of(f);
-                const cleanup = cancelLostStarts(f, Date.now() - firstAttempt);
+                const cleanup = cancelLostStarts(f, deps.scheduler.now() - firstAttempt);
                 return cleanup.pipe(
                   map(() => f),
                   catchError(() => {
@@ -201,15 +196,14 @@ export function largeUploadSteps(
           p.length === 0 && part.partNumber > 1
             ? // The stream ended on the previous part's last byte: nothing to send.
               of({ type: 'skipped' })
-            : uploadBody<B2PartWire>(ctx, {
-                poolKey: fileId,
-                fetchUrl: () => session.call((t) => getUploadPartUrl(t, { fileId })),
-                size: p.length,
+            : uploadPartBody(deps, fileId, {
+                partNumber: part.partNumber,
                 source: p.source,
                 offset: p.offset,
+                length: p.length,
                 // Hashed ahead: B2 checks the part against the SHA-1 of the bytes that made large_file_sha1.
                 knownSha1: streamParts ? undefined : whole.partSha1s?.[part.partNumber - 1],
-                send: (url, body, sha1Header, attempt) => uploadPart(session.transport, url, part.partNumber, sha1Header, body, attempt, partHeaders),
+                extra: partHeaders,
               }).pipe(
                 catchError((err: unknown) => {
                   // B2 refused the part's bytes for its SHA-1, computed ahead from the same file: the file
@@ -219,13 +213,12 @@ export function largeUploadSteps(
                   }
                   return throwError(() => err);
                 }),
-                toPartEvents(),
               ),
         ),
       ),
 
     finish: (fileId, partSha1Array) =>
-      finishOnce(session, fileId, partSha1Array).pipe(
+      finishOnce(api, fileId, partSha1Array).pipe(
         switchMap((file) =>
           retryCleanup
             ? retryCleanup.pipe(
@@ -235,7 +228,7 @@ export function largeUploadSteps(
             : of(file),
         ),
         map((file) => {
-          ctx.uploadUrls.clear(fileId);
+          deps.uploadUrls.clear(fileId);
           return file;
         }),
       ),
@@ -244,8 +237,8 @@ export function largeUploadSteps(
 
     cancel: (fileId) =>
       defer(() => {
-        ctx.uploadUrls.clear(fileId);
-        return session.call((t) => cancelLargeFile(t, { fileId }));
+        deps.uploadUrls.clear(fileId);
+        return api.cancelLargeFile({ fileId });
       }),
   };
 }
@@ -255,12 +248,23 @@ function sameInfo(a: Record<string, string>, b: Record<string, string>): boolean
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
-/** One part's SHA-1, each chunk hashed before the next is read: one buffer serves them all (see UploadSource.read). */
-async function sha1Of(source: UploadSource, part: PartDescriptor): Promise<string> {
-  const hash = platform.createSha1();
-  let buffer: Uint8Array | undefined;
-  for await (const chunk of source.read(part.offset, part.length, () => (buffer ??= new Uint8Array(1 << 20)))) hash.update(chunk);
-  return hash.digest();
+/**
+ * One part's SHA-1, each chunk hashed before the next is read: one buffer serves them all (see
+ * UploadSource.read). Emits the hex digest once; unsubscribing stops the reading after the chunk
+ * in hand.
+ */
+function sha1Of(source: UploadSource, part: PartDescriptor): Observable<string> {
+  return defer(() => {
+    const hash = platform.createSha1();
+    let buffer: Uint8Array | undefined;
+    return from(source.read(part.offset, part.length, () => (buffer ??= new Uint8Array(1 << 20)))).pipe(
+      reduce((h, chunk) => {
+        h.update(chunk);
+        return h;
+      }, hash),
+      map((h) => h.digest()),
+    );
+  });
 }
 
 /**
@@ -268,18 +272,14 @@ async function sha1Of(source: UploadSource, part: PartDescriptor): Promise<strin
  * was lost, the retry is refused (the file is no longer unfinished); the file, found finished
  * under the same id, is then the result.
  */
-export function finishOnce(session: B2Session, fileId: string, partSha1Array: string[]): Observable<B2FileWire> {
-  return session
-    .call((t) => finishLargeFile(t, { fileId, partSha1Array }))
-    .pipe(
-      catchError((err: unknown) => {
-        if (!(err instanceof B2Error) || err.status !== 400) return throwError(() => err);
-        return session
-          .call((t) => getFileInfo(t, { fileId }))
-          .pipe(
-            catchError(() => throwError(() => err)),
-            switchMap((file) => (file.action === 'upload' ? of(file) : throwError(() => err))),
-          );
-      }),
-    );
+export function finishOnce(api: B2Api, fileId: string, partSha1Array: string[]): Observable<B2FileWire> {
+  return api.finishLargeFile({ fileId, partSha1Array }).pipe(
+    catchError((err: unknown) => {
+      if (!(err instanceof B2Error) || err.status !== 400) return throwError(() => err);
+      return api.getFileInfo({ fileId }).pipe(
+        catchError(() => throwError(() => err)),
+        switchMap((file) => (file.action === 'upload' ? of(file) : throwError(() => err))),
+      );
+    }),
+  );
 }

@@ -2,7 +2,14 @@ import type { Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { B2FileWire } from '../../src/api/wire';
 import { B2Error } from '../../src/http/b2-error';
-import { runLargeUpload, type B2LargeUploadEvent, type LargeUploadCheckpoint, type LargeUploadRun, type LargeUploadSteps, type PartEvent } from '../../src/transfer/large-upload';
+import {
+  runLargeUpload,
+  type B2LargeUploadEvent,
+  type LargeUploadCheckpoint,
+  type LargeUploadRun,
+  type LargeUploadSteps,
+  type PartEvent,
+} from '../../src/transfer/large-file-pipeline';
 import type { PartDescriptor } from '../../src/transfer/part-plan';
 
 type Started = { fileId: string; resumed: boolean; partsDone: ReadonlyMap<number, string> };

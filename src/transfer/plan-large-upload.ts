@@ -1,11 +1,12 @@
 /** Large uploads end to end: plan the parts, pick start or resume, run the pipeline, throttle progress. */
-import { Observable, defer, firstValueFrom, of, switchMap } from 'rxjs';
+import { Observable, of, switchMap } from 'rxjs';
 import { invalidArgument } from '../http/b2-error';
 import { throttleProgress } from '../operators/throttle-progress';
-import { runLargeUpload, type B2LargeUploadEvent } from './large-upload';
-import { largeUploadSteps, type ResumeOptions, type WholeFileSha1 } from './large-upload-steps';
+import { runLargeUpload, type B2LargeUploadEvent } from './large-file-pipeline';
+import { largeUploadSteps, type ResumeOptions, type WholeFileSha1 } from './large-file-on-b2';
 import { choosePartSize, planParts } from './part-plan';
-import type { TransferContext, UploadMetadata } from './upload';
+import type { UploadMetadata } from './upload';
+import type { TransferDeps } from './transfer-deps';
 import { bytesSource, type UploadSource } from './upload-source';
 import { StreamParts } from './stream-parts';
 
@@ -54,17 +55,24 @@ export interface StreamOfUnknownLength {
 
 const emptySource = bytesSource(new Uint8Array(0), 'none');
 
+/**
+ * Uploads `source` as a large file: plans the parts (or cuts a stream's as it is read), hashes a
+ * file or a Blob ahead for `large_file_sha1`, starts or resumes the large file and runs its parts.
+ * Emits `largeFileStarted`, throttled monotonic `uploadProgress`, a `partUploaded` per part and
+ * `response` with the file last. Errors with `invalid_argument` for a stream asked to resume, or
+ * B2's error after the retries (the large file cancelled unless `keepOnFailure`). Cold;
+ * unsubscribing aborts what is in flight and cancels the large file unless `keepOnFailure`.
+ */
 export function uploadLargeFile(
-  ctx: TransferContext,
+  deps: TransferDeps,
   bucketId: string,
   source: UploadSource | StreamOfUnknownLength,
   meta: UploadMetadata,
   options: LargeUploadOptions,
 ): Observable<B2LargeUploadEvent> {
-  return defer(async () => firstValueFrom(ctx.session.authorized())).pipe(
+  return deps.api.authorization().pipe(
     switchMap((auth) => {
       const concurrency = options.concurrency ?? 4;
-      if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64) throw invalidArgument('concurrency', 'must be a whole number from 1 to 64');
       if (('unknownLength' in source || source.oneShot) && (options.resume || options.checkpoint)) {
         throw invalidArgument('resume', 'a stream cannot be resumed (its parts cannot be checked): upload from a file, a Blob or bytes');
       }
@@ -73,7 +81,7 @@ export function uploadLargeFile(
       const keepOnFailure = options.keepOnFailure ?? false;
       if ('unknownLength' in source) {
         const streamParts = new StreamParts(source.stream, partSize);
-        const steps = largeUploadSteps(ctx, bucketId, emptySource, meta, [], {}, streamParts);
+        const steps = largeUploadSteps(deps, { bucketId, source: emptySource, meta, parts: [], resume: {}, streamParts });
         return runLargeUpload(steps, { fileName: meta.fileName, size, partSize, parts: streamParts.descriptors(concurrency), concurrency, keepOnFailure });
       }
       const plan = planParts(source.size, partSize);
@@ -84,12 +92,12 @@ export function uploadLargeFile(
           // (https://www.backblaze.com/apidocs/b2-start-large-file), while there is room: B2 allows 10 entries.
           const room = Object.keys(meta.fileInfo).length < 10;
           const fileInfo = whole.sha1 && room && !('large_file_sha1' in meta.fileInfo) ? { ...meta.fileInfo, large_file_sha1: whole.sha1 } : meta.fileInfo;
-          const steps = largeUploadSteps(ctx, bucketId, source, { ...meta, fileInfo }, plan.parts, options, streamParts, whole);
+          const steps = largeUploadSteps(deps, { bucketId, source, meta: { ...meta, fileInfo }, parts: plan.parts, resume: options, streamParts, whole });
           return runLargeUpload(steps, { fileName: meta.fileName, size: source.size, partSize, parts: plan.parts, concurrency, keepOnFailure });
         }),
       );
     }),
-    throttleProgress<B2LargeUploadEvent>(ctx.progressIntervalMs, ctx.retry.scheduler),
+    throttleProgress<B2LargeUploadEvent>(deps.progressIntervalMs, deps.scheduler),
   );
 }
 
