@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AxiosAdapter } from 'axios';
 import { createNodeHttpAdapter } from './node-http-adapter';
-import { hashInWorkers } from './node-hash-worker';
+import { fileSha1InWorker, hashInWorkers } from './node-hash-worker';
 import type { PathInfo, PathKind, Platform, RandomAccessSource } from './platform';
 
 /** Files are read in 1 MiB chunks: the 64 KiB default costs ~45% more CPU per GiB sent. */
@@ -95,8 +95,8 @@ export const platform: Platform = {
   },
   async openPositionalFile(path) {
     const temp = tempName(path);
-    // Read and write: file downloads hash what they wrote by reading it back (parallel-download.ts).
-    const handle = await fsp.open(temp, 'w+');
+    // Parallel downloads hash what they wrote by reading it back, in a worker (sha1FromStart).
+    const handle = await fsp.open(temp, 'w');
     let closed = false;
     const close = async () => {
       if (!closed) {
@@ -123,9 +123,6 @@ export const platform: Platform = {
           pending = rest;
         }
       },
-      async readAt(into, position) {
-        return (await handle.read(into, 0, into.length, position)).bytesRead;
-      },
       async commit() {
         await handle.sync();
         await close();
@@ -136,6 +133,7 @@ export const platform: Platform = {
         // A failed clean-up (the folder is not there, or not a folder) must not hide why it failed.
         await fsp.rm(temp, { force: true }).catch(() => undefined);
       },
+      sha1FromStart: () => fileSha1InWorker(temp),
     };
   },
   async writeFileAtomically(path, chunks) {

@@ -3,13 +3,23 @@ import { Observable, catchError, defer, map, mergeMap, of, switchMap, throwError
 import type { B2ContentSha1, B2FileAction, B2FileRetentionValue, B2FileWire } from '../api/wire';
 import { deleteFileVersion, hideFile, updateFileLegalHold, updateFileRetention } from '../api/files';
 import type { B2Event } from '../http/events';
-import { downloadPipeline, expectedWholeFileSha1, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
+import { downloadPipeline, expectedWholeFileSha1, type B2DownloadEvent, type B2DownloadResult, type DownloadRequest } from '../transfer/download';
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import { Listing } from '../operators/listing';
 import type { ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
-import { checkLegalHold, checkRetention, encryptionJson, uploadProtectionHeaders, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
+import {
+  checkLegalHold,
+  checkRetention,
+  customerKeyHeaders,
+  encryptionJson,
+  uploadProtectionHeaders,
+  type B2Encryption,
+  type B2FileProtection,
+  type B2Retention,
+} from './protection';
+import { downloadDepsOf } from './download-api';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { copyFileVersion } from '../transfer/copy';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
@@ -72,8 +82,8 @@ export class B2File {
     return defer(() => {
       options = checkDownloadOptions(options);
       return this.parallel(options, 1)
-        ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.retry, this.#ctx.progressIntervalMs, 'stream') as Observable<B2DownloadEvent>)
-        : downloadPipeline(this.#ctx.session, { fileId: this.fileId }, options, this.#ctx.retry, this.#ctx.progressIntervalMs);
+        ? (parallelDownload(downloadDepsOf(this.#ctx), this.parallelTarget(options), options, 'stream') as Observable<B2DownloadEvent>)
+        : downloadPipeline(downloadDepsOf(this.#ctx), downloadRequest({ fileId: this.fileId }, options));
     });
   }
 
@@ -92,9 +102,7 @@ export class B2File {
       if (typeof path !== 'string' || path === '') throw invalidArgument('path', 'must be a file path');
       options = checkDownloadOptions(options);
       return this.parallel(options, 4)
-        ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.retry, this.#ctx.progressIntervalMs, { path }) as Observable<
-            B2Event<B2DownloadResult & { path: string }>
-          >)
+        ? (parallelDownload(downloadDepsOf(this.#ctx), this.parallelTarget(options), options, { path }) as Observable<B2Event<B2DownloadResult & { path: string }>>)
         : this.download({ ...options, concurrency: 1 }).pipe(intoFile(path));
     });
   }
@@ -106,8 +114,13 @@ export class B2File {
     return !options.range && !options.authorizationToken && (options.concurrency ?? defaultConcurrency) > 1 && this.contentLength > 2 * partSize;
   }
 
-  private parallelTarget() {
-    return { fileId: this.fileId, contentLength: this.contentLength, expectedSha1: expectedWholeFileSha1(this.contentSha1, this.fileInfo.large_file_sha1) };
+  private parallelTarget(options: DownloadOptions) {
+    return {
+      fileId: this.fileId,
+      contentLength: this.contentLength,
+      expectedSha1: expectedWholeFileSha1(this.contentSha1, this.fileInfo.large_file_sha1),
+      headers: downloadRequest({ fileId: this.fileId }, options).headers,
+    };
   }
 
   /**
@@ -257,6 +270,22 @@ export class B2File {
   toJSON(): B2FileWire {
     return this.wire;
   }
+}
+
+export interface DownloadOptions {
+  /** Inclusive byte range; absent = the whole file (then its SHA-1 is verified). */
+  range?: { start: number; end?: number };
+  /** The SSE-C key of an SSE-C file (needed to read it). */
+  serverSideEncryption?: B2Encryption;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** A download-authorization token to use instead of the account token (by name only). */
+  authorizationToken?: string;
+}
+
+/** The download pipeline's request for checked `options`: the request headers ready to send (the SSE-C key's included). */
+export function downloadRequest(by: DownloadRequest['by'], options: DownloadOptions): DownloadRequest {
+  return { by, headers: { ...options.headers, ...customerKeyHeaders(options.serverSideEncryption) }, range: options.range, authorizationToken: options.authorizationToken };
 }
 
 /** Download options checked before any request (range, headers, part settings). */

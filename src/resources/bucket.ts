@@ -11,14 +11,15 @@ import { downloadByNameUrl } from '../api/transfers';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { Listing } from '../operators/listing';
 import { paginate } from '../operators/paginate';
-import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
+import { downloadPipeline, type B2DownloadEvent } from '../transfer/download';
 import { uploadSmallFile } from '../transfer/upload';
 import { checkLargeFileSha1, uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/upload-large-file';
 import type { B2LargeUploadEvent } from '../transfer/large-upload';
 import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
 import { MAX_PART_SIZE, choosePartSize } from '../transfer/part-plan';
-import { B2File, checkDownloadOptions } from './b2-file';
+import { B2File, checkDownloadOptions, downloadRequest, type DownloadOptions } from './b2-file';
+import { downloadDepsOf } from './download-api';
 import { pageFor, type ClientContext } from './context';
 import { checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
 import { uploadProtectionHeaders, type B2FileProtection } from './protection';
@@ -314,7 +315,7 @@ export class Bucket {
       if (fileName.split('/').some((segment) => segment === '.' || segment === '..')) {
         return this.getFile({ name: fileName }).pipe(switchMap((file) => file.download(checked)));
       }
-      return downloadPipeline(this.#ctx.session, { bucketName: this.bucketName, fileName }, checked, this.#ctx.retry, this.#ctx.progressIntervalMs);
+      return downloadPipeline(downloadDepsOf(this.#ctx), downloadRequest({ bucketName: this.bucketName, fileName }, checked));
     });
   }
 
