@@ -34,11 +34,27 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const elu0 = performance.eventLoopUtilization();
 const cpu0 = process.cpuUsage();
+const fs = require('node:fs');
+// CPU seconds of each thread of this process (Linux): the main thread's, and the others' (workers, libuv's pool).
+const threads = () => {
+  const out = {};
+  try {
+    const hz = 100;
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const stat = fs.readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const key = String(tid) === String(process.pid) ? 'main' : name;
+      out[key] = (out[key] || 0) + (Number(f[11]) + Number(f[12])) / hz;
+    }
+  } catch {}
+  return out;
+};
 const exit = process.exit;
 process.exit = (code) => {
   const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
-  process.stderr.write('PROBE ' + JSON.stringify({ busyS: elu.active / 1000, idleS: elu.idle / 1000, utilization: elu.utilization, cpuS: (cpu.user + cpu.system) / 1e6, gc }) + '\\n');
+  process.stderr.write('PROBE ' + JSON.stringify({ busyS: elu.active / 1000, idleS: elu.idle / 1000, utilization: elu.utilization, cpuS: (cpu.user + cpu.system) / 1e6, gc, threads: threads() }) + '\\n');
   exit.call(process, code);
 };
 `;
@@ -49,6 +65,8 @@ interface Probe {
   utilization: number;
   cpuS: number;
   gc: Record<string, { count: number; ms: number }>;
+  /** CPU seconds by thread (Linux; the whole process life): `main`, and the others by name. */
+  threads: Record<string, number>;
 }
 
 async function main(): Promise<void> {
@@ -91,7 +109,11 @@ async function main(): Promise<void> {
           .join(', ');
         console.log(
           `${client.padEnd(9)} ${((size / result.seconds) * 1e-6).toFixed(0).padStart(5)} MB/s  ${result.seconds.toFixed(2)} s  CPU ${result.cpuS.toFixed(2)} s  ` +
-            `main thread busy ${probed?.busyS.toFixed(2)} s (${((probed?.utilization ?? 0) * 100).toFixed(0)}%)  RSS ${(result.maxRss / MiB).toFixed(0)} MiB  GC: ${gc}`,
+            `main thread busy ${probed?.busyS.toFixed(2)} s (${((probed?.utilization ?? 0) * 100).toFixed(0)}%)  RSS ${(result.maxRss / MiB).toFixed(0)} MiB  GC: ${gc}\n` +
+            `          CPU s by thread: ${Object.entries(probed?.threads ?? {})
+              .filter(([, v]) => v >= 0.01)
+              .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+              .join(', ')}`,
         );
       }
     }
