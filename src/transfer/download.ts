@@ -92,7 +92,7 @@ export function openDownload(deps: DownloadDeps, request: DownloadRequest): Obse
     if (start !== undefined) headers.Range = `bytes=${start}-${request.range?.end ?? ''}`;
     return deps.api.downloadFile({ by: request.by, headers, authorizationToken: request.authorizationToken });
   };
-  return send().pipe(
+  return defer(() => send()).pipe(
     filter((e): e is B2SentEvent | B2ResponseEvent<unknown> => e.type === 'sent' || e.type === 'response'),
     map((e): B2SentEvent | OpenedDownload => {
       if (e.type === 'sent') return e;

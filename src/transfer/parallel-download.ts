@@ -16,7 +16,6 @@ import {
   Subject,
   catchError,
   concat,
-  concatMap,
   defer,
   endWith,
   filter,
@@ -92,33 +91,38 @@ export function parallelDownload(
     const parts = planParts(target.contentLength, partSize).parts;
     /** One per range done in file order: each lets the range `concurrency` places after it start. */
     const turns = new Subject<void>();
-    const inTurn = zip(from(parts), concat(range(0, concurrency), turns)).pipe(map(([part]) => part));
     const fetch = (part: PartDescriptor, wanted?: () => Promise<void> | undefined) => rangeBody(deps, target, part, wanted);
     // Never a range (those go as one request): unverified only for want of a SHA-1.
     const result = (verifiedSha1: string | null) => downloadResult(target.contentLength, verifiedSha1, 'noSha1');
-    const events =
-      into === 'stream' ? toStream(parts, inTurn, turns, concurrency, fetch, target, result) : toFile(into.path, parts, inTurn, turns, concurrency, fetch, target, result);
+    const events = into === 'stream' ? toStream(parts, turns, concurrency, fetch, target, result) : toFile(into.path, parts, turns, concurrency, fetch, target, result);
     return concat(of<ParallelDownloadEvent>({ type: 'sent', attempt: 1 }), events);
   }).pipe(throttleProgress<ParallelDownloadEvent>(deps.progressIntervalMs, deps.scheduler));
 }
 
+/**
+ * Runs `each` for every range, at most `concurrency` at once (`mergeMap`), the range `concurrency`
+ * places after the first ones starting only at a `turns` emission (one per range done in file
+ * order). Emits what they emit; errors with the first failure (the others unsubscribed);
+ * unsubscribing reaches every range in flight.
+ */
+export function rangesInTurn<T>(parts: readonly PartDescriptor[], concurrency: number, turns: Observable<unknown>, each: (part: PartDescriptor) => Observable<T>): Observable<T> {
+  return zip(from(parts), concat(range(0, concurrency), turns)).pipe(mergeMap(([part]) => each(part), concurrency));
+}
+
 /** One range's body: its ranged GET (retried until its headers arrive), its chunks (resumed after a cut), checked to be whole. */
-function rangeBody(deps: DownloadDeps, target: ParallelDownloadTarget, part: PartDescriptor, wanted?: () => Promise<void> | undefined): Observable<Uint8Array> {
+export function rangeBody(deps: DownloadDeps, target: ParallelDownloadTarget, part: PartDescriptor, wanted?: () => Promise<void> | undefined): Observable<Uint8Array> {
   return defer(() => {
     let got = 0;
     return openDownload(deps, { by: { fileId: target.fileId }, headers: target.headers, range: { start: part.offset, end: part.offset + part.length - 1 } }).pipe(
       filter((e): e is OpenedDownload => e.type === 'opened'),
       take(1),
       switchMap((opened) => opened.body(wanted)),
-      tap((chunk) => (got += chunk.length)),
-      endWith(null),
-      concatMap((chunk) =>
-        chunk !== null
-          ? [chunk]
-          : got !== part.length
-            ? throwError(() => new B2Error({ status: 0, code: 'truncated', message: `part ${part.partNumber}: got ${got} of ${part.length} bytes` }))
-            : [],
-      ),
+      tap({
+        next: (chunk) => (got += chunk.length),
+        complete: () => {
+          if (got !== part.length) throw new B2Error({ status: 0, code: 'truncated', message: `part ${part.partNumber}: got ${got} of ${part.length} bytes` });
+        },
+      }),
     );
   });
 }
@@ -135,7 +139,6 @@ function progressOf(target: ParallelDownloadTarget) {
 /** As a stream: chunks in file order, hashed, relayed to the reader; a range's turn passes once the reader took its last chunk. */
 function toStream(
   parts: PartDescriptor[],
-  inTurn: Observable<PartDescriptor>,
   turns: Subject<void>,
   concurrency: number,
   fetch: Fetch,
@@ -150,16 +153,13 @@ function toStream(
     const { stream, feed } = pullStream();
     const sub = feed(
       () =>
-        inTurn.pipe(
-          mergeMap(
-            (part) =>
-              fetch(part).pipe(
-                tap((chunk) => subscriber.next(progress(chunk.length))),
-                map((chunk): RangeChunk => ({ index: part.partNumber - 1, chunk })),
-                endWith<RangeChunk>({ index: part.partNumber - 1, end: true }),
-              ),
-            concurrency,
+        rangesInTurn(parts, concurrency, turns, (part) =>
+          fetch(part).pipe(
+            tap((chunk) => subscriber.next(progress(chunk.length))),
+            map((chunk): RangeChunk => ({ index: part.partNumber - 1, chunk })),
+            endWith<RangeChunk>({ index: part.partNumber - 1, end: true }),
           ),
+        ).pipe(
           inFileOrder(),
           hashInOrder(hash),
           // A range that ended with no chunk (never: ranges are not empty) would hold its turn.
@@ -211,7 +211,6 @@ function lastChunkOf(lastChunks: Map<Uint8Array, number>) {
 function toFile(
   path: string,
   parts: PartDescriptor[],
-  inTurn: Observable<PartDescriptor>,
   turns: Subject<void>,
   concurrency: number,
   fetch: Fetch,
@@ -245,10 +244,9 @@ function toFile(
           }),
           ignoreElements(),
         );
-        const ranges = inTurn.pipe(
-          mergeMap((part) => writeRange(opened, part, fetch, (n) => written.next({ index: part.partNumber - 1, written: n })).pipe(map(progress)), concurrency),
-          tap({ complete: () => written.complete(), error: (err: unknown) => written.error(err) }),
-        );
+        const ranges = rangesInTurn(parts, concurrency, turns, (part) =>
+          writeRange(opened, part, fetch, (n) => written.next({ index: part.partNumber - 1, written: n })).pipe(map(progress)),
+        ).pipe(tap({ complete: () => written.complete(), error: (err: unknown) => written.error(err) }));
         const finish = defer(() => (sha1 ? from(sha1.digest(target.contentLength)) : of(null))).pipe(
           catchError((err: unknown) =>
             throwError(() =>
@@ -277,7 +275,7 @@ function toFile(
  * Reads one range and writes its chunks at their offsets as they arrive, in ~1 MiB batches (one
  * writev each), up to WRITES_PENDING bytes being written while the socket is read on (waiting for
  * each write stalled the connection and made the server send in many small bursts). Emits the
- * bytes of each chunk received; tells `onWritten` how far the range is written with nothing
+ * bytes of each batch received, as it goes to be written; tells `onWritten` how far the range is written with nothing
  * missing; completes once every write is done, errors with the first failure. Unsubscribing aborts
  * the request (writes already started finish: the file's close waits for them).
  */
@@ -320,12 +318,17 @@ function writeRange(file: PositionalFile, part: PartDescriptor, fetch: Fetch, on
       next: (chunk) => {
         batch.push(chunk);
         batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH) flush();
-        subscriber.next(chunk.length);
+        if (batchBytes >= WRITE_BATCH) {
+          subscriber.next(batchBytes);
+          flush();
+        }
       },
       error: (err: unknown) => subscriber.error(err),
       complete: () => {
-        if (batchBytes > 0) flush();
+        if (batchBytes > 0) {
+          subscriber.next(batchBytes);
+          flush();
+        }
         bodyDone = true;
         if (writes.length === 0) subscriber.complete();
       },
