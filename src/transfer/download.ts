@@ -204,7 +204,7 @@ export function checksumMismatch(actual: string | null, expected: string): B2Err
 }
 
 /** A body's failure as a B2Error of the download call (the transport's body errors do not know it). */
-export function asB2Error(err: unknown, operation: string): B2Error {
+function asB2Error(err: unknown, operation: string): B2Error {
   if (err instanceof B2Error) {
     if (err.operation !== undefined) return err;
     const { status, code, message, retryAfter, field, osCode, path } = err;
