@@ -64,7 +64,7 @@ const DEFAULT_PART = 16 << 20;
 /** Positional writes are batched to about this many bytes (one writev each). */
 const WRITE_BATCH = 1 << 20;
 /** Bytes of one range being written while its socket is read on; beyond, its socket waits. */
-const WRITES_PENDING = 8 << 20;
+const WRITES_PENDING = 4 << 20;
 
 /**
  * Downloads `target` in ranges, into the file at `into.path` (written under a temporary name,
