@@ -17,7 +17,8 @@ export type { B2Transport, B2HttpRequest, B2UploadBody } from './http/transport'
 export { AxiosTransport, DEFAULT_TIMEOUTS, type AxiosTransportOptions, type B2RequestLogEntry, type B2Timeouts } from './http/axios-transport';
 export type { B2Authorization } from './api/account';
 export type { B2UploadContents, B2UploadFile, B2UploadStream } from './transfer/upload-source';
-export type { DownloadOptions, B2DownloadEvent, B2DownloadResult, B2ByteStream } from './transfer/download';
+export type { B2DownloadEvent, B2DownloadResult, B2ByteStream } from './transfer/download';
+export type { DownloadOptions } from './resources/b2-file';
 export type { ParallelDownloadOptions } from './transfer/parallel-download';
 export { retryB2, type RetryB2Options, type B2RetryEvent } from './operators/retry-b2';
 export { paginate } from './operators/paginate';

@@ -8,7 +8,7 @@ import { renameSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashInWorkers } from '../../src/platform/node-hash-worker';
+import { fileSha1InWorker, hashInWorkers } from '../../src/platform/node-hash-worker';
 import { platform } from '../../src/platform';
 import { openUploadSource } from '../../src/transfer/upload-source';
 import { bytes } from '../client/support';
@@ -82,6 +82,56 @@ describe('hashing ahead (worker threads and the main thread)', () => {
     await expectAsync(source.hashAhead!(1_000_000, new AbortController().signal)).toBeRejectedWith(
       jasmine.objectContaining({ code: 'source_changed', message: jasmine.stringContaining(path) }),
     );
+  });
+});
+
+describe('the in-order SHA-1 of a file being written (a parallel download to a file)', () => {
+  let dir: string;
+  beforeAll(async () => (dir = await mkdtemp(join(tmpdir(), 'rxb2-filesha1-'))));
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('hashes what is written as it is told how far, across read steps, and digests the whole', async () => {
+    const data = bytes(2_500_000, 7);
+    const path = join(dir, 'growing.bin');
+    writeFileSync(path, data.subarray(0, 1_000_000));
+    const hash = fileSha1InWorker(path);
+    hash.through(700_000);
+    hash.through(1_000_000);
+    // Told again of less: nothing changes.
+    hash.through(10);
+    writeFileSync(path, data);
+    hash.through(2_000_000);
+    expect(await hash.digest(data.length)).toBe(sha1(data));
+  });
+
+  it('positional writes through the platform: sha1FromStart gives the SHA-1 of the bytes from the start', async () => {
+    const data = bytes(1_500_000, 3);
+    const file = await platform.openPositionalFile(join(dir, 'positional.bin'));
+    const hash = file.sha1FromStart();
+    // The second half lands first; the hash is told only of what is written from the start.
+    await file.writeAt([data.subarray(750_000)], 750_000);
+    await file.writeAt([data.subarray(0, 750_000)], 0);
+    hash.through(data.length);
+    expect(await hash.digest(data.length)).toBe(sha1(data));
+    await file.abort();
+  });
+
+  it('rejects when the file holds fewer bytes than the digest asks for', async () => {
+    const path = join(dir, 'short.bin');
+    writeFileSync(path, bytes(1000, 1));
+    await expectAsync(fileSha1InWorker(path).digest(2000)).toBeRejectedWithError(/ends after 1000 bytes/);
+  });
+
+  it('a missing file rejects with the system error code (reported as a local I/O error)', async () => {
+    await expectAsync(fileSha1InWorker(join(dir, 'missing.bin')).digest(10)).toBeRejectedWith(jasmine.objectContaining({ code: 'ENOENT', syscall: 'open' }));
+  });
+
+  it('abort stops the worker: a digest asked for afterwards rejects', async () => {
+    const path = join(dir, 'aborted.bin');
+    writeFileSync(path, bytes(1000, 2));
+    const hash = fileSha1InWorker(path);
+    hash.abort();
+    await expectAsync(hash.digest(1000)).toBeRejected();
   });
 });
 

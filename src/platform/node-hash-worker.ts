@@ -5,7 +5,7 @@
  * Only src/platform/node.ts imports this: the browser bundle never pulls node:worker_threads.
  */
 import { Worker } from 'node:worker_threads';
-import type { HashedAhead } from './platform';
+import type { FileSha1, HashedAhead } from './platform';
 
 /**
  * The worker's code, evaluated as CommonJS (`eval: true`): the same text serves the CommonJS and
@@ -106,4 +106,75 @@ export async function hashInWorkers(what: { path: string } | Blob, size: number,
   } finally {
     signal.removeEventListener('abort', stop);
   }
+}
+
+/**
+ * The in-order SHA-1 of a file being written (parallel downloads), in a worker: it opens `path`
+ * for reading and, each time it is told how far the file is written, reads what is new back (from
+ * the page cache, in 1 MiB steps into one buffer) and hashes it. On `digest` it hashes up to the
+ * size, answers `{ sha1 }` (or `{ error }`) and ends.
+ */
+const FILE_SHA1_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { openSync, readSync, closeSync } = require('node:fs');
+const fd = openSync(workerData.path, 'r');
+const hash = createHash('sha1');
+const buffer = Buffer.allocUnsafe(1 << 20);
+let at = 0;
+parentPort.on('message', (m) => {
+  try {
+    const target = m.digest !== undefined ? m.digest : m.through;
+    while (at < target) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, target - at), at);
+      if (n === 0) throw new Error('the file ends after ' + at + ' bytes, short of ' + target);
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+      at += n;
+    }
+    if (m.digest !== undefined) {
+      closeSync(fd);
+      parentPort.postMessage({ sha1: hash.digest('hex') });
+      parentPort.close();
+    }
+  } catch (err) {
+    parentPort.postMessage({ error: String((err && err.message) || err), code: err && err.code, syscall: err && err.syscall });
+    parentPort.close();
+  }
+});
+`;
+
+/** How far ahead of what the worker was last told the file must be written before it is told again. */
+const THROUGH_STEP = 4 << 20;
+
+/** The SHA-1 of the file at `path` from its start, hashed in a worker thread as it is written (see FILE_SHA1_CODE). */
+export function fileSha1InWorker(path: string): FileSha1 {
+  const worker = new Worker(FILE_SHA1_CODE, { eval: true, workerData: { path } });
+  let told = 0;
+  const answer = new Promise<string>((resolve, reject) => {
+    // A system error keeps its code and syscall (the caller reports it as a local I/O error).
+    worker.once('message', (m: { sha1: string } | { error: string; code?: string; syscall?: string }) =>
+      'error' in m ? reject(Object.assign(new Error(m.error), m.code ? { code: m.code, syscall: m.syscall } : {})) : resolve(m.sha1),
+    );
+    worker.once('error', reject);
+    // After an answer this settles nothing; before one, the worker died (or was stopped).
+    worker.once('exit', (code) => reject(new Error(`the hashing worker exited (${code}) before it answered`)));
+  });
+  // Stopped without a digest asked for: nobody waits for the answer.
+  answer.catch(() => undefined);
+  return {
+    through(offset) {
+      // Told in steps of at least THROUGH_STEP: each message wakes the worker (and, on a busy
+      // machine, costs the main thread its core for a moment). The digest catches up the rest.
+      if (offset - told < THROUGH_STEP) return;
+      told = offset;
+      worker.postMessage({ through: offset });
+    },
+    digest(size) {
+      worker.postMessage({ digest: size });
+      return answer;
+    },
+    abort() {
+      void worker.terminate();
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { close, createReadStream, createWriteStream, open, promises as fsp, lsta
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { hashInWorkers } from './node-hash-worker';
+import { fileSha1InWorker, hashInWorkers } from './node-hash-worker';
 import type { PathInfo, PathKind, Platform, RandomAccessSource } from './platform';
 
 /** Files are read in 1 MiB chunks: the 64 KiB default costs ~45% more CPU per GiB sent. */
@@ -56,7 +56,7 @@ export const platform: Platform = {
     return value instanceof Readable;
   },
   responseChunks(body) {
-    return body as Readable;
+    return body instanceof Readable ? flowingChunks(body) : (body as AsyncIterable<Uint8Array>);
   },
   destroyResponse(body) {
     (body as Readable | undefined)?.destroy?.();
@@ -69,8 +69,8 @@ export const platform: Platform = {
   },
   async openPositionalFile(path) {
     const temp = tempName(path);
-    // Read and write: file downloads hash what they wrote by reading it back (parallel-download.ts).
-    const handle = await fsp.open(temp, 'w+');
+    // Parallel downloads hash what they wrote by reading it back, in a worker (sha1FromStart).
+    const handle = await fsp.open(temp, 'w');
     let closed = false;
     const close = async () => {
       if (!closed) {
@@ -97,9 +97,6 @@ export const platform: Platform = {
           pending = rest;
         }
       },
-      async readAt(into, position) {
-        return (await handle.read(into, 0, into.length, position)).bytesRead;
-      },
       async commit() {
         await handle.sync();
         await close();
@@ -110,6 +107,7 @@ export const platform: Platform = {
         // A failed clean-up (the folder is not there, or not a folder) must not hide why it failed.
         await fsp.rm(temp, { force: true }).catch(() => undefined);
       },
+      sha1FromStart: () => fileSha1InWorker(temp),
     };
   },
   async writeFileAtomically(path, chunks) {
@@ -233,6 +231,69 @@ async function* readInto(path: string, start: number, length: number, into: () =
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** A stream's chunks queued at most this deep before it is paused (its socket then waits). */
+const FLOWING_QUEUE = 4;
+
+/**
+ * A Readable's chunks as they arrive ('data' events), each as the stream delivered it: a Readable's
+ * own async iterator calls read(), which joins every chunk buffered meanwhile into a new Buffer — a
+ * copy of most bytes of a busy download, and garbage that costs major GCs. Paused while the reader
+ * is FLOWING_QUEUE chunks behind (backpressure reaches the socket); destroyed when the reader stops
+ * before the end. A stream closed before its end fails with ERR_STREAM_PREMATURE_CLOSE, as
+ * Node's iterator does.
+ */
+async function* flowingChunks(stream: Readable): AsyncGenerator<Uint8Array> {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onData = (chunk: Buffer) => {
+    queue.push(chunk);
+    if (queue.length >= FLOWING_QUEUE) stream.pause();
+    notify();
+  };
+  const onEnd = () => {
+    ended = true;
+    notify();
+  };
+  const onError = (err: unknown) => {
+    failure ??= err;
+    notify();
+  };
+  const onClose = () => {
+    if (!ended) failure ??= Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    notify();
+  };
+  stream.on('data', onData);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  stream.on('close', onClose);
+  try {
+    for (;;) {
+      if (queue.length > 0) {
+        const chunk = queue.shift()!;
+        if (queue.length === 0 && stream.isPaused()) stream.resume();
+        yield chunk;
+        continue;
+      }
+      if (failure !== undefined) throw failure;
+      if (ended) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    stream.off('close', onClose);
+    if (!ended) stream.destroy();
   }
 }
 

@@ -119,12 +119,26 @@ export interface PathInfo {
 export interface PositionalFile {
   /** Writes the chunks one after another, starting at `position`. */
   writeAt(chunks: Uint8Array[], position: number): Promise<void>;
-  /** Reads what was written back, from `position` into `into`; resolves the bytes read (0 at the end). */
-  readAt(into: Uint8Array, position: number): Promise<number>;
   /** Flushes and renames into place. */
   commit(): Promise<void>;
   /** Closes and removes the temporary file. */
   abort(): Promise<void>;
+  /**
+   * The SHA-1 of the file's bytes from its first one, computed as they land: off the main thread
+   * where the platform can (Node: a worker thread reads back what was written, from the page
+   * cache, which also checks the bytes on disk).
+   */
+  sha1FromStart(): FileSha1;
+}
+
+/** A SHA-1 of a file being written, in file order (see `PositionalFile.sha1FromStart`). */
+export interface FileSha1 {
+  /** Everything before `offset` is written: hash up to there. */
+  through(offset: number): void;
+  /** The SHA-1 (lower-case hex) once the first `size` bytes are hashed; rejects if the file holds fewer, or the hashing failed. */
+  digest(size: number): Promise<string>;
+  /** Stops the hashing (no digest comes). */
+  abort(): void;
 }
 
 /**

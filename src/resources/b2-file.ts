@@ -2,14 +2,14 @@
 import { Observable, catchError, defer, map, mergeMap, of, switchMap, take, takeWhile, throwError, toArray, type Observable as Obs } from 'rxjs';
 import type { B2ContentSha1, B2FileAction, B2FileRetentionValue, B2FileWire } from '../api/wire';
 import type { B2Event } from '../http/events';
-import { downloadPipeline, expectedWholeFileSha1, type B2DownloadEvent, type B2DownloadResult, type DownloadOptions } from '../transfer/download';
+import { downloadPipeline, expectedWholeFileSha1, type B2DownloadEvent, type B2DownloadResult, type DownloadRequest } from '../transfer/download';
 import { intoBuffer, intoFile } from '../transfer/download-sinks';
 import { parallelDownload, type ParallelDownloadOptions } from '../transfer/parallel-download';
 import { Listing } from '../operators/listing';
 import type { ClientContext } from './context';
 import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkHeaders, checkOptions, checkPositiveInt, checkRange } from './validate';
 import { checkLegalHold, checkRetention } from '../api/protection-wire';
-import { encryptionJson, protectionWire, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
+import { customerKeyHeaders, encryptionJson, protectionWire, type B2Encryption, type B2FileProtection, type B2Retention } from './protection';
 import { versions } from './listings';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { copyFileVersion } from '../transfer/copy';
@@ -73,15 +73,8 @@ export class B2File {
     return defer(() => {
       options = checkDownloadOptions(options);
       return this.parallel(options, 1)
-        ? (parallelDownload(
-            this.#ctx.session,
-            this.parallelTarget(),
-            options,
-            this.#ctx.transfer.retry,
-            this.#ctx.transfer.progressIntervalMs,
-            'stream',
-          ) as Observable<B2DownloadEvent>)
-        : downloadPipeline(this.#ctx.session, { fileId: this.fileId }, options, this.#ctx.transfer.retry, this.#ctx.transfer.progressIntervalMs);
+        ? (parallelDownload(this.#ctx.transfer, this.parallelTarget(options), options, 'stream') as Observable<B2DownloadEvent>)
+        : downloadPipeline(this.#ctx.transfer, downloadRequest({ fileId: this.fileId }, options));
     });
   }
 
@@ -100,9 +93,7 @@ export class B2File {
       if (typeof path !== 'string' || path === '') throw invalidArgument('path', 'must be a file path');
       options = checkDownloadOptions(options);
       return this.parallel(options, 4)
-        ? (parallelDownload(this.#ctx.session, this.parallelTarget(), options, this.#ctx.transfer.retry, this.#ctx.transfer.progressIntervalMs, { path }) as Observable<
-            B2Event<B2DownloadResult & { path: string }>
-          >)
+        ? (parallelDownload(this.#ctx.transfer, this.parallelTarget(options), options, { path }) as Observable<B2Event<B2DownloadResult & { path: string }>>)
         : this.download({ ...options, concurrency: 1 }).pipe(intoFile(path));
     });
   }
@@ -114,8 +105,13 @@ export class B2File {
     return !options.range && !options.authorizationToken && concurrency > 1 && this.contentLength > 2 * partSize;
   }
 
-  private parallelTarget() {
-    return { fileId: this.fileId, contentLength: this.contentLength, expectedSha1: expectedWholeFileSha1(this.contentSha1, this.fileInfo.large_file_sha1) };
+  private parallelTarget(options: DownloadOptions) {
+    return {
+      fileId: this.fileId,
+      contentLength: this.contentLength,
+      expectedSha1: expectedWholeFileSha1(this.contentSha1, this.fileInfo.large_file_sha1),
+      headers: downloadRequest({ fileId: this.fileId }, options).headers,
+    };
   }
 
   /**
@@ -255,6 +251,22 @@ export class B2File {
   toJSON(): B2FileWire {
     return this.wire;
   }
+}
+
+export interface DownloadOptions {
+  /** Inclusive byte range; absent = the whole file (then its SHA-1 is verified). */
+  range?: { start: number; end?: number };
+  /** The SSE-C key of an SSE-C file (needed to read it). */
+  serverSideEncryption?: B2Encryption;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** A download-authorization token to use instead of the account token (by name only). */
+  authorizationToken?: string;
+}
+
+/** The download pipeline's request for checked `options`: the request headers ready to send (the SSE-C key's included). */
+export function downloadRequest(by: DownloadRequest['by'], options: DownloadOptions): DownloadRequest {
+  return { by, headers: { ...options.headers, ...customerKeyHeaders(options.serverSideEncryption) }, range: options.range, authorizationToken: options.authorizationToken };
 }
 
 /** Download options checked before any request (range, headers, part settings). */

@@ -17,14 +17,14 @@ import { downloadByNameUrl } from '../api/transfers';
 import { startLargeFileRequest } from '../api/large-files';
 import { B2Error, invalidArgument } from '../http/b2-error';
 import { Listing } from '../operators/listing';
-import { downloadPipeline, type B2DownloadEvent, type DownloadOptions } from '../transfer/download';
+import { downloadPipeline, type B2DownloadEvent } from '../transfer/download';
 import { uploadSmallFile } from '../transfer/upload';
 import { checkLargeFileSha1, uploadLargeFile, type LargeUploadOptions, type StreamOfUnknownLength } from '../transfer/plan-large-upload';
 import type { B2LargeUploadEvent } from '../transfer/large-file-pipeline';
 import { bytesSource, isUploadStream, openBytesSource, openUploadSource, type B2UploadContents, type UploadSource } from '../transfer/upload-source';
 import { peekStream } from '../transfer/stream-parts';
 import { MAX_PART_SIZE, choosePartSize } from '../transfer/part-plan';
-import { B2File, checkDownloadOptions } from './b2-file';
+import { B2File, checkDownloadOptions, downloadRequest, type DownloadOptions } from './b2-file';
 import type { ClientContext } from './context';
 import { names, versions } from './listings';
 import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
@@ -299,7 +299,7 @@ export class Bucket {
       if (fileName.split('/').some((segment) => segment === '.' || segment === '..')) {
         return this.getFile({ name: fileName }).pipe(switchMap((file) => file.download(checked)));
       }
-      return downloadPipeline(this.#ctx.session, { bucketName: this.bucketName, fileName }, checked, this.#ctx.transfer.retry, this.#ctx.transfer.progressIntervalMs);
+      return downloadPipeline(this.#ctx.transfer, downloadRequest({ bucketName: this.bucketName, fileName }, checked));
     });
   }
 

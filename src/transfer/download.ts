@@ -1,28 +1,35 @@
 /**
- * The download pipeline: one GET (by id or by name) retried by B2's rules until the response
- * headers arrive; then the body is handed to the subscriber as a stream that counts progress,
- * verifies the whole-file SHA-1, and — when the connection drops mid-body — carries on from the
- * next byte with a ranged request.
+ * The download pipeline: one GET (by id or by name) through the raw-API seam, retried by B2's
+ * rules until the response headers arrive; then the body is handed to the subscriber as a stream
+ * that counts progress, verifies the whole-file SHA-1, and — when the connection drops mid-body —
+ * carries on from the next byte with a ranged request
+ * (https://www.backblaze.com/docs/cloud-storage-download-files-with-the-native-api).
  */
-import { Observable, filter, firstValueFrom, map, switchMap } from 'rxjs';
-import { downloadFile } from '../api/transfers';
+import { Observable, catchError, concat, defer, filter, map, of, switchMap, take, tap, throwError } from 'rxjs';
+import type { B2Api, B2DownloadBy } from '../api/b2-api';
 import { B2Error } from '../http/b2-error';
 import type { B2Event, B2ResponseEvent, B2SentEvent } from '../http/events';
 import { platform } from '../platform';
-import type { B2Session } from '../session/session';
-import { retryB2, type RetryB2Options } from '../operators/retry-b2';
-import type { B2Authorization } from '../api/account';
-import { customerKeyHeaders, type B2Encryption } from '../resources/protection';
 import { throttleProgress } from '../operators/throttle-progress';
+import { bodyChunks, pullStream, type B2ByteStream } from './download-body';
 
-export interface DownloadOptions {
+export type { B2ByteStream } from './download-body';
+import type { TransferDeps } from './transfer-deps';
+
+/**
+ * What a download pipeline uses of the `TransferDeps` every pipeline is handed (a `TransferDeps`
+ * is one): `api.downloadFile`, the retry rules for resuming a body, the progress interval, time.
+ */
+export type DownloadDeps = Pick<TransferDeps, 'retry' | 'progressIntervalMs' | 'scheduler'> & { api: Pick<B2Api, 'downloadFile'> };
+
+/** One download as the pipeline sends it: which file, the request headers ready to send, the range. */
+export interface DownloadRequest {
+  by: B2DownloadBy;
+  /** Request headers ready to send (SSE-C key headers, b2-content-* overrides); the pipeline adds `Range`. */
+  headers: Record<string, string>;
   /** Inclusive byte range; absent = the whole file (then its SHA-1 is verified). */
   range?: { start: number; end?: number };
-  /** The SSE-C key of an SSE-C file (needed to read it). */
-  serverSideEncryption?: B2Encryption;
-  /** Extra request headers. */
-  headers?: Record<string, string>;
-  /** A download-authorization token to use instead of the account token (by name only). */
+  /** A download-authorization token to send instead of the account's (by name only). */
   authorizationToken?: string;
 }
 
@@ -50,109 +57,86 @@ export function downloadResult(bytes: number, verifiedSha1: string | null, reaso
   return verifiedSha1 ? { bytes, verifiedSha1, verified: 'wholeFile' } : { bytes, verifiedSha1: null, verified: 'nothing', unverifiedReason: reason };
 }
 
-/** The body of a download: in Node a `stream.Readable`; iterate it or pipe it. */
-export type B2ByteStream = AsyncIterable<Uint8Array>;
-
 export type B2DownloadEvent = B2Event<B2DownloadResult, B2ByteStream>;
 
-/** A download whose headers arrived: its body as chunks that carry on after a dropped connection. */
+/** A download whose headers arrived. */
 export interface OpenedDownload {
+  type: 'opened';
   status: number;
   headers: Record<string, string>;
   /** Content length of this response (the range's, for a ranged request); NaN when not said. */
   length: number;
   /**
-   * The body, read once. A connection lost or stalled mid-body is resumed from the next byte with
-   * a ranged request, at once, each resume told to `onRetry` as a retry of the download call.
+   * The body's chunks, to subscribe to once. A connection lost or stalled mid-body is resumed
+   * from the next byte with a ranged request, at once, each resume told to `retry.onRetry` as a
+   * retry of the download call (up to `maxAttempts - 1` resumes); a resume answered by another
+   * file version errors with `file_changed`, a body that ends short with `truncated`.
+   * Unsubscribing aborts the request in flight. `wanted`, when given, is asked before each read:
+   * a Promise it returns holds the reading until it settles (backpressure).
    */
-  chunks: AsyncGenerator<Uint8Array>;
-  /** Aborts the request in flight (the chunks then end with an error). */
-  abort(): void;
+  body(wanted?: () => Promise<void> | undefined): Observable<Uint8Array>;
 }
 
 /**
- * Sends the GET (by id or by name), retried by B2's rules until its headers arrive; emits it
- * once, opened. Unsubscribing before then aborts the request. A body cut or stalled later is
- * resumed (see `OpenedDownload.chunks`): up to `maxAttempts - 1` resumes, each told to
- * `onRetry` (with no wait); then the body fails with that error, named as the download call's.
+ * Sends the GET through `deps.api.downloadFile` (retried there until its headers arrive): emits
+ * each attempt's `sent`, then the `OpenedDownload` once, and completes. Unsubscribing before then
+ * aborts the request; an opened body left unread is the subscriber's to read or abort.
  */
-export function openDownload(
-  session: B2Session,
-  by: { fileId: string } | { bucketName: string; fileName: string },
-  options: DownloadOptions,
-  retry: RetryB2Options,
-  onSent?: (event: B2SentEvent) => void,
-): Observable<OpenedDownload> {
-  const headersFor = (from: number | undefined) => {
-    const headers: Record<string, string> = { ...options.headers, ...customerKeyHeaders(options.serverSideEncryption) };
-    const start = from ?? options.range?.start;
-    if (start !== undefined) headers.Range = `bytes=${start}-${options.range?.end ?? ''}`;
-    return headers;
+export function openDownload(deps: DownloadDeps, request: DownloadRequest): Observable<B2SentEvent | OpenedDownload> {
+  const operation = 'fileId' in request.by ? 'b2_download_file_by_id' : 'b2_download_file_by_name';
+  /** The request from byte `from` of the file (absent: as asked). */
+  const send = (from?: number) => {
+    const headers = { ...request.headers };
+    const start = from ?? request.range?.start;
+    if (start !== undefined) headers.Range = `bytes=${start}-${request.range?.end ?? ''}`;
+    return deps.api.downloadFile({ by: request.by, headers, authorizationToken: request.authorizationToken });
   };
-  /** One request, retried until its headers arrive (the body is not read here). */
-  const send = (from: number | undefined, report?: (event: B2SentEvent) => void) => {
-    let attempt = 0;
-    const attemptWith = (auth: B2Authorization) => {
-      attempt++;
-      const target = { transport: session.transport, downloadUrl: auth.downloadUrl, authorizationToken: options.authorizationToken ?? auth.authorizationToken };
-      return downloadFile(target, by, headersFor(from), 'GET', attempt);
-    };
-    // With a download-authorization token, an expired token is that token's: the account's
-    // authorization stays, and re-authorizing would not help.
-    const response$ = options.authorizationToken
-      ? session.authorization().pipe(switchMap(attemptWith), retryB2<B2Event<unknown, unknown>>({ ...session.retryOptions, ...retry }))
-      : session.call((_t, auth) => attemptWith(auth), retry);
-    return response$.pipe(
-      filter((e): e is B2ResponseEvent<unknown> => {
-        if (e.type === 'sent') report?.(e);
-        return e.type === 'response';
-      }),
-    );
-  };
-  return send(undefined, onSent).pipe(
-    map((first): OpenedDownload => {
-      const operation = 'fileId' in by ? 'b2_download_file_by_id' : 'b2_download_file_by_name';
-      const onRetry = retry.onRetry ?? session.retryOptions.onRetry;
-      let current: unknown = first.body;
-      let aborted = false;
+  return defer(() => send()).pipe(
+    filter((e): e is B2SentEvent | B2ResponseEvent<unknown> => e.type === 'sent' || e.type === 'response'),
+    map((e): B2SentEvent | OpenedDownload => {
+      if (e.type === 'sent') return e;
+      const first = e;
       const length = Number(first.headers['content-length'] ?? NaN);
-      async function* chunks(): AsyncGenerator<Uint8Array> {
-        let delivered = 0;
-        let resumes = 0;
-        for (;;) {
-          try {
-            for await (const chunk of platform.responseChunks(current)) {
-              delivered += chunk.length;
-              yield chunk;
-            }
-          } catch (err) {
-            // The connection dropped or stalled mid-body: continue from the next byte, at once.
-            const error = asB2Error(err, operation);
-            if (aborted || resumes++ >= (retry.maxAttempts ?? 8) - 1 || !(delivered < length)) throw error;
-            // A retry of the call like any other, for a log or a CLI's -v (what it throws fails the download).
-            onRetry?.({ operation, attempt: resumes, delayMs: 0, error });
-            const next = await firstValueFrom(send((options.range?.start ?? 0) + delivered));
-            if (next.headers['x-bz-file-id'] !== first.headers['x-bz-file-id']) {
-              throw new B2Error({ status: 0, code: 'file_changed', message: 'the file changed while it was being downloaded' });
-            }
-            current = next.body;
-            continue;
-          }
-          break;
-        }
-        if (!Number.isNaN(length) && delivered !== length) {
-          throw new B2Error({ status: 0, code: 'truncated', message: `download ended after ${delivered} of ${length} bytes` });
-        }
-      }
       return {
+        type: 'opened',
         status: first.status,
         headers: first.headers,
         length,
-        chunks: chunks(),
-        abort: () => {
-          aborted = true;
-          platform.destroyResponse(current);
-        },
+        body: (wanted) =>
+          defer(() => {
+            let delivered = 0;
+            let resumes = 0;
+            /** One response's body, and after a cut the next one's, from the next byte. */
+            const fromBody = (body: unknown): Observable<Uint8Array> =>
+              bodyChunks(body, wanted).pipe(
+                tap((chunk) => (delivered += chunk.length)),
+                catchError((err: unknown) => {
+                  // The connection dropped or stalled mid-body: continue from the next byte, at once.
+                  const error = asB2Error(err, operation);
+                  if (resumes++ >= (deps.retry.maxAttempts ?? 8) - 1 || !(delivered < length)) return throwError(() => error);
+                  // A retry of the call like any other, for a log or a CLI's -v (what it throws fails the download).
+                  deps.retry.onRetry?.({ operation, attempt: resumes, delayMs: 0, error });
+                  return send((request.range?.start ?? 0) + delivered).pipe(
+                    filter((next): next is B2ResponseEvent<unknown> => next.type === 'response'),
+                    take(1),
+                    switchMap((next) =>
+                      next.headers['x-bz-file-id'] !== first.headers['x-bz-file-id']
+                        ? (platform.destroyResponse(next.body),
+                          throwError(() => new B2Error({ status: 0, code: 'file_changed', message: 'the file changed while it was being downloaded' })))
+                        : fromBody(next.body),
+                    ),
+                  );
+                }),
+              );
+            return concat(
+              fromBody(first.body),
+              defer(() =>
+                !Number.isNaN(length) && delivered !== length
+                  ? throwError(() => new B2Error({ status: 0, code: 'truncated', message: `download ended after ${delivered} of ${length} bytes` }))
+                  : [],
+              ),
+            );
+          }),
       };
     }),
   );
@@ -161,65 +145,41 @@ export function openDownload(
 /**
  * Emits `sent`, `responseHeader` carrying `body`, `downloadProgress` while the subscriber reads
  * the body, and `response` last once the body was read to its end and verified. A SHA-1 mismatch
- * errors both the body stream and the Observable with `checksum_mismatch`. Unsubscribing aborts.
+ * errors both the body stream and the Observable with `checksum_mismatch`. Unsubscribing aborts
+ * the request and ends the body stream.
  */
-export function downloadPipeline(
-  session: B2Session,
-  by: { fileId: string } | { bucketName: string; fileName: string },
-  options: DownloadOptions,
-  retry: RetryB2Options,
-  progressIntervalMs: number,
-): Observable<B2DownloadEvent> {
-  return new Observable<B2DownloadEvent>((subscriber) =>
-    openDownload(session, by, options, retry, (e) => subscriber.next(e))
-      .pipe(
-        switchMap(
-          (opened) =>
-            new Observable<B2DownloadEvent>((inner) => {
-              const total = Number.isNaN(opened.length) ? undefined : opened.length;
-              const expectedSha1 = options.range ? null : wholeFileSha1(opened.headers);
-              let finished = false;
-              async function* body(): AsyncGenerator<Uint8Array> {
-                const hash = expectedSha1 ? platform.createSha1() : null;
-                let delivered = 0;
-                for await (const chunk of opened.chunks) {
-                  hash?.update(chunk);
-                  delivered += chunk.length;
-                  inner.next({ type: 'downloadProgress', loaded: delivered, total });
-                  yield chunk;
-                }
-                const actual = hash?.digest() ?? null;
-                if (expectedSha1 && actual !== expectedSha1) {
-                  throw checksumMismatch(actual, expectedSha1);
-                }
-                finished = true;
-                inner.next({ type: 'response', status: opened.status, headers: opened.headers, body: downloadResult(delivered, actual, options.range ? 'range' : 'noSha1') });
-                inner.complete();
-              }
-              const stream = platform.toByteStream(observed(body(), (err) => inner.error(err)));
-              inner.next({ type: 'responseHeader', status: opened.status, headers: opened.headers, body: stream });
-              return () => {
-                // Unsubscribed before the body ended: abort the request and end the reader's stream.
-                if (finished) return;
-                opened.abort();
-                platform.destroyStream(stream);
-              };
-            }),
-        ),
-        throttleProgress<B2DownloadEvent>(progressIntervalMs, retry.scheduler),
-      )
-      .subscribe(subscriber),
+export function downloadPipeline(deps: DownloadDeps, request: DownloadRequest): Observable<B2DownloadEvent> {
+  return openDownload(deps, request).pipe(
+    switchMap((opened): Observable<B2DownloadEvent> => {
+      if (opened.type === 'sent') return of(opened);
+      const total = Number.isNaN(opened.length) ? undefined : opened.length;
+      const expectedSha1 = request.range ? null : wholeFileSha1(opened.headers);
+      return new Observable<B2DownloadEvent>((subscriber) => {
+        const hash = expectedSha1 ? platform.createSha1() : null;
+        let delivered = 0;
+        // The reader pulls: the body is read only as fast as the stream handed out is read.
+        const { stream, feed } = pullStream();
+        const sub = feed(opened.body, {
+          onChunk: (chunk) => {
+            hash?.update(chunk);
+            delivered += chunk.length;
+            subscriber.next({ type: 'downloadProgress', loaded: delivered, total });
+          },
+          onEnd: () => {
+            const actual = hash?.digest() ?? null;
+            if (expectedSha1 && actual !== expectedSha1) return checksumMismatch(actual, expectedSha1);
+            subscriber.next({ type: 'response', status: opened.status, headers: opened.headers, body: downloadResult(delivered, actual, request.range ? 'range' : 'noSha1') });
+            subscriber.complete();
+            return undefined;
+          },
+          onError: (err) => subscriber.error(err),
+        });
+        subscriber.next({ type: 'responseHeader', status: opened.status, headers: opened.headers, body: stream });
+        return () => sub.unsubscribe();
+      });
+    }),
+    throttleProgress<B2DownloadEvent>(deps.progressIntervalMs, deps.scheduler),
   );
-}
-
-/** Reports a failure of the body iteration to the Observable too, then rethrows it to the reader. */
-async function* observed(body: AsyncGenerator<Uint8Array>, onError: (err: unknown) => void): AsyncGenerator<Uint8Array> {
-  try {
-    yield* body;
-  } catch (err) {
-    onError(err);
-    throw err;
-  }
 }
 
 /** The SHA-1 to verify a whole download against, from the answer's headers. */
