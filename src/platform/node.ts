@@ -112,10 +112,14 @@ export const platform: Platform = {
   },
   async writeFileAtomically(path, chunks) {
     const temp = tempName(path);
+    const out = createWriteStream(temp, { highWaterMark: READ_CHUNK });
     try {
-      await pipeline(Readable.from(chunks, { objectMode: false }), createWriteStream(temp, { highWaterMark: READ_CHUNK }));
+      await pipeline(Readable.from(chunks, { objectMode: false }), out);
       await fsp.rename(temp, path);
     } catch (err) {
+      // A body that failed while the file was still being opened: the open completes after the
+      // pipeline gave up, and would create the file after the clean-up below. Wait for the close.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       // A failed clean-up (the folder is not there, or not a folder) must not hide why it failed.
       await fsp.rm(temp, { force: true }).catch(() => undefined);
       throw err;
