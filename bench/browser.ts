@@ -82,7 +82,7 @@ type HashName = 'typescript' | 'hash-wasm' | 'noble' | 'webcrypto';
 type BenchApi = {
   makeBlob(sizeMiB: number): Promise<number>;
   hashRates(sizeMiB: number, rounds: number): Promise<{ compiled: boolean; rates: Record<HashName, number[]> }>;
-  clientUpload(fileName: string, partSize: number, concurrency: number): Promise<{ seconds: number; parts: number }>;
+  clientUpload(fileName: string, partSize: number, concurrency: number): Promise<{ seconds: number; parts: number; aheadSeconds?: number }>;
   rawUpload(fileName: string, partSize: number, concurrency: number, hashed?: boolean): Promise<{ seconds: number; parts: number }>;
 };
 
@@ -168,6 +168,7 @@ async function main(): Promise<void> {
     // Uploads: hashed (the client) and unhashed (raw XHR, do_not_verify), alternating.
     const seconds: Record<'hashed' | 'unhashed' | 'raw-hashed', number[]> = { hashed: [], unhashed: [], 'raw-hashed': [] };
     const expectedParts = Math.ceil(size / partSize);
+    const aheadSeconds: number[] = [];
     for (let run = 0; run < options.runs; run++) {
       const kinds = ['hashed', 'unhashed', 'raw-hashed'] as const;
       const order = [...kinds.slice(run % 3), ...kinds.slice(0, run % 3)];
@@ -184,7 +185,11 @@ async function main(): Promise<void> {
         }
         await session.deleteAll(bucketId, fileName);
         seconds[kind].push(result.seconds);
-        console.error(`  run ${run + 1} ${kind}: ${fixed(mbps(size, result.seconds))} MB/s`);
+        const ahead = (result as { aheadSeconds?: number }).aheadSeconds;
+        if (ahead !== undefined) aheadSeconds.push(ahead);
+        console.error(
+          `  run ${run + 1} ${kind}: ${fixed(mbps(size, result.seconds))} MB/s${ahead !== undefined ? ` (${fixed(ahead, 2)} s of ${fixed(result.seconds, 2)} s before the large file started)` : ''}`,
+        );
       }
     }
     const hashed = mbps(size, median(seconds.hashed));
