@@ -9,9 +9,10 @@
  * upload; it computes the SHA-1 of each part either way) and stopped at the end:
  *
  *   hashed    rxb2's `bucket.uploadFile({ contents: blob, partSize, concurrency })`: the Blob
- *             read and hashed ahead on the page's main thread (the whole file's SHA-1 for
- *             large_file_sha1 and each part's: two SHA-1 passes over every byte), then each part
- *             read again, gathered into a Blob and sent by XHR with its SHA-1 in the header.
+ *             hashed ahead in a Web Worker (the platform's hashInWorker: one pass, the whole
+ *             file's SHA-1 for large_file_sha1 by hash-wasm and each part's by Web Crypto), then
+ *             each part read again into the page, gathered into a Blob and sent by XHR with its
+ *             SHA-1 in the header. Its time before the large file was started is reported too.
  *   unhashed  the floor: the same B2 calls by hand in the page (fetch for the JSON calls, XHR for
  *             the parts), each part a `Blob.slice` sent as it is with `X-Bz-Content-Sha1:
  *             do_not_verify` (the client has no option to skip the hash). It neither reads the
@@ -20,14 +21,18 @@
  *   raw-hashed  (to tell hashing from the rest) the same by hand, each slice first read through its
  *             stream and hashed with the platform's SHA-1, then sent by reference with the digits
  *             after it (`hex_digits_at_end`): only the reading and hashing added.
+ *   raw-ahead  the same by hand after the platform's hashInWorker (as the client), recording
+ *             large_file_sha1, each part then sent as its slice by reference with its SHA-1: what
+ *             the client would take if it sent Blob slices by reference instead of gathering them.
  *
- * The three alternate (the first one rotating) `--runs` times (default 3); each file is checked
+ * The four alternate (the first one rotating) `--runs` times (default 3); each file is checked
  * (size) and deleted after its run, and the page's garbage collected before each. Timed in the page with performance.now(), from the first B2
  * call of the upload (start_large_file) to its finished file; both are authorized before.
  * Before that, the page measures SHA-1 over the same 64 MiB (`--hash-size`) in 1 MiB chunks:
  * the SHA-1 in TypeScript the platform had before (bench/sha1-typescript.ts), hash-wasm's (the
  * platform's now), @noble/hashes' (its fallback) and Web Crypto's in one call (a ceiling: it has
- * no incremental API). Medians of `--hash-rounds` (default 5) interleaved rounds.
+ * no incremental API). Medians of `--hash-rounds` (default 5) interleaved rounds. Then the
+ * platform's hashInWorker alone over the whole Blob, `--hash-rounds` times.
  * Last, the size of the client's browser bundle (src/index.ts, esbuild, ESM, minified).
  *
  * Targets: hashed ≥ 0.8× unhashed; the platform's SHA-1 ≥ 3× the TypeScript one.
