@@ -9,9 +9,10 @@
  * upload; it computes the SHA-1 of each part either way) and stopped at the end:
  *
  *   hashed    rxb2's `bucket.uploadFile({ contents: blob, partSize, concurrency })`: the Blob
- *             read and hashed ahead on the page's main thread (the whole file's SHA-1 for
- *             large_file_sha1 and each part's: two SHA-1 passes over every byte), then each part
- *             read again, gathered into a Blob and sent by XHR with its SHA-1 in the header.
+ *             hashed ahead in a Web Worker (the platform's hashInWorker: one pass, the whole
+ *             file's SHA-1 for large_file_sha1 by hash-wasm and each part's by Web Crypto), then
+ *             each part read again into the page, gathered into a Blob and sent by XHR with its
+ *             SHA-1 in the header. Its time before the large file was started is reported too.
  *   unhashed  the floor: the same B2 calls by hand in the page (fetch for the JSON calls, XHR for
  *             the parts), each part a `Blob.slice` sent as it is with `X-Bz-Content-Sha1:
  *             do_not_verify` (the client has no option to skip the hash). It neither reads the
@@ -20,14 +21,18 @@
  *   raw-hashed  (to tell hashing from the rest) the same by hand, each slice first read through its
  *             stream and hashed with the platform's SHA-1, then sent by reference with the digits
  *             after it (`hex_digits_at_end`): only the reading and hashing added.
+ *   raw-ahead  the same by hand after the platform's hashInWorker (as the client), recording
+ *             large_file_sha1, each part then sent as its slice by reference with its SHA-1: what
+ *             the client would take if it sent Blob slices by reference instead of gathering them.
  *
- * The three alternate (the first one rotating) `--runs` times (default 3); each file is checked
+ * The four alternate (the first one rotating) `--runs` times (default 3); each file is checked
  * (size) and deleted after its run, and the page's garbage collected before each. Timed in the page with performance.now(), from the first B2
  * call of the upload (start_large_file) to its finished file; both are authorized before.
  * Before that, the page measures SHA-1 over the same 64 MiB (`--hash-size`) in 1 MiB chunks:
  * the SHA-1 in TypeScript the platform had before (bench/sha1-typescript.ts), hash-wasm's (the
  * platform's now), @noble/hashes' (its fallback) and Web Crypto's in one call (a ceiling: it has
- * no incremental API). Medians of `--hash-rounds` (default 5) interleaved rounds.
+ * no incremental API). Medians of `--hash-rounds` (default 5) interleaved rounds. Then the
+ * platform's hashInWorker alone over the whole Blob, `--hash-rounds` times.
  * Last, the size of the client's browser bundle (src/index.ts, esbuild, ESM, minified).
  *
  * Targets: hashed ≥ 0.8× unhashed; the platform's SHA-1 ≥ 3× the TypeScript one.
@@ -82,8 +87,14 @@ type HashName = 'typescript' | 'hash-wasm' | 'noble' | 'webcrypto';
 type BenchApi = {
   makeBlob(sizeMiB: number): Promise<number>;
   hashRates(sizeMiB: number, rounds: number): Promise<{ compiled: boolean; rates: Record<HashName, number[]> }>;
-  clientUpload(fileName: string, partSize: number, concurrency: number): Promise<{ seconds: number; parts: number }>;
-  rawUpload(fileName: string, partSize: number, concurrency: number, hashed?: boolean): Promise<{ seconds: number; parts: number }>;
+  clientUpload(fileName: string, partSize: number, concurrency: number): Promise<{ seconds: number; parts: number; aheadSeconds?: number }>;
+  hashAheadRates(partSize: number, rounds: number): Promise<number[]>;
+  rawUpload(
+    fileName: string,
+    partSize: number,
+    concurrency: number,
+    mode: 'unhashed' | 'raw-hashed' | 'raw-ahead',
+  ): Promise<{ seconds: number; parts: number; aheadSeconds?: number }>;
 };
 
 /** Calls `window.rxb2Bench[name](...args)` in the page. */
@@ -165,31 +176,43 @@ async function main(): Promise<void> {
       table([['SHA-1', 'MB/s', '× TypeScript'], ...(Object.keys(labels) as HashName[]).map((n) => [labels[n], fixed(median(rates[n])), fixed(median(rates[n]) / ts, 2)])]),
     );
 
+    // The platform's hash ahead of the whole Blob (whole and part SHA-1s, one pass in a Web Worker).
+    const aheadRates = await inPage(tab, 'hashAheadRates', partSize, options.hashRounds);
+    console.log(
+      `\nhashInWorker over the ${options.sizeMiB} MiB Blob (the whole SHA-1 and ${Math.ceil(size / partSize)} parts' in one pass in a Web Worker): ${fixed(median(aheadRates))} MB/s, ${fixed(median(aheadRates) / ts, 2)}× the TypeScript SHA-1 (which computes one SHA-1, not two)\n`,
+    );
+
     // Uploads: hashed (the client) and unhashed (raw XHR, do_not_verify), alternating.
-    const seconds: Record<'hashed' | 'unhashed' | 'raw-hashed', number[]> = { hashed: [], unhashed: [], 'raw-hashed': [] };
+    const seconds: Record<'hashed' | 'unhashed' | 'raw-hashed' | 'raw-ahead', number[]> = { hashed: [], unhashed: [], 'raw-hashed': [], 'raw-ahead': [] };
     const expectedParts = Math.ceil(size / partSize);
+    const aheadSeconds: number[] = [];
     for (let run = 0; run < options.runs; run++) {
-      const kinds = ['hashed', 'unhashed', 'raw-hashed'] as const;
-      const order = [...kinds.slice(run % 3), ...kinds.slice(0, run % 3)];
+      const kinds = ['hashed', 'unhashed', 'raw-hashed', 'raw-ahead'] as const;
+      const order = [...kinds.slice(run % kinds.length), ...kinds.slice(0, run % kinds.length)];
       for (const kind of order) {
         const fileName = `bench/${kind}-${run}.bin`;
         await collect();
         const result =
           kind === 'hashed'
             ? await inPage(tab, 'clientUpload', fileName, partSize, options.concurrency)
-            : await inPage(tab, 'rawUpload', fileName, partSize, options.concurrency, kind === 'raw-hashed');
+            : await inPage(tab, 'rawUpload', fileName, partSize, options.concurrency, kind);
         const stored = await session.versions(bucketId, fileName);
         if (result.parts !== expectedParts || stored.length !== 1 || stored[0].contentLength !== size) {
           throw new Error(`${fileName}: ${result.parts} parts (expected ${expectedParts}), stored ${JSON.stringify(stored.map((f) => f.contentLength))}`);
         }
         await session.deleteAll(bucketId, fileName);
         seconds[kind].push(result.seconds);
-        console.error(`  run ${run + 1} ${kind}: ${fixed(mbps(size, result.seconds))} MB/s`);
+        const ahead = (result as { aheadSeconds?: number }).aheadSeconds;
+        if (ahead !== undefined) aheadSeconds.push(ahead);
+        console.error(
+          `  run ${run + 1} ${kind}: ${fixed(mbps(size, result.seconds))} MB/s${ahead !== undefined ? ` (${fixed(ahead, 2)} s of ${fixed(result.seconds, 2)} s before the large file started)` : ''}`,
+        );
       }
     }
     const hashed = mbps(size, median(seconds.hashed));
     const unhashed = mbps(size, median(seconds.unhashed));
     const rawHashed = mbps(size, median(seconds['raw-hashed']));
+    const rawAhead = mbps(size, median(seconds['raw-ahead']));
     console.log(`\nUpload of the ${options.sizeMiB} MiB Blob in ${expectedParts} parts (medians of ${options.runs}):\n`);
     console.log(
       table([
@@ -197,8 +220,10 @@ async function main(): Promise<void> {
         ['hashed: rxb2 uploadFile (whole and part SHA-1s hashed ahead)', fixed(hashed), fixed(hashed / unhashed, 2)],
         ['unhashed: raw XHR of Blob slices (do_not_verify)', fixed(unhashed), '1.00'],
         ['raw XHR, each slice hashed first (hash-wasm, hex_digits_at_end)', fixed(rawHashed), fixed(rawHashed / unhashed, 2)],
+        ["raw XHR after the platform's hashInWorker, slices by reference with their SHA-1s", fixed(rawAhead), fixed(rawAhead / unhashed, 2)],
       ]),
     );
+    console.log(`\nClient: a median ${fixed(median(aheadSeconds), 2)} s of its ${fixed(median(seconds.hashed), 2)} s went before the large file was started (the SHA-1s ahead).`);
 
     const sizeNow = await bundleSize();
     console.log(`\nClient bundle for the browser (src/index.ts, esbuild ESM, minified): ${sizeNow.bytes} bytes, ${sizeNow.gzip} gzipped`);

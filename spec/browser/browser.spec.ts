@@ -67,7 +67,20 @@ type PageApi = {
   streamKinds(): Promise<StreamKinds>;
   stalled(realm: string): Promise<Record<string, unknown>>;
   sha1InPage(): Promise<{ compiled: boolean; sha1: string[]; expected: string }>;
+  hashAheadInWorker(size: number, partSize: number, streamed: boolean): Promise<{ hashed: unknown; expected: unknown; workers: WorkerStats }>;
+  largeBlobRoundTrip(
+    fileName: string,
+    size: number,
+    partSize: number,
+  ): Promise<{ parts: number; largeFileSha1: string | null; expectedSha1: string; download: DownloadSummary; workers: WorkerStats }>;
+  cancelWhileHashing(fileName: string, size: number, partSize: number): Promise<{ events: string[]; workers: WorkerStats }>;
 };
+interface WorkerStats {
+  created: number;
+  answered: number;
+  aborted: number;
+  fellBack: number;
+}
 
 describe('in a browser (Debian Chromium, headless)', () => {
   if (!existsSync(CHROMIUM) && !CI) {
@@ -286,6 +299,93 @@ describe('in a browser (Debian Chromium, headless)', () => {
     },
     TIMEOUT,
   );
+
+  describe("a large Blob's SHA-1s ahead (whole and parts) in a Web Worker", () => {
+    const MiB = 1 << 20;
+
+    it(
+      "in one pass: the whole SHA-1 and each part's match Web Crypto's (parts digested by Web Crypto, or streamed through hash-wasm)",
+      async () => {
+        // A short last part; parts that end on the Blob's end; every part streamed.
+        for (const [size, partSize, streamed] of [
+          [10 * MiB + 5, 3 * MiB, false],
+          [9 * MiB, 3 * MiB, false],
+          [10 * MiB + 5, 3 * MiB, true],
+        ] as const) {
+          const result = await tab.evaluate(([a, b, c]) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.hashAheadInWorker(a, b, c), [
+            size,
+            partSize,
+            streamed,
+          ] as const);
+          expect(result.hashed).withContext(`${size} in ${partSize}, streamed ${streamed}`).toEqual(result.expected);
+          expect(result.workers).toEqual({ created: 1, answered: 1, aborted: 0, fellBack: 0 });
+        }
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'uploads it as a large file recording large_file_sha1, and it downloads back the same',
+      async () => {
+        const result = await tab.evaluate(([a, b, c]) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.largeBlobRoundTrip(a, b, c), [
+          'browser/worker-hashed.bin',
+          10 * MiB + 5,
+          3 * MiB,
+        ] as const);
+        expect(result.workers).toEqual({ created: 1, answered: 1, aborted: 0, fellBack: 0 });
+        expect(result.parts).toBe(4);
+        expect(result.largeFileSha1).toBe(result.expectedSha1);
+        expect(result.download.same).toBeTrue();
+        expect(result.download.verifiedSha1).toBe(result.expectedSha1);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'unsubscribing while it hashes terminates the worker: no answer comes, no large file is started',
+      async () => {
+        const fileName = 'browser/cancelled-while-hashing.bin';
+        const result = await tab.evaluate(([a, b, c]) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.cancelWhileHashing(a, b, c), [
+          fileName,
+          96 * MiB,
+          16 * MiB,
+        ] as const);
+        expect(result.workers).toEqual({ created: 1, answered: 0, aborted: 1, fellBack: 0 });
+        expect(result.events).toEqual([]);
+        const unfinished = await raw.callOk(auth, 'b2_list_unfinished_large_files', { bucketId: bucket.bucketId, namePrefix: fileName });
+        expect(unfinished.files).toEqual([]);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'where a Content-Security-Policy refuses blob: workers and WebAssembly, hashes on the main thread and uploads all the same',
+      async () => {
+        const strict = await browser!.newPage();
+        try {
+          const errors: string[] = [];
+          strict.on('pageerror', (err) => errors.push(err.message));
+          const query = new URLSearchParams({ realm: emu.url, keyId: emu.keyId, key: emu.applicationKey, bucket: bucket.bucketName });
+          await strict.goto(`${page!.origin}/no-wasm?${query}`);
+          await strict.waitForFunction(() => (globalThis as unknown as { rxb2Test?: { ready: boolean } }).rxb2Test?.ready === true, undefined, { timeout: 10_000 });
+          const result = await strict.evaluate(([a, b, c]) => (globalThis as unknown as { rxb2Test: PageApi }).rxb2Test.largeBlobRoundTrip(a, b, c), [
+            'browser/no-worker.bin',
+            9 * MiB + 1,
+            3 * MiB,
+          ] as const);
+          expect(result.workers.fellBack).toBe(1);
+          expect(result.workers.answered).toBe(0);
+          expect(result.parts).toBe(4);
+          expect(result.largeFileSha1).toBe(result.expectedSha1);
+          expect(result.download.same).toBeTrue();
+          expect(errors).toEqual([]);
+        } finally {
+          await strict.close();
+        }
+      },
+      TIMEOUT,
+    );
+  });
 
   it(
     'unsubscribing mid-way aborts the parts in flight and cancels the large file',

@@ -9,6 +9,8 @@ import { localIoError } from '../../src/http/b2-error';
 import { axiosPlatform } from '../../src/http/browser-axios';
 import { createJsSha1, platform, sha1Compiled } from '../../src/platform/browser';
 import { NotSupportedError } from '../../src/platform/platform';
+import { readFileSync } from 'node:fs';
+import { GENERATED, renderHashWasmSha1 } from './write-hash-wasm-sha1';
 
 const ascii = (text: string) => new TextEncoder().encode(text);
 
@@ -39,6 +41,10 @@ function webStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
 }
 
 describe('browser platform', () => {
+  it("ships the installed hash-wasm's SHA-1 build as its hashing worker's code (regenerate with dist/spec/browser/write-hash-wasm-sha1.js)", async () => {
+    expect(readFileSync(GENERATED, 'utf8')).toBe(await renderHashWasmSha1());
+  });
+
   // Each SHA-1 the platform has: hash-wasm's (WebAssembly, once compiled) and the plain-JavaScript
   // one that hashes created before that use (or all, where WebAssembly cannot run).
   for (const [name, create] of [

@@ -3,14 +3,17 @@
  * incrementally), MD5 by @noble/hashes, base64 through btoa/atob, and streamed download bodies
  * read from fetch's ReadableStream (the transport's XHR and fetch options are http/browser-axios.ts).
  * Files on disk do not exist here: pass a Blob (a `File` is one); asking for one fails with
- * a `NotSupportedError` (`ENOTSUP`), which callers report as an `invalid_argument` naming their option. No `hashInWorker`: a large upload's SHA-1s ahead are computed on the main thread, the
- * Blob read through its stream (a worker would need a separate script the bundle must ship).
+ * a `NotSupportedError` (`ENOTSUP`), which callers report as an `invalid_argument` naming their option.
+ * A large upload's SHA-1s ahead (the whole Blob's and each part's) are computed in a Web Worker made
+ * from a Blob URL, in one pass (`hashInWorker`, browser-hash-worker.ts); where a Content-Security-Policy
+ * allows no blob: worker or no WebAssembly, it resolves undefined and they are computed on the main thread.
  *
  * Bundlers pick this file instead of `./index` through package.json's `browser` field.
  */
 import { createSHA1, type IHasher } from 'hash-wasm';
 import { md5 as nobleMd5, sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
 import { NotSupportedError, streamAborted, type Platform, type Sha1 } from './platform';
+import { hashBlobInWorker } from './browser-hash-worker';
 
 export const platform: Platform = {
   name: 'browser',
@@ -27,6 +30,7 @@ export const platform: Platform = {
     return out;
   },
   toBase64: (bytes) => bytesToBase64(bytes),
+  hashInWorker: hashBlobInWorker,
   fromBase64(text) {
     const binary = atob(text);
     const out = new Uint8Array(binary.length);

@@ -52,10 +52,12 @@ export interface Platform {
   fromBase64(text: string): Uint8Array;
   /**
    * Hashes a file or a Blob of `size` bytes (whole, and per part of `partSize`) off the main
-   * thread, when the platform can (Node: worker threads). Absent where it cannot: the caller then
-   * hashes on the main thread. Rejects when `signal` aborts (the work is stopped).
+   * thread, when the platform can (Node: worker threads; a browser: a Web Worker). Absent, or
+   * resolving `undefined` (a browser page whose Content-Security-Policy refuses the worker or
+   * WebAssembly), where it cannot: the caller then hashes on the main thread. Rejects when `signal`
+   * aborts (the work is stopped).
    */
-  hashInWorker?(what: { path: string } | Blob, size: number, partSize: number, signal: AbortSignal): Promise<HashedAhead>;
+  hashInWorker?(what: { path: string } | Blob, size: number, partSize: number, signal: AbortSignal): Promise<HashedAhead | undefined>;
   /** A file on disk as a source; the browser has none. */
   openFile(path: string): Promise<RandomAccessSource>;
   /** Whether a value is a Node Readable stream. */

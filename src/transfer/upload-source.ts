@@ -293,7 +293,8 @@ function randomAccess(source: RandomAccessSource, what: { path: string } | Blob)
     checkUnchanged,
     async hashAhead(partSize, signal) {
       const hashed =
-        platform.hashInWorker && source.size >= HASH_IN_WORKER ? await platform.hashInWorker(what, source.size, partSize, signal) : await hashHere(source, partSize, signal);
+        (platform.hashInWorker && source.size >= HASH_IN_WORKER ? await platform.hashInWorker(what, source.size, partSize, signal) : undefined) ??
+        (await hashHere(source, partSize, signal));
       if (hashed.bytes < source.size) throw sourceChanged(source.description, `it ended after ${hashed.bytes} of ${source.size} bytes`);
       return hashed;
     },

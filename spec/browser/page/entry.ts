@@ -8,6 +8,7 @@
  */
 import { firstValueFrom, lastValueFrom, tap, toArray, type Observable, type Subscription } from 'rxjs';
 import { platform, sha1Compiled } from '../../../src/platform/browser';
+import { hashBlobInWorker, hashWorkerStats } from '../../../src/platform/browser-hash-worker';
 import { B2, intoBuffer, isB2Error, toResponseBody, type B2Error, type B2File, type B2UploadEvent, type Bucket, type UploadFileOptions } from '../../../src';
 
 const params = new URLSearchParams(location.search);
@@ -234,5 +235,68 @@ async function sha1InPage(): Promise<{ compiled: boolean; sha1: string[]; expect
   return { compiled, sha1: hashes.map((hash) => hash.digest()), expected: await webSha1(bytes) };
 }
 
-const api = { roundTrip, cancelMidway, streamKinds, stalled, sha1InPage, ready: true };
+/** How `hashWorkerStats` moved while `run` ran. */
+async function workerStatsOf<T>(run: () => Promise<T>): Promise<{ result: T; workers: typeof hashWorkerStats }> {
+  const before = { ...hashWorkerStats };
+  const result = await run();
+  const workers = { ...hashWorkerStats };
+  for (const key of Object.keys(workers) as (keyof typeof workers)[]) workers[key] -= before[key];
+  return { result, workers };
+}
+
+/**
+ * The platform's `hashInWorker` over a random Blob of `size` bytes in parts of `partSize` (with
+ * `streamed`, every part streamed through hash-wasm instead of digested by Web Crypto in one call),
+ * and what Web Crypto says of the same bytes, whole and part by part.
+ */
+async function hashAheadInWorker(size: number, partSize: number, streamed: boolean) {
+  const { blob, bytes } = randomBlob(size);
+  const { result: hashed, workers } = await workerStatsOf(() =>
+    streamed ? hashBlobInWorker(blob, size, partSize, new AbortController().signal, 0) : platform.hashInWorker!(blob, size, partSize, new AbortController().signal),
+  );
+  const partSha1s: string[] = [];
+  for (let at = 0; at < size; at += partSize) partSha1s.push(await webSha1(bytes.subarray(at, at + partSize)));
+  return { hashed, expected: { sha1: await webSha1(bytes), partSha1s, bytes: size }, workers };
+}
+
+/**
+ * A large upload of a random Blob of `size` bytes in parts of `partSize` (hashed ahead in a worker
+ * where the page allows one), downloaded back and compared; with how the hashing workers fared.
+ */
+async function largeBlobRoundTrip(fileName: string, size: number, partSize: number) {
+  const bucket = await firstValueFrom(b2.buckets.get(bucketName));
+  const { blob, bytes } = randomBlob(size);
+  const { result: events, workers } = await workerStatsOf(() => lastValueFrom(bucket.uploadFile({ fileName, contents: blob, partSize }).pipe(toArray())));
+  const last = events[events.length - 1];
+  if (last.type !== 'response') throw new Error(`${fileName}: the last event is ${last.type}`);
+  return {
+    parts: events.filter((e) => e.type === 'partUploaded').length,
+    largeFileSha1: last.body.fileInfo.large_file_sha1 ?? null,
+    expectedSha1: await webSha1(bytes),
+    download: await download(last.body, bytes),
+    workers,
+  };
+}
+
+/**
+ * Starts a large upload of a random Blob of `size` bytes and unsubscribes as soon as its hashing
+ * worker is created (long before it can have hashed the Blob): what became of the worker, and the
+ * events seen (none should say a large file was started).
+ */
+async function cancelWhileHashing(fileName: string, size: number, partSize: number) {
+  const bucket = await firstValueFrom(b2.buckets.get(bucketName));
+  const { blob } = randomBlob(size);
+  const events: string[] = [];
+  const { workers } = await workerStatsOf(async () => {
+    const created = hashWorkerStats.created;
+    const subscription = bucket.uploadFile({ fileName, contents: blob, partSize }).subscribe({ next: (e) => events.push(e.type) });
+    while (hashWorkerStats.created === created && !subscription.closed) await new Promise((resolve) => setTimeout(resolve, 1));
+    subscription.unsubscribe();
+    // Long enough for an answer to come back, had the worker gone on.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  });
+  return { events, workers };
+}
+
+const api = { roundTrip, cancelMidway, streamKinds, stalled, sha1InPage, hashAheadInWorker, largeBlobRoundTrip, cancelWhileHashing, ready: true };
 (globalThis as unknown as { rxb2Test: typeof api }).rxb2Test = api;
