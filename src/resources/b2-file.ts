@@ -183,13 +183,21 @@ export class B2File {
     options: B2FileProtection & {
       /** The source's SSE-C key, when it is an SSE-C file. */
       sourceEncryption?: B2Encryption;
+      /** The new version's name, checked as `UploadFileOptions.fileName` (it may be this file's own name: a new version). */
       fileName: string;
+      /** The bucket to copy into (default: this file's bucket); the key must be allowed to write there. */
       bucketId?: string;
+      /** `COPY` (default): the new version keeps this one's content type and file info; `REPLACE`: it takes `contentType` and `fileInfo`. */
       metadataDirective?: 'COPY' | 'REPLACE';
+      /** With `REPLACE`: the new version's content type (default `b2/x-auto`, by B2 from the name). */
       contentType?: string;
+      /** With `REPLACE`: the new version's file info (default none), checked as `UploadFileOptions.fileInfo`. */
       fileInfo?: Record<string, string>;
+      /** Above this many bytes the copy goes as a large file of copied parts (default: the account's recommendedPartSize; at most 5 GB, B2's limit of one copy). */
       largeFileThreshold?: number;
+      /** Bytes per copied part (default: the account's recommendedPartSize, grown to fit 10,000 parts). */
       partSize?: number;
+      /** Parts copied at once, 1 to 64 (default 4). */
       concurrency?: number;
     },
   ): Observable<B2LargeUploadEvent<B2File>> {
@@ -229,8 +237,10 @@ export class B2File {
   /**
    * Deletes this version (https://www.backblaze.com/apidocs/b2-delete-file-version); emits this
    * file, marked `deleted`, then completes (also when a retry after a lost answer finds it gone).
-   * Errors with B2's error (Object Lock: `bypassGovernance` lifts governance retention for a key
-   * allowed to); unsubscribing aborts the request.
+   * Errors with B2's error (B2 refuses a version under retention or legal hold);
+   * unsubscribing aborts the request. `bypassGovernance: true` (default false) deletes a version
+   * under governance retention, for a key with the `bypassGovernance` capability
+   * (https://www.backblaze.com/docs/cloud-storage-object-lock).
    */
   delete(options: { bypassGovernance?: boolean } = {}): Observable<B2File> {
     return defer(() => {
@@ -249,7 +259,8 @@ export class B2File {
 
   /**
    * Sets or (null) removes this version's retention (b2_update_file_retention). Shortening or
-   * removing governance retention needs `bypassGovernance`; compliance can only be extended
+   * removing governance retention needs `bypassGovernance: true` (default false; the key needs the
+   * `bypassGovernance` capability); compliance can only be extended
    * (https://www.backblaze.com/docs/cloud-storage-object-lock). Emits the new retention once and
    * completes; errors with `invalid_argument` (naming `fileRetention.mode` or
    * `.retainUntilTimestamp`) before any request, otherwise with B2's error; unsubscribing aborts
@@ -313,7 +324,7 @@ export class B2File {
     );
   }
 
-  /** Deletes every version of this file's name, `concurrency` at a time; as `Bucket.deleteAllVersions`. */
+  /** Deletes every version of this file's name, `concurrency` (1 to 64, default 4) at a time; as `Bucket.deleteAllVersions`. */
   deleteAllVersions(options: { concurrency?: number; bypassGovernance?: boolean } = {}): Obs<B2File> {
     return defer(() => {
       const concurrency = checkConcurrency(checkOptions(options).concurrency);

@@ -392,7 +392,7 @@ export class Bucket {
 
   /**
    * Deletes every version of `name` (hide markers included), listed in full first, then
-   * `concurrency` at a time (default 4); emits each deleted version and completes after the last
+   * `concurrency` (1 to 64, default 4) at a time; emits each deleted version and completes after the last
    * (at once when there is none). Errors with `invalid_argument` before any request, or with the
    * first failed request's `B2Error` (Object Lock: `bypassGovernance` lifts governance retention
    * for a key allowed to); unsubscribing aborts the requests in flight (versions deleted so far stay
@@ -462,8 +462,10 @@ export class Bucket {
   }
 
   /**
-   * A by-name download URL for `name`. With `validDurationInSeconds`, it carries a download
-   * authorization for exactly that name in its query (shareable; works for private buckets).
+   * A by-name download URL for `name`. With `validDurationInSeconds` (1 to 604,800: seven days), it
+   * carries a download authorization for exactly that name, valid that long, in its query
+   * (shareable; works for private buckets). Without it, the bare URL (a private bucket's needs a
+   * token).
    * Emits the URL once and completes. Errors with `invalid_argument` before any request (naming
    * `name` for one with a `.` or `..` segment, which no URL can carry), otherwise with B2's error;
    * unsubscribing aborts the request in flight.
@@ -502,7 +504,9 @@ export class Bucket {
   /**
    * Starts a large file for a page to upload the parts of
    * (https://www.backblaze.com/apidocs/b2-start-large-file). `contentLength` (the file's size)
-   * picks a part size that fits B2's 10,000 parts; `partSize` asks for one. Emits `{ fileId,
+   * picks a part size that fits B2's 10,000 parts; `partSize` asks for one (from the account's
+   * absoluteMinimumPartSize to 5 GB; default the recommendedPartSize). `fileName`, `contentType`
+   * (default `b2/x-auto`) and `fileInfo` as in `UploadFileOptions`. Emits `{ fileId,
    * fileName, bucketId, partSize }` once and completes. Bad input: `invalid_argument` before any
    * request; B2's refusals as a `B2Error`. Unsubscribing aborts the call (a file B2 started
    * meanwhile stays unfinished). Cancel what a page abandons (`cancelLargeUpload`), finish what it
