@@ -14,8 +14,19 @@ import { checkBucketName, checkOptions, checkPositiveInt } from './resources/val
 import { B2Session } from './session/session';
 import { VERSION } from './version';
 
+/**
+ * Where production accounts authorize: the URL b2_authorize_account is called on
+ * (https://www.backblaze.com/apidocs/b2-authorize-account). `realm: 'production'`, or no realm and no
+ * `B2_REALM`, means this one.
+ */
 export const PRODUCTION_REALM = 'https://api.backblazeb2.com';
 
+/**
+ * Options of `new B2(options)`, all optional: the key comes from the environment when not given.
+ * Checked by the constructor, which throws a `B2Error` `invalid_argument` naming the option
+ * (`applicationKeyId`, `applicationKey`, `realm` or `B2_REALM`, `timeouts`, `onRetry`) before
+ * anything is sent.
+ */
 export interface B2Options {
   /** Default: env `B2_APPLICATION_KEY_ID` (or aiob2's `B2_KEY_ID`). */
   applicationKeyId?: string;
@@ -50,25 +61,53 @@ export interface B2Options {
   log?: (entry: B2RequestLogEntry) => void;
 }
 
+/** Options of `b2.buckets.create(name, options)` (https://www.backblaze.com/apidocs/b2-create-bucket). */
 export interface CreateBucketOptions {
   /** aiob2's `security`: public or private (default private). */
   type?: 'allPublic' | 'allPrivate';
+  /**
+   * User data kept with the bucket, string keys to string values (default none). A `Cache-Control`
+   * key sets the bucket's default `Cache-Control` for downloads
+   * (https://www.backblaze.com/docs/cloud-storage-buckets).
+   */
   bucketInfo?: Record<string, string>;
+  /**
+   * Which web origins may call B2 on this bucket from a browser (default none: cross-origin
+   * requests are refused); B2 checks the rules
+   * (https://www.backblaze.com/docs/cloud-storage-cross-origin-resource-sharing-rules).
+   */
   corsRules?: B2CorsRule[];
+  /**
+   * When B2 hides and deletes old versions on its own, by name prefix (default none: every version
+   * is kept); B2 checks the rules (https://www.backblaze.com/docs/cloud-storage-lifecycle-rules).
+   */
   lifecycleRules?: B2LifecycleRule[];
   /** Object Lock (file retention and legal hold) for this bucket. */
   fileLockEnabled?: boolean;
   /** Encrypt new files with SSE-B2 unless they say otherwise. */
-  defaultServerSideEncryption?: { mode: 'SSE-B2' | null };
+  defaultServerSideEncryption?: {
+    /**
+     * `SSE-B2` (Backblaze's keys, AES-256) or `null` for none; any other value is `invalid_argument`
+     * naming `defaultServerSideEncryption.mode`. SSE-C cannot be a bucket's default
+     * (https://www.backblaze.com/docs/cloud-storage-server-side-encryption).
+     */
+    mode: 'SSE-B2' | null;
+  };
 }
 
+/** Options of `b2.keys.create(options)` (https://www.backblaze.com/apidocs/b2-create-key). */
 export interface CreateKeyOptions {
   /**
    * What the key may do (https://www.backblaze.com/docs/cloud-storage-application-key-capabilities):
    * B2's capabilities autocomplete; one B2 adds later is accepted as a string and checked by B2.
    */
   capabilities: (B2Capability | (string & {}))[];
+  /** The key's name: 1 to 100 letters, digits or `-` (else `invalid_argument` naming `keyName`); B2 need not keep it unique. */
   keyName: string;
+  /**
+   * Seconds until the key expires: a whole number from 1 to 86,400,000 (1,000 days), else
+   * `invalid_argument` naming `validDurationInSeconds`. Default: it never expires.
+   */
   validDurationInSeconds?: number;
   /** Restrict the key to one bucket. */
   bucketId?: string;
@@ -120,13 +159,28 @@ export class B2 {
     this.#ctx = new ClientContext(session, session.retryOptions, options.progressIntervalMs ?? 100);
   }
 
-  /** Authorizes now (otherwise the first call does it). Emits the authorization once. */
+  /**
+   * Authorizes now (otherwise the first call does it;
+   * https://www.backblaze.com/apidocs/b2-authorize-account). Emits the authorization once and
+   * completes; while it is valid, the one in hand, without a request. Errors with B2's error (a
+   * wrong key: 401 `unauthorized`) after retries of transient failures. Unsubscribing stops
+   * waiting: an authorization request shared with other calls runs on for them.
+   */
   authorize(): Observable<B2Authorization> {
     return this.#ctx.api.authorization();
   }
 
+  /**
+   * The account's buckets (https://www.backblaze.com/docs/cloud-storage-buckets): `all()`,
+   * `create(name, options)` and `get(name or { bucketId })`, each a cold Observable of `Bucket`.
+   */
   readonly buckets = {
-    /** Emits each bucket of the account, by name. */
+    /**
+     * Emits each bucket of the account that b2_list_buckets lists by default, in name order
+     * (https://www.backblaze.com/apidocs/b2-list-buckets); with a key restricted to one bucket, that
+     * bucket. Completes after the last; errors with B2's `B2Error` after retries; unsubscribing
+     * aborts the request in flight.
+     */
     all: (): Observable<Bucket> =>
       this.#ctx.api.authorization().pipe(
         switchMap((auth) => this.#ctx.api.listBuckets(this.restrictedTo(auth))),
@@ -134,7 +188,13 @@ export class B2 {
         map((w) => new Bucket(this.#ctx, w)),
       ),
 
-    /** Creates a bucket; emits it. */
+    /**
+     * Creates a bucket (https://www.backblaze.com/apidocs/b2-create-bucket); emits it once and
+     * completes. Errors with `invalid_argument` before any request for a bad name (6 to 63 letters,
+     * digits or `-`, not starting with `b2-`) or option (naming it); otherwise with B2's error, such
+     * as `duplicate_bucket_name` (names are unique across all accounts). Unsubscribing aborts the
+     * request (B2 may have created the bucket meanwhile).
+     */
     create: (name: string, options: CreateBucketOptions = {}): Observable<Bucket> =>
       defer(() => {
         options = checkOptions(options);
@@ -153,7 +213,11 @@ export class B2 {
         });
       }).pipe(map((w) => new Bucket(this.#ctx, w))),
 
-    /** A bucket by name, or `{ bucketId }`. Errors with 404 `not_found` when there is none. */
+    /**
+     * A bucket by name, or `{ bucketId }`: emits it once and completes. Errors with 404 `not_found`
+     * when there is none, with `invalid_argument` (naming `bucketName` or `bucketId`) before any
+     * request for a malformed one, otherwise with B2's error. Unsubscribing aborts the request.
+     */
     get: (which: string | { bucketId: string }): Observable<Bucket> =>
       defer(() => {
         if (typeof which !== 'string') {
@@ -173,8 +237,19 @@ export class B2 {
       }),
   };
 
+  /**
+   * The account's application keys (https://www.backblaze.com/docs/cloud-storage-application-keys):
+   * `create(options)`, `list()` and `delete(applicationKeyId)`. The key this client uses needs the
+   * `writeKeys`, `listKeys` and `deleteKeys` capabilities for them.
+   */
   readonly keys = {
-    /** Creates an application key; emits it with its secret `applicationKey` (shown only once). */
+    /**
+     * Creates an application key (https://www.backblaze.com/apidocs/b2-create-key); emits it once,
+     * with its secret `applicationKey` (B2 shows it only this once), and completes. Errors with
+     * `invalid_argument` naming the option (`capabilities`, `keyName`, `validDurationInSeconds`)
+     * before any request, otherwise with B2's error. Unsubscribing aborts the request (B2 may have
+     * made the key meanwhile).
+     */
     create: (options: CreateKeyOptions): Observable<B2CreatedKeyWire> =>
       defer(() => {
         options = checkOptions(options);
@@ -184,7 +259,12 @@ export class B2 {
         return this.#ctx.api.createKey(options);
       }),
 
-    /** Emits every application key (not the master key), paging lazily; a `Listing` (`for await` pages on demand). */
+    /**
+     * Emits every application key (not the master key), 1,000 per request
+     * (https://www.backblaze.com/apidocs/b2-list-keys), fetching the next page only when asked;
+     * completes after the last. A `Listing` (`for await` pages on demand). Errors with B2's error
+     * after retries; unsubscribing aborts the request in flight and fetches no more pages.
+     */
     list: (): Listing<B2KeyWire> =>
       new Listing((demand) =>
         paginate(
@@ -195,7 +275,11 @@ export class B2 {
         ),
       ),
 
-    /** Deletes a key; emits the deleted key. */
+    /**
+     * Deletes a key (https://www.backblaze.com/apidocs/b2-delete-key); emits the deleted key once
+     * and completes. Errors with `invalid_argument` naming `applicationKeyId` for an empty id,
+     * before any request; otherwise with B2's error. Unsubscribing aborts the request.
+     */
     delete: (applicationKeyId: string): Observable<B2KeyWire> =>
       defer(() => {
         if (typeof applicationKeyId !== 'string' || applicationKeyId === '') throw invalidArgument('applicationKeyId', 'must be a key id');

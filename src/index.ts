@@ -28,6 +28,7 @@ export { throttleProgress } from './operators/throttle-progress';
 export { intoBuffer, intoFile } from './transfer/download-sinks';
 export type * from './api/wire';
 export { syncUp, syncDown, type B2SyncOptions } from './sync/sync';
+export type { SymlinkPolicy } from './sync/local-folder';
 export type { B2SyncEvent, B2SyncProgress } from './sync/execute';
 export type { SyncAction, SyncActionKind, SyncCompare, SyncDeleteMode, LocalEntry, RemoteVersion } from './sync/plan';
 export { B2SyncError, type B2SyncFailure } from './sync/sync-error';

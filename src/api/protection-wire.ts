@@ -11,6 +11,11 @@ import type { B2ServerSideEncryptionRequest } from './wire';
 
 /** A file's retention: its mode, and until when (milliseconds since the epoch). */
 export interface B2Retention {
+  /**
+   * `governance`: a key with the `bypassGovernance` capability may shorten or remove it (passing
+   * `bypassGovernance`); `compliance`: no one can shorten or remove it, only extend it
+   * (https://www.backblaze.com/docs/cloud-storage-object-lock).
+   */
   mode: 'governance' | 'compliance';
   /** Milliseconds since the epoch. */
   retainUntilTimestamp: number;

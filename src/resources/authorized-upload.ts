@@ -14,12 +14,18 @@ import { MAX_PART_SIZE, RECOMMENDED_PART_SIZE } from '../transfer/part-plan';
 import { openBytesSource, openUploadSource, type UploadSource } from '../transfer/upload-source';
 import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
 
+/**
+ * Options of `uploadWithAuthorization`. Bad values fail with `invalid_argument` naming the option,
+ * on subscribe, before any request.
+ */
 export interface AuthorizedUploadOptions {
   /** What to upload: a Blob (a browser `File`), bytes, or text (UTF-8). */
   contents: Blob | Uint8Array | string;
+  /** The file's name in the bucket, checked as `UploadFileOptions.fileName` (the authorization allows any name). */
   fileName: string;
   /** Default `b2/x-auto`: B2 picks by extension. */
   contentType?: string;
+  /** Custom file info (default none), checked as `UploadFileOptions.fileInfo`. */
   fileInfo?: Record<string, string>;
   /** How to reach the server that holds the key: upload URLs, and large files' start, part URLs, finish and cancel. */
   authorizer: B2UploadAuthorizer;

@@ -15,24 +15,45 @@ import { B2Error, invalidArgument } from '../http/b2-error';
 import { copyFileVersion } from '../transfer/copy';
 import type { B2LargeUploadEvent } from '../transfer/large-file-pipeline';
 
+/**
+ * A file version as B2 described it (https://www.backblaze.com/docs/cloud-storage-files): from a
+ * listing, a look-up or an upload. Its fields are B2's; its methods download, copy, delete, hide
+ * and list versions, each a cold Observable: nothing is checked or sent before subscribe, and
+ * unsubscribing aborts what is in flight.
+ */
 export class B2File {
+  /** B2's id of this version (`''` for a `folder` row of a listing with a delimiter, which has none). */
   readonly fileId: string;
+  /** The file's name in its bucket. */
   readonly fileName: string;
+  /** The id of the bucket the version is in. */
   readonly bucketId: string;
   /** 40 hex (or `unverified:` and 40 hex); "none" for large files (see `fileInfo.large_file_sha1`). */
   readonly contentSha1: B2ContentSha1 | null;
+  /** The version's size in bytes (0 for hide markers, unfinished large files and folder rows). */
   readonly contentLength: number;
+  /** Its MIME type, as stored (null for a folder row). */
   readonly contentType: string | null;
+  /**
+   * Its custom file info, keys in lower case (`{}` when none): `src_last_modified_millis`,
+   * `large_file_sha1`… (https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api).
+   */
   readonly fileInfo: Readonly<Record<string, string>>;
   /** upload, copy, hide, start (unfinished large file) or folder (listing with a delimiter). */
   readonly action: B2FileAction;
+  /** When the version was uploaded (or the large file started), in ms since the epoch, UTC (0 for a folder row). */
   readonly uploadTimestamp: number;
   /** Retention (null when none, or when the key may not read it). */
   readonly fileRetention: B2FileRetentionValue | null;
   /** Legal hold: on, off, or null (never set, or the key may not read it). */
   readonly legalHold: 'on' | 'off' | null;
-  /** SSE-B2, SSE-C or none. */
-  readonly serverSideEncryption: { mode: string | null; algorithm: string | null } | null;
+  /** SSE-B2, SSE-C or none (https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api). */
+  readonly serverSideEncryption: {
+    /** `SSE-B2` (Backblaze's keys), `SSE-C` (the uploader's key: needed to download it), or null when not encrypted. */
+    mode: string | null;
+    /** `AES256` when encrypted, else null. */
+    algorithm: string | null;
+  } | null;
   /** True once `delete()` removed this version. */
   deleted = false;
 
@@ -43,6 +64,7 @@ export class B2File {
   /** @internal */
   constructor(
     ctx: ClientContext,
+    /** The version as B2's JSON answer gave it (every field, `accountId`, `contentMd5`… included), as received. */
     readonly wire: B2FileWire,
   ) {
     this.#ctx = ctx;
@@ -64,7 +86,12 @@ export class B2File {
    * Downloads this version by id. Emits `sent`, `responseHeader` with `body` (a byte stream to
    * consume; in Node a `stream.Readable`), `downloadProgress` as it is read, and `response` last
    * once the body ended — after verifying the whole-file SHA-1 (a mismatch errors with
-   * `checksum_mismatch`). Unsubscribing aborts the request.
+   * `checksum_mismatch`; `response.body` says what was verified), then completes. With
+   * `concurrency` above 1 and a file above two parts (no `range`, no `authorizationToken`), ranged
+   * requests fetch the parts in parallel and the body comes in file order. Errors with
+   * `invalid_argument` naming the option before any request, otherwise with B2's error after
+   * retries (a broken body is resumed from where it stopped). Unsubscribing aborts the requests and
+   * ends the body stream.
    *
    * @example
    * file.download().subscribe((e) => { if (e.type === 'responseHeader') e.body!.pipe(out) })
@@ -78,17 +105,43 @@ export class B2File {
     });
   }
 
-  /** Downloads into memory: events, then `response.body.data`. */
-  downloadToBuffer(options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2Event<B2DownloadResult & { data: Uint8Array }>> {
+  /**
+   * Downloads into memory: the events of `download` but for the body stream, then `response` with
+   * `body.data` (the whole body) once it is read and verified; completes after it. Errors and
+   * unsubscribing as `download`.
+   */
+  downloadToBuffer(options: DownloadOptions & ParallelDownloadOptions = {}): Observable<
+    B2Event<
+      B2DownloadResult & {
+        /** The body's bytes (a Buffer in Node). */
+        data: Uint8Array;
+      }
+    >
+  > {
     return this.download(options).pipe(intoBuffer());
   }
 
   /**
    * Downloads into a file (Node), written under a temporary name and renamed once complete and
    * verified. Files above two parts go as parallel ranged requests (`concurrency`, default 4),
-   * written at their offsets as they arrive, hashed in one pass in order.
+   * written at their offsets as they arrive, hashed in one pass in order. Emits the events of
+   * `download` but for the body stream, then `response` with `body.path` once the file is in place;
+   * completes after it. Errors with `invalid_argument` (naming `path` or the option) before any
+   * request; with `local_io_error` (`osCode`, `path`) when the file cannot be written; otherwise as
+   * `download`. On an error or an unsubscribe the requests are aborted and the temporary file is
+   * removed: nothing is left at `path`.
    */
-  downloadToFile(path: string, options: DownloadOptions & ParallelDownloadOptions = {}): Observable<B2Event<B2DownloadResult & { path: string }>> {
+  downloadToFile(
+    path: string,
+    options: DownloadOptions & ParallelDownloadOptions = {},
+  ): Observable<
+    B2Event<
+      B2DownloadResult & {
+        /** The path written, as given. */
+        path: string;
+      }
+    >
+  > {
     return defer(() => {
       if (typeof path !== 'string' || path === '') throw invalidArgument('path', 'must be a file path');
       options = checkDownloadOptions(options);
@@ -120,18 +173,31 @@ export class B2File {
    * Emits (for large copies) `largeFileStarted` and `partUploaded` events, then `response` with the
    * new `B2File`. `metadataDirective` COPY (default) keeps content type and file info; REPLACE
    * takes `contentType` and `fileInfo`. `bucketId` copies into another bucket of the account.
+   * Completes after `response` (https://www.backblaze.com/apidocs/b2-copy-file,
+   * https://www.backblaze.com/apidocs/b2-copy-part). Errors with `invalid_argument` naming the
+   * option before any request (only an `upload` or `copy` version can be copied), otherwise with
+   * B2's error after retries (a large copy is cancelled). Unsubscribing aborts the requests in
+   * flight (and cancels a large copy).
    */
   copy(
     options: B2FileProtection & {
       /** The source's SSE-C key, when it is an SSE-C file. */
       sourceEncryption?: B2Encryption;
+      /** The new version's name, checked as `UploadFileOptions.fileName` (it may be this file's own name: a new version). */
       fileName: string;
+      /** The bucket to copy into (default: this file's bucket); the key must be allowed to write there. */
       bucketId?: string;
+      /** `COPY` (default): the new version keeps this one's content type and file info; `REPLACE`: it takes `contentType` and `fileInfo`. */
       metadataDirective?: 'COPY' | 'REPLACE';
+      /** With `REPLACE`: the new version's content type (default `b2/x-auto`, by B2 from the name). */
       contentType?: string;
+      /** With `REPLACE`: the new version's file info (default none), checked as `UploadFileOptions.fileInfo`. */
       fileInfo?: Record<string, string>;
+      /** Above this many bytes the copy goes as a large file of copied parts (default: the account's recommendedPartSize; at most 5 GB, B2's limit of one copy). */
       largeFileThreshold?: number;
+      /** Bytes per copied part (default: the account's recommendedPartSize, grown to fit 10,000 parts). */
       partSize?: number;
+      /** Parts copied at once, 1 to 64 (default 4). */
       concurrency?: number;
     },
   ): Observable<B2LargeUploadEvent<B2File>> {
@@ -168,7 +234,14 @@ export class B2File {
     });
   }
 
-  /** Deletes this version (b2_delete_file_version); emits this file, marked `deleted`, then completes. */
+  /**
+   * Deletes this version (https://www.backblaze.com/apidocs/b2-delete-file-version); emits this
+   * file, marked `deleted`, then completes (also when a retry after a lost answer finds it gone).
+   * Errors with B2's error (B2 refuses a version under retention or legal hold);
+   * unsubscribing aborts the request. `bypassGovernance: true` (default false) deletes a version
+   * under governance retention, for a key with the `bypassGovernance` capability
+   * (https://www.backblaze.com/docs/cloud-storage-object-lock).
+   */
   delete(options: { bypassGovernance?: boolean } = {}): Observable<B2File> {
     return defer(() => {
       const bypassGovernance = checkOptions(options).bypassGovernance || undefined;
@@ -186,8 +259,12 @@ export class B2File {
 
   /**
    * Sets or (null) removes this version's retention (b2_update_file_retention). Shortening or
-   * removing governance retention needs `bypassGovernance`; compliance can only be extended.
-   * Emits the new retention.
+   * removing governance retention needs `bypassGovernance: true` (default false; the key needs the
+   * `bypassGovernance` capability); compliance can only be extended
+   * (https://www.backblaze.com/docs/cloud-storage-object-lock). Emits the new retention once and
+   * completes; errors with `invalid_argument` (naming `fileRetention.mode` or
+   * `.retainUntilTimestamp`) before any request, otherwise with B2's error; unsubscribing aborts
+   * the request.
    */
   updateRetention(retention: B2Retention | null, options: { bypassGovernance?: boolean } = {}) {
     return defer(() => {
@@ -198,7 +275,12 @@ export class B2File {
     });
   }
 
-  /** Turns this version's legal hold on or off (b2_update_file_legal_hold); emits the new value. */
+  /**
+   * Turns this version's legal hold on or off (b2_update_file_legal_hold,
+   * https://www.backblaze.com/docs/cloud-storage-object-lock); emits the new value once and
+   * completes. Errors with `invalid_argument` naming `legalHold` before any request, otherwise with
+   * B2's error; unsubscribing aborts the request.
+   */
   updateLegalHold(legalHold: 'on' | 'off') {
     return defer(() => {
       const value = checkLegalHold(legalHold)!;
@@ -206,7 +288,12 @@ export class B2File {
     });
   }
 
-  /** Hides the file's name (b2_hide_file); emits the new hide marker. */
+  /**
+   * Hides the file's name (https://www.backblaze.com/apidocs/b2-hide-file): listings of current
+   * files leave it out, its versions stay. Emits the new hide marker once and completes (also when
+   * a retry after a lost answer finds the name hidden by it). Errors with B2's error;
+   * unsubscribing aborts the request.
+   */
   hide(): Observable<B2File> {
     return defer(() => {
       let attempts = 0;
@@ -224,7 +311,9 @@ export class B2File {
 
   /**
    * Every version of this name, newest first, up to `limit` (default 10,000 as in aiob2). A
-   * `Listing`: paged lazily; `for await` pages on demand.
+   * `Listing`: paged lazily; `for await` pages on demand. Completes after the last; errors with
+   * `invalid_argument` naming `limit` before any request, otherwise with B2's error; unsubscribing
+   * aborts the request in flight and fetches no more pages.
    */
   getVersions(options: { limit?: number } = {}): Listing<B2File> {
     return new Listing((demand) =>
@@ -235,7 +324,7 @@ export class B2File {
     );
   }
 
-  /** Deletes every version of this file's name, `concurrency` at a time; emits each deleted version. */
+  /** Deletes every version of this file's name, `concurrency` (1 to 64, default 4) at a time; as `Bucket.deleteAllVersions`. */
   deleteAllVersions(options: { concurrency?: number; bypassGovernance?: boolean } = {}): Obs<B2File> {
     return defer(() => {
       const concurrency = checkConcurrency(checkOptions(options).concurrency);
@@ -248,14 +337,25 @@ export class B2File {
     });
   }
 
+  /** B2's JSON of the version (`wire`): what `JSON.stringify(file)` writes; never the session or a token. */
   toJSON(): B2FileWire {
     return this.wire;
   }
 }
 
+/**
+ * Options of a download (`B2File.download`, `Bucket.downloadFileByName`…): a range, an SSE-C key,
+ * headers, a token (https://www.backblaze.com/docs/cloud-storage-download-files-with-the-native-api).
+ * Bad values fail with `invalid_argument` naming the option, on subscribe, before any request.
+ */
 export interface DownloadOptions {
   /** Inclusive byte range; absent = the whole file (then its SHA-1 is verified). */
-  range?: { start: number; end?: number };
+  range?: {
+    /** The first byte, from 0. */
+    start: number;
+    /** The last byte, included (≥ `start`); absent: to the end of the file. */
+    end?: number;
+  };
   /** The SSE-C key of an SSE-C file (needed to read it). */
   serverSideEncryption?: B2Encryption;
   /** Extra request headers. */

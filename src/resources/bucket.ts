@@ -30,22 +30,51 @@ import { names, versions } from './listings';
 import { checkConcurrency, checkContentType, checkFileInfo, checkFileName, checkOptions, checkPositiveInt } from './validate';
 import { protectionWire, type B2FileProtection } from './protection';
 
+/**
+ * Options of `Bucket.listFiles` and `Bucket.listFileVersions`
+ * (https://www.backblaze.com/apidocs/b2-list-file-names,
+ * https://www.backblaze.com/apidocs/b2-list-file-versions). Bad values fail with `invalid_argument`
+ * naming the option, on subscribe, before any request.
+ */
 export interface ListFilesOptions {
   /** Stop after this many files (default: all). */
   limit?: number;
+  /** Only names starting with this (default: every name); B2 compares bytes, case-sensitively. */
   prefix?: string;
   /** Usually "/": names below a folder collapse into one `folder` row. */
   delimiter?: string;
+  /**
+   * Start at this name (included when it exists) and go on in B2's order, UTF-8 bytes; default:
+   * the first name. Checked as a file name (`invalid_argument` naming `startFileName`).
+   */
   startFileName?: string;
   /** Files per request (1–10,000; default 1,000). */
   pageSize?: number;
 }
 
+/**
+ * Options of `Bucket.uploadFile` and `Bucket.uploadLargeFile`: what to upload, its name and
+ * metadata, its protection, and how large files go. Bad values fail with `invalid_argument` naming
+ * the option, on subscribe, before any request.
+ */
 export interface UploadFileOptions extends LargeUploadOptions, B2FileProtection {
+  /** What to upload: bytes, text (UTF-8), `{ path }` of a file, a Blob or a stream (see `Bucket.uploadFile`). */
   contents: B2UploadContents;
+  /**
+   * The file's name in the bucket: 1 to 1,024 bytes of UTF-8, no control characters (below 0x20,
+   * or DEL), valid Unicode (https://www.backblaze.com/docs/cloud-storage-files); `/` makes folders
+   * in listings with a delimiter. Uploading to a name that exists adds a version: the earlier ones stay.
+   */
   fileName: string;
   /** Default `b2/x-auto`: B2 picks by extension. */
   contentType?: string;
+  /**
+   * Custom file info kept with the version (default none): at most 10 entries of string values;
+   * keys of letters, digits and ``-_.~!#$%^&*'+`|``, up to 50 bytes, which B2 lower-cases (so two
+   * keys differing only in case are refused)
+   * (https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api).
+   * `src_last_modified_millis` is the source's modification time in ms, as tools read it.
+   */
   fileInfo?: Record<string, string>;
   /**
    * The contents' exact length in bytes: for a stream, when known (otherwise it is cut into parts
@@ -59,16 +88,43 @@ export interface UploadFileOptions extends LargeUploadOptions, B2FileProtection 
 /** The events of an upload: a small file's, or a large file's with `largeFileStarted` and `partUploaded`. */
 export type B2UploadEvent = B2LargeUploadEvent<B2File>;
 
+/**
+ * Changes for `Bucket.update` (https://www.backblaze.com/apidocs/b2-update-bucket): a field left out
+ * stays as it is; a field given replaces the bucket's whole value (all of `bucketInfo`, every rule).
+ */
 export interface BucketUpdate {
+  /** `allPublic`: anyone may download its files by URL, without a token; `allPrivate`: downloads need an authorization. */
   type?: 'allPublic' | 'allPrivate';
   /** Turn Object Lock on (it cannot be turned off). */
   fileLockEnabled?: boolean;
-  /** Retention applied to new files when they set none. */
-  defaultRetention?: { mode: 'governance' | 'compliance' | null; period: { duration: number; unit: 'days' | 'years' } | null };
+  /**
+   * Retention applied to new files when they set none; the bucket needs Object Lock
+   * (https://www.backblaze.com/docs/cloud-storage-object-lock).
+   */
+  defaultRetention?: {
+    /**
+     * `governance`: a key with `bypassGovernance` rights may shorten or remove it; `compliance`: no
+     * one can, it can only be extended; `null`: no default retention.
+     */
+    mode: 'governance' | 'compliance' | null;
+    /** How long new files are retained from their upload; `null` with mode `null`. */
+    period: {
+      /** A whole number of `unit`s. */
+      duration: number;
+      /** The unit of `duration`. */
+      unit: 'days' | 'years';
+    } | null;
+  };
   /** SSE-B2 for new files by default, or `{ mode: null }` for none. */
-  defaultServerSideEncryption?: { mode: 'SSE-B2' | null };
+  defaultServerSideEncryption?: {
+    /** `SSE-B2` (Backblaze's keys, AES-256) or `null` for none; another value is `invalid_argument` naming `defaultServerSideEncryption.mode`. */
+    mode: 'SSE-B2' | null;
+  };
+  /** The bucket's user data, replacing all of it (`{}` removes it); see `CreateBucketOptions.bucketInfo`. */
   bucketInfo?: Record<string, string>;
+  /** The bucket's CORS rules, replacing all of them (`[]` removes them); see `CreateBucketOptions.corsRules`. */
   corsRules?: B2CorsRule[];
+  /** The bucket's lifecycle rules, replacing all of them (`[]` removes them); see `CreateBucketOptions.lifecycleRules`. */
   lifecycleRules?: B2LifecycleRule[];
   /** Refuse the update (409 conflict) unless the bucket is still at this revision. */
   ifRevisionIs?: number;
@@ -81,14 +137,29 @@ export function defaultSse(value: { mode: 'SSE-B2' | null } | undefined) {
   return value.mode === 'SSE-B2' ? { mode: 'SSE-B2' as const, algorithm: 'AES256' as const } : { mode: null };
 }
 
+/**
+ * A bucket as B2 described it when this object was made (a snapshot: `update()` emits a new one), from
+ * `b2.buckets`. Its fields are B2's (https://www.backblaze.com/apidocs/b2-list-buckets); its methods
+ * list, upload, look up, download and delete files, each a cold Observable: nothing is checked or
+ * sent before subscribe, and unsubscribing aborts what is in flight.
+ */
 export class Bucket {
+  /** B2's id of the bucket, which the calls on it use. */
   readonly bucketId: string;
+  /** Its name, unique across all B2 accounts (https://www.backblaze.com/docs/cloud-storage-buckets). */
   readonly bucketName: string;
   /** allPublic, allPrivate, or another type B2 reports (snapshot, restricted, shared). */
   readonly bucketType: B2BucketType;
+  /** The bucket's user data (`{}` when none). */
   readonly bucketInfo: Readonly<Record<string, string>>;
+  /** Its lifecycle rules (`[]` when none; https://www.backblaze.com/docs/cloud-storage-lifecycle-rules). */
   readonly lifecycleRules: readonly B2LifecycleRule[];
+  /** Its CORS rules (`[]` when none; https://www.backblaze.com/docs/cloud-storage-cross-origin-resource-sharing-rules). */
   readonly corsRules: readonly B2CorsRule[];
+  /**
+   * B2's revision of the bucket's settings, a number each successful update increases: pass it as
+   * `ifRevisionIs` to update only a bucket no one changed since.
+   */
   readonly revision: number;
   /** Object Lock (null when the key may not read it). */
   readonly fileLockConfiguration: B2BucketWire['fileLockConfiguration']['value'];
@@ -104,6 +175,7 @@ export class Bucket {
   /** @internal */
   constructor(
     ctx: ClientContext,
+    /** The bucket as B2's JSON answer gave it (every field, `accountId`, `options`… included), as received. */
     readonly wire: B2BucketWire,
   ) {
     this.#ctx = ctx;
@@ -214,7 +286,10 @@ export class Bucket {
     return this.upload(options, false);
   }
 
-  /** Uploads as a large file whatever the size (parts of `partSize`, `concurrency` at a time); events as `uploadFile`. */
+  /**
+   * Uploads as a large file whatever the size (parts of `partSize`, `concurrency` at a time); events,
+   * completion, errors and unsubscribing as `uploadFile`.
+   */
   uploadLargeFile(options: UploadFileOptions): Observable<B2UploadEvent> {
     return this.upload(options, true);
   }
@@ -268,7 +343,13 @@ export class Bucket {
     });
   }
 
-  /** The current version of a name, or a version by id. Errors with 404 `not_found` when absent. */
+  /**
+   * The current version of a name (https://www.backblaze.com/apidocs/b2-list-file-names), or a
+   * version by id (https://www.backblaze.com/apidocs/b2-get-file-info): emits it once and completes.
+   * Errors with 404 `not_found` when absent (a hidden name is absent), with `invalid_argument`
+   * (naming `which`, `name` or `id`) before any request, otherwise with B2's error after retries.
+   * Unsubscribing aborts the request.
+   */
   getFile(which: { name: string } | { id: string }): Observable<B2File> {
     return defer(() => {
       const target = checkOptions(which as { name?: string; id?: string }, 'which');
@@ -290,7 +371,13 @@ export class Bucket {
     });
   }
 
-  /** Downloads the current version of a name (by-name URL). Events as `B2File.download`. */
+  /**
+   * Downloads the current version of a name (its by-name URL,
+   * https://www.backblaze.com/apidocs/b2-download-file-by-name; a name with a `.` or `..` segment,
+   * which no URL can carry, is looked up and downloaded by id). Events, completion, errors and
+   * unsubscribing as `B2File.download`; `invalid_argument` naming `name` or the option before any
+   * request.
+   */
   downloadFileByName(name: string, options: DownloadOptions = {}): Observable<B2DownloadEvent> {
     return defer(() => {
       const fileName = checkFileName(name, 'name');
@@ -303,7 +390,14 @@ export class Bucket {
     });
   }
 
-  /** Deletes every version of `name`, `concurrency` at a time; emits each deleted version. */
+  /**
+   * Deletes every version of `name` (hide markers included), listed in full first, then
+   * `concurrency` (1 to 64, default 4) at a time; emits each deleted version and completes after the last
+   * (at once when there is none). Errors with `invalid_argument` before any request, or with the
+   * first failed request's `B2Error` (Object Lock: `bypassGovernance` lifts governance retention
+   * for a key allowed to); unsubscribing aborts the requests in flight (versions deleted so far stay
+   * deleted).
+   */
   deleteAllVersions(name: string, options: { concurrency?: number; bypassGovernance?: boolean } = {}): Observable<B2File> {
     return defer(() => {
       checkFileName(name, 'name');
@@ -312,7 +406,13 @@ export class Bucket {
     });
   }
 
-  /** Changes the bucket; emits the updated bucket. */
+  /**
+   * Changes the bucket (https://www.backblaze.com/apidocs/b2-update-bucket); emits the updated
+   * bucket as a new `Bucket` once and completes (this one is not changed). Errors with
+   * `invalid_argument` naming the option before any request; with 409 `conflict` when
+   * `ifRevisionIs` is not the bucket's revision; otherwise with B2's error. Unsubscribing aborts
+   * the request (B2 may have applied it meanwhile).
+   */
   update(changes: BucketUpdate): Observable<Bucket> {
     return defer(() => {
       changes = checkOptions(changes, 'changes');
@@ -332,7 +432,11 @@ export class Bucket {
     }).pipe(map((w) => new Bucket(this.#ctx, w)));
   }
 
-  /** Deletes the bucket (it must be empty); emits this bucket marked `deleted`. */
+  /**
+   * Deletes the bucket (https://www.backblaze.com/apidocs/b2-delete-bucket); it must hold no file
+   * version (B2 errors otherwise). Emits this bucket, marked `deleted`, once and completes; errors
+   * with B2's error; unsubscribing aborts the request.
+   */
   delete(): Observable<Bucket> {
     return this.#ctx.api.deleteBucket({ bucketId: this.bucketId }).pipe(
       map(() => {
@@ -344,7 +448,10 @@ export class Bucket {
 
   /**
    * A download authorization for names starting with `prefix`, valid `validDurationInSeconds`
-   * (1–604,800). Emits `{ authorizationToken, bucketId, fileNamePrefix }`.
+   * (1–604,800; https://www.backblaze.com/apidocs/b2-get-download-authorization). Emits
+   * `{ authorizationToken, bucketId, fileNamePrefix }` once and completes. Errors with
+   * `invalid_argument` (naming `validDurationInSeconds` or `prefix`) before any request, otherwise
+   * with B2's error; unsubscribing aborts the request.
    */
   getDownloadAuthorization(prefix: string, validDurationInSeconds: number) {
     return defer(() => {
@@ -355,8 +462,13 @@ export class Bucket {
   }
 
   /**
-   * A by-name download URL for `name`. With `validDurationInSeconds`, it carries a download
-   * authorization for exactly that name in its query (shareable; works for private buckets).
+   * A by-name download URL for `name`. With `validDurationInSeconds` (1 to 604,800: seven days), it
+   * carries a download authorization for exactly that name, valid that long, in its query
+   * (shareable; works for private buckets). Without it, the bare URL (a private bucket's needs a
+   * token).
+   * Emits the URL once and completes. Errors with `invalid_argument` before any request (naming
+   * `name` for one with a `.` or `..` segment, which no URL can carry), otherwise with B2's error;
+   * unsubscribing aborts the request in flight.
    */
   getDownloadUrl(name: string, options: { validDurationInSeconds?: number } = {}): Observable<string> {
     return defer(() => {
@@ -392,7 +504,9 @@ export class Bucket {
   /**
    * Starts a large file for a page to upload the parts of
    * (https://www.backblaze.com/apidocs/b2-start-large-file). `contentLength` (the file's size)
-   * picks a part size that fits B2's 10,000 parts; `partSize` asks for one. Emits `{ fileId,
+   * picks a part size that fits B2's 10,000 parts; `partSize` asks for one (from the account's
+   * absoluteMinimumPartSize to 5 GB; default the recommendedPartSize). `fileName`, `contentType`
+   * (default `b2/x-auto`) and `fileInfo` as in `UploadFileOptions`. Emits `{ fileId,
    * fileName, bucketId, partSize }` once and completes. Bad input: `invalid_argument` before any
    * request; B2's refusals as a `B2Error`. Unsubscribing aborts the call (a file B2 started
    * meanwhile stays unfinished). Cancel what a page abandons (`cancelLargeUpload`), finish what it
@@ -466,6 +580,7 @@ export class Bucket {
     });
   }
 
+  /** B2's JSON of the bucket (`wire`): what `JSON.stringify(bucket)` writes; never the session or a token. */
   toJSON(): B2BucketWire {
     return this.wire;
   }

@@ -12,13 +12,40 @@ import { platform } from '../platform';
 
 export type { B2Retention } from '../api/protection-wire';
 
-/** SSE-B2 (Backblaze's key) or SSE-C (your 32-byte key, raw or base64). */
-export type B2Encryption = { mode: 'SSE-B2' } | { mode: 'SSE-C'; customerKey: Uint8Array | string };
+/**
+ * SSE-B2 (Backblaze's key) or SSE-C (your 32-byte key, raw or base64), both AES-256
+ * (https://www.backblaze.com/docs/cloud-storage-server-side-encryption-with-the-native-api). Anything
+ * else is `invalid_argument` naming `….mode` or `….customerKey`, before any request.
+ */
+export type B2Encryption =
+  | {
+      /** `SSE-B2`: B2 encrypts with keys it manages; downloads need nothing more. */
+      mode: 'SSE-B2';
+    }
+  | {
+      /** `SSE-C`: B2 encrypts with your key and does not store it; every download (and copy) of the file needs the key again. */
+      mode: 'SSE-C';
+      /**
+       * The AES-256 key: 32 bytes, or their base64. It goes only into requests (never into a message
+       * or a log); lose it and the file cannot be read.
+       */
+      customerKey: Uint8Array | string;
+    };
 
-/** Protection for a new file version. */
+/** Protection for a new file version: its encryption, and Object Lock's retention and legal hold. */
 export interface B2FileProtection {
+  /** How B2 encrypts the version at rest (default: the bucket's default encryption, if any). */
   serverSideEncryption?: B2Encryption;
+  /**
+   * Retention until a time: the version cannot be deleted before then
+   * (https://www.backblaze.com/docs/cloud-storage-object-lock); the bucket needs Object Lock.
+   * Default: the bucket's default retention, if any.
+   */
   fileRetention?: B2Retention;
+  /**
+   * `on`: the version cannot be deleted until the hold is turned off (`B2File.updateLegalHold`),
+   * whatever its retention; the bucket needs Object Lock. Default: none.
+   */
   legalHold?: 'on' | 'off';
 }
 

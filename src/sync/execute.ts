@@ -24,11 +24,15 @@ export interface SyncExecutor<V extends RemoteVersion = RemoteVersion> {
 
 /** Totals of a sync so far. `filesTotal`/`bytesTotal` grow as the plan is made, page after page; the `summary` event has the final ones. */
 export interface B2SyncProgress {
+  /** Steps finished so far (uploads, downloads, deletes, hides). */
   filesDone: number;
+  /** Steps failed so far (each also a `failed` event, and listed in the final `B2SyncError`). */
   filesFailed: number;
   /** Steps planned so far that do something (skips are not counted). */
   filesTotal: number;
+  /** Bytes moved so far: those of finished steps, and what the steps in flight sent or received. */
   bytesDone: number;
+  /** Bytes the steps planned so far move (a file's size per upload or download). */
   bytesTotal: number;
 }
 
@@ -39,11 +43,46 @@ export interface B2SyncProgress {
  * ran, `summary` with the final totals. A dry run emits `planned` and `summary`.
  */
 export type B2SyncEvent<V extends RemoteVersion = RemoteVersion> =
-  | { type: 'planned'; action: SyncAction<V> }
-  | { type: 'progress'; action: SyncAction<V>; progress: B2SyncProgress }
-  | { type: 'done'; action: SyncAction<V>; progress: B2SyncProgress }
-  | { type: 'failed'; action: SyncAction<V>; reason: string; error: unknown; progress: B2SyncProgress }
-  | { type: 'summary'; progress: B2SyncProgress };
+  | {
+      /** A step was decided, before it runs (a skip does not run, unless its local file has a `problem`: then it fails). */
+      type: 'planned';
+      /** The step: what, on which name, and why. */
+      action: SyncAction<V>;
+    }
+  | {
+      /** Bytes of a step moved (at each progress event of its transfer). */
+      type: 'progress';
+      /** The step moving bytes. */
+      action: SyncAction<V>;
+      /** The sync's totals now. */
+      progress: B2SyncProgress;
+    }
+  | {
+      /** A step finished. */
+      type: 'done';
+      /** The step that finished. */
+      action: SyncAction<V>;
+      /** The sync's totals, this step counted. */
+      progress: B2SyncProgress;
+    }
+  | {
+      /** A step failed; the sync carries on (without `failFast`). */
+      type: 'failed';
+      /** The step that failed. */
+      action: SyncAction<V>;
+      /** Why, in words (as in `B2SyncFailure.reason`). */
+      reason: string;
+      /** What was raised: a `B2Error`, or the platform's error for a local file. */
+      error: unknown;
+      /** The sync's totals, this failure counted. */
+      progress: B2SyncProgress;
+    }
+  | {
+      /** The last event: both sides were read to the end and every step ran. */
+      type: 'summary';
+      /** The final totals. */
+      progress: B2SyncProgress;
+    };
 
 export interface RunSettings {
   concurrency: number;

@@ -10,6 +10,11 @@ import { sortFolderEntries } from './names';
 import type { LocalEntry } from './plan';
 import { failureReason } from './sync-error';
 
+/**
+ * What a sync does with symbolic links in its local folder: `follow` (the default) syncs what they
+ * point to, as files and folders of the link's name (a link leading back to a folder on its own
+ * path, or a broken link, is reported as failed); `skip` leaves them out (a `skip` step says so).
+ */
 export type SymlinkPolicy = 'follow' | 'skip';
 
 interface Item {

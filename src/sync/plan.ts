@@ -10,7 +10,9 @@ import { compareNames } from './names';
 export interface LocalEntry {
   /** Relative name, `/` separated; a folder that could not be read ends with `/`. */
   readonly name: string;
+  /** Its path on disk (the local folder joined with the name). */
   readonly path: string;
+  /** Its size in bytes (0 for an entry with a `problem` or a `skip`). */
   readonly size: number;
   /** Modification time, whole milliseconds. */
   readonly modifiedMillis: number;
@@ -22,12 +24,23 @@ export interface LocalEntry {
 
 /** The fields of a B2 file version a sync decides with (a `B2File` has them). */
 export interface RemoteVersion {
+  /** The version's id. */
   readonly fileId: string;
+  /** Its full B2 name (prefix included). */
   readonly fileName: string;
+  /** Its size in bytes: compared with the local file's. */
   readonly contentLength: number;
+  /** Its SHA-1 (40 hex, maybe marked `unverified:`; `none` for a large file): compared with `compare: 'sha1'`. */
   readonly contentSha1: string | null;
+  /**
+   * Its file info: `src_last_modified_millis` is the modification time compared (else
+   * `uploadTimestamp`), `large_file_sha1` a large file's SHA-1
+   * (https://www.backblaze.com/docs/cloud-storage-add-file-information-with-the-native-api).
+   */
   readonly fileInfo: Readonly<Record<string, string>>;
+  /** What the version is (`upload`, `hide`…, as `B2File.action`): a name whose newest version is not an upload is not there. */
   readonly action: string;
+  /** When it was uploaded, ms since the epoch: its modification time when it has no `src_last_modified_millis`. */
   readonly uploadTimestamp: number;
 }
 
@@ -52,6 +65,7 @@ export type SyncActionKind = 'upload' | 'download' | 'delete' | 'hide' | 'skip';
 
 /** One step of a sync plan. */
 export interface SyncAction<V extends RemoteVersion = RemoteVersion> {
+  /** What the step does. */
   readonly kind: SyncActionKind;
   /** The relative name. */
   readonly name: string;
@@ -65,6 +79,7 @@ export interface SyncAction<V extends RemoteVersion = RemoteVersion> {
   readonly bytes: number;
   /** For `delete`: where (B2 versions, or the local file). */
   readonly where?: 'b2' | 'local';
+  /** The local file as the walk found it, when there is one (the source of an upload, the file a download replaces). */
   readonly local?: LocalEntry;
   /** The version to download, or the name's newest version (hide). */
   readonly remote?: V;

@@ -4,6 +4,7 @@ import type { SyncAction } from './plan';
 
 /** One file a sync could not bring over, and why. */
 export interface B2SyncFailure {
+  /** The step that failed. */
   readonly action: SyncAction;
   /** Why, in words: `permission denied`, `changed while it was read`, `fileName: contains the control character 0x01`… */
   readonly reason: string;
@@ -16,6 +17,7 @@ export interface B2SyncFailure {
  * file (in the order they failed). The message names the first 20.
  */
 export class B2SyncError extends B2Error {
+  /** Every failed file, in the order they failed (one with `failFast`). */
   readonly failures: readonly B2SyncFailure[];
 
   constructor(failures: readonly B2SyncFailure[], stoppedEarly: boolean) {

@@ -20,8 +20,11 @@ import type { UploadSource } from './upload-source';
 
 /** What a server answers when it started a large file for a page (see `Bucket.startLargeUpload`). */
 export interface B2LargeUploadStart {
+  /** The unfinished large file's id, which part URLs, finish and cancel take. */
   fileId: string;
+  /** Its name in the bucket. */
   fileName: string;
+  /** The bucket it goes into. */
   bucketId: string;
   /** Bytes per part the page must send (the last part may be shorter). */
   partSize: number;

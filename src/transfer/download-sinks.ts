@@ -10,9 +10,19 @@ import type { B2ByteStream, B2DownloadEvent, B2DownloadResult } from './download
 
 /**
  * Reads the body into one `Uint8Array` (a Buffer in Node).
- * Emits the download's events with `response.body` = `{ ...result, data }`; errors as the download does.
+ * Emits the download's events (`responseHeader` without its body) with `response.body` =
+ * `{ ...result, data }`, and completes after it; errors as the download does. Unsubscribing
+ * unsubscribes from the download (which aborts it).
  */
-export function intoBuffer(): OperatorFunction<B2DownloadEvent, B2Event<B2DownloadResult & { data: Uint8Array }>> {
+export function intoBuffer(): OperatorFunction<
+  B2DownloadEvent,
+  B2Event<
+    B2DownloadResult & {
+      /** The whole body (a Buffer in Node). */
+      data: Uint8Array;
+    }
+  >
+> {
   return consumeBody(async (body) => {
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -29,9 +39,19 @@ export function intoBuffer(): OperatorFunction<B2DownloadEvent, B2Event<B2Downlo
  * Streams the body into `path` (Node); `response.body` = `{ ...result, path }`. Written under a
  * temporary name in the same folder and renamed at the end: a failure leaves nothing behind. A
  * local failure (full disk, missing folder, no permission) errors with a B2Error `local_io_error`
- * whose `osCode` is the system's code and whose `path` is `path`.
+ * whose `osCode` is the system's code and whose `path` is `path`; a failed download errors as it
+ * does. Completes after `response`, once the file is in place. Unsubscribing unsubscribes from the
+ * download (which aborts it and ends the body): the temporary file is removed.
  */
-export function intoFile(path: string): OperatorFunction<B2DownloadEvent, B2Event<B2DownloadResult & { path: string }>> {
+export function intoFile(path: string): OperatorFunction<
+  B2DownloadEvent,
+  B2Event<
+    B2DownloadResult & {
+      /** The path written, as given. */
+      path: string;
+    }
+  >
+> {
   return consumeBody(async (body) => {
     try {
       await platform.writeFileAtomically(path, body);

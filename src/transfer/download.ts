@@ -57,6 +57,10 @@ export function downloadResult(bytes: number, verifiedSha1: string | null, reaso
   return verifiedSha1 ? { bytes, verifiedSha1, verified: 'wholeFile' } : { bytes, verifiedSha1: null, verified: 'nothing', unverifiedReason: reason };
 }
 
+/**
+ * The events of a download: `sent` (per attempt), `responseHeader` with `body` (the byte stream to
+ * read), `downloadProgress` as the body is read, and `response` last with a `B2DownloadResult`.
+ */
 export type B2DownloadEvent = B2Event<B2DownloadResult, B2ByteStream>;
 
 /** A download whose headers arrived. */

@@ -13,31 +13,52 @@ import { monotonicProgress } from './progress';
 
 /** Enough to resume an upload from another process: serializable as JSON. */
 export interface LargeUploadCheckpoint {
+  /** The unfinished large file's id on B2. */
   fileId: string;
+  /** Its name: a resume of another name (or size) is refused with `invalid_argument` naming `checkpoint`. */
   fileName: string;
   /** Total bytes; undefined for a stream of unknown length. */
   size: number | undefined;
+  /** Bytes per part (the last may be shorter): a resume cuts the parts the same way. */
   partSize: number;
   /** Parts already on B2: part number → SHA-1. */
   partsDone: Record<number, string>;
 }
 
+/**
+ * A large upload's first event: the large file is started on B2
+ * (https://www.backblaze.com/apidocs/b2-start-large-file), or found to resume.
+ */
 export interface B2LargeFileStartedEvent {
+  /** Always `largeFileStarted`. */
   type: 'largeFileStarted';
+  /** The large file's id on B2. */
   fileId: string;
   /** True when an unfinished large file was resumed rather than started. */
   resumed: boolean;
+  /** Enough to resume from another process (`checkpoint` option), with the parts already on B2 (a resumed file's). */
   checkpoint: LargeUploadCheckpoint;
 }
 
+/** One part of a large upload is on B2 (https://www.backblaze.com/apidocs/b2-upload-part): one event per part sent. */
 export interface B2PartUploadedEvent {
+  /** Always `partUploaded`. */
   type: 'partUploaded';
+  /** The part's number, from 1 (parts may finish out of order). */
   partNumber: number;
+  /** The part's SHA-1 as B2 checked it, 40 hex digits. */
   contentSha1: string;
+  /** The part's length in bytes. */
   contentLength: number;
+  /** The checkpoint with this part counted: save it to resume from another process. */
   checkpoint: LargeUploadCheckpoint;
 }
 
+/**
+ * The events of an upload that may go as a large file: those of one request (`sent`,
+ * `uploadProgress`, `response` with `T`, the file) and, for a large file, `largeFileStarted` first
+ * and a `partUploaded` per part.
+ */
 export type B2LargeUploadEvent<T = B2FileWire> = B2Event<T, unknown> | B2LargeFileStartedEvent | B2PartUploadedEvent;
 
 /**

@@ -42,8 +42,13 @@ import { pullStream } from './download-body';
 import { hashInOrder, inFileOrder, writtenInOrder, type RangeChunk, type RangeWritten } from './download-order';
 import { planParts, type PartDescriptor } from './part-plan';
 
+/**
+ * How a whole-file download goes as parallel ranged requests (https://www.backblaze.com/apidocs/b2-download-file-by-id
+ * with `Range`): used for a file above two parts, without `range` or `authorizationToken`, when
+ * `concurrency` is above 1. Bad values fail with `invalid_argument` naming the option, before any request.
+ */
 export interface ParallelDownloadOptions {
-  /** Ranged requests in flight at once (default 4). */
+  /** Ranged requests in flight at once, 1 to 64 (default: 4 for `downloadToFile`; 1, a single request, for `download` and `downloadToBuffer`). */
   concurrency?: number;
   /** Bytes per ranged request (default 16 MiB). */
   partSize?: number;

@@ -10,6 +10,11 @@ import type { TransferDeps } from './transfer-deps';
 import { bytesSource, type UploadSource } from './upload-source';
 import { StreamParts } from './stream-parts';
 
+/**
+ * How a large file is uploaded (https://www.backblaze.com/docs/cloud-storage-large-files): part size
+ * and concurrency, what happens to it after a failure, resuming, and its whole-file SHA-1. Bad
+ * values fail with `invalid_argument` naming the option, before any request.
+ */
 export interface LargeUploadOptions extends ResumeOptions {
   /** Bytes per part (default: the account's recommendedPartSize, grown to fit 10,000 parts). */
   partSize?: number;

@@ -28,8 +28,15 @@ export type B2UploadStream = AsyncIterable<Uint8Array | string> | ReadableStream
  * caught by the upload's own check (size, modification time, inode) before the body ends.
  */
 export interface B2UploadFile {
+  /** The file's path (Node); one that cannot be opened is `invalid_argument` naming `contents.path`. */
   path: string;
-  expect?: { size: number; modifiedMillis: number };
+  /** The file as the caller saw it (whole numbers ≥ 0, else `invalid_argument` naming `contents.expect`). */
+  expect?: {
+    /** Its size in bytes. */
+    size: number;
+    /** Its modification time in whole milliseconds since the epoch. */
+    modifiedMillis: number;
+  };
 }
 
 /** Upload contents: bytes, text (UTF-8), `{ path }` of a file, a Blob, or a stream of bytes and/or text. */
