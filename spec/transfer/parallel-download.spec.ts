@@ -167,31 +167,6 @@ describe('parallel download (marbles)', () => {
   });
 
   describe('parallelDownload', () => {
-    it('checks concurrency and partSize on subscribe, before any request', () => {
-      scheduler.run(({ expectObservable }) => {
-        const requests: unknown[] = [];
-        const deps: DownloadDeps = {
-          api: { downloadFile: (req) => (requests.push(req), new Subject<B2Event<unknown, unknown>>()) },
-          retry: {},
-          progressIntervalMs: 0,
-          scheduler,
-        };
-        const target = { fileId: 'f1', contentLength: 12, expectedSha1: null, headers: {} };
-        expectObservable(parallelDownload(deps, target, { concurrency: 0 }, 'stream')).toBe(
-          '#',
-          undefined,
-          jasmine.objectContaining({ code: 'invalid_argument', field: 'concurrency' }),
-        );
-        expectObservable(parallelDownload(deps, target, { partSize: 1.5 }, 'stream')).toBe(
-          '#',
-          undefined,
-          jasmine.objectContaining({ code: 'invalid_argument', field: 'partSize' }),
-        );
-        scheduler.flush();
-        expect(requests).toEqual([]);
-      });
-    });
-
     it('as a stream: ranges arriving out of order come out in file order, verified, with progress never going back', async () => {
       const content = 'abcdefghijkl';
       const sha1 = platform.createSha1();

@@ -33,7 +33,7 @@ import {
   throwError,
   zip,
 } from 'rxjs';
-import { B2Error, invalidArgument, isOsError, localIoError } from '../http/b2-error';
+import { B2Error, isOsError, localIoError } from '../http/b2-error';
 import type { B2Event } from '../http/events';
 import { platform, type PositionalFile } from '../platform';
 import { throttleProgress } from '../operators/throttle-progress';
@@ -77,7 +77,7 @@ const WRITES_PENDING = 4 << 20;
  *
  * Emits `sent` once; as a stream, `responseHeader` with the body to read; `downloadProgress` as
  * bytes arrive (throttled, never going back); `response` last with the result (and `path`), then
- * completes. Errors with `invalid_argument` (`concurrency`, `partSize`) before any request, with a
+ * completes. `concurrency` and `partSize` come checked by the caller (B2File). Errors with a
  * range's failure (its siblings are then aborted), `checksum_mismatch`, or `local_io_error` naming
  * `into.path` (the temporary file is removed). Unsubscribing aborts every range in flight and
  * removes the temporary file.
@@ -91,8 +91,6 @@ export function parallelDownload(
   return defer(() => {
     const concurrency = options.concurrency ?? 4;
     const partSize = options.partSize ?? DEFAULT_PART;
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 64) throw invalidArgument('concurrency', 'must be a whole number from 1 to 64');
-    if (!Number.isSafeInteger(partSize) || partSize < 1) throw invalidArgument('partSize', 'must be a positive whole number of bytes');
     const parts = planParts(target.contentLength, partSize).parts;
     /** One per range done in file order: each lets the range `concurrency` places after it start. */
     const turns = new Subject<void>();
