@@ -11,6 +11,7 @@ import {
   type PartEvent,
 } from '../../src/transfer/large-file-pipeline';
 import type { PartDescriptor } from '../../src/transfer/part-plan';
+import { fileWire } from './fake-api';
 
 type Started = { fileId: string; resumed: boolean; partsDone: ReadonlyMap<number, string> };
 
@@ -23,19 +24,7 @@ const THREE: PartDescriptor[] = [
 /** Four parts of a 40-byte file. */
 const FOUR: PartDescriptor[] = [...THREE.slice(0, 2), { partNumber: 3, offset: 20, length: 10 }, { partNumber: 4, offset: 30, length: 10 }];
 
-const FILE: B2FileWire = {
-  accountId: 'acct',
-  action: 'upload',
-  bucketId: 'bucket-1',
-  contentLength: 25,
-  contentMd5: null,
-  contentSha1: 'none',
-  contentType: 'application/octet-stream',
-  fileId: 'f1',
-  fileInfo: {},
-  fileName: 'big.bin',
-  uploadTimestamp: 1_700_000_000_000,
-};
+const FILE: B2FileWire = fileWire();
 
 const fresh: Started = { fileId: 'f1', resumed: false, partsDone: new Map() };
 const progress = (loaded: number): PartEvent => ({ type: 'progress', loaded });
