@@ -74,6 +74,8 @@ export function pullStream(): {
   let stopped = false;
   /** The reader read past the end (its stream ended or failed on `onEnd`). */
   let finished = false;
+  /** The reader abandoned the stream. */
+  let abandoned = false;
   const wake = () => {
     const w = wakeReader;
     wakeReader = undefined;
@@ -108,6 +110,7 @@ export function pullStream(): {
           }
           return;
         }
+        if (abandoned) return;
         await new Promise<void>((resolve) => (wakeReader = resolve));
       }
     } finally {
@@ -115,7 +118,20 @@ export function pullStream(): {
       if (!finished) source?.unsubscribe();
     }
   }
-  const stream = platform.toByteStream(read());
+  const reader = read();
+  // Abandoned while a read waits for the body, the generator cannot be returned until the body's
+  // next chunk (or ever, if the body stalls): unsubscribe the body at once and wake the read.
+  const stream = platform.toByteStream({
+    [Symbol.asyncIterator]: () => ({
+      next: () => reader.next(),
+      return: () => {
+        abandoned = true;
+        if (!finished) source?.unsubscribe();
+        wake();
+        return reader.return(undefined);
+      },
+    }),
+  });
   return {
     stream,
     feed(body, feed) {
@@ -141,11 +157,9 @@ export function pullStream(): {
       return new Subscription(() => {
         stopped = true;
         source?.unsubscribe();
-        // Unsubscribed before the reader read to the end: its stream ends, failed.
-        if (!finished && !failed) {
-          fail(new B2Error({ status: 0, code: 'aborted', message: 'the download was aborted' }));
-          platform.destroyStream(stream);
-        }
+        // Unsubscribed before the reader read to the end: its stream ends, failed (on its next
+        // read: destroying it here would end it with the platform's own error instead).
+        if (!finished && !failed) fail(new B2Error({ status: 0, code: 'aborted', message: 'the download was aborted' }));
       });
     },
   };

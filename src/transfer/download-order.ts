@@ -19,6 +19,8 @@ export function inFileOrder(): OperatorFunction<RangeChunk, RangeChunk> {
   return (source) =>
     new Observable<RangeChunk>((subscriber) => {
       let head = 0;
+      /** The head range passed a chunk on but has not ended. */
+      let headOpen = false;
       const held = new Map<number, RangeChunk[]>();
       return source.subscribe({
         next(item) {
@@ -31,20 +33,23 @@ export function inFileOrder(): OperatorFunction<RangeChunk, RangeChunk> {
           subscriber.next(item);
           // The head range ended: pass on what the next ones hold, up to the first unfinished one.
           let ended = 'end' in item;
+          headOpen = !ended;
           while (ended) {
             head++;
             const list = held.get(head);
             held.delete(head);
             ended = false;
+            headOpen = false;
             for (const next of list ?? []) {
               subscriber.next(next);
               if ('end' in next) ended = true;
+              else headOpen = true;
             }
           }
         },
         error: (err) => subscriber.error(err),
         complete: () => {
-          if (held.size > 0) subscriber.error(new Error(`range ${head} never ended, ${held.size} later range(s) held`));
+          if (held.size > 0 || headOpen) subscriber.error(new Error(`range ${head} never ended, ${held.size} later range(s) held`));
           else subscriber.complete();
         },
       });
