@@ -7,9 +7,6 @@
  */
 import type { NodeHttpSend } from './node-http-adapter';
 
-/** The axios classes an adapter builds its answers and errors with, handed over by whoever loaded axios. */
-export type AxiosClasses = Pick<import('axios').AxiosStatic, 'AxiosError' | 'AxiosHeaders' | 'CanceledError'>;
-
 export interface AxiosPlatform {
   /**
    * The platform's own sender, called without axios (which is then never loaded): in Node without

@@ -32,7 +32,6 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import type { AxiosClasses } from './axios-platform';
 import { idleTimeout } from './b2-error';
 
 /** rxb2's timeouts, read from a request's config (0 or absent: none). */
@@ -46,6 +45,9 @@ export interface NodeAdapterTimeouts {
    */
   idleTimeoutMs?: number;
 }
+
+/** The axios classes an adapter builds its answers and errors with, handed over by whoever loaded axios. */
+export type AxiosClasses = Pick<import('axios').AxiosStatic, 'AxiosError' | 'AxiosHeaders' | 'CanceledError'>;
 
 export interface NodeHttpAdapterOptions {
   httpAgent: http.Agent;
