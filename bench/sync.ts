@@ -1,13 +1,18 @@
 /**
  * Sync benchmark (not a test): `npm run bench:sync -- [--files N] [--runs N] [--concurrency N]
- * [--clients rxb2,rclone,b2sdk] [--write] [--scale N] [--scale-only] [--rclone-transfers N] [--rxb2-page-size N]`.
+ * [--clients rxb2,rclone,b2sdk] [--write] [--scale N] [--scale-only] [--rclone-transfers N]
+ * [--rxb2 bin|driver] [--rxb2-page-size N]`.
  *
  * A folder of 10,000 small files (1–4 KiB, 100 folders of 100, whole-second modification times)
  * synced up into an empty prefix, then again with nothing changed, then again with 1% of the files
  * rewritten (other sizes, newer times), by each client into its own prefix of one bucket on the
  * emulator (a child process, in memory, 127.0.0.1):
  *
- *   rxb2    syncUp(bucket, { localFolder, prefix, concurrency }) (bench/sync-rxb2-driver.ts)
+ *   rxb2    rxb2 sync DIR b2://bucket/prefix -q --concurrency N: the `rxb2` command as users run
+ *           it, the package's bin, bundled into one file (.ci/bundle-bin.mjs; `npm run bench:sync`
+ *           writes dist/src/cli/rxb2-bin.js, as `npm pack` writes lib/cjs/cli/rxb2-bin.js).
+ *           --rxb2 driver: syncUp(bucket, { localFolder, prefix, concurrency }) from the library
+ *           as an application loads it, unbundled (bench/sync-rxb2-driver.ts), for --rxb2-page-size
  *   rclone  rclone sync DIR emu:bucket/prefix --transfers 32 --checkers N --fast-list
  *           (https://rclone.org/b2/: "the optimum setting is about --transfers 32" for B2, and
  *           --fast-list, one recursive listing instead of one per folder; rclone reads each
@@ -15,9 +20,16 @@
  *   b2sdk   Synchronizer(max_workers=N), compare by modification time (spec/sync/b2sdk_sync.py up)
  *
  * N is 16 (--concurrency); rclone's transfers 32 (--rclone-transfers); rxb2's names per listing
- * request its default, 1,000 (--rxb2-page-size: 10,000 makes one request of the 10,000 names, at
- * a higher peak RSS in the --scale run). All three compare by
- * size and modification time (rclone's and b2sdk's default, rxb2's `compare: 'modTime'`). Every run is its own process timed whole under /usr/bin/time (wall, CPU, peak
+ * request its default, 1,000 (--rxb2 driver --rxb2-page-size: 10,000 makes one request of the 10,000
+ * names, at a higher peak RSS in the --scale run). All three compare by size and modification time
+ * (rclone's and b2sdk's default; rxb2's `compare: 'modTime'`, the command's without --checksum or
+ * --size-only).
+ *
+ * Why the bin, bundled: rclone and b2sdk are timed as their users run them (rclone one static
+ * binary, b2sdk its Python modules), and so is rxb2: the `rxb2` bin users get is one file bundled by
+ * esbuild, which Node starts in about half the CPU time of the ~400 modules an unbundled import
+ * loads. An application that imports the library loads those modules once, at its own start, not
+ * per sync: --rxb2 driver measures that way (unbundled, start-up included). Every run is its own process timed whole under /usr/bin/time (wall, CPU, peak
  * RSS: start-up included), and checked afterwards (the prefix holds every file). With --runs > 1
  * each round uses new prefixes; medians are printed, with rxb2's speed as a multiple of each peer's
  * (peer seconds / rxb2 seconds). --write adds the table to BENCHMARKS.md.
@@ -43,6 +55,8 @@ import { rcloneEnv } from './peers/rclone';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TIME = '/usr/bin/time';
+/** The bundled `rxb2` bin, written by `npm run bench:sync` (node .ci/bundle-bin.mjs dist/src/cli/rxb2-bin.js). */
+const RXB2_BIN = path.join(__dirname, '..', 'src', 'cli', 'rxb2-bin.js');
 const CLIENTS = ['rxb2', 'rclone', 'b2sdk'] as const;
 type ClientId = (typeof CLIENTS)[number];
 const PHASES = ['initial', 'unchanged', 'changed 1%'] as const;
@@ -56,11 +70,13 @@ interface Options {
   scale?: number;
   scaleOnly: boolean;
   rcloneTransfers: number;
+  /** How rxb2 runs: the bundled `rxb2` bin (default), or syncUp from the library (bench/sync-rxb2-driver.ts). */
+  rxb2: 'bin' | 'driver';
   rxb2PageSize?: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { files: 10_000, runs: 1, concurrency: 16, clients: [...CLIENTS], write: false, scaleOnly: false, rcloneTransfers: 32 };
+  const o: Options = { files: 10_000, runs: 1, concurrency: 16, clients: [...CLIENTS], write: false, scaleOnly: false, rcloneTransfers: 32, rxb2: 'bin' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -78,8 +94,16 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--scale') o.scale = num();
     else if (a === '--scale-only') o.scaleOnly = true;
     else if (a === '--rclone-transfers') o.rcloneTransfers = num();
-    else if (a === '--rxb2-page-size') o.rxb2PageSize = num();
+    else if (a === '--rxb2') {
+      const how = argv[++i];
+      if (how !== 'bin' && how !== 'driver') throw new Error('--rxb2 is bin or driver');
+      o.rxb2 = how;
+    } else if (a === '--rxb2-page-size') o.rxb2PageSize = num();
     else throw new Error(`unknown option ${a} (see the header of bench/sync.ts)`);
+  }
+  if (o.rxb2 === 'bin' && o.rxb2PageSize !== undefined) throw new Error('--rxb2-page-size needs --rxb2 driver (the rxb2 command lists with its default page size)');
+  if (o.rxb2 === 'bin' && o.clients.includes('rxb2') && !fs.existsSync(RXB2_BIN)) {
+    throw new Error(`${RXB2_BIN} is missing: npm run bench:sync builds it (node .ci/bundle-bin.mjs dist/src/cli/rxb2-bin.js)`);
   }
   return o;
 }
@@ -150,6 +174,7 @@ interface RunJob {
   prefix: string;
   concurrency: number;
   rcloneTransfers: number;
+  rxb2: 'bin' | 'driver';
   rxb2PageSize?: number;
   tmp: string;
 }
@@ -160,6 +185,14 @@ function runClient(client: ClientId, job: RunJob): Promise<Sample> {
   const n = String(job.concurrency);
   switch (client) {
     case 'rxb2':
+      if (job.rxb2 === 'bin') {
+        return timedProcess(
+          process.execPath,
+          [RXB2_BIN, 'sync', dir, `b2://${bucketName}/${prefix}`, '-q', '--concurrency', n],
+          { ...process.env, B2_APPLICATION_KEY_ID: endpoint.keyId, B2_APPLICATION_KEY: endpoint.applicationKey, B2_REALM: endpoint.url },
+          tmp,
+        );
+      }
       return timedProcess(
         process.execPath,
         [path.join(__dirname, 'sync-rxb2-driver.js'), JSON.stringify({ emu: endpoint, bucketName, dir, prefix, concurrency: job.concurrency, pageSize: job.rxb2PageSize })],
@@ -209,6 +242,7 @@ async function smallFiles(o: Options, tmp: string): Promise<string> {
             prefix,
             concurrency: o.concurrency,
             rcloneTransfers: o.rcloneTransfers,
+            rxb2: o.rxb2,
             rxb2PageSize: o.rxb2PageSize,
             tmp,
           });
@@ -338,7 +372,17 @@ async function scaleRun(o: Options, tmp: string, n: number): Promise<string> {
       const raw = new RawB2Session(endpoint);
       await raw.authorize();
       for (const client of o.clients) {
-        const s = await runClient(client, { endpoint, bucketName, dir, prefix, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, rxb2PageSize: o.rxb2PageSize, tmp });
+        const s = await runClient(client, {
+          endpoint,
+          bucketName,
+          dir,
+          prefix,
+          concurrency: o.concurrency,
+          rcloneTransfers: o.rcloneTransfers,
+          rxb2: o.rxb2,
+          rxb2PageSize: o.rxb2PageSize,
+          tmp,
+        });
         // Nothing uploaded: still N names, one version each.
         const versions = await countVersions(raw, bucketId, `${prefix}/`);
         if (versions !== n) throw new Error(`scale ${client}: ${versions} versions under ${prefix}/, expected ${n}`);
@@ -367,7 +411,7 @@ async function main(): Promise<void> {
       const file = path.join(ROOT, 'BENCHMARKS.md');
       fs.appendFileSync(
         file,
-        `\n${table}\n\nrclone ${'`'}sync --transfers ${o.rcloneTransfers} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'}. \`npm run bench:sync\` (bench/sync.ts).\n`,
+        `\n${table}\n\nrclone ${'`'}sync --transfers ${o.rcloneTransfers} --checkers ${o.concurrency} --fast-list${'`'}; b2sdk ${'`'}Synchronizer(max_workers=${o.concurrency})${'`'}; rxb2 ${o.rxb2 === 'bin' ? `${'`'}rxb2 sync DIR b2://BUCKET/PREFIX -q --concurrency ${o.concurrency}${'`'} (the package's bundled bin)` : `${'`'}syncUp(…, { concurrency: ${o.concurrency} })${'`'} (the library, unbundled)`}. \`npm run bench:sync\` (bench/sync.ts).\n`,
       );
     }
   } finally {

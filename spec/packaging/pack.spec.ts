@@ -367,6 +367,74 @@ describe('the packed package (npm pack, installed in a scratch project)', () => 
     SPEC_TIMEOUT,
   );
 
+  it(
+    'runs the rxb2 bin, one bundled file: its version, and a sync up into the emulator it starts (rxb2 emulator), then again with nothing to do',
+    async () => {
+      const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'rxb2', 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+      // One file: the client, rxjs and commander inside; only Node's modules, the emulator's files and axios (behind a proxy) outside.
+      const code = readFileSync(join(app, 'node_modules', 'rxb2', installed.bin.rxb2), 'utf8');
+      const outside = [...code.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)].map((m) => m[1]).filter((name) => !name.startsWith('node:') && !builtinModules.includes(name));
+      expect([...new Set(outside)].sort()).toEqual(['../emulator/faults.js', '../emulator/index.js', '../emulator/routes.js', 'axios']);
+
+      const bin = join(app, 'node_modules', '.bin', process.platform === 'win32' ? 'rxb2.cmd' : 'rxb2');
+      const rxb2 = (args: string[], env: Record<string, string> = {}) =>
+        run(bin, args, { cwd: app, env: { ...childEnv(), ...env }, timeout: SPEC_TIMEOUT, shell: process.platform === 'win32' });
+      expect((await rxb2(['--version'])).stdout.trim()).toBe(installed.version);
+
+      const emulator = spawn(bin, ['emulator', '--port', '0'], { cwd: app, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+      let output = '';
+      try {
+        const credentials = await new Promise<Record<string, string>>((resolveEnv, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no "export" line within 20 s:\n${output}`)), 20_000);
+          const onData = (chunk: Buffer) => {
+            output += chunk.toString();
+            const line = /^export (.+)$/m.exec(output);
+            if (line) {
+              clearTimeout(timer);
+              resolveEnv(Object.fromEntries(line[1].split(' ').map((pair) => pair.split('=') as [string, string])));
+            }
+          };
+          emulator.stdout.on('data', onData);
+          emulator.stderr.on('data', onData);
+          emulator.once('exit', (exit) => {
+            clearTimeout(timer);
+            reject(new Error(`rxb2 emulator exited with ${exit}:\n${output}`));
+          });
+        });
+        // The emulator, outside the bundle, serves its console page from beside it.
+        expect(await (await fetch(`${credentials.B2_REALM}/console/app.js`)).text()).toContain('Unfinished large files');
+
+        const bucket = `bin-sync-${Date.now().toString(36)}`;
+        await rxb2(['buckets', 'create', bucket], credentials);
+        const folder = join(temp, 'sync-folder');
+        mkdirSync(join(folder, 'sub'), { recursive: true });
+        writeFileSync(join(folder, 'a.txt'), 'one');
+        writeFileSync(join(folder, 'sub', 'b.txt'), 'two two');
+        const summary = async () => {
+          const out = await rxb2(['sync', folder, `b2://${bucket}/backup`, '--json', '--concurrency', '16'], credentials);
+          return (JSON.parse(out.stdout.trim().split('\n').pop()!) as { sync: { upload: number; skip: number; bytes: number } }).sync;
+        };
+        expect(await summary()).toEqual(jasmine.objectContaining({ upload: 2, skip: 0, bytes: 10 }));
+        const listed = await rxb2(['ls', `${bucket}/backup/`, '--recursive', '--json'], credentials);
+        expect(
+          listed.stdout
+            .trim()
+            .split('\n')
+            .map((line) => (JSON.parse(line) as { fileName: string }).fileName)
+            .sort(),
+        ).toEqual(['backup/a.txt', 'backup/sub/b.txt']);
+        expect(await summary()).toEqual(jasmine.objectContaining({ upload: 0, skip: 2, bytes: 0 }));
+      } finally {
+        if (emulator.exitCode === null) {
+          const gone = new Promise((done) => emulator.once('exit', done));
+          emulator.kill('SIGTERM');
+          await gone;
+        }
+      }
+    },
+    SPEC_TIMEOUT,
+  );
+
   describe('bundled by esbuild for platform browser', () => {
     /** Node built-ins are left external, so that pulling one in shows up as an import rather than a build error. */
     const bundle = (contents: string) =>

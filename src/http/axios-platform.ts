@@ -1,21 +1,23 @@
 /**
- * What the transport asks of the platform it runs on, for axios alone: the adapter and its options,
- * and request bodies in the form that adapter sends. `./node-axios` is Node's (the lean node:http
- * adapter over keep-alive agents); bundlers swap in `./browser-axios` (XHR and fetch) through
- * package.json's `browser` field, so the browser bundle never reaches node:http.
+ * What the transport asks of the platform it runs on: how requests are sent, and request bodies in
+ * the form they are sent in. `./node-axios` is Node's (the lean node:http adapter over keep-alive
+ * agents, called directly; axios' own adapter behind a proxy); bundlers swap in `./browser-axios`
+ * (axios' XHR and fetch adapters) through package.json's `browser` field, so the browser bundle
+ * never reaches node:http.
  */
-
-/** The axios classes an adapter builds its answers and errors with, handed over by the transport (the one module that loads axios). */
-export type AxiosClasses = Pick<import('axios').AxiosStatic, 'AxiosError' | 'AxiosHeaders' | 'CanceledError'>;
+import type { NodeHttpSend } from './node-http-adapter';
 
 export interface AxiosPlatform {
   /**
-   * Options merged into the axios instance: in Node a lean node:http adapter over keep-alive
-   * agents (built with the axios classes it is given), in the browser XHR.
+   * The platform's own sender, called without axios (which is then never loaded): in Node without
+   * proxy variables, the lean node:http adapter over keep-alive agents. Undefined in a browser and
+   * behind a proxy, where requests go through axios (`axiosDefaults`).
    */
-  axiosDefaults(axiosClasses?: AxiosClasses): Record<string, unknown>;
-  /** Turns an upload body into what axios sends on this platform (a Node Readable, a Blob…). */
+  directSend(): NodeHttpSend | undefined;
+  /** Options merged into the axios instance, when requests go through axios: Node's agents and axios' own adapter behind a proxy, XHR in a browser. */
+  axiosDefaults(): Record<string, unknown>;
+  /** Turns an upload body into what is sent on this platform (a Node Readable, a Blob…). */
   uploadData(chunks: AsyncIterable<Uint8Array>, length: number): unknown;
-  /** In-memory bytes as axios sends them (Node: a Buffer view; axios sends a plain view's whole ArrayBuffer). */
+  /** In-memory bytes as sent (Node: a Buffer view; axios sends a plain view's whole ArrayBuffer). */
   uploadBytes(bytes: Uint8Array): unknown;
 }

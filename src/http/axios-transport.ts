@@ -1,17 +1,19 @@
 /**
- * The transport over axios: the only module that imports it. One axios instance with keep-alive,
- * no redirects (B2 never redirects), unlimited body sizes, and our own status handling, so an
- * `AxiosError` never reaches a caller. In Node requests go through the lean node:http adapter
- * (node-http-adapter.ts, chosen by node-axios.ts) with the smallest config axios accepts; in a browser,
- * or behind a proxy, through axios' own adapters.
+ * rxb2's transport: the only module that loads axios, and only when a request needs it. In Node
+ * without proxy variables, requests go straight to the lean node:http adapter (node-http-adapter.ts,
+ * handed over by node-axios.ts) and axios is never loaded; in a browser, or behind a proxy, through
+ * one axios instance (loaded with the first request) and axios' own adapters. Either way the same
+ * transport: keep-alive, no redirects (B2 never redirects), unlimited body sizes, the same
+ * timeouts, our own status handling and `B2Error`s (an `AxiosError` never reaches a caller), the
+ * same request log.
  */
-import axios, { AxiosError, AxiosHeaders, CanceledError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse, AxiosStatic } from 'axios';
 import { Observable } from 'rxjs';
 import { platform } from '../platform';
 import { B2Error, idleTimeout, invalidArgument } from './b2-error';
 import type { B2Event } from './events';
 import { axiosPlatform } from './node-axios';
-import type { NodeAdapterTimeouts } from './node-http-adapter';
+import type { NodeHttpRequest, NodeHttpSend } from './node-http-adapter';
 import type { B2HttpRequest, B2Transport } from './transport';
 
 /**
@@ -75,47 +77,45 @@ export interface B2RequestLogEntry {
 }
 
 /**
- * rxb2's transport (the default `B2Options.transport`): one axios instance with keep-alive and no
- * redirects; in Node the lean node:http adapter, in a browser XHR (uploads) and fetch (streamed
- * downloads). `request()` is cold: it sends on subscribe, emits `sent`, progress, `responseHeader`
- * and `response` last, then completes; fails with a `B2Error` (B2's answer, a network failure, a
- * timeout); unsubscribing aborts the request.
+ * rxb2's transport (the default `B2Options.transport`), with keep-alive and no redirects: in Node the
+ * lean node:http adapter (axios' own adapter behind a proxy), in a browser XHR (uploads) and fetch
+ * (streamed downloads) through axios. `request()` is cold: it sends on subscribe, emits `sent`,
+ * progress, `responseHeader` and `response` last, then completes; fails with a `B2Error` (B2's
+ * answer, a network failure, a timeout); unsubscribing aborts the request.
  */
 export class AxiosTransport implements B2Transport {
-  private readonly http: AxiosInstance;
+  /** Node without a proxy: the platform's own adapter, called directly (axios is never loaded). */
+  private readonly direct: NodeHttpSend | undefined;
+  /** Otherwise the axios instance, made with the first request. */
+  private http: Promise<AxiosInstance> | undefined;
+  /** The `User-Agent` header, when one was given. */
+  private readonly userAgent: string | undefined;
   private readonly log: AxiosTransportOptions['log'];
-  /** Requests go to the platform's own adapter with the smallest axios config. */
-  private readonly lean: boolean = false;
   private readonly connectMs: number;
   private readonly idleMs: number;
 
   constructor(options: AxiosTransportOptions = {}) {
     this.log = options.log;
+    this.userAgent = options.userAgent;
     ({ connectMs: this.connectMs, idleMs: this.idleMs } = checkTimeouts(options.timeouts));
-    const platformDefaults = axiosPlatform.axiosDefaults({ AxiosError, AxiosHeaders, CanceledError });
-    const headers = options.userAgent ? { 'User-Agent': options.userAgent } : {};
-    this.http = axios.create({
-      ...platformDefaults,
-      maxRedirects: 0,
-      // maxBodyLength and maxContentLength left unset (-1) on purpose: any limit, even Infinity,
-      // pipes every streamed upload / download through an extra Transform (+ a pipeline whose
-      // AbortController throws a DOMException per request): ~90 µs per small upload.
-      validateStatus,
-      decompress: false,
-      transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
-      headers,
-    });
-    if (typeof platformDefaults.adapter === 'function') {
-      // The platform's own adapter (Node) needs none of axios' request shaping: no transforms
-      // (this transport stringifies and parses JSON itself), flat headers instead of axios'
-      // per-method buckets, no transitional flags, no validateStatus (unset, every status
-      // resolves) and text answers by default. axios merges its defaults into every request's
-      // config key by key and header by header: the fewer there are, the less each request costs.
-      this.lean = true;
-      const d = this.http.defaults as unknown as Record<string, unknown>;
-      for (const key of Object.keys(d)) delete d[key];
-      Object.assign(d, { adapter: platformDefaults.adapter, headers });
-    }
+    this.direct = axiosPlatform.directSend();
+  }
+
+  /** The axios instance (axios loaded on first use): axios' adapters with this transport's settings. */
+  private axios(): Promise<AxiosInstance> {
+    return (this.http ??= loadAxios().then((axios) =>
+      axios.create({
+        ...axiosPlatform.axiosDefaults(),
+        maxRedirects: 0,
+        // maxBodyLength and maxContentLength left unset (-1) on purpose: any limit, even Infinity,
+        // pipes every streamed upload / download through an extra Transform (+ a pipeline whose
+        // AbortController throws a DOMException per request): ~90 µs per small upload.
+        validateStatus,
+        decompress: false,
+        transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+        headers: this.userAgent ? { 'User-Agent': this.userAgent } : {},
+      }),
+    ));
   }
 
   request<T>(req: B2HttpRequest): Observable<B2Event<T, unknown>> {
@@ -194,17 +194,30 @@ export class AxiosTransport implements B2Transport {
       // In a browser the transport watches for stalls itself, through XHR's and fetch's progress
       // events (a browser exposes nothing lower); in Node the adapter watches the socket.
       const watchdog = browser && idleMs > 0 ? new Watchdog(idleMs, () => abort.abort()) : undefined;
-      const send = (payload: unknown) => {
-        const config: AxiosRequestConfig = { method: req.method, url: req.url, headers, data: payload, signal: abort.signal };
-        if (stream) config.responseType = 'stream';
-        else if (!this.lean) config.responseType = 'text';
-        if (this.lean) {
-          if (this.connectMs > 0 || idleMs > 0) Object.assign(config, { connectTimeoutMs: this.connectMs, idleTimeoutMs: idleMs } satisfies NodeAdapterTimeouts);
+      const direct = this.direct;
+      const send = (payload: unknown): Promise<AxiosResponse> => {
+        if (direct) {
+          // The node:http adapter as it is: no redirects, no decompression, every status resolved,
+          // text answers; it watches the socket for the connect and idle timeouts.
+          const config: NodeHttpRequest = {
+            method: req.method,
+            url: req.url,
+            headers: this.userAgent ? { 'User-Agent': this.userAgent, ...headers } : headers,
+            data: payload,
+            signal: abort.signal,
+          };
+          if (stream) config.responseType = 'stream';
+          if (this.connectMs > 0) config.connectTimeoutMs = this.connectMs;
+          if (idleMs > 0) config.idleTimeoutMs = idleMs;
+          return direct(config);
         }
+        const config: AxiosRequestConfig = { method: req.method, url: req.url, headers, data: payload, signal: abort.signal, responseType: stream ? 'stream' : 'text' };
         // Behind a proxy, axios' Node adapter: its `timeout` is the socket's idle timeout there.
-        else if (!browser && idleMs > 0) Object.assign(config, { timeout: idleMs, timeoutErrorMessage: AXIOS_IDLE_TIMEOUT });
+        if (!browser && idleMs > 0) Object.assign(config, { timeout: idleMs, timeoutErrorMessage: AXIOS_IDLE_TIMEOUT });
         watchdog?.poke();
-        return this.http.request(browser ? Object.assign(config, browserOptions(req, watchdog)) : config);
+        return this.axios().then((http) =>
+          abort.signal.aborted ? Promise.reject(canceled()) : http.request(browser ? Object.assign(config, browserOptions(req, watchdog)) : config),
+        );
       };
       // The browser platform gathers an upload body asynchronously (a Promise of a Blob).
       (isPromise(data) ? data.then(send) : send(data)).then(answer).catch(fail);
@@ -251,6 +264,18 @@ class AbortFlag {
     this.aborted = true;
     for (const listener of this.listeners.splice(0)) listener();
   }
+}
+
+let axiosModule: Promise<AxiosStatic> | undefined;
+
+/** axios, loaded once, on the first request that goes through it (in a browser, or behind a proxy). */
+function loadAxios(): Promise<AxiosStatic> {
+  return (axiosModule ??= import('axios').then((mod) => mod.default));
+}
+
+/** A request aborted before axios was loaded. */
+function canceled(): Error {
+  return Object.assign(new Error('canceled'), { name: 'CanceledError', code: 'ERR_CANCELED' });
 }
 
 /** The message axios' own Node adapter (behind a proxy) fails with when its socket timeout, our idle timeout, fires. */

@@ -1,5 +1,5 @@
 /**
- * The transport's axios options in a browser: no Node built-ins. Uploads go through XHR (the only
+ * The transport's platform in a browser: every request through axios, no Node built-ins. Uploads go through XHR (the only
  * browser API with upload progress events) with the body gathered into a Blob; streamed downloads
  * through axios' fetch adapter, which hands over a ReadableStream.
  *
@@ -8,6 +8,10 @@
 import type { AxiosPlatform } from './axios-platform';
 
 export const axiosPlatform: AxiosPlatform = {
+  directSend() {
+    // Every request goes through axios (loaded with the first one).
+    return undefined;
+  },
   axiosDefaults() {
     // XHR: the adapter with upload progress events. The transport sends streamed downloads
     // (responseType "stream") through axios' fetch adapter, which hands over a ReadableStream.

@@ -21,15 +21,17 @@
  * - network failures reject with an `AxiosError` carrying the socket's code (`ECONNRESET`…), a cut
  *   buffered answer with `ERR_BAD_RESPONSE`.
  *
- * It imports no axios at run time: the axios classes come from the caller, so the transport stays
- * the one module that loads axios.
+ * It imports no axios at run time. Driven by axios (given axios' classes), it answers and fails with
+ * axios' own `AxiosHeaders`, `AxiosError` and `CanceledError`; called directly, as the transport does
+ * in Node without a proxy (so that axios is never loaded), with plain objects of the same shape: the
+ * answer's headers as node:http gives them, errors carrying the same `code`, `name`, `cause`,
+ * `config`, `request` and `response`.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import type { AxiosClasses } from './axios-platform';
+import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { idleTimeout } from './b2-error';
 
 /** rxb2's timeouts, read from a request's config (0 or absent: none). */
@@ -44,40 +46,130 @@ export interface NodeAdapterTimeouts {
   idleTimeoutMs?: number;
 }
 
+/** The axios classes an adapter builds its answers and errors with, handed over by whoever loaded axios. */
+export type AxiosClasses = Pick<import('axios').AxiosStatic, 'AxiosError' | 'AxiosHeaders' | 'CanceledError'>;
+
 export interface NodeHttpAdapterOptions {
   httpAgent: http.Agent;
   httpsAgent: https.Agent;
-  /** The axios classes answers and errors are made of. */
-  axios: AxiosClasses;
+  /** The axios classes answers and errors are made of, when axios drives the adapter (absent: plain ones, see `NodeHttpSend`). */
+  axios?: AxiosClasses;
 }
+
+/** What the adapter reads of a request's config, whether axios or the transport hands it over. */
+export type NodeHttpRequest = Pick<AxiosRequestConfig, 'url' | 'method' | 'data' | 'signal' | 'responseType' | 'timeout' | 'timeoutErrorMessage' | 'validateStatus'> &
+  NodeAdapterTimeouts & {
+    /** Header names and values, sent as written (`undefined`, `null` and `false` values left out). */
+    headers?: Record<string, unknown>;
+  };
+
+/**
+ * The adapter called directly, without axios: resolves with the answer (status, headers as node:http
+ * gives them, lower-case names; data as `responseType` asks), rejects with an `Error` carrying
+ * axios' error `code`s (`ERR_CANCELED` with the name `CanceledError` when aborted, the socket's
+ * code for a network failure, `ERR_CONNECT_TIMEOUT`, `ERR_IDLE_TIMEOUT`…) and what the body threw as `cause`.
+ */
+export type NodeHttpSend = (config: NodeHttpRequest) => Promise<AxiosResponse>;
+
+/** How the adapter makes its answers' headers and its errors: axios' classes, or plain ones. */
+interface Makers {
+  error(message: string, code: string | undefined, config: NodeHttpRequest, req?: http.ClientRequest, res?: AxiosResponse): Error;
+  from(err: unknown, code: string | undefined, config: NodeHttpRequest, req?: http.ClientRequest, res?: AxiosResponse): Error;
+  canceled(message: string | undefined, config: NodeHttpRequest, req?: http.ClientRequest): Error;
+  headers(incoming: http.IncomingHttpHeaders): AxiosResponse['headers'];
+}
+
+/** A failed request in the shape of an AxiosError, for the adapter called without axios. */
+class NodeHttpError extends Error {
+  code?: string;
+  config?: NodeHttpRequest;
+  request?: http.ClientRequest;
+  response?: AxiosResponse;
+  status?: number;
+
+  constructor(message: string, code?: string, config?: NodeHttpRequest, request?: http.ClientRequest, response?: AxiosResponse) {
+    super(message);
+    this.name = 'NodeHttpError';
+    if (code) this.code = code;
+    this.config = config;
+    this.request = request;
+    if (response) {
+      this.response = response;
+      this.status = response.status;
+    }
+  }
+}
+
+/** Plain answers and errors, as axios would make them (AxiosError.from: the wrapped error's message, code, name, and itself as `cause`). */
+const plainMakers: Makers = {
+  error: (message, code, config, req, res) => new NodeHttpError(message, code, config, req, res),
+  from(err, code, config, req, res) {
+    const e = (err ?? {}) as { message?: string; code?: string; name?: string };
+    const error = new NodeHttpError(e.message || 'Error', code || e.code, config, req, res);
+    Object.defineProperty(error, 'cause', { value: err, writable: true, enumerable: false, configurable: true });
+    if (e.name) error.name = e.name;
+    return error;
+  },
+  canceled(message, config, req) {
+    const error = new NodeHttpError(message ?? 'canceled', ERR_CANCELED, config, req);
+    error.name = 'CanceledError';
+    return error;
+  },
+  headers: (incoming) => incoming as AxiosResponse['headers'],
+};
+
+/** The same, with axios' classes. */
+function axiosMakers({ AxiosError, AxiosHeaders, CanceledError }: AxiosClasses): Makers {
+  // The config axios hands the adapter is its own InternalAxiosRequestConfig: given back as it came.
+  const internal = (config: NodeHttpRequest) => config as InternalAxiosRequestConfig;
+  return {
+    error: (message, code, config, req, res) => new AxiosError(message, code, internal(config), req, res),
+    from: (err, code, config, req, res) => AxiosError.from(err, code, internal(config), req, res),
+    canceled: (message, config, req) => new CanceledError(message, internal(config), req),
+    // Already AxiosHeaders, so axios does not rebuild them (twice) header by header: node:http
+    // hands over names in lower case, values trimmed, which is what AxiosHeaders holds.
+    headers: (incoming) => Object.assign(new AxiosHeaders(), incoming),
+  };
+}
+
+const ERR_CANCELED = 'ERR_CANCELED';
+const ERR_INVALID_URL = 'ERR_INVALID_URL';
+const ERR_BAD_REQUEST = 'ERR_BAD_REQUEST';
+const ERR_BAD_RESPONSE = 'ERR_BAD_RESPONSE';
+const ETIMEDOUT = 'ETIMEDOUT';
 
 /** Characters a header value may not carry as a byte string (axios strips them; node:http would throw). */
 const INVALID_HEADER_CHARS = /[^\t\x20-\x7e\x80-\xff]/;
 const INVALID_HEADER_CHARS_G = /[^\t\x20-\x7e\x80-\xff]+/g;
 
-/** An axios adapter sending through node:http(s) with the given keep-alive agents. */
-export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAdapter {
-  const { httpAgent, httpsAgent } = options;
-  const { AxiosError, AxiosHeaders, CanceledError } = options.axios;
+/** An axios adapter sending through node:http(s) with the given keep-alive agents (`options.axios`: the classes of the axios that drives it). */
+export function createNodeHttpAdapter(options: NodeHttpAdapterOptions & { axios: AxiosClasses }): AxiosAdapter {
+  return createNodeHttpSend(options);
+}
 
-  return (config: InternalAxiosRequestConfig) =>
+/** The adapter, to call directly (`NodeHttpSend`); with `options.axios`, it answers as an axios adapter. */
+export function createNodeHttpSend(options: NodeHttpAdapterOptions): NodeHttpSend {
+  const { httpAgent, httpsAgent } = options;
+  const make = options.axios ? axiosMakers(options.axios) : plainMakers;
+
+  return (config: NodeHttpRequest) =>
     new Promise<AxiosResponse>((resolve, reject) => {
       const signal = config.signal as AbortSignal | undefined;
-      if (signal?.aborted) return reject(new CanceledError(undefined, config));
+      if (signal?.aborted) return reject(make.canceled(undefined, config));
 
       let url: Target;
       try {
         url = target(config.url ?? '');
       } catch (err) {
-        return reject(AxiosError.from(err, AxiosError.ERR_INVALID_URL, config));
+        return reject(make.from(err, ERR_INVALID_URL, config));
       }
       const secure = url.protocol === 'https:';
       if (!secure && url.protocol !== 'http:') {
-        return reject(new AxiosError(`Unsupported protocol ${url.protocol}`, AxiosError.ERR_BAD_REQUEST, config));
+        return reject(make.error(`Unsupported protocol ${url.protocol}`, ERR_BAD_REQUEST, config));
       }
 
       let data: unknown = config.data;
-      const headers = requestHeaders(config.headers as unknown as Record<string, unknown> | undefined, url.host);
+      const headers = requestHeaders(config.headers, url.host);
       let stream: Readable | undefined;
       if (data instanceof Readable) stream = data;
       else if (data != null) {
@@ -85,7 +177,7 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
         else if (data instanceof ArrayBuffer) data = Buffer.from(data);
         else if (ArrayBuffer.isView(data) && !Buffer.isBuffer(data)) data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
         else if (!Buffer.isBuffer(data)) {
-          return reject(new AxiosError('Data after transformation must be a string, an ArrayBuffer, a Buffer, or a Stream', AxiosError.ERR_BAD_REQUEST, config));
+          return reject(make.error('Data after transformation must be a string, an ArrayBuffer, a Buffer, or a Stream', ERR_BAD_REQUEST, config));
         }
         if (!headers.hasLength) headers.raw.push('Content-Length', String((data as Buffer).length));
       }
@@ -113,12 +205,12 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
         settled = true;
         if (!validateStatus || validateStatus(response.status)) resolve(response);
         else {
-          const code = response.status < 500 ? AxiosError.ERR_BAD_REQUEST : AxiosError.ERR_BAD_RESPONSE;
-          reject(new AxiosError(`Request failed with status code ${response.status}`, code, config, req, response));
+          const code = response.status < 500 ? ERR_BAD_REQUEST : ERR_BAD_RESPONSE;
+          reject(make.error(`Request failed with status code ${response.status}`, code, config, req, response));
         }
       };
       function onAbort() {
-        const error = new CanceledError(undefined, config, req);
+        const error = make.canceled(undefined, config, req);
         if (!settled) {
           fail(error);
           req.destroy();
@@ -145,11 +237,11 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
         );
       } catch (err) {
         // An invalid header name or value, refused by node:http before anything is sent.
-        return reject(AxiosError.from(err, AxiosError.ERR_BAD_REQUEST, config));
+        return reject(make.from(err, ERR_BAD_REQUEST, config));
       }
       signal?.addEventListener('abort', onAbort);
 
-      req.on('error', (err) => fail(AxiosError.from(err, undefined, config, req)));
+      req.on('error', (err) => fail(make.from(err, undefined, config, req)));
 
       const { connectTimeoutMs = 0, idleTimeoutMs = 0 } = config as NodeAdapterTimeouts;
       if (connectTimeoutMs > 0 || idleTimeoutMs > 0) req.once('socket', (socket: Socket) => watch(socket));
@@ -183,7 +275,7 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
         };
         const stalled = () => {
           if (!settled) {
-            fail(new AxiosError(`no data either way for ${idleTimeoutMs} ms`, 'ERR_IDLE_TIMEOUT', config, req));
+            fail(make.error(`no data either way for ${idleTimeoutMs} ms`, 'ERR_IDLE_TIMEOUT', config, req));
             req.destroy();
           } else if (res && !res.destroyed) {
             // A streamed answer already handed over: its reader learns of the stall.
@@ -210,7 +302,7 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
           if (connectTimeoutMs > 0) {
             connectTimer = setTimeout(() => {
               if (settled) return;
-              fail(new AxiosError(`no connection within ${connectTimeoutMs} ms`, 'ERR_CONNECT_TIMEOUT', config, req));
+              fail(make.error(`no connection within ${connectTimeoutMs} ms`, 'ERR_CONNECT_TIMEOUT', config, req));
               req.destroy();
             }, connectTimeoutMs);
           }
@@ -222,7 +314,7 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
       if (timeout > 0) {
         req.setTimeout(timeout, () => {
           if (settled) return;
-          fail(new AxiosError(config.timeoutErrorMessage || `timeout of ${timeout}ms exceeded`, AxiosError.ETIMEDOUT, config, req));
+          fail(make.error(config.timeoutErrorMessage || `timeout of ${timeout}ms exceeded`, ETIMEDOUT, config, req));
           req.destroy();
         });
       }
@@ -237,10 +329,8 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
           data: undefined,
           status: incoming.statusCode ?? 0,
           statusText: incoming.statusMessage ?? '',
-          // Already AxiosHeaders, so axios does not rebuild them (twice) header by header: node:http
-          // hands over names in lower case, values trimmed, which is what AxiosHeaders holds.
-          headers: Object.assign(new AxiosHeaders(), incoming.headers),
-          config,
+          headers: make.headers(incoming.headers),
+          config: config as InternalAxiosRequestConfig,
           request: req,
         };
         if (responseType === 'stream') {
@@ -256,10 +346,10 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
         incoming.on('aborted', () => {
-          fail(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req, response));
+          fail(make.error('stream has been aborted', ERR_BAD_RESPONSE, config, req, response));
           incoming.destroy();
         });
-        incoming.on('error', (err) => fail(AxiosError.from(err, undefined, config, req, response)));
+        incoming.on('error', (err) => fail(make.from(err, undefined, config, req, response)));
         incoming.on('end', () => {
           watchEnd();
           if (settled) return;
@@ -284,7 +374,7 @@ export function createNodeHttpAdapter(options: NodeHttpAdapterOptions): AxiosAda
         stream.once('close', () => {
           // Destroyed before its end (the caller gave up on it): the request cannot complete.
           if (!ended && !req.destroyed) {
-            fail(new CanceledError('Request stream has been aborted', config, req));
+            fail(make.canceled('Request stream has been aborted', config, req));
             req.destroy();
           }
         });
