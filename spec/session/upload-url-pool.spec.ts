@@ -23,72 +23,78 @@ describe('UploadUrlPool', () => {
     });
   }
 
-  it('fetches lazily: nothing before subscribe, the fetch on subscribe', () => {
-    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+  /** Retry off: an attempt's failure is the upload's (the pool's own rules are what is under test). */
+  const once = (scheduler: TestScheduler) => ({ maxAttempts: 1, scheduler });
+  const refused = new B2Error({ status: 400, code: 'bad_request', message: 'refused' });
+
+  it('fetches lazily: nothing before subscribe, the fetch on subscribe, the URL given back after the upload', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
       const f1 = cold('-a|', { a: u.u1 });
       const fetch = fakeFetch(f1);
       const pool = new UploadUrlPool();
-      const taken$ = pool.take('bucket', fetch);
+      const upload$ = pool.upload('bucket', fetch, (url) => of(url), once(scheduler));
       expect(fetch).not.toHaveBeenCalled();
-      expectObservable(taken$, '--^').toBe('---a|', { a: u.u1 });
+      expectObservable(upload$, '--^').toBe('---a|', { a: u.u1 });
       expectSubscriptions(f1.subscriptions).toBe('--^-!');
-      scheduler.flush();
+      flush();
       expect(fetch).toHaveBeenCalledTimes(1);
+      expect(pool.idleCount('bucket')).toBe(1);
     });
   });
 
-  it('never hands one URL to two takers at once; reuses released URLs and drops unreleased ones', () => {
-    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const f1 = cold('-a|', { a: u.u1 });
-      const f2 = cold('-a|', { a: u.u2 });
-      const f3 = cold('-a|', { a: u.u3 });
-      const f4 = cold('-a|', { a: u.u4 });
-      const fetch = fakeFetch(f1, f2, f3, f4);
+  it("never hands one URL to two uploads at once; gives back a succeeded upload's URL and drops a failed one's", () => {
+    scheduler.run(({ cold, flush }) => {
+      const fetch = fakeFetch(cold('-a|', { a: u.u1 }), cold('-a|', { a: u.u2 }), cold('-a|', { a: u.u3 }), cold('-a|', { a: u.u4 }));
       const pool = new UploadUrlPool();
-      const take = () => pool.take('bucket', fetch);
-
-      // A and B at 0: two fetches, two URLs
-      expectObservable(take()).toBe('-a|', { a: u.u1 });
-      expectObservable(take()).toBe('-a|', { a: u.u2 });
-      // A succeeded and releases u1 at 3; B failed and does not release u2
-      scheduler.schedule(() => pool.release('bucket', u.u1), 3);
-      // C and D at 5: C gets u1 from the pool without a fetch; D must not get u1 too, nor u2: it fetches
-      expectObservable(take(), '-----^').toBe('-----(a|)', { a: u.u1 });
-      expectObservable(take(), '-----^').toBe('------a|', { a: u.u3 });
-      // E at 8, while u1 is still C's: another fetch
-      expectObservable(take(), '--------^').toBe('---------a|', { a: u.u4 });
-
-      expectSubscriptions(f1.subscriptions).toBe('^-!');
-      expectSubscriptions(f2.subscriptions).toBe('^-!');
-      expectSubscriptions(f3.subscriptions).toBe('-----^-!');
-      expectSubscriptions(f4.subscriptions).toBe('--------^-!');
-      scheduler.flush();
+      const got: Record<string, UploadUrl> = {};
+      /** An upload starting at `at` whose attempt, once it holds its URL, lives as `life` (`|` succeeds, `#` fails). */
+      const upload = (name: string, at: number, life: string) =>
+        scheduler.schedule(
+          () =>
+            pool
+              .upload(
+                'bucket',
+                fetch,
+                (url) => {
+                  got[name] = url;
+                  return cold(life, undefined, refused);
+                },
+                once(scheduler),
+              )
+              .subscribe({ error: () => undefined }),
+          at,
+        );
+      upload('A', 0, '--|'); // fetches u1 (at 1), succeeds at 3: u1 given back
+      upload('B', 0, '--#'); // fetches u2 (at 1), fails at 3: u2 dropped
+      upload('C', 5, '-----|'); // u1 from the pool, no fetch; holds it until 10
+      upload('D', 5, '-----|'); // u1 is C's and u2 was dropped: fetches u3 (at 6); holds it until 11
+      upload('E', 8, '|'); // u1 and u3 are held: fetches u4
+      flush();
+      expect(got).toEqual({ A: u.u1, B: u.u2, C: u.u1, D: u.u3, E: u.u4 });
       expect(fetch).toHaveBeenCalledTimes(4);
-      expect(pool.idleCount('bucket')).toBe(0);
+      expect(pool.idleCount('bucket')).toBe(3);
     });
   });
 
-  it('hands out each released URL once, then fetches', () => {
-    scheduler.run(({ cold }) => {
+  it('hands out each released URL once, newest first, then fetches', () => {
+    scheduler.run(({ cold, flush }) => {
       const fetch = fakeFetch(cold('-a|', { a: u.u3 }));
       const pool = new UploadUrlPool();
       pool.release('bucket', u.u1);
       pool.release('bucket', u.u2);
       expect(pool.idleCount('bucket')).toBe(2);
-
       const got: UploadUrl[] = [];
-      for (let i = 0; i < 3; i++) pool.take('bucket', fetch).subscribe((x) => got.push(x));
-      scheduler.flush();
-      expect(got.length).toBe(3);
-      expect(new Set(got.map((x) => x.uploadUrl)).size).toBe(3);
-      expect(got.map((x) => x.uploadUrl).sort()).toEqual([u.u1, u.u2, u.u3].map((x) => x.uploadUrl));
+      // Three uploads that hold their URLs (attempts that never end).
+      for (let i = 0; i < 3; i++) pool.upload('bucket', fetch, (url) => (got.push(url), cold('-')), once(scheduler)).subscribe();
+      flush();
+      expect(got).toEqual([u.u2, u.u1, u.u3]);
       expect(fetch).toHaveBeenCalledTimes(1);
       expect(pool.idleCount('bucket')).toBe(0);
     });
   });
 
   it('keeps keys apart, and clear(key) forgets only that key', () => {
-    scheduler.run(({ cold, expectObservable }) => {
+    scheduler.run(({ cold, expectObservable, flush }) => {
       const pool = new UploadUrlPool();
       pool.release('bucket-1', u.u1);
       pool.release('large-file-9', u.u2);
@@ -96,51 +102,27 @@ describe('UploadUrlPool', () => {
       expect(pool.idleCount('bucket-1')).toBe(1);
       expect(pool.idleCount('large-file-9')).toBe(0);
 
-      const fetchForBucket2 = fakeFetch(cold('-a|', { a: u.u3 }));
-      expectObservable(pool.take('bucket-2', fetchForBucket2)).toBe('-a|', { a: u.u3 });
-      const fetchForLargeFile = fakeFetch(cold('--a|', { a: u.u4 }));
-      expectObservable(pool.take('large-file-9', fetchForLargeFile)).toBe('--a|', { a: u.u4 });
+      const sentWith = (url: UploadUrl) => of(url.uploadUrl);
+      expectObservable(pool.upload('bucket-2', fakeFetch(cold('-a|', { a: u.u3 })), sentWith, once(scheduler))).toBe('-a|', { a: u.u3.uploadUrl });
+      expectObservable(pool.upload('large-file-9', fakeFetch(cold('--a|', { a: u.u4 })), sentWith, once(scheduler))).toBe('--a|', { a: u.u4.uploadUrl });
       const noFetch = fakeFetch();
-      expectObservable(pool.take('bucket-1', noFetch)).toBe('(a|)', { a: u.u1 });
-      scheduler.flush();
+      expectObservable(pool.upload('bucket-1', noFetch, sentWith, once(scheduler))).toBe('(a|)', { a: u.u1.uploadUrl });
+      flush();
       expect(noFetch).not.toHaveBeenCalled();
     });
   });
 
-  it('a taker that unsubscribes before the fetch answers ends the fetch and takes nothing', () => {
-    scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+  it('an upload unsubscribed before the fetch answers ends the fetch and sends nothing', () => {
+    scheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
       const f1 = cold('---a|', { a: u.u1 });
       const pool = new UploadUrlPool();
-      expectObservable(pool.take('bucket', fakeFetch(f1)), '^-!').toBe('');
+      const attempt = jasmine.createSpy('attempt');
+      expectObservable(pool.upload('bucket', fakeFetch(f1), attempt, once(scheduler)), '^-!').toBe('');
       expectSubscriptions(f1.subscriptions).toBe('^-!');
-      scheduler.flush();
+      flush();
+      expect(attempt).not.toHaveBeenCalled();
       expect(pool.idleCount('bucket')).toBe(0);
     });
-  });
-  it('take hands out each released URL once, newest first, and fetches only when none is idle', () => {
-    const pool = new UploadUrlPool();
-    const fetched: string[] = [];
-    const fetch = (key: string) => () => {
-      fetched.push(key);
-      return of(u.u4);
-    };
-    const taken = (key: string) => {
-      let got: unknown;
-      pool.take(key, fetch(key)).subscribe((x) => (got = x));
-      return got;
-    };
-    expect(taken('bucket')).toEqual(u.u4);
-    expect(fetched).toEqual(['bucket']);
-    pool.release('bucket', u.u1);
-    pool.release('bucket', u.u2);
-    pool.release('other', u.u3);
-    expect(taken('bucket')).toEqual(u.u2);
-    expect(pool.idleCount('bucket')).toBe(1);
-    expect(taken('bucket')).toEqual(u.u1);
-    expect(fetched).toEqual(['bucket']);
-    expect(taken('bucket')).toEqual(u.u4);
-    expect(fetched).toEqual(['bucket', 'bucket']);
-    expect(pool.idleCount('other')).toBe(1);
   });
 
   describe('upload (attempts that each hold a URL)', () => {
@@ -180,7 +162,7 @@ describe('UploadUrlPool', () => {
         // u1 dropped, u2 given back.
         expect(pool.idleCount('bucket')).toBe(1);
         let next: UploadUrl | undefined;
-        pool.take('bucket', fakeFetch()).subscribe((x) => (next = x));
+        pool.upload('bucket', fakeFetch(), (x) => ((next = x), of(x)), { maxAttempts: 1 }).subscribe();
         expect(next).toEqual(u.u2);
       });
     });

@@ -3,7 +3,7 @@
  * URL (https://www.backblaze.com/docs/cloud-storage-upload-files-with-the-native-api): an upload takes a URL for itself, gives it back after success, and drops
  * it after any failure, so concurrent uploads never share one.
  */
-import { Observable, defer, of, switchMap, throwError } from 'rxjs';
+import { Observable, defer, switchMap, throwError } from 'rxjs';
 import { retryB2, type RetryB2Options } from '../operators/retry-b2';
 
 export interface UploadUrl {
@@ -15,19 +15,8 @@ export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
   private readonly idle = new Map<string, U[]>();
 
   /**
-   * An idle URL for `key` (the newest released), or a fresh one from `fetch`; taken on subscribe,
-   * for the subscriber alone. Emits it once; a fetch's failure errors.
-   */
-  take(key: string, fetch: () => Observable<U>): Observable<U> {
-    return defer(() => {
-      const url = this.pop(key);
-      return url ? of(url) : fetch();
-    });
-  }
-
-  /**
-   * Runs an upload whose attempts each hold a URL of `key` for themselves: taken as `take` takes
-   * it, given back after the attempt completed, dropped after any failure. A failed attempt is
+   * Runs an upload whose attempts each hold a URL of `key` for themselves: an idle one (the newest
+   * given back) or a fresh one from `fetch`, given back after the attempt completed, dropped after any failure. A failed attempt is
    * retried by B2's rules (`retry`, every `needsNewUploadUrl` failure included), each retry with
    * a URL of its own. Emits the attempts' events; completes with the attempt that completed;
    * errors with the last failure. Unsubscribing aborts the attempt in flight (its URL dropped) or
