@@ -8,15 +8,24 @@
  * unfinished. Changes are made from the upload's own events (no timing).
  */
 import { appendFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { defer, firstValueFrom, lastValueFrom, tap } from 'rxjs';
-import { AxiosTransport, B2Error, toResponseBody, type B2, type B2File, type B2Transport, type B2UploadEvent, type Bucket, type LargeUploadCheckpoint } from '../../src';
+import {
+  AxiosTransport,
+  B2Error,
+  toResponseBody,
+  type B2DownloadResult,
+  type B2File,
+  type B2Transport,
+  type B2UploadEvent,
+  type Bucket,
+  type LargeUploadCheckpoint,
+} from '../../src';
 import { platform, type Platform } from '../../src/platform';
-import { authorize as rawAuthorize, callOk, type Auth } from '../helpers/b2-http';
-import { all, bucketName, bytes, client, countRequests, failure, sha1, startClientEmulator, TINY_PARTS, type Emu } from './support';
+import { callOk, type Auth } from '../helpers/b2-http';
+import { all, bytes, client, countRequests, failure, sha1, largeFileWorld, TINY_PARTS, type Emu } from './support';
 
 /** A spec that hangs (as uploads of changing files did) fails at this bound instead of the default. */
 const NO_HANG_MS = 15_000;
@@ -37,6 +46,15 @@ function recordingTransport(): { transport: B2Transport; partSha1Headers: Map<nu
   };
 }
 
+/** A download result that verified nothing, for `reason`. */
+function expectUnverified(result: B2DownloadResult, reason: 'range' | 'noSha1'): void {
+  expect({ verified: result.verified, verifiedSha1: result.verifiedSha1, unverifiedReason: result.unverifiedReason }).toEqual({
+    verified: 'nothing',
+    verifiedSha1: null,
+    unverifiedReason: reason,
+  });
+}
+
 function responseOf(events: B2UploadEvent[]): B2File {
   const last = events[events.length - 1];
   expect(last.type).toBe('response');
@@ -44,24 +62,12 @@ function responseOf(events: B2UploadEvent[]): B2File {
 }
 
 describe('client file integrity', () => {
+  const world = largeFileWorld(TINY_PARTS, 'integrity');
   let emu: Emu;
-  let b2: B2;
   let bucket: Bucket;
   let dir: string;
   let raw: Auth;
-
-  beforeAll(async () => {
-    emu = await startClientEmulator(TINY_PARTS);
-    b2 = client(emu);
-    bucket = await firstValueFrom(b2.buckets.create(bucketName('integrity')));
-    dir = await mkdtemp(join(tmpdir(), 'rxb2-integrity-'));
-    raw = await rawAuthorize(emu);
-  });
-  afterEach(() => emu.faults.clear());
-  afterAll(async () => {
-    await emu?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  beforeAll(() => ({ emu, bucket, dir, raw } = world));
 
   /** Unfinished large files of exactly `fileName`. */
   async function unfinished(fileName: string): Promise<Array<{ fileId: string; fileInfo: Record<string, string> }>> {
@@ -176,11 +182,7 @@ describe('client file integrity', () => {
         expect(file.fileInfo.large_file_sha1).toBeUndefined();
         const back = await lastValueFrom(file.downloadToBuffer().pipe(toResponseBody()));
         expect(Buffer.from(back.data).equals(data)).toBeTrue();
-        expect({ verified: back.verified, verifiedSha1: back.verifiedSha1, unverifiedReason: back.unverifiedReason }).toEqual({
-          verified: 'nothing',
-          verifiedSha1: null,
-          unverifiedReason: 'noSha1',
-        });
+        expectUnverified(back, 'noSha1');
       }
     });
 
@@ -189,11 +191,7 @@ describe('client file integrity', () => {
       const file = await lastValueFrom(bucket.uploadLargeFile({ fileName: 'int/ranged.bin', contents: { path: await fileAt('ranged.bin', data) } }).pipe(toResponseBody()));
       const part = await lastValueFrom(file.downloadToBuffer({ range: { start: 10, end: 19 } }).pipe(toResponseBody()));
       expect(Buffer.from(part.data).equals(data.subarray(10, 20))).toBeTrue();
-      expect({ verified: part.verified, verifiedSha1: part.verifiedSha1, unverifiedReason: part.unverifiedReason }).toEqual({
-        verified: 'nothing',
-        verifiedSha1: null,
-        unverifiedReason: 'range',
-      });
+      expectUnverified(part, 'range');
     });
   });
 
@@ -224,11 +222,7 @@ describe('client file integrity', () => {
       expect(file.fileInfo.large_file_sha1).toBeUndefined();
       const back = await lastValueFrom(file.downloadToBuffer().pipe(toResponseBody()));
       expect(Buffer.from(back.data).equals(data)).toBeTrue();
-      expect({ verified: back.verified, verifiedSha1: back.verifiedSha1, unverifiedReason: back.unverifiedReason }).toEqual({
-        verified: 'nothing',
-        verifiedSha1: null,
-        unverifiedReason: 'noSha1',
-      });
+      expectUnverified(back, 'noSha1');
     });
 
     it('a bad value (not 40 hex digits, not false), or one that contradicts fileInfo.large_file_sha1, is invalid_argument naming largeFileSha1, before any request', async () => {

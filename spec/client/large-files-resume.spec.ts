@@ -6,22 +6,12 @@
  * were sent.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { firstValueFrom, lastValueFrom } from 'rxjs';
-import {
-  toResponseBody,
-  type B2,
-  type B2File,
-  type B2LargeFileStartedEvent,
-  type B2PartUploadedEvent,
-  type B2UploadEvent,
-  type Bucket,
-  type LargeUploadCheckpoint,
-} from '../../src';
-import { authorize as rawAuthorize, callOk, type Auth } from '../helpers/b2-http';
-import { all, bucketName, bytes, client, countRequests, delay, sha1, startClientEmulator, type Emu } from './support';
+import { lastValueFrom } from 'rxjs';
+import { toResponseBody, type B2File, type B2LargeFileStartedEvent, type B2PartUploadedEvent, type B2UploadEvent, type Bucket, type LargeUploadCheckpoint } from '../../src';
+import { callOk, type Auth } from '../helpers/b2-http';
+import { all, bytes, countRequests, delay, sha1, largeFileWorld, type Emu } from './support';
 
 const PARTS = { absoluteMinimumPartSize: 1000, recommendedPartSize: 5000 };
 const SIZE = 100_000;
@@ -37,24 +27,12 @@ interface ChildLine {
 }
 
 describe('client large files resume', () => {
+  const world = largeFileWorld(PARTS, 'lg-resume');
   let emu: Emu;
-  let b2: B2;
   let bucket: Bucket;
   let dir: string;
   let raw: Auth;
-
-  beforeAll(async () => {
-    emu = await startClientEmulator(PARTS);
-    b2 = client(emu);
-    bucket = await firstValueFrom(b2.buckets.create(bucketName('lg-resume')));
-    dir = await mkdtemp(join(tmpdir(), 'rxb2-resume-'));
-    raw = await rawAuthorize(emu);
-  });
-  afterEach(() => emu.faults.clear());
-  afterAll(async () => {
-    await emu?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  beforeAll(() => ({ emu, bucket, dir, raw } = world));
 
   /** Runs the child until it printed `killAfter` parts, kills it with SIGKILL; returns what it printed. */
   async function killedChild(path: string, fileName: string, killAfter = 3): Promise<{ fileId: string; parts: ChildLine[]; signal: NodeJS.Signals | null }> {

@@ -4,8 +4,7 @@
  * the upload-part URL pool, unsubscribe and failure clean-up (or keeping for a resume), server-side
  * multi-part copies, parallel ranged downloads, and plans refused before any request.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { defer, filter, firstValueFrom, lastValueFrom, take, tap, type Observable } from 'rxjs';
@@ -22,8 +21,8 @@ import {
   type B2UploadProgressEvent,
   type Bucket,
 } from '../../src';
-import { authorize as rawAuthorize, callOk, type Auth } from '../helpers/b2-http';
-import { all, bucketName, bytes, client, countRequests, delay, failure, sha1, startClientEmulator, type Emu } from './support';
+import { callOk, type Auth } from '../helpers/b2-http';
+import { all, bucketName, bytes, client, countRequests, delay, failure, sha1, largeFileWorld, type Emu } from './support';
 
 const PARTS = { absoluteMinimumPartSize: 1000, recommendedPartSize: 5000 };
 
@@ -59,24 +58,13 @@ function countingTransport(): { transport: B2Transport; counts: Record<string, n
 }
 
 describe('client large files', () => {
+  const world = largeFileWorld(PARTS, 'lg');
   let emu: Emu;
   let b2: B2;
   let bucket: Bucket;
   let dir: string;
   let raw: Auth;
-
-  beforeAll(async () => {
-    emu = await startClientEmulator(PARTS);
-    b2 = client(emu);
-    bucket = await firstValueFrom(b2.buckets.create(bucketName('lg')));
-    dir = await mkdtemp(join(tmpdir(), 'rxb2-large-'));
-    raw = await rawAuthorize(emu);
-  });
-  afterEach(() => emu.faults.clear());
-  afterAll(async () => {
-    await emu?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  beforeAll(() => ({ emu, b2, bucket, dir, raw } = world));
 
   async function downloaded(file: B2File): Promise<{ data: Buffer; verifiedSha1: string | null }> {
     const done = await lastValueFrom(file.downloadToBuffer().pipe(toResponseBody()));

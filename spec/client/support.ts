@@ -14,10 +14,14 @@
  *   sizes of their own, are pending there and say why.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, mergeMap, toArray, type Observable } from 'rxjs';
 import { cancelLargeFile, listUnfinishedLargeFiles } from '../../src/api/large-files';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { AxiosTransport, B2, B2Error, toResponseBody, type B2Options, type Bucket, type B2File } from '../../src';
+import { authorize as rawAuthorize, type Auth } from '../helpers/b2-http';
 import { Jail } from './jail';
 
 /** What the specs drive: the in-process emulator, or an external server whose emulator-only controls pend the spec. */
@@ -240,4 +244,35 @@ export async function failure(source: Observable<unknown>): Promise<B2Error> {
     return err as B2Error;
   }
   throw new Error('expected the Observable to fail, but it completed');
+}
+
+/** What a large-file suite works with: its emulator, a client, a bucket, a scratch folder, a raw authorization. */
+export interface LargeFileWorld {
+  emu: Emu;
+  b2: B2;
+  bucket: Bucket;
+  dir: string;
+  raw: Auth;
+}
+
+/**
+ * Sets up a large-file suite (call it in the `describe`): an emulator with `parts`, a bucket named
+ * after `name`, a scratch folder; faults cleared after each spec; all of it stopped and removed
+ * after the suite. The returned world is filled in by the suite's `beforeAll`.
+ */
+export function largeFileWorld(parts: Parts, name: string): LargeFileWorld {
+  const world = {} as LargeFileWorld;
+  beforeAll(async () => {
+    world.emu = await startClientEmulator(parts);
+    world.b2 = client(world.emu);
+    world.bucket = await firstValueFrom(world.b2.buckets.create(bucketName(name)));
+    world.dir = await mkdtemp(join(tmpdir(), `rxb2-${name}-`));
+    world.raw = await rawAuthorize(world.emu);
+  });
+  afterEach(() => world.emu?.faults.clear());
+  afterAll(async () => {
+    await world.emu?.close();
+    if (world.dir) await rm(world.dir, { recursive: true, force: true });
+  });
+  return world;
 }

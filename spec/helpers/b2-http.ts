@@ -734,28 +734,3 @@ export async function keyAuth(emu: EmuLike, master: Auth, capabilities: string[]
   const auth = await authorize({ url: emu.url, keyId: key.applicationKeyId, applicationKey: key.applicationKey, accountId: master.accountId }, { version });
   return { key, auth };
 }
-
-export const ALL_CAPABILITIES = [
-  'listKeys',
-  'writeKeys',
-  'deleteKeys',
-  'listBuckets',
-  'listAllBucketNames',
-  'readBuckets',
-  'writeBuckets',
-  'deleteBuckets',
-  'readBucketEncryption',
-  'writeBucketEncryption',
-  'readBucketRetentions',
-  'writeBucketRetentions',
-  'listFiles',
-  'readFiles',
-  'shareFiles',
-  'writeFiles',
-  'deleteFiles',
-  'readFileLegalHolds',
-  'writeFileLegalHolds',
-  'readFileRetentions',
-  'writeFileRetentions',
-  'bypassGovernance',
-];
