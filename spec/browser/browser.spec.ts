@@ -16,6 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import * as raw from '../helpers/b2-http';
 import { bundle, CHROMIUM, CHROMIUM_ARGS, CI, servePage } from './harness';
+import type { DownloadSummary, UploadSummary } from './page/entry';
 
 const TIMEOUT = 30_000;
 
@@ -30,24 +31,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 // What window.rxb2Test returns (see page/entry.ts).
-interface UploadSummary {
-  fileName: string;
-  size: number;
-  events: string[];
-  progress: number[];
-  parts: number;
-  contentSha1: string | null;
-  largeFileSha1: string | null;
-}
-interface DownloadSummary {
-  fileName: string;
-  length: number;
-  same: boolean;
-  sha1: string;
-  expectedSha1: string;
-  verifiedSha1: string | null;
-  downloadProgress: number;
-}
 interface RoundTrip {
   ranged: boolean;
   fileErrors: { code?: string; message: string; isB2Error: boolean }[];

@@ -41,7 +41,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-interface UploadSummary {
+export interface UploadSummary {
   fileName: string;
   size: number;
   events: string[];
@@ -70,7 +70,7 @@ async function upload(bucket: Bucket, fileName: string, contents: Blob | Uint8Ar
   };
 }
 
-interface DownloadSummary {
+export interface DownloadSummary {
   fileName: string;
   length: number;
   same: boolean;
