@@ -132,6 +132,17 @@ const HOW: Record<string, Partial<Record<Scenario, string>>> = {
   },
 };
 
+/**
+ * What rxb2 must reach in each scenario (issue 13): against every peer (`peers`, or `peer[name]`),
+ * against the raw node:http baseline doing the same work, and its peak RSS where it moves 1 GiB.
+ */
+const TARGETS: Record<Scenario, { peers: number; peer?: Record<string, number>; baseline: number; rssMiB?: number }> = {
+  'upload-large': { peers: 1.25, baseline: 0.95, rssMiB: 150 },
+  'download-large': { peers: 1.25, baseline: 1.1, rssMiB: 150 },
+  'upload-small': { peers: 1, peer: { 'backblaze-b2': 1.5 }, baseline: 0.9 },
+  list: { peers: 1.2, baseline: 0.95 },
+};
+
 interface Check {
   what: string;
   value: string;
@@ -185,32 +196,25 @@ function checks(all: ClientRow[]): { list: Check[]; leads: string[] } {
   };
   for (const s of ['upload-large', 'download-large', 'upload-small', 'list'] as Scenario[]) {
     if (!find(s, 'rxb2')) continue;
+    const t = TARGETS[s];
     const peers = rows.filter((r) => r.scenario === s && !r.client.startsWith('rxb2') && r.client !== 'baseline' && r.samples.length > 0);
     for (const p of peers) {
       const r = ratio(s, p.client)!;
-      list.push({
-        what: `${s}: rxb2 / ${p.client}`,
-        value: `${r.toFixed(2)}×`,
-        target: s === 'upload-small' && p.client === 'backblaze-b2' ? '≥ 1.5×' : '≥ 1×',
-        met: r >= (s === 'upload-small' && p.client === 'backblaze-b2' ? 1.5 : 1),
-      });
+      const target = t.peer?.[p.client] ?? t.peers;
+      list.push({ what: `${s}: rxb2 / ${p.client}`, value: `${r.toFixed(2)}×`, target: `≥ ${target}×`, met: r >= target });
       leads.push(`${s}: rxb2 ${r >= 1 ? 'leads' : 'trails'} ${p.client} (${r.toFixed(2)}×)`);
     }
     const base = ratio(s, 'baseline');
-    if (base !== undefined) {
-      const target = isBytes(s) ? 0.9 : undefined;
-      list.push({ what: `${s}: rxb2 / baseline`, value: `${base.toFixed(2)}×`, target: target ? `≥ ${target}×` : '(context)', met: target ? base >= target : undefined });
+    if (base !== undefined) list.push({ what: `${s}: rxb2 / baseline`, value: `${base.toFixed(2)}×`, target: `≥ ${t.baseline}×`, met: base >= t.baseline });
+    if (t.rssMiB !== undefined) {
+      const rss = summarize(find(s, 'rxb2')!).maxRssMiB;
+      list.push({ what: `${s}: rxb2 client peak RSS`, value: `${rss.toFixed(0)} MiB`, target: `≤ ${t.rssMiB} MiB`, met: rss <= t.rssMiB });
     }
   }
   const ahead = find('upload-large', 'rxb2-hash-ahead');
   const given = ratio('upload-large', 'rxb2-hash-ahead');
   if (ahead && given !== undefined) {
     list.push({ what: 'upload-large: rxb2 given large_file_sha1 / rxb2 hashing it ahead', value: `${given.toFixed(2)}×`, target: '(context)', met: undefined });
-  }
-  const up = find('upload-large', 'rxb2');
-  if (up) {
-    const rss = summarize(up).maxRssMiB;
-    list.push({ what: 'upload-large: rxb2 client peak RSS', value: `${rss.toFixed(0)} MiB`, target: '≤ 150 MiB', met: rss <= 150 });
   }
   for (const g of growths(all).filter((x) => x.client === 'rxb2')) {
     const cpu = g.cpuPerItemUs.scaled / g.cpuPerItemUs.base;
