@@ -32,12 +32,12 @@ new PerformanceObserver((list) => {
     gc[k].ms += e.duration;
   }
 }).observe({ entryTypes: ['gc'] });
-// Peaks of what the memory is (sampled every 20 ms): where a high peak RSS comes from.
+// Peaks of what the memory is (sampled every 100 ms): where a high peak RSS comes from.
 const mem = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
 setInterval(() => {
   const m = process.memoryUsage();
   for (const k of Object.keys(mem)) mem[k] = Math.max(mem[k], m[k]);
-}, 20).unref();
+}, 100).unref();
 const elu0 = performance.eventLoopUtilization();
 const cpu0 = process.cpuUsage();
 const fs = require('node:fs');
@@ -73,7 +73,7 @@ interface Probe {
   gc: Record<string, { count: number; ms: number }>;
   /** CPU seconds by thread (Linux; the whole process life): `main`, and the others by name. */
   threads: Record<string, number>;
-  /** Peaks of process.memoryUsage(), sampled every 20 ms: bytes. */
+  /** Peaks of process.memoryUsage(), sampled every 100 ms: bytes. */
   mem: Record<string, number>;
 }
 
