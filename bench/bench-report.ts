@@ -26,6 +26,8 @@ export interface ClientRow {
   version: string;
   note?: string;
   samples: Sample[];
+  /** A growth run's (--scale): how many times the scenario's items it took; absent for the scenario itself. */
+  scale?: number;
 }
 
 export interface Environment {
@@ -130,6 +132,17 @@ const HOW: Record<string, Partial<Record<Scenario, string>>> = {
   },
 };
 
+/**
+ * What rxb2 must reach in each scenario (issue 13): against every peer (`peers`, or `peer[name]`),
+ * against the raw node:http baseline doing the same work, and its peak RSS where it moves 1 GiB.
+ */
+const TARGETS: Record<Scenario, { peers: number; peer?: Record<string, number>; baseline: number; rssMiB?: number }> = {
+  'upload-large': { peers: 1.25, baseline: 0.95, rssMiB: 150 },
+  'download-large': { peers: 1.25, baseline: 1.1, rssMiB: 150 },
+  'upload-small': { peers: 1, peer: { 'backblaze-b2': 1.5 }, baseline: 0.9 },
+  list: { peers: 1.2, baseline: 0.95 },
+};
+
 interface Check {
   what: string;
   value: string;
@@ -138,7 +151,41 @@ interface Check {
   met: boolean | undefined;
 }
 
-function checks(rows: ClientRow[]): { list: Check[]; leads: string[] } {
+/** A client's growth in one scenario: its run at `scale` times the items beside its run of the scenario itself. */
+interface Growth {
+  scenario: Scenario;
+  client: string;
+  scale: number;
+  items: { base: number; scaled: number };
+  /** Median client CPU per item, µs. */
+  cpuPerItemUs: { base: number; scaled: number };
+  /** Largest peak RSS, MiB. */
+  rssMiB: { base: number; scaled: number };
+}
+
+/** Client CPU per item and peak RSS may grow this much at 10× the items (issue: "within 10%", "flat"). */
+const GROWTH_LIMIT = 1.1;
+
+function growths(rows: ClientRow[]): Growth[] {
+  const out: Growth[] = [];
+  for (const scaled of rows.filter((r) => r.scale !== undefined && r.samples.length > 0)) {
+    const base = rows.find((r) => r.scale === undefined && r.scenario === scaled.scenario && r.client === scaled.client && r.samples.length > 0);
+    if (!base) continue;
+    const perItem = (r: ClientRow) => median(r.samples.map((x) => (x.cpuS / x.count) * 1e6));
+    out.push({
+      scenario: scaled.scenario,
+      client: scaled.client,
+      scale: scaled.scale!,
+      items: { base: base.samples[0].count, scaled: scaled.samples[0].count },
+      cpuPerItemUs: { base: perItem(base), scaled: perItem(scaled) },
+      rssMiB: { base: summarize(base).maxRssMiB, scaled: summarize(scaled).maxRssMiB },
+    });
+  }
+  return out;
+}
+
+function checks(all: ClientRow[]): { list: Check[]; leads: string[] } {
+  const rows = all.filter((r) => r.scale === undefined);
   const list: Check[] = [];
   const leads: string[] = [];
   const find = (s: Scenario, c: string) => rows.find((r) => r.scenario === s && r.client === c && r.samples.length > 0);
@@ -149,21 +196,19 @@ function checks(rows: ClientRow[]): { list: Check[]; leads: string[] } {
   };
   for (const s of ['upload-large', 'download-large', 'upload-small', 'list'] as Scenario[]) {
     if (!find(s, 'rxb2')) continue;
+    const t = TARGETS[s];
     const peers = rows.filter((r) => r.scenario === s && !r.client.startsWith('rxb2') && r.client !== 'baseline' && r.samples.length > 0);
     for (const p of peers) {
       const r = ratio(s, p.client)!;
-      list.push({
-        what: `${s}: rxb2 / ${p.client}`,
-        value: `${r.toFixed(2)}×`,
-        target: s === 'upload-small' && p.client === 'backblaze-b2' ? '≥ 1.5×' : '≥ 1×',
-        met: r >= (s === 'upload-small' && p.client === 'backblaze-b2' ? 1.5 : 1),
-      });
+      const target = t.peer?.[p.client] ?? t.peers;
+      list.push({ what: `${s}: rxb2 / ${p.client}`, value: `${r.toFixed(2)}×`, target: `≥ ${target}×`, met: r >= target });
       leads.push(`${s}: rxb2 ${r >= 1 ? 'leads' : 'trails'} ${p.client} (${r.toFixed(2)}×)`);
     }
     const base = ratio(s, 'baseline');
-    if (base !== undefined) {
-      const target = isBytes(s) ? 0.9 : undefined;
-      list.push({ what: `${s}: rxb2 / baseline`, value: `${base.toFixed(2)}×`, target: target ? `≥ ${target}×` : '(context)', met: target ? base >= target : undefined });
+    if (base !== undefined) list.push({ what: `${s}: rxb2 / baseline`, value: `${base.toFixed(2)}×`, target: `≥ ${t.baseline}×`, met: base >= t.baseline });
+    if (t.rssMiB !== undefined) {
+      const rss = summarize(find(s, 'rxb2')!).maxRssMiB;
+      list.push({ what: `${s}: rxb2 client peak RSS`, value: `${rss.toFixed(0)} MiB`, target: `≤ ${t.rssMiB} MiB`, met: rss <= t.rssMiB });
     }
   }
   const ahead = find('upload-large', 'rxb2-hash-ahead');
@@ -171,15 +216,18 @@ function checks(rows: ClientRow[]): { list: Check[]; leads: string[] } {
   if (ahead && given !== undefined) {
     list.push({ what: 'upload-large: rxb2 given large_file_sha1 / rxb2 hashing it ahead', value: `${given.toFixed(2)}×`, target: '(context)', met: undefined });
   }
-  const up = find('upload-large', 'rxb2');
-  if (up) {
-    const rss = summarize(up).maxRssMiB;
-    list.push({ what: 'upload-large: rxb2 client peak RSS', value: `${rss.toFixed(0)} MiB`, target: '≤ 150 MiB', met: rss <= 150 });
+  for (const g of growths(all).filter((x) => x.client === 'rxb2')) {
+    const cpu = g.cpuPerItemUs.scaled / g.cpuPerItemUs.base;
+    const rss = g.rssMiB.scaled / g.rssMiB.base;
+    const at = `${g.scenario} at ${g.scale}×`;
+    list.push({ what: `${at}: rxb2 client CPU per item / at 1×`, value: `${cpu.toFixed(2)}×`, target: `≤ ${GROWTH_LIMIT}×`, met: cpu <= GROWTH_LIMIT });
+    list.push({ what: `${at}: rxb2 client peak RSS / at 1×`, value: `${rss.toFixed(2)}×`, target: `≤ ${GROWTH_LIMIT}×`, met: rss <= GROWTH_LIMIT });
   }
   return { list, leads };
 }
 
-function markdownOf(rows: ClientRow[], e: Environment, chartLink: string | undefined): string {
+function markdownOf(all: ClientRow[], e: Environment, chartLink: string | undefined): string {
+  const rows = all.filter((r) => r.scale === undefined);
   const c = e.settings;
   const versions = [...new Map(rows.map((r) => [r.client, r.version])).entries()];
   const out: string[] = [];
@@ -209,7 +257,7 @@ function markdownOf(rows: ClientRow[], e: Environment, chartLink: string | undef
     out.push(`![Throughput relative to the raw node:http baseline](${chartLink})`);
     out.push('');
   }
-  const { list, leads } = checks(rows);
+  const { list, leads } = checks(all);
   for (const s of ['upload-large', 'download-large', 'upload-small', 'list'] as Scenario[]) {
     const rs = rows.filter((r) => r.scenario === s && r.samples.length > 0);
     if (rs.length === 0) continue;
@@ -247,6 +295,30 @@ function markdownOf(rows: ClientRow[], e: Environment, chartLink: string | undef
       );
       out.push('');
     }
+  }
+  const grown = growths(all);
+  if (grown.length > 0) {
+    out.push(`## Growth: ${grown[0].scale}× the names listed and the files uploaded`);
+    out.push('');
+    out.push(
+      "The list and small-upload scenarios again at 10× the items (the listing's prefix grown to that many names, untimed), the same rounds, " +
+        "rxb2 and the baseline: client CPU per item (median) and peak RSS (largest), beside each client's own 1× runs above.",
+    );
+    out.push('');
+    const t: string[][] = [['scenario', 'client', 'items', 'client CPU µs per item', '× at 1×', 'client peak RSS MiB', '× at 1×']];
+    for (const g of grown) {
+      t.push([
+        g.scenario,
+        g.client,
+        `${n(g.items.base)} → ${n(g.items.scaled)}`,
+        `${g.cpuPerItemUs.base.toFixed(1)} → ${g.cpuPerItemUs.scaled.toFixed(1)}`,
+        `${(g.cpuPerItemUs.scaled / g.cpuPerItemUs.base).toFixed(2)}×`,
+        `${g.rssMiB.base.toFixed(0)} → ${g.rssMiB.scaled.toFixed(0)}`,
+        `${(g.rssMiB.scaled / g.rssMiB.base).toFixed(2)}×`,
+      ]);
+    }
+    out.push(table(t, 2));
+    out.push('');
   }
   out.push('## Targets');
   out.push('');
@@ -314,7 +386,13 @@ export function writeReport(rows: ClientRow[], e: Environment, files?: { markdow
   const link = files ? path.relative(path.dirname(files.markdown), files.chart).split(path.sep).join('/') : undefined;
   const markdown = markdownOf(rows, e, link);
   if (files) {
-    fs.writeFileSync(files.chart, chartOf(rows, e));
+    fs.writeFileSync(
+      files.chart,
+      chartOf(
+        rows.filter((r) => r.scale === undefined),
+        e,
+      ),
+    );
     fs.writeFileSync(files.markdown, markdown);
   }
   return { markdown };

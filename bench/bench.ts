@@ -1,7 +1,7 @@
 /**
  * rxb2 against its peers (not a test): `npm run bench -- [--runs N] [--only SCENARIOS]
  * [--clients CLIENTS] [--size MiB] [--download-part-size BYTES] [--small N] [--small-size BYTES] [--list N] [--quick]
- * [--out FILE] [--chart FILE] [--no-write] [--verbose]`.
+ * [--scale] [--out FILE] [--chart FILE] [--no-write] [--verbose]`.
  *
  * Starts the emulator in a child process (in memory, 127.0.0.1) and runs four scenarios with each
  * client, every run in a FRESH client process (bench/peers: one driver per client, the same job for
@@ -27,8 +27,16 @@
  * downloaded bytes' SHA-1 on each client's first run). Writes BENCHMARKS.md (tables, ratios
  * rxb2/peer and rxb2/baseline from this run, the targets) and bench/benchmarks.svg (chart).
  *
- * Targets: rxb2 ≥ every peer in every scenario; large upload and download ≥ 0.9× the baseline;
- * small uploads ≥ 1.5× backblaze-b2; client peak RSS of the 1 GiB upload ≤ 150 MiB.
+ * --scale (growth): after those, rxb2 and the baseline also list 10× the names (1,000,000: the
+ * listing's prefix grown to that, untimed) and upload 10× the small files (20,000), `--runs` rounds;
+ * the report's Growth table puts each client's client CPU per item and peak RSS at 10× beside
+ * those of its 1× runs in the same run (target: rxb2 within 10% of both, so cost per item and
+ * memory stay flat as a bucket or a batch grows). It needs list and upload-small in --only.
+ *
+ * Targets (bench-report.ts TARGETS): large upload ≥ 1.25× every peer and ≥ 0.95× the baseline;
+ * download ≥ 1.25× every peer and ≥ 1.1× the baseline; both at a client peak RSS ≤ 150 MiB; small
+ * uploads ≥ 1.5× backblaze-b2, ≥ every other peer and ≥ 0.9× the baseline; listing ≥ 1.2× every
+ * peer and ≥ 0.95× the baseline.
  */
 import { spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -60,7 +68,14 @@ interface Options extends ScenarioSettings {
   chart: string;
   write: boolean;
   verbose: boolean;
+  /** The growth runs (--scale): list and upload-small again at SCALE times the items. */
+  scale: boolean;
 }
+
+/** How many times the items of list and upload-small a --scale run takes (1,000,000 names, 20,000 files). */
+const SCALE = 10;
+/** The clients of a --scale run: rxb2, and the baseline to tell the client's growth from the server's. */
+const SCALE_CLIENTS: readonly ClientId[] = ['rxb2', 'baseline'];
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -80,6 +95,7 @@ function parseArgs(argv: string[]): Options {
     chart: path.join(ROOT, 'bench', 'benchmarks.svg'),
     write: true,
     verbose: false,
+    scale: false,
   };
   const oneOf = <T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T[] => {
     const items = (value ?? '').split(',').filter(Boolean);
@@ -107,9 +123,13 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--chart') o.chart = path.resolve(argv[++i] ?? '');
     else if (a === '--no-write') o.write = false;
     else if (a === '--verbose') o.verbose = true;
+    else if (a === '--scale') o.scale = true;
     else throw new Error(`unknown option ${a} (see the header of bench/bench.ts)`);
   }
   if (!o.clients.includes('rxb2')) o.clients.unshift('rxb2');
+  if (o.scale && !(o.scenarios.includes('list') && o.scenarios.includes('upload-small'))) {
+    throw new Error('--scale compares with the 1× list and upload-small runs of the same run: keep both in --only');
+  }
   return o;
 }
 
@@ -181,29 +201,29 @@ async function main(): Promise<void> {
     };
 
     const rows = new Map<string, ClientRow>();
-    const rowOf = (scenario: Scenario, c: Client): ClientRow => {
-      const key = `${scenario}/${c.id}`;
-      if (!rows.has(key)) rows.set(key, { scenario, client: c.id, version: '', samples: [] });
+    const rowOf = (scenario: Scenario, c: Client, scale: number): ClientRow => {
+      const key = `${scenario}/${c.id}/${scale}`;
+      if (!rows.has(key)) rows.set(key, { scenario, client: c.id, version: '', samples: [], ...(scale === 1 ? {} : { scale }) });
       return rows.get(key)!;
     };
     const emuRef = emu;
-    /** One measured run: the emulator's CPU around it; `check` afterwards (untimed). */
-    const measure = async (scenario: Scenario, c: Client, job: Job, check: (r: Result) => Promise<void>): Promise<void> => {
+    /** One measured run (of `scale` times the scenario's items): the emulator's CPU around it; `check` afterwards (untimed). */
+    const measure = async (scenario: Scenario, c: Client, job: Job, check: (r: Result) => Promise<void>, scale = 1): Promise<void> => {
       const s0 = await emuRef.stats();
       const r = await c.run(job);
       const s1 = await emuRef.stats();
       await check(r);
-      const row = rowOf(scenario, c);
+      const row = rowOf(scenario, c, scale);
       row.version ||= r.version;
       row.note ||= r.note;
       row.samples.push({ seconds: r.seconds, cpuS: r.cpuS, maxRss: r.maxRss, count: r.count, bytes: r.bytes, serverCpuS: (s1.cpuUs - s0.cpuUs) / 1e6, hashAheadS: r.hashAheadS });
-      if (o.verbose) log(`  ${scenario} ${c.id}: ${r.seconds.toFixed(2)} s, CPU ${r.cpuS.toFixed(2)} s, RSS ${(r.maxRss / MiB).toFixed(0)} MiB`);
+      if (o.verbose) log(`  ${scenario}${scale === 1 ? '' : ` ×${scale}`} ${c.id}: ${r.seconds.toFixed(2)} s, CPU ${r.cpuS.toFixed(2)} s, RSS ${(r.maxRss / MiB).toFixed(0)} MiB`);
     };
     /** Each round runs every client once; the first client rotates so no one always goes first. */
-    const rounds = async (scenario: Scenario, each: (c: Client, round: number) => Promise<void>): Promise<void> => {
+    const rounds = async (scenario: Scenario, each: (c: Client, round: number) => Promise<void>, scale = 1): Promise<void> => {
       for (let r = 0; r < o.runs; r++) {
-        log(`${scenario}: round ${r + 1}/${o.runs}`);
-        const here = active.filter((c) => !c.only || c.only.includes(scenario));
+        log(`${scenario}${scale === 1 ? '' : ` ×${scale}`}: round ${r + 1}/${o.runs}`);
+        const here = active.filter((c) => (!c.only || c.only.includes(scenario)) && (scale === 1 || SCALE_CLIENTS.includes(c.id)));
         for (let k = 0; k < here.length; k++) await each(here[(k + r) % here.length], r);
       }
     };
@@ -257,32 +277,54 @@ async function main(): Promise<void> {
     }
 
     // ------------------------------------------------------------ small uploads
-    if (want('upload-small')) {
-      const dir = path.join(tmp, 'small');
+    /** `count` small files uploaded by each client, `scale` times the scenario's items. */
+    const smallUploads = async (count: number, scale: number): Promise<void> => {
+      const dir = path.join(tmp, `small-${scale}`);
       fs.mkdirSync(dir);
-      const files = Array.from({ length: o.small }, (_, i) => `${String(i).padStart(6, '0')}.bin`);
+      const files = Array.from({ length: count }, (_, i) => `${String(i).padStart(6, '0')}.bin`);
       for (const f of files) fs.writeFileSync(path.join(dir, f), crypto.randomBytes(o.smallSize));
-      const b = await bucket('small');
-      await rounds('upload-small', (c, r) => {
-        const prefix = `small/${c.id}-${r}/`;
-        const job: Job = { scenario: 'upload-small', emu: endpoint, bucketName: b.name, dir, files, prefix, concurrency: o.smallConcurrency };
-        return measure('upload-small', c, job, async () => {
-          const n = await raw.listAll(b.id, 10_000, prefix);
-          if (n !== files.length) throw new Error(`${c.id}: ${n} files under ${prefix}, not ${files.length}`);
-        });
-      });
-    }
+      const b = await bucket(`small-${scale}`);
+      await rounds(
+        'upload-small',
+        (c, r) => {
+          const prefix = `small/${c.id}-${r}/`;
+          const job: Job = { scenario: 'upload-small', emu: endpoint, bucketName: b.name, dir, files, prefix, concurrency: o.smallConcurrency };
+          return measure(
+            'upload-small',
+            c,
+            job,
+            async () => {
+              const n = await raw.listAll(b.id, 10_000, prefix);
+              if (n !== files.length) throw new Error(`${c.id}: ${n} files under ${prefix}, not ${files.length}`);
+            },
+            scale,
+          );
+        },
+        scale,
+      );
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    if (want('upload-small')) await smallUploads(o.small, 1);
 
     // ------------------------------------------------------------ listing
     if (want('list')) {
       const b = await bucket('list');
-      log(`uploading ${o.list.toLocaleString('en-US')} tiny files for the listing (baseline, untimed) …`);
+      const name = (i: number) => `list/${String(i).padStart(7, '0')}.txt`;
       const x = Buffer.from('x');
-      await raw.uploadMany(b.id, o.list, 32, (i) => `list/${String(i).padStart(7, '0')}.txt`, raw.rawUpload(x));
-      await rounds('list', (c) =>
-        measure('list', c, { scenario: 'list', emu: endpoint, bucketName: b.name, prefix: 'list/', pageSize: o.pageSize, expected: o.list }, async () => undefined),
-      );
+      /** The listing's prefix grown to `count` names (the baseline's raw uploads, untimed), then listed by each client. */
+      const listing = async (from: number, count: number, scale: number): Promise<void> => {
+        log(`uploading ${(count - from).toLocaleString('en-US')} tiny files for the listing of ${count.toLocaleString('en-US')} (baseline, untimed) …`);
+        await raw.uploadMany(b.id, count - from, 32, (i) => name(from + i), raw.rawUpload(x));
+        await rounds(
+          'list',
+          (c) => measure('list', c, { scenario: 'list', emu: endpoint, bucketName: b.name, prefix: 'list/', pageSize: o.pageSize, expected: count }, async () => undefined, scale),
+          scale,
+        );
+      };
+      await listing(0, o.list, 1);
+      if (o.scale) await listing(o.list, o.list * SCALE, SCALE);
     }
+    if (o.scale) await smallUploads(o.small * SCALE, SCALE);
 
     const env: Environment = {
       date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',

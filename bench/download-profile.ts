@@ -32,6 +32,12 @@ new PerformanceObserver((list) => {
     gc[k].ms += e.duration;
   }
 }).observe({ entryTypes: ['gc'] });
+// Peaks of what the memory is (sampled every 100 ms): where a high peak RSS comes from.
+const mem = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  for (const k of Object.keys(mem)) mem[k] = Math.max(mem[k], m[k]);
+}, 100).unref();
 const elu0 = performance.eventLoopUtilization();
 const cpu0 = process.cpuUsage();
 const fs = require('node:fs');
@@ -54,7 +60,7 @@ const exit = process.exit;
 process.exit = (code) => {
   const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
-  process.stderr.write('PROBE ' + JSON.stringify({ busyS: elu.active / 1000, idleS: elu.idle / 1000, utilization: elu.utilization, cpuS: (cpu.user + cpu.system) / 1e6, gc, threads: threads() }) + '\\n');
+  process.stderr.write('PROBE ' + JSON.stringify({ busyS: elu.active / 1000, idleS: elu.idle / 1000, utilization: elu.utilization, cpuS: (cpu.user + cpu.system) / 1e6, gc, threads: threads(), mem }) + '\\n');
   exit.call(process, code);
 };
 `;
@@ -67,6 +73,8 @@ interface Probe {
   gc: Record<string, { count: number; ms: number }>;
   /** CPU seconds by thread (Linux; the whole process life): `main`, and the others by name. */
   threads: Record<string, number>;
+  /** Peaks of process.memoryUsage(), sampled every 100 ms: bytes. */
+  mem: Record<string, number>;
 }
 
 async function main(): Promise<void> {
@@ -113,6 +121,9 @@ async function main(): Promise<void> {
             `          CPU s by thread: ${Object.entries(probed?.threads ?? {})
               .filter(([, v]) => v >= 0.01)
               .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+              .join(', ')}\n` +
+            `          peak MiB: ${Object.entries(probed?.mem ?? {})
+              .map(([k, v]) => `${k} ${(v / MiB).toFixed(0)}`)
               .join(', ')}`,
         );
       }

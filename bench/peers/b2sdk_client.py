@@ -123,10 +123,14 @@ SCENARIOS = {
 
 def main(argv):
     if len(argv) != 2:
-        sys.stderr.write("usage: /usr/bin/python3 b2sdk_client.py '<job json>'\n")
+        sys.stderr.write("usage: /usr/bin/python3 b2sdk_client.py '<job json>' | @<job json file>\n")
         return 2
     try:
-        job = json.loads(argv[1])
+        if argv[1].startswith('@'):
+            with open(argv[1][1:], encoding='utf-8') as f:
+                job = json.load(f)
+        else:
+            job = json.loads(argv[1])
         run = SCENARIOS.get(job.get('scenario'))
         if run is None:
             raise ValueError('unknown scenario %r' % job.get('scenario'))

@@ -1,9 +1,13 @@
 /**
  * What the benchmark harness (bench/bench.ts) asks of a client driver, and what the driver answers.
  * A driver is a program run once per measured run, in its own process: it gets one Job (JSON, first
- * argument), does it the way a user of that client would, and prints one Result (JSON line).
+ * argument; or `@FILE`, a file holding it, for a job too long for one argument), does it the way a
+ * user of that client would, and prints one Result (JSON line).
  * The Python driver for b2sdk (b2sdk_client.py) speaks the same protocol.
  */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EmulatorEndpoint } from '../raw-b2';
 
@@ -84,9 +88,10 @@ export function need<K extends keyof Job>(job: Job, key: K): NonNullable<Job[K]>
 export function driverMain(run: (job: Job) => Promise<Result>): void {
   let job: Job;
   try {
-    job = JSON.parse(process.argv[2] ?? '') as Job;
+    const arg = process.argv[2] ?? '';
+    job = JSON.parse(arg.startsWith('@') ? readFileSync(arg.slice(1), 'utf8') : arg) as Job;
   } catch {
-    console.error("usage: node <driver>.js '<job json>'");
+    console.error("usage: node <driver>.js '<job json>' | @<job json file>");
     process.exit(2);
   }
   run(job).then(
@@ -117,12 +122,29 @@ export async function workers<S, T>(items: T[], count: number, setup: () => Prom
 export async function runDriver(what: string, command: string, args: string[], job: Job): Promise<Result> {
   const { spawn } = await import('node:child_process');
   const { firstLine } = await import('../emulator-child');
-  const child = spawn(command, [...args, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const line = await firstLine(child, `the ${what} ${job.scenario} driver`);
-  const code = await exited;
-  if (code !== 0) throw new Error(`the ${what} ${job.scenario} driver exited with ${code}`);
-  return JSON.parse(line) as Result;
+  const text = JSON.stringify(job);
+  // Linux takes at most 128 KiB in one argument (20,000 file names are more): a longer job goes in a file.
+  const file = text.length > JOB_IN_ARGUMENT ? jobFile(text) : undefined;
+  try {
+    const child = spawn(command, [...args, file ? `@${file}` : text], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const line = await firstLine(child, `the ${what} ${job.scenario} driver`);
+    const code = await exited;
+    if (code !== 0) throw new Error(`the ${what} ${job.scenario} driver exited with ${code}`);
+    return JSON.parse(line) as Result;
+  } finally {
+    if (file) rmSync(file, { force: true });
+  }
+}
+
+/** The longest job passed as the argument itself (bytes of JSON). */
+const JOB_IN_ARGUMENT = 64 * 1024;
+
+/** Writes a job to a temporary file (removed by the caller). */
+function jobFile(text: string): string {
+  const file = join(tmpdir(), `rxb2-bench-job-${process.pid}-${Date.now().toString(36)}.json`);
+  writeFileSync(file, text);
+  return file;
 }
 
 /** A Node driver (dist/bench/peers/<driver>-client.js), with node options such as --cpu-prof. */
