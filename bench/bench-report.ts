@@ -99,7 +99,7 @@ function summarize(row: ClientRow): Summary {
 const HOW: Record<string, Partial<Record<Scenario, string>>> = {
   rxb2: {
     'upload-large': '`uploadLargeFile({ contents: { path }, fileInfo: { large_file_sha1 } })` (SHA-1 given), parts read and hashed as sent',
-    'download-large': '`downloadToFile(path, { concurrency: 4 })`, 16 MiB ranges, SHA-1 verified',
+    'download-large': '`downloadToFile(path, { concurrency: 4 })`, 16 MiB ranges, SHA-1 verified, fsync before the rename (flushed behind the writes)',
     'upload-small': '`mergeMap(f => uploadFile({ contents: { path } }), 16)`',
     list: '`listFiles({ prefix, pageSize })`',
   },
@@ -108,25 +108,25 @@ const HOW: Record<string, Partial<Record<Scenario, string>>> = {
   },
   baseline: {
     'upload-large': 'node:http, 4 workers, parts streamed with SHA-1 at the end (SHA-1 given)',
-    'download-large': 'node:http, 4 × 16 MiB ranges written at offsets, SHA-1 verified',
+    'download-large': 'node:http, 4 × 16 MiB ranges written at offsets, SHA-1 verified, fsync before the rename',
     'upload-small': 'node:http, 16 workers, one upload URL each',
     list: 'node:http, `JSON.parse` per page',
   },
   'backblaze-b2': {
     'upload-large': 'start / getUploadPartUrl / uploadPart (4 workers, each part read into memory) / finish',
-    'download-large': 'one streamed `downloadFileById` (no parallel download), no SHA-1 check',
+    'download-large': 'one streamed `downloadFileById` (no parallel download), no SHA-1 check, no fsync',
     'upload-small': '16 workers, one `getUploadUrl` each, `readFile` + `uploadFile`',
     list: '`listFileNames` with `nextFileName`',
   },
   b2sdk: {
     'upload-large': '`upload_local_file` (large_file_sha1 given), 4 upload threads',
-    'download-large': '`download_file_by_id().save_to()`, its parallel downloader (4 workers, ranges of ≥ 100 MiB), SHA-1 computed, not checked',
+    'download-large': '`download_file_by_id().save_to()`, its parallel downloader (4 workers, ranges of ≥ 100 MiB), SHA-1 computed, not checked, no fsync',
     'upload-small': 'ThreadPoolExecutor(16) × `upload_local_file`',
     list: '`bucket.ls(recursive=True, fetch_count=1000)`',
   },
   rclone: {
     'upload-large': '`copyto` with `--transfers 4`, whole-file SHA-1 first',
-    'download-large': '`copyto --multi-thread-streams 4`, SHA-1 checked after',
+    'download-large': '`copyto --multi-thread-streams 4`, SHA-1 checked after, no fsync',
     'upload-small': '`copy --transfers 16 --checkers 16`',
     list: '`size --json` (whole process timed)',
   },

@@ -78,12 +78,31 @@ export const platform: Platform = {
         await handle.close();
       }
     };
+    // Flush behind: every FLUSH_BEHIND bytes written, the file's dirty pages are sent to the disk
+    // (fdatasync, on the thread pool) while the download goes on, so the fsync that makes the file
+    // durable before its rename has only the tail left to write, instead of the whole file at the end.
+    let unflushed = 0;
+    let flushing: Promise<void> | undefined;
+    /** A failed flush (EIO, ENOSPC on some file systems): the next write or the commit reports it. */
+    let flushError: unknown;
+    const flushBehind = () => {
+      unflushed = 0;
+      flushing = handle.datasync().then(
+        () => void (flushing = undefined),
+        (err: unknown) => {
+          flushing = undefined;
+          flushError ??= err;
+        },
+      );
+    };
     return {
       async writeAt(chunks, position) {
+        if (flushError !== undefined) throw flushError;
         let pending = chunks;
         while (pending.length > 0) {
           const { bytesWritten } = await handle.writev(pending, position);
           position += bytesWritten;
+          unflushed += bytesWritten;
           // A short write: carry on from the first byte not written.
           let skip = bytesWritten;
           const rest: Uint8Array[] = [];
@@ -96,13 +115,17 @@ export const platform: Platform = {
           }
           pending = rest;
         }
+        if (unflushed >= FLUSH_BEHIND && flushing === undefined) flushBehind();
       },
       async commit() {
+        await flushing;
+        if (flushError !== undefined) throw flushError;
         await handle.sync();
         await close();
         await fsp.rename(temp, path);
       },
       async abort() {
+        await flushing;
         await close().catch(() => undefined);
         // A failed clean-up (the folder is not there, or not a folder) must not hide why it failed.
         await fsp.rm(temp, { force: true }).catch(() => undefined);
@@ -185,6 +208,12 @@ function kindOf(entry: { isFile(): boolean; isDirectory(): boolean; isSymbolicLi
 }
 
 async function* emptyChunks(): AsyncGenerator<Uint8Array> {}
+
+/**
+ * Bytes a positional file (parallel download) writes between two background flushes: a 1 GiB
+ * download's closing fsync took ~0.4 s of its ~1.5 s here when all of it was left to the end.
+ */
+export const FLUSH_BEHIND = 64 << 20;
 
 /** Files looked at between two turns of the event loop by `statPaths` (~1 ms on a local disk). */
 const STAT_SLICE = 256;

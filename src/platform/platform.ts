@@ -119,9 +119,13 @@ export interface PathInfo {
 }
 
 export interface PositionalFile {
-  /** Writes the chunks one after another, starting at `position`. */
+  /**
+   * Writes the chunks one after another, starting at `position`. Node sends what was written to
+   * the disk in the background as the file grows (flush behind); a failed flush rejects the next
+   * write (or the commit).
+   */
   writeAt(chunks: Uint8Array[], position: number): Promise<void>;
-  /** Flushes and renames into place. */
+  /** Flushes to the disk (durable: fsync) and renames into place. */
   commit(): Promise<void>;
   /** Closes and removes the temporary file. */
   abort(): Promise<void>;

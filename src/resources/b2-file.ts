@@ -124,7 +124,8 @@ export class B2File {
   /**
    * Downloads into a file (Node), written under a temporary name and renamed once complete and
    * verified. Files above two parts go as parallel ranged requests (`concurrency`, default 4),
-   * written at their offsets as they arrive, hashed in one pass in order. Emits the events of
+   * written at their offsets as they arrive, hashed in one pass in order, and flushed to the disk
+   * (fsync) before the rename; a file that goes as one request is renamed without an fsync. Emits the events of
    * `download` but for the body stream, then `response` with `body.path` once the file is in place;
    * completes after it. Errors with `invalid_argument` (naming `path` or the option) before any
    * request; with `local_io_error` (`osCode`, `path`) when the file cannot be written; otherwise as
