@@ -1,4 +1,4 @@
-import { NEVER, Observable, Subscription, map, of, throwError } from 'rxjs';
+import { NEVER, Observable, Subscription, concatMap, map, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { B2Error } from '../../src';
 import { mergeListings, readAhead, type Pager } from '../../src/sync/merge-listings';
@@ -106,5 +106,68 @@ describe('readAhead (a pager one page ahead of its reader)', () => {
     expect(seen).toEqual(['page']);
     ahead().subscribe({ next: () => seen.push('page'), error: (e: Error) => seen.push(e.message) });
     expect(seen).toEqual(['page', 'listing failed']);
+  });
+
+  describe('reading ahead several pages (depth)', () => {
+    let scheduler: TestScheduler;
+    beforeEach(() => (scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))));
+
+    it('asks for each page the moment the one before arrives, without waiting for the reader, until `depth` pages are held unread', () => {
+      scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const p1 = cold<string[]>('-(x|)', { x: ['a'] });
+        const p2 = cold<string[]>('-(x|)', { x: ['b'] });
+        const p3 = cold<string[]>('-(x|)', { x: ['c'] });
+        const p4 = cold<string[]>('-(x|)', { x: ['d'] });
+        const p5 = cold<string[]>('-(x|)', { x: [] });
+        const ahead = readAhead(pagerOf([p1, p2, p3, p4, p5]), new Subscription(), 2);
+        // The reader asks for page 1 at once, then not before frame 8, 9, 10 and 11.
+        const pages = hot<void>('^-------abcd').pipe(
+          concatMap(() => ahead()),
+          map((p) => p.join('')),
+        );
+        const first = ahead().pipe(map((p) => p.join('')));
+        expectObservable(first).toBe('-(a|)');
+        expectObservable(pages).toBe('--------bcd(e)', { b: 'b', c: 'c', d: 'd', e: '' });
+        expectSubscriptions(p1.subscriptions).toBe('^!');
+        // Page 1 taken: pages 2 and 3 go one after the other as they arrive; then two are held.
+        expectSubscriptions(p2.subscriptions).toBe('-^!');
+        expectSubscriptions(p3.subscriptions).toBe('--^!');
+        // Page 2 taken at frame 8 lets page 4 go; page 3 taken lets the last (empty) one go.
+        expectSubscriptions(p4.subscriptions).toBe('--------^!');
+        expectSubscriptions(p5.subscriptions).toBe('---------^!');
+      });
+    });
+
+    it('delivers an error when its page is asked for, and reads nothing after it', () => {
+      scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const p1 = cold<string[]>('-(x|)', { x: ['a'] });
+        const p2 = cold<string[]>('-#', undefined, new Error('listing failed'));
+        const p3 = cold<string[]>('-(x|)', { x: ['c'] });
+        const ahead = readAhead(pagerOf([p1, p2, p3]), new Subscription(), 3);
+        const pages = hot<void>('a-----b').pipe(
+          concatMap(() => ahead()),
+          map((p) => p.join('')),
+        );
+        // The failed page arrived at frame 2; the reader hears of it when it asks, at frame 6.
+        expectObservable(pages).toBe('-a----#', { a: 'a' }, new Error('listing failed'));
+        expectSubscriptions(p2.subscriptions).toBe('-^!');
+        expectSubscriptions(p3.subscriptions).toBe([]);
+      });
+    });
+
+    it('unsubscribing its lifetime aborts the page being read ahead; nothing more is asked for', () => {
+      scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const p1 = cold<string[]>('-(x|)', { x: ['a'] });
+        const p2 = cold<string[]>('-(x|)', { x: ['b'] });
+        const p3 = cold<string[]>('-----(x|)', { x: ['c'] });
+        const p4 = cold<string[]>('-(x|)', { x: ['d'] });
+        const lifetime = new Subscription();
+        const ahead = readAhead(pagerOf([p1, p2, p3, p4]), lifetime, 4);
+        expectObservable(ahead().pipe(map((p) => p.join('')))).toBe('-(a|)');
+        scheduler.schedule(() => lifetime.unsubscribe(), 4);
+        expectSubscriptions(p3.subscriptions).toBe('--^-!');
+        expectSubscriptions(p4.subscriptions).toBe([]);
+      });
+    });
   });
 });

@@ -73,6 +73,8 @@ function escapeRegExp(c: string): string {
 export interface NameFilter {
   keeps(name: string): boolean;
   excludesFolder(folder: string): boolean;
+  /** False when there is no pattern: every name is kept (the listing is then taken as it is). */
+  readonly patterns: boolean;
 }
 
 export function nameFilter(include: readonly string[] | undefined, exclude: readonly string[] | undefined): NameFilter {
@@ -85,6 +87,7 @@ export function nameFilter(include: readonly string[] | undefined, exclude: read
     return folder && !folder.endsWith('\\') ? [compileGlob(folder, `exclude[${i}]`)] : [];
   });
   return {
+    patterns: inc.length > 0 || exc.length > 0,
     keeps: (name) => !exc.some((m) => m(name)) && (inc.length === 0 || inc.some((m) => m(name))),
     excludesFolder: (folder) => folders.some((m) => m(folder)),
   };
