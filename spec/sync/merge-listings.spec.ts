@@ -108,33 +108,37 @@ describe('readAhead (a pager one page ahead of its reader)', () => {
     expect(seen).toEqual(['page', 'listing failed']);
   });
 
-  describe('reading ahead several pages (depth)', () => {
+  describe('in virtual time', () => {
     let scheduler: TestScheduler;
     beforeEach(() => (scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))));
 
-    it('asks for each page the moment the one before arrives, without waiting for the reader, until `depth` pages are held unread', () => {
+    it('asks for the next page when one arrives that was asked for, or when one that arrived is taken: one page ahead, never more', () => {
       scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
         const p1 = cold<string[]>('-(x|)', { x: ['a'] });
         const p2 = cold<string[]>('-(x|)', { x: ['b'] });
         const p3 = cold<string[]>('-(x|)', { x: ['c'] });
-        const p4 = cold<string[]>('-(x|)', { x: ['d'] });
-        const p5 = cold<string[]>('-(x|)', { x: [] });
-        const ahead = readAhead(pagerOf([p1, p2, p3, p4, p5]), new Subscription(), 2);
-        // The reader asks for page 1 at once, then not before frame 8, 9, 10 and 11.
-        const pages = hot<void>('^-------abcd').pipe(
+        const p4 = cold<string[]>('-(x|)', { x: [] });
+        const ahead = readAhead(pagerOf([p1, p2, p3, p4]), new Subscription());
+        // The reader asks for page 1 at once, then at frames 5, 6 and 7.
+        const pages = hot<void>('a----bcd').pipe(
           concatMap(() => ahead()),
           map((p) => p.join('')),
         );
-        const first = ahead().pipe(map((p) => p.join('')));
-        expectObservable(first).toBe('-(a|)');
-        expectObservable(pages).toBe('--------bcd(e)', { b: 'b', c: 'c', d: 'd', e: '' });
+        expectObservable(pages).toBe('-a---bc(d)', { a: 'a', b: 'b', c: 'c', d: '' });
         expectSubscriptions(p1.subscriptions).toBe('^!');
-        // Page 1 taken: pages 2 and 3 go one after the other as they arrive; then two are held.
+        // Page 1 arrived (asked for): page 2 goes at once, and arrives unread.
         expectSubscriptions(p2.subscriptions).toBe('-^!');
-        expectSubscriptions(p3.subscriptions).toBe('--^!');
-        // Page 2 taken at frame 8 lets page 4 go; page 3 taken lets the last (empty) one go.
-        expectSubscriptions(p4.subscriptions).toBe('--------^!');
-        expectSubscriptions(p5.subscriptions).toBe('---------^!');
+        // Page 3 waits for page 2 to be taken (frame 5).
+        expectSubscriptions(p3.subscriptions).toBe('-----^!');
+        expectSubscriptions(p4.subscriptions).toBe('------^!');
+      });
+    });
+
+    it('takes a page that comes as several arrays as their concatenation', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const p1 = cold<string[]>('-x-(y|)', { x: ['a', 'b'], y: ['c'] });
+        const p2 = cold<string[]>('-(x|)', { x: [] });
+        expectObservable(drain(readAhead(pagerOf([p1, p2]), new Subscription())).pipe(map((p) => p.join('')))).toBe('---a|', { a: 'abc' });
       });
     });
 
@@ -143,7 +147,7 @@ describe('readAhead (a pager one page ahead of its reader)', () => {
         const p1 = cold<string[]>('-(x|)', { x: ['a'] });
         const p2 = cold<string[]>('-#', undefined, new Error('listing failed'));
         const p3 = cold<string[]>('-(x|)', { x: ['c'] });
-        const ahead = readAhead(pagerOf([p1, p2, p3]), new Subscription(), 3);
+        const ahead = readAhead(pagerOf([p1, p2, p3]), new Subscription());
         const pages = hot<void>('a-----b').pipe(
           concatMap(() => ahead()),
           map((p) => p.join('')),
@@ -152,21 +156,6 @@ describe('readAhead (a pager one page ahead of its reader)', () => {
         expectObservable(pages).toBe('-a----#', { a: 'a' }, new Error('listing failed'));
         expectSubscriptions(p2.subscriptions).toBe('-^!');
         expectSubscriptions(p3.subscriptions).toBe([]);
-      });
-    });
-
-    it('unsubscribing its lifetime aborts the page being read ahead; nothing more is asked for', () => {
-      scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-        const p1 = cold<string[]>('-(x|)', { x: ['a'] });
-        const p2 = cold<string[]>('-(x|)', { x: ['b'] });
-        const p3 = cold<string[]>('-----(x|)', { x: ['c'] });
-        const p4 = cold<string[]>('-(x|)', { x: ['d'] });
-        const lifetime = new Subscription();
-        const ahead = readAhead(pagerOf([p1, p2, p3, p4]), lifetime, 4);
-        expectObservable(ahead().pipe(map((p) => p.join('')))).toBe('-(a|)');
-        scheduler.schedule(() => lifetime.unsubscribe(), 4);
-        expectSubscriptions(p3.subscriptions).toBe('--^-!');
-        expectSubscriptions(p4.subscriptions).toBe([]);
       });
     });
   });

@@ -1,9 +1,9 @@
 /**
  * Two listings sorted by name, merged as two sorted streams: each side is read a page at a time,
  * and a page is asked for only when the merge has used up the previous one (`readAhead` lets a
- * side fetch a few pages early), so the memory held is a few pages whatever the number of names.
+ * side fetch one page early), so the memory held is a few pages whatever the number of names.
  */
-import { Observable, ReplaySubject, defer, forkJoin, map, mergeMap, of, reduce, throwError, type Subscription } from 'rxjs';
+import { Observable, ReplaySubject, defer, forkJoin, map, mergeMap, of, reduce, tap, type Subscription } from 'rxjs';
 import { B2Error } from '../http/b2-error';
 import { compareNames } from './names';
 
@@ -15,56 +15,36 @@ import { compareNames } from './names';
 export type Pager<T> = () => Observable<readonly T[]>;
 
 /**
- * A pager that reads ahead of its reader: its next request goes out the moment the page before
- * arrives (a listing's pages come one after the other, each request starting where the page before
- * ended), so that its round trips overlap the work on the pages before, until `depth` pages are
- * held unread (the one being read counts); a page taken lets the next request go out. Never
- * reads past the end (an empty page). The pages read ahead are subscribed under `lifetime`:
- * unsubscribing `lifetime` (the run ending, or being unsubscribed) aborts the one being read.
- * An error of a page read ahead is delivered when that page is asked for; nothing is read after it.
+ * A pager that asks for its next page as soon as one arrives, so that reading a listing (its round
+ * trips) overlaps the work on the page before: one page ahead, never more (more held pages made a
+ * sync no faster, and left more for the garbage collector to move). The page read ahead is
+ * subscribed under `lifetime`: unsubscribing `lifetime` (the run ending, or being unsubscribed)
+ * aborts it. An error of a page read ahead is delivered when that page is asked for.
  */
-export function readAhead<T>(pager: Pager<T>, lifetime: Subscription, depth = 1): Pager<T> {
-  /** Pages asked for (arrived or on their way), not yet taken, in listing order. */
-  const held: ReplaySubject<readonly T[]>[] = [];
-  let reading = false;
-  /** What asking past the end gets: set once the end (an empty page) or an error has arrived. */
-  let last: Observable<readonly T[]> | undefined;
-  const read = (): void => {
+export function readAhead<T>(pager: Pager<T>, lifetime: Subscription): Pager<T> {
+  let ahead: ReplaySubject<readonly T[]> | undefined;
+  const read = (): ReplaySubject<readonly T[]> => {
     const page = new ReplaySubject<readonly T[]>(1);
-    held.push(page);
-    reading = true;
     let items: readonly T[] = [];
     lifetime.add(
       pager().subscribe({
         // One array (the usual case) is kept as it is; several are concatenated.
         next: (part) => (items = items.length === 0 ? part : items.concat(part)),
-        error: (err: unknown) => {
-          reading = false;
-          last = throwError(() => err);
-          page.error(err);
-        },
+        error: (err: unknown) => page.error(err),
         complete: () => {
-          reading = false;
-          if (items.length === 0) last = of(items);
           page.next(items);
           page.complete();
-          fill();
         },
       }),
     );
-  };
-  const fill = (): void => {
-    if (!reading && last === undefined && held.length < depth) read();
+    return page;
   };
   return () =>
     defer(() => {
-      if (held.length === 0) {
-        if (last !== undefined) return last;
-        read();
-      }
-      const page = held.shift()!;
-      fill();
-      return page;
+      const page = ahead ?? read();
+      ahead = undefined;
+      // The end (an empty page) is not read past.
+      return page.pipe(tap((items) => (ahead = items.length > 0 ? read() : undefined)));
     });
 }
 

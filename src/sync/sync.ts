@@ -82,14 +82,6 @@ export function syncDown(bucket: Bucket, options: B2SyncOptions): Observable<B2S
   return sync(bucket, options, 'down');
 }
 
-/**
- * Pages the walk and the listing may hold unread ahead of the merge. The listing's requests go one
- * after the other (each starts where the page before ended), so reading ahead keeps them going
- * while the walk and the merge work; a page of 1,000 names is about 1 MB held.
- */
-const LOCAL_AHEAD = 2;
-const REMOTE_AHEAD = 4;
-
 const COMPARES: readonly SyncCompare[] = ['modTime', 'size', 'sha1'];
 const DELETES: readonly SyncDeleteMode[] = ['keep', 'delete', 'hide'];
 
@@ -146,8 +138,8 @@ function sync(bucket: Bucket, options: B2SyncOptions, direction: 'up' | 'down'):
                       return page.length === 0 || kept.length > 0 ? of(kept) : remoteKept();
                     }),
                   );
-            // The walk and the listing each read ahead of the merge: the listing's round trips go one after the other without waiting for the walk.
-            const pairs = mergeListings(readAhead(localAll, lifetime, LOCAL_AHEAD), readAhead(remoteKept, lifetime, REMOTE_AHEAD), { local: (e) => e.name, remote: (e) => e.name });
+            // The walk and the listing each read a page ahead of the merge.
+            const pairs = mergeListings(readAhead(localAll, lifetime), readAhead(remoteKept, lifetime), { local: (e) => e.name, remote: (e) => e.name });
             const plan = planSync(pairs, {
               direction,
               compare,
