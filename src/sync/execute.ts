@@ -2,7 +2,7 @@
  * Carrying out a sync plan: batch by batch (the next batch is planned only once this one is done,
  * so memory stays flat), each batch's steps through `mergeMap` with a concurrency limit.
  */
-import { EMPTY, Observable, catchError, concat, concatWith, defer, expand, filter, from, map, mergeMap, of, throwError } from 'rxjs';
+import { EMPTY, Observable, catchError, concat, concatAll, concatWith, defer, expand, filter, from, map, mergeMap, of, throwError } from 'rxjs';
 import type { Pager } from './merge-listings';
 import type { RemoteVersion, SyncAction } from './plan';
 import { B2SyncError, failureReason, type B2SyncFailure } from './sync-error';
@@ -147,25 +147,28 @@ export function runSync<V extends RemoteVersion>(plan: Pager<SyncAction<V>>, exe
         }),
       );
     };
-    const batch = (): Observable<B2SyncEvent<V> | typeof BATCH_DONE> =>
+    // Events go on in arrays: a batch's `planned` events (thousands of unchanged names) as one, a
+    // step's as one each, so that `expand` below looks at each array, not at each event.
+    const batch = (): Observable<readonly B2SyncEvent<V>[] | typeof BATCH_DONE> =>
       plan().pipe(
         mergeMap((actions) => {
-          if (actions.length === 0) return of<B2SyncEvent<V>>({ type: 'summary', progress: snapshot() });
+          if (actions.length === 0) return of([{ type: 'summary', progress: snapshot() } as const]);
           for (const a of actions) {
             if (a.kind === 'skip' && a.local?.problem === undefined) continue;
             totals.filesTotal++;
             totals.bytesTotal += a.bytes;
           }
-          const planned: (B2SyncEvent<V> | typeof BATCH_DONE)[] = actions.map((action): B2SyncEvent<V> => ({ type: 'planned', action }));
+          const planned = actions.map((action): B2SyncEvent<V> => ({ type: 'planned', action }));
           const work = settings.dryRun ? [] : actions.filter((a) => a.kind !== 'skip' || a.local?.problem !== undefined);
           // Nothing to do in this batch (a dry run, or every name unchanged): its events at once.
-          if (work.length === 0) return from(planned.concat(BATCH_DONE));
-          return concat(from(planned), from(work).pipe(mergeMap(perform, settings.concurrency)), of(BATCH_DONE));
+          if (work.length === 0) return of(planned, BATCH_DONE);
+          return concat(of(planned), from(work).pipe(mergeMap((action) => perform(action).pipe(map((e) => [e])), settings.concurrency)), of(BATCH_DONE));
         }),
       );
     return batch().pipe(
       expand((e) => (e === BATCH_DONE ? batch() : EMPTY)),
-      filter((e): e is B2SyncEvent<V> => e !== BATCH_DONE),
+      filter((e): e is readonly B2SyncEvent<V>[] => e !== BATCH_DONE),
+      concatAll(),
       concatWith(defer(() => (failures.length > 0 ? throwError(() => new B2SyncError(failures, false)) : EMPTY))),
     );
   });
