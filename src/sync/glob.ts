@@ -86,8 +86,10 @@ export function nameFilter(include: readonly string[] | undefined, exclude: read
     const folder = /^(.*[^/])(?:\/\*\*|\/)$/.exec(p)?.[1];
     return folder && !folder.endsWith('\\') ? [compileGlob(folder, `exclude[${i}]`)] : [];
   });
+  // No pattern (the usual sync): every name kept, asked once per name of both sides.
+  if (inc.length === 0 && exc.length === 0) return { patterns: false, keeps: () => true, excludesFolder: () => false };
   return {
-    patterns: inc.length > 0 || exc.length > 0,
+    patterns: true,
     keeps: (name) => !exc.some((m) => m(name)) && (inc.length === 0 || inc.some((m) => m(name))),
     excludesFolder: (folder) => folders.some((m) => m(folder)),
   };
