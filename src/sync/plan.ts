@@ -168,7 +168,8 @@ export function planSync<V extends RemoteVersion>(pairs: Pager<Paired<LocalEntry
     if (unreadable.length > 0) unreadable = unreadable.filter((p) => name.startsWith(p) || compareNames(name, p) < 0);
     const local = pair.local;
     const remote = pair.remote?.current ?? undefined;
-    const fileName = settings.prefix + name;
+    // The listed name when there is one (it is the prefix and the name): no new string per name.
+    const fileName = pair.remote?.fileName ?? settings.prefix + name;
     // A local file's path is the walk's; a name only on B2 gets the path it would have.
     const path = local !== undefined && local.problem === undefined ? local.path : settings.localPath(name);
     const pruned = pair.remote !== undefined && settings.keepDays !== undefined && up ? prune(pair.remote, { name, fileName, path, bytes: 0 }) : NONE;
