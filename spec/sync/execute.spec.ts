@@ -1,4 +1,4 @@
-import { NEVER, map, type Observable } from 'rxjs';
+import { NEVER, map, take, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { runSync, type B2SyncEvent, type SyncExecutor, type SyncStepProgress } from '../../src/sync/execute';
 import type { SyncAction } from '../../src/sync/plan';
@@ -74,6 +74,17 @@ describe('runSync (carrying out the plan)', () => {
       expectSubscriptions(page2.subscriptions).toBe('---^!');
     });
     expect(log).toEqual(['0 P:a', '3 D:a:1/1', '4 P:b', '5 D:b:2/2', '5 S:2+0/2:20/20', '5 |']);
+  });
+
+  it('unsubscribing in the middle of a batch of planned steps delivers none of the rest and asks for no more of the plan', () => {
+    const log: string[] = [];
+    scheduler.run(({ cold, expectSubscriptions }) => {
+      const page2 = cold<SyncAction[]>('(x|)', { x: [skip('t')] });
+      const plan = pagerOf([cold<SyncAction[]>('(x|)', { x: [skip('p'), skip('q'), skip('r')] }), page2]);
+      record(scheduler, runSync(plan, executor({}), { concurrency: 2, dryRun: false, failFast: false }).pipe(take(2)), log);
+      expectSubscriptions(page2.subscriptions).toBe([]);
+    });
+    expect(log).toEqual(['0 P:p', '0 P:q', '0 |']);
   });
 
   it('a dry run emits the plan and runs nothing', () => {

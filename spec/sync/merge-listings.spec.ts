@@ -1,4 +1,4 @@
-import { NEVER, Observable, Subscription, map, of, throwError } from 'rxjs';
+import { NEVER, Observable, Subscription, concatMap, map, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { B2Error } from '../../src';
 import { mergeListings, readAhead, type Pager } from '../../src/sync/merge-listings';
@@ -106,5 +106,57 @@ describe('readAhead (a pager one page ahead of its reader)', () => {
     expect(seen).toEqual(['page']);
     ahead().subscribe({ next: () => seen.push('page'), error: (e: Error) => seen.push(e.message) });
     expect(seen).toEqual(['page', 'listing failed']);
+  });
+
+  describe('in virtual time', () => {
+    let scheduler: TestScheduler;
+    beforeEach(() => (scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected))));
+
+    it('asks for the next page when one arrives that was asked for, or when one that arrived is taken: one page ahead, never more', () => {
+      scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const p1 = cold<string[]>('-(x|)', { x: ['a'] });
+        const p2 = cold<string[]>('-(x|)', { x: ['b'] });
+        const p3 = cold<string[]>('-(x|)', { x: ['c'] });
+        const p4 = cold<string[]>('-(x|)', { x: [] });
+        const ahead = readAhead(pagerOf([p1, p2, p3, p4]), new Subscription());
+        // The reader asks for page 1 at once, then at frames 5, 6 and 7.
+        const pages = hot<void>('a----bcd').pipe(
+          concatMap(() => ahead()),
+          map((p) => p.join('')),
+        );
+        expectObservable(pages).toBe('-a---bc(d)', { a: 'a', b: 'b', c: 'c', d: '' });
+        expectSubscriptions(p1.subscriptions).toBe('^!');
+        // Page 1 arrived (asked for): page 2 goes at once, and arrives unread.
+        expectSubscriptions(p2.subscriptions).toBe('-^!');
+        // Page 3 waits for page 2 to be taken (frame 5).
+        expectSubscriptions(p3.subscriptions).toBe('-----^!');
+        expectSubscriptions(p4.subscriptions).toBe('------^!');
+      });
+    });
+
+    it('takes a page that comes as several arrays as their concatenation', () => {
+      scheduler.run(({ cold, expectObservable }) => {
+        const p1 = cold<string[]>('-x-(y|)', { x: ['a', 'b'], y: ['c'] });
+        const p2 = cold<string[]>('-(x|)', { x: [] });
+        expectObservable(drain(readAhead(pagerOf([p1, p2]), new Subscription())).pipe(map((p) => p.join('')))).toBe('---a|', { a: 'abc' });
+      });
+    });
+
+    it('delivers an error when its page is asked for, and reads nothing after it', () => {
+      scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const p1 = cold<string[]>('-(x|)', { x: ['a'] });
+        const p2 = cold<string[]>('-#', undefined, new Error('listing failed'));
+        const p3 = cold<string[]>('-(x|)', { x: ['c'] });
+        const ahead = readAhead(pagerOf([p1, p2, p3]), new Subscription());
+        const pages = hot<void>('a-----b').pipe(
+          concatMap(() => ahead()),
+          map((p) => p.join('')),
+        );
+        // The failed page arrived at frame 2; the reader hears of it when it asks, at frame 6.
+        expectObservable(pages).toBe('-a----#', { a: 'a' }, new Error('listing failed'));
+        expectSubscriptions(p2.subscriptions).toBe('-^!');
+        expectSubscriptions(p3.subscriptions).toBe([]);
+      });
+    });
   });
 });

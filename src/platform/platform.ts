@@ -114,7 +114,7 @@ export interface PathInfo {
   size: number;
   /** Modification time in whole milliseconds (truncated from the file system's precision). */
   modifiedMillis: number;
-  /** Device and inode: the same for two paths to one folder (symbolic-link loop detection). */
+  /** A folder's device and inode: the same for two paths to one folder (symbolic-link loop detection); '' for other kinds. */
   identity: string;
 }
 

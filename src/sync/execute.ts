@@ -2,7 +2,7 @@
  * Carrying out a sync plan: batch by batch (the next batch is planned only once this one is done,
  * so memory stays flat), each batch's steps through `mergeMap` with a concurrency limit.
  */
-import { EMPTY, Observable, catchError, concat, concatWith, defer, expand, filter, from, map, mergeMap, of, throwError } from 'rxjs';
+import { EMPTY, Observable, catchError, concat, concatWith, defer, expand, from, map, mergeMap, of, throwError } from 'rxjs';
 import type { Pager } from './merge-listings';
 import type { RemoteVersion, SyncAction } from './plan';
 import { B2SyncError, failureReason, type B2SyncFailure } from './sync-error';
@@ -147,7 +147,9 @@ export function runSync<V extends RemoteVersion>(plan: Pager<SyncAction<V>>, exe
         }),
       );
     };
-    const batch = (): Observable<B2SyncEvent<V> | typeof BATCH_DONE> =>
+    // A batch's `planned` events (thousands of unchanged names) go on as one array, so that `expand`
+    // below looks at that array (and at each event of a step), not at each planned event.
+    const batch = (): Observable<B2SyncEvent<V> | readonly B2SyncEvent<V>[] | typeof BATCH_DONE> =>
       plan().pipe(
         mergeMap((actions) => {
           if (actions.length === 0) return of<B2SyncEvent<V>>({ type: 'summary', progress: snapshot() });
@@ -156,17 +158,34 @@ export function runSync<V extends RemoteVersion>(plan: Pager<SyncAction<V>>, exe
             totals.filesTotal++;
             totals.bytesTotal += a.bytes;
           }
-          const planned: (B2SyncEvent<V> | typeof BATCH_DONE)[] = actions.map((action): B2SyncEvent<V> => ({ type: 'planned', action }));
+          const planned = actions.map((action): B2SyncEvent<V> => ({ type: 'planned', action }));
           const work = settings.dryRun ? [] : actions.filter((a) => a.kind !== 'skip' || a.local?.problem !== undefined);
           // Nothing to do in this batch (a dry run, or every name unchanged): its events at once.
-          if (work.length === 0) return from(planned.concat(BATCH_DONE));
-          return concat(from(planned), from(work).pipe(mergeMap(perform, settings.concurrency)), of(BATCH_DONE));
+          if (work.length === 0) return of(planned, BATCH_DONE);
+          return concat(of(planned), from(work).pipe(mergeMap(perform, settings.concurrency)), of(BATCH_DONE));
         }),
       );
-    return batch().pipe(
-      expand((e) => (e === BATCH_DONE ? batch() : EMPTY)),
-      filter((e): e is B2SyncEvent<V> => e !== BATCH_DONE),
+    return spread(batch().pipe(expand((e) => (e === BATCH_DONE ? batch() : EMPTY)))).pipe(
       concatWith(defer(() => (failures.length > 0 ? throwError(() => new B2SyncError(failures, false)) : EMPTY))),
     );
   });
+}
+
+/** Every event, one by one: those that come in an array (a batch's planned events) in turn; the batch markers left out. */
+function spread<E>(source: Observable<E | readonly E[] | typeof BATCH_DONE>): Observable<E> {
+  return new Observable<E>((subscriber) =>
+    source.subscribe({
+      next: (value) => {
+        if (value === BATCH_DONE) return;
+        if (!Array.isArray(value)) return subscriber.next(value as E);
+        for (const e of value as readonly E[]) {
+          // Unsubscribed (or failed) on the way: the rest of the array is not delivered.
+          if (subscriber.closed) return;
+          subscriber.next(e);
+        }
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    }),
+  );
 }

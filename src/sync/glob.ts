@@ -73,6 +73,8 @@ function escapeRegExp(c: string): string {
 export interface NameFilter {
   keeps(name: string): boolean;
   excludesFolder(folder: string): boolean;
+  /** False when there is no pattern: every name is kept (the listing is then taken as it is). */
+  readonly patterns: boolean;
 }
 
 export function nameFilter(include: readonly string[] | undefined, exclude: readonly string[] | undefined): NameFilter {
@@ -84,7 +86,10 @@ export function nameFilter(include: readonly string[] | undefined, exclude: read
     const folder = /^(.*[^/])(?:\/\*\*|\/)$/.exec(p)?.[1];
     return folder && !folder.endsWith('\\') ? [compileGlob(folder, `exclude[${i}]`)] : [];
   });
+  // No pattern (the usual sync): every name kept, asked once per name of both sides.
+  if (inc.length === 0 && exc.length === 0) return { patterns: false, keeps: () => true, excludesFolder: () => false };
   return {
+    patterns: true,
     keeps: (name) => !exc.some((m) => m(name)) && (inc.length === 0 || inc.some((m) => m(name))),
     excludesFolder: (folder) => folders.some((m) => m(folder)),
   };

@@ -42,8 +42,10 @@ export function localPager(root: string, rootIdentity: string, options: { symlin
   const fill = async (): Promise<LocalEntry[]> => {
     stack ??= [{ rel: '', path: root, identity: rootIdentity, items: await readSorted(root, options.symlinks), at: 0 }];
     const out: (LocalEntry | null)[] = [];
-    /** Where in `out` each file to look at goes, with its name and path. */
-    const files: { at: number; name: string; path: string }[] = [];
+    /** The files to look at: their names, paths, and places in `out` (one entry each, no object per file). */
+    const names: string[] = [];
+    const paths: string[] = [];
+    const places: number[] = [];
     while (out.length < options.pageSize && stack.length > 0) {
       const top = stack[stack.length - 1];
       if (top.at >= top.items.length) {
@@ -82,24 +84,24 @@ export function localPager(root: string, rootIdentity: string, options: { symlin
         out.push({ path, size: 0, modifiedMillis: 0, name: rel, skip: item.skip, problem: item.problem });
         continue;
       }
-      files.push({ at: out.length, name: rel, path });
+      names.push(rel);
+      paths.push(path);
+      places.push(out.length);
       out.push(null);
     }
-    const infos = await platform.statPaths(
-      files.map((f) => f.path),
-      true,
-    );
-    files.forEach(({ at, name, path }, i) => {
+    const infos = await platform.statPaths(paths, true);
+    let gone = false;
+    for (let i = 0; i < infos.length; i++) {
       const info = infos[i];
       // Gone since the folder was read (null): nothing to sync (a later run sees it absent).
-      out[at] =
-        info === null
-          ? null
-          : info instanceof Error
-            ? { path, size: 0, modifiedMillis: 0, name, problem: failureReason(info) }
-            : { name, path, size: info.size, modifiedMillis: info.modifiedMillis };
-    });
-    return out.filter((e): e is LocalEntry => e !== null);
+      if (info === null) gone = true;
+      else
+        out[places[i]] =
+          info instanceof Error
+            ? { path: paths[i], size: 0, modifiedMillis: 0, name: names[i], problem: failureReason(info) }
+            : { name: names[i], path: paths[i], size: info.size, modifiedMillis: info.modifiedMillis };
+    }
+    return gone ? out.filter((e): e is LocalEntry => e !== null) : (out as LocalEntry[]);
   };
   const next = async (): Promise<LocalEntry[]> => {
     // A page whose files all vanished must not read as the end of the walk.

@@ -3,7 +3,7 @@
  * and a page is asked for only when the merge has used up the previous one (`readAhead` lets a
  * side fetch one page early), so the memory held is a few pages whatever the number of names.
  */
-import { Observable, ReplaySubject, defer, forkJoin, map, mergeMap, of, tap, toArray, type Subscription } from 'rxjs';
+import { Observable, ReplaySubject, defer, forkJoin, map, mergeMap, of, reduce, tap, type Subscription } from 'rxjs';
 import { B2Error } from '../http/b2-error';
 import { compareNames } from './names';
 
@@ -16,7 +16,8 @@ export type Pager<T> = () => Observable<readonly T[]>;
 
 /**
  * A pager that asks for its next page as soon as one arrives, so that reading a listing (its round
- * trips) overlaps the work on the page before: one page ahead, never more. The page read ahead is
+ * trips) overlaps the work on the page before: one page ahead, never more (more held pages made a
+ * sync no faster, and left more for the garbage collector to move). The page read ahead is
  * subscribed under `lifetime`: unsubscribing `lifetime` (the run ending, or being unsubscribed)
  * aborts it. An error of a page read ahead is delivered when that page is asked for.
  */
@@ -24,13 +25,17 @@ export function readAhead<T>(pager: Pager<T>, lifetime: Subscription): Pager<T> 
   let ahead: ReplaySubject<readonly T[]> | undefined;
   const read = (): ReplaySubject<readonly T[]> => {
     const page = new ReplaySubject<readonly T[]>(1);
+    let items: readonly T[] = [];
     lifetime.add(
-      pager()
-        .pipe(
-          toArray(),
-          map((pages) => pages.flat()),
-        )
-        .subscribe(page),
+      pager().subscribe({
+        // One array (the usual case) is kept as it is; several are concatenated.
+        next: (part) => (items = items.length === 0 ? part : items.concat(part)),
+        error: (err: unknown) => page.error(err),
+        complete: () => {
+          page.next(items);
+          page.complete();
+        },
+      }),
     );
     return page;
   };
@@ -70,12 +75,12 @@ export function mergeListings<L, R>(local: Pager<L>, remote: Pager<R>, nameOf: {
   let lastName: string | undefined;
   const read = <T>(side: Side<T>): Observable<void> =>
     side.next().pipe(
-      toArray(),
-      mergeMap((pages) => {
-        side.page = pages.flat() as T[];
+      // One array (the usual case) taken as it is; several concatenated.
+      reduce((page: readonly T[], part: readonly T[]) => (page.length === 0 ? part : page.concat(part)), []),
+      map((page) => {
+        side.page = page;
         side.at = 0;
-        if (side.page.length === 0) side.ended = true;
-        return of(undefined);
+        if (page.length === 0) side.ended = true;
       }),
     );
   const batch = (): Observable<readonly Paired<L, R>[]> =>

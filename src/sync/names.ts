@@ -26,11 +26,9 @@ export function compareNames(a: string, b: string): number {
  * Sorts one folder's entries so that walking them depth first yields full relative names in byte
  * order. A subfolder `a` sorts as `a/`: every name inside it starts with `a/`, and no sibling can
  * start with `a/`, so its place among the siblings is decided by `a/` alone. ('/' is 0x2F: `a-b`
- * and `a.b` come before everything in `a/`, `a0` after it.)
+ * and `a.b` come before everything in `a/`, `a0` after it.) Sorts `entries` in place and returns it.
  */
 export function sortFolderEntries<T extends { name: string; folder: boolean }>(entries: T[]): T[] {
-  return entries
-    .map((e) => ({ e, key: e.folder ? `${e.name}/` : e.name }))
-    .sort((p, q) => compareNames(p.key, q.key))
-    .map((p) => p.e);
+  // In place, a folder's key made only when it is compared (files, most entries, have their name as key).
+  return entries.sort((p, q) => compareNames(p.folder ? `${p.name}/` : p.name, q.folder ? `${q.name}/` : q.name));
 }

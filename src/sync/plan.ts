@@ -122,6 +122,11 @@ function isMillis(text: string): boolean {
   return true;
 }
 
+/** A step and the prunings that go with it (a function of the module, not a closure made for each name). */
+function withPruned<V extends RemoteVersion>(action: SyncAction<V>, pruned: readonly SyncAction<V>[]): SyncAction<V>[] {
+  return pruned.length === 0 ? [action] : [action, ...pruned];
+}
+
 /** A version's whole-file SHA-1: contentSha1, or `large_file_sha1` for large files; null when unknown. */
 export function remoteSha1(v: RemoteVersion): string | null {
   const own = v.contentSha1?.replace(/^unverified:/, '');
@@ -163,16 +168,16 @@ export function planSync<V extends RemoteVersion>(pairs: Pager<Paired<LocalEntry
     if (unreadable.length > 0) unreadable = unreadable.filter((p) => name.startsWith(p) || compareNames(name, p) < 0);
     const local = pair.local;
     const remote = pair.remote?.current ?? undefined;
-    const fileName = settings.prefix + name;
+    // The listed name when there is one (it is the prefix and the name): no new string per name.
+    const fileName = pair.remote?.fileName ?? settings.prefix + name;
     // A local file's path is the walk's; a name only on B2 gets the path it would have.
     const path = local !== undefined && local.problem === undefined ? local.path : settings.localPath(name);
     const pruned = pair.remote !== undefined && settings.keepDays !== undefined && up ? prune(pair.remote, { name, fileName, path, bytes: 0 }) : NONE;
-    const withPruned = (a: SyncAction<V>): SyncAction<V>[] => (pruned.length === 0 ? [a] : [a, ...pruned]);
     // Unchanged by size and modification time, the common case of a sync run again: decided without more.
     if (local !== undefined && remote !== undefined && local.problem === undefined && local.skip === undefined && local.size === remote.contentLength) {
-      if (settings.compare === 'size') return withPruned({ kind: 'skip', name, fileName, path, bytes: 0, reason: 'same size', local, remote });
+      if (settings.compare === 'size') return withPruned({ kind: 'skip', name, fileName, path, bytes: 0, reason: 'same size', local, remote }, pruned);
       if (settings.compare === 'modTime' && local.modifiedMillis === remoteModifiedMillis(remote)) {
-        return withPruned({ kind: 'skip', name, fileName, path, bytes: 0, reason: 'same size and modification time', local, remote });
+        return withPruned({ kind: 'skip', name, fileName, path, bytes: 0, reason: 'same size and modification time', local, remote }, pruned);
       }
     }
     const base = { name, fileName, path, bytes: 0 };

@@ -129,13 +129,15 @@ function sync(bucket: Bucket, options: B2SyncOptions, direction: 'up' | 'down'):
             const versions = direction === 'up' && (o.keepDays !== undefined || deleteMode === 'delete');
             const remoteAll = remotePager(bucket, prefix, pageSize, versions);
             // Excluded names are left alone on B2 too; a page of only excluded names must not read as the end.
-            const remoteKept: typeof remoteAll = () =>
-              remoteAll().pipe(
-                mergeMap((page) => {
-                  const kept = page.filter((e) => filter.keeps(e.name));
-                  return page.length === 0 || kept.length > 0 ? of(kept) : remoteKept();
-                }),
-              );
+            const remoteKept: typeof remoteAll = !filter.patterns
+              ? remoteAll
+              : () =>
+                  remoteAll().pipe(
+                    mergeMap((page) => {
+                      const kept = page.filter((e) => filter.keeps(e.name));
+                      return page.length === 0 || kept.length > 0 ? of(kept) : remoteKept();
+                    }),
+                  );
             // The walk and the listing each read a page ahead of the merge.
             const pairs = mergeListings(readAhead(localAll, lifetime), readAhead(remoteKept, lifetime), { local: (e) => e.name, remote: (e) => e.name });
             const plan = planSync(pairs, {
