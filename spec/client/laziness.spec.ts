@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { firstValueFrom, lastValueFrom, type Subscription } from 'rxjs';
 import { toResponseBody, type B2, type B2File, type B2UploadEvent, type Bucket } from '../../src';
@@ -81,6 +84,31 @@ describe('client laziness and abort', () => {
     expect(events).not.toContain('response');
     expect(events[0]).toBe('sent');
     expect(await all(bucket.listFileVersions({ prefix: 'lazy/aborted-held.bin' }))).toEqual([]);
+  });
+
+  it('unsubscribing an upload from a file before the file is read sends no upload and stores nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rxb2-lazy-'));
+    try {
+      const path = join(dir, 'early.bin');
+      await writeFile(path, bytes(4096, 23));
+      await lastValueFrom(bucket.listFiles({ limit: 1 })); // authorized: the upload's first step is reading the file
+      const requests = countRequests(emu);
+      const events: string[] = [];
+      let ended = '';
+      const sub = bucket
+        .uploadFile({ fileName: 'lazy/early.bin', contents: { path } })
+        .subscribe({ next: (e) => events.push(e.type), error: () => (ended = 'error'), complete: () => (ended = 'complete') });
+      sub.unsubscribe();
+      await delay(200);
+      expect([events, ended, requests()]).toEqual([[], '', 0]);
+      expect(await all(bucket.listFileVersions({ prefix: 'lazy/early.bin' }))).toEqual([]);
+      // Run to its end, the same upload sends the file.
+      const file = await lastValueFrom(bucket.uploadFile({ fileName: 'lazy/early.bin', contents: { path } }).pipe(toResponseBody()));
+      expect(file.contentLength).toBe(4096);
+      expect(requests()).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('unsubscribing a streamed upload mid-body stops reading the source and stores nothing', async () => {

@@ -167,6 +167,20 @@ describe('UploadUrlPool', () => {
       });
     });
 
+    it('times the wait before a retry with the scheduler given apart from the retry options', () => {
+      // Not in run mode, where every scheduler is virtual: the options carry none, so the 10 ms
+      // wait is the TestScheduler's only if the pool takes the one given.
+      const pool = new UploadUrlPool();
+      const fetch = fakeFetch(scheduler.createColdObservable('(a|)', { a: u.u1 }), scheduler.createColdObservable('(a|)', { a: u.u2 }));
+      const attempts = [scheduler.createColdObservable<string>('--#', undefined, unavailable()), scheduler.createColdObservable('-(r|)', { r: 'r' })];
+      const { scheduler: _virtual, ...noScheduler } = retry(scheduler);
+      const got: string[] = [];
+      pool.upload('bucket', fetch, (_url, n) => attempts[n - 1], noScheduler, scheduler).subscribe({ next: (v) => got.push(v), complete: () => got.push('done') });
+      scheduler.flush();
+      expect(got).toEqual(['r', 'done']);
+      expect(pool.idleCount('bucket')).toBe(1);
+    });
+
     it('errors at once on a failure B2 does not retry; unsubscribing aborts the attempt in flight and drops its URL', () => {
       scheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
         const pool = new UploadUrlPool();

@@ -1,5 +1,5 @@
 /** A bucket, as aiob2's Bucket: its fields, and listing, upload, look-up and deletion of its files. */
-import { Observable, defer, from, map, mergeMap, switchMap, take, throwError } from 'rxjs';
+import { Observable, defer, map, mergeMap, switchMap, take, throwError } from 'rxjs';
 import type {
   B2BucketType,
   B2BucketWire,
@@ -313,7 +313,7 @@ export class Bucket {
       };
       if (options.largeFileThreshold !== undefined) checkPositiveInt(options.largeFileThreshold, 'largeFileThreshold');
       // Checked whatever the size turns out to be too (small files do not use it).
-      const largeOptions = { ...options, concurrency, largeFileSha1: checkLargeFileSha1(options.largeFileSha1, meta.fileInfo) };
+      const largeFileSha1 = checkLargeFileSha1(options.largeFileSha1, meta.fileInfo);
       const contents = options.contents;
       type Planned = { source: UploadSource | StreamOfUnknownLength; large: boolean };
       const inMemory = contents instanceof Uint8Array || typeof contents === 'string';
@@ -330,14 +330,14 @@ export class Bucket {
       const toFile = (wire: B2FileWire) => new B2File(this.#ctx, wire);
       const send = ({ source, large }: Planned): Observable<B2UploadEvent> =>
         large
-          ? uploadLargeFile(this.#ctx.transfer, this.bucketId, source, meta, largeOptions).pipe(
+          ? uploadLargeFile(this.#ctx.transfer, this.bucketId, source, meta, { ...options, concurrency, largeFileSha1 }).pipe(
               map((e: B2LargeUploadEvent): B2UploadEvent => (e.type === 'response' ? { ...e, body: toFile(e.body) } : e)),
             )
           : uploadSmallFile(this.#ctx.transfer, this.bucketId, source as UploadSource, meta, toFile);
       return this.#ctx.api.authorization().pipe(
         switchMap((auth) => {
           const threshold = options.largeFileThreshold ?? auth.recommendedPartSize;
-          return inMemory ? send(this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge)) : from(open(threshold)).pipe(switchMap(send));
+          return inMemory ? send(this.plan(openBytesSource(contents, options.contentLength), threshold, forceLarge)) : whenResolved(open(threshold), send);
         }),
       );
     });
@@ -584,6 +584,32 @@ export class Bucket {
   toJSON(): B2BucketWire {
     return this.wire;
   }
+}
+
+/**
+ * The events of `then(value)` once `pending` resolves with `value`; errors with its rejection (or
+ * with what `then` throws). Unsubscribing before it resolves drops the value; after, it
+ * unsubscribes `then`'s Observable. What `from(pending).pipe(switchMap(then))` does, with two
+ * subscribers fewer for every event of a small upload from a file to pass through.
+ */
+function whenResolved<T, R>(pending: Promise<T>, then: (value: T) => Observable<R>): Observable<R> {
+  return new Observable<R>((subscriber) => {
+    pending.then(
+      (value) => {
+        if (subscriber.closed) return;
+        let events: Observable<R>;
+        try {
+          events = then(value);
+        } catch (err) {
+          subscriber.error(err);
+          return;
+        }
+        // The same subscriber, as `defer` hands it on: its teardown unsubscribes these events.
+        events.subscribe(subscriber);
+      },
+      (err: unknown) => subscriber.error(err),
+    );
+  });
 }
 
 function checkFileId(fileId: unknown): string {

@@ -5,7 +5,8 @@ const utf8 = new TextEncoder();
 
 export function checkFileName(name: unknown, field = 'fileName'): string {
   if (typeof name !== 'string' || name.length === 0) throw invalidArgument(field, 'must be a non-empty string');
-  if (utf8.encode(name).length > 1024) throw invalidArgument(field, 'is longer than 1024 bytes of UTF-8');
+  // A UTF-16 unit is 1 to 3 bytes of UTF-8 (a surrogate pair 4): most names need no encoding to tell.
+  if (name.length > 1024 || (name.length > 341 && utf8.encode(name).length > 1024)) throw invalidArgument(field, 'is longer than 1024 bytes of UTF-8');
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) throw invalidArgument(field, `contains the control character 0x${c.toString(16).padStart(2, '0')}`);

@@ -3,7 +3,7 @@
  * fetched lazily on first use and fetched again, once for all concurrent callers, when B2 says the
  * token expired.
  */
-import { defer, of, shareReplay, switchMap, take, tap, type Observable } from 'rxjs';
+import { Observable, defer, of, shareReplay, switchMap, take, tap } from 'rxjs';
 import type { B2Authorization } from '../api/account';
 import type { B2ApiTarget } from '../api/call';
 import type { B2Error } from '../http/b2-error';
@@ -80,9 +80,12 @@ export class B2Session {
    * upload asks for it first, and a call's retry plumbing doubles a small upload's garbage.
    */
   authorized(): Observable<B2Authorization> {
-    return defer(() => {
+    return new Observable<B2Authorization>((subscriber) => {
       const value = this.cached?.value;
-      return value ? of(value) : this.call((_target, auth) => of(auth));
+      if (!value) return this.call((_target, auth) => of(auth)).subscribe(subscriber);
+      subscriber.next(value);
+      subscriber.complete();
+      return undefined;
     });
   }
 

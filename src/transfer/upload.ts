@@ -57,7 +57,7 @@ export interface BodyUpload<T> {
 export function uploadBody<T, R = T>(deps: Pick<UploadDeps, 'uploadUrls' | 'retry' | 'scheduler'>, u: BodyUpload<T>, mapBody?: (body: T) => R): Observable<B2Event<R, unknown>> {
   return defer(() => {
     const advance = neverBack();
-    return deps.uploadUrls.upload(u.poolKey, u.fetchUrl, (url, attempt) => sendBody(u, url, attempt, advance, mapBody), { ...deps.retry, scheduler: deps.scheduler });
+    return deps.uploadUrls.upload(u.poolKey, u.fetchUrl, (url, attempt) => sendBody(u, url, attempt, advance, mapBody), deps.retry, deps.scheduler);
   });
 }
 
