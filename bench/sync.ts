@@ -179,6 +179,11 @@ interface RunJob {
   tmp: string;
 }
 
+/** A run's job: where it syncs (endpoint, bucket, folder, prefix), with the settings the options give every client. */
+function runJob(o: Options, at: Pick<RunJob, 'endpoint' | 'bucketName' | 'dir' | 'prefix' | 'tmp'>): RunJob {
+  return { ...at, concurrency: o.concurrency, rcloneTransfers: o.rcloneTransfers, rxb2: o.rxb2, rxb2PageSize: o.rxb2PageSize };
+}
+
 /** One client's sync up of `dir` into `prefix`, as a whole process under /usr/bin/time. */
 function runClient(client: ClientId, job: RunJob): Promise<Sample> {
   const { endpoint, bucketName, dir, prefix, tmp } = job;
@@ -235,17 +240,7 @@ async function smallFiles(o: Options, tmp: string): Promise<string> {
         if (phase === 'changed 1%') console.log(`round ${round + 1}: ${changeOnePercent(dir, names)} files rewritten`);
         for (const client of order) {
           const prefix = `r${round}-${client}`;
-          const s = await runClient(client, {
-            endpoint,
-            bucketName,
-            dir,
-            prefix,
-            concurrency: o.concurrency,
-            rcloneTransfers: o.rcloneTransfers,
-            rxb2: o.rxb2,
-            rxb2PageSize: o.rxb2PageSize,
-            tmp,
-          });
+          const s = await runClient(client, runJob(o, { endpoint, bucketName, dir, prefix, tmp }));
           const stored = await raw.listAll(bucketId, 1000, `${prefix}/`);
           if (stored !== o.files) throw new Error(`${client} ${phase}: ${stored} files under ${prefix}/, expected ${o.files}`);
           const key = `${phase}|${client}`;
@@ -372,17 +367,7 @@ async function scaleRun(o: Options, tmp: string, n: number): Promise<string> {
       const raw = new RawB2Session(endpoint);
       await raw.authorize();
       for (const client of o.clients) {
-        const s = await runClient(client, {
-          endpoint,
-          bucketName,
-          dir,
-          prefix,
-          concurrency: o.concurrency,
-          rcloneTransfers: o.rcloneTransfers,
-          rxb2: o.rxb2,
-          rxb2PageSize: o.rxb2PageSize,
-          tmp,
-        });
+        const s = await runClient(client, runJob(o, { endpoint, bucketName, dir, prefix, tmp }));
         // Nothing uploaded: still N names, one version each.
         const versions = await countVersions(raw, bucketId, `${prefix}/`);
         if (versions !== n) throw new Error(`scale ${client}: ${versions} versions under ${prefix}/, expected ${n}`);
