@@ -32,7 +32,7 @@ describe('UploadUrlPool', () => {
       const f1 = cold('-a|', { a: u.u1 });
       const fetch = fakeFetch(f1);
       const pool = new UploadUrlPool();
-      const upload$ = pool.upload('bucket', fetch, (url) => of(url), once(scheduler));
+      const upload$ = pool.upload('bucket', fetch, (url) => of(url), once(scheduler), scheduler);
       expect(fetch).not.toHaveBeenCalled();
       expectObservable(upload$, '--^').toBe('---a|', { a: u.u1 });
       expectSubscriptions(f1.subscriptions).toBe('--^-!');
@@ -60,6 +60,7 @@ describe('UploadUrlPool', () => {
                   return cold(life, undefined, refused);
                 },
                 once(scheduler),
+                scheduler,
               )
               .subscribe({ error: () => undefined }),
           at,
@@ -85,7 +86,7 @@ describe('UploadUrlPool', () => {
       expect(pool.idleCount('bucket')).toBe(2);
       const got: UploadUrl[] = [];
       // Three uploads that hold their URLs (attempts that never end).
-      for (let i = 0; i < 3; i++) pool.upload('bucket', fetch, (url) => (got.push(url), cold('-')), once(scheduler)).subscribe();
+      for (let i = 0; i < 3; i++) pool.upload('bucket', fetch, (url) => (got.push(url), cold('-')), once(scheduler), scheduler).subscribe();
       flush();
       expect(got).toEqual([u.u2, u.u1, u.u3]);
       expect(fetch).toHaveBeenCalledTimes(1);
@@ -103,10 +104,10 @@ describe('UploadUrlPool', () => {
       expect(pool.idleCount('large-file-9')).toBe(0);
 
       const sentWith = (url: UploadUrl) => of(url.uploadUrl);
-      expectObservable(pool.upload('bucket-2', fakeFetch(cold('-a|', { a: u.u3 })), sentWith, once(scheduler))).toBe('-a|', { a: u.u3.uploadUrl });
-      expectObservable(pool.upload('large-file-9', fakeFetch(cold('--a|', { a: u.u4 })), sentWith, once(scheduler))).toBe('--a|', { a: u.u4.uploadUrl });
+      expectObservable(pool.upload('bucket-2', fakeFetch(cold('-a|', { a: u.u3 })), sentWith, once(scheduler), scheduler)).toBe('-a|', { a: u.u3.uploadUrl });
+      expectObservable(pool.upload('large-file-9', fakeFetch(cold('--a|', { a: u.u4 })), sentWith, once(scheduler), scheduler)).toBe('--a|', { a: u.u4.uploadUrl });
       const noFetch = fakeFetch();
-      expectObservable(pool.upload('bucket-1', noFetch, sentWith, once(scheduler))).toBe('(a|)', { a: u.u1.uploadUrl });
+      expectObservable(pool.upload('bucket-1', noFetch, sentWith, once(scheduler), scheduler)).toBe('(a|)', { a: u.u1.uploadUrl });
       flush();
       expect(noFetch).not.toHaveBeenCalled();
     });
@@ -117,7 +118,7 @@ describe('UploadUrlPool', () => {
       const f1 = cold('---a|', { a: u.u1 });
       const pool = new UploadUrlPool();
       const attempt = jasmine.createSpy('attempt');
-      expectObservable(pool.upload('bucket', fakeFetch(f1), attempt, once(scheduler)), '^-!').toBe('');
+      expectObservable(pool.upload('bucket', fakeFetch(f1), attempt, once(scheduler), scheduler), '^-!').toBe('');
       expectSubscriptions(f1.subscriptions).toBe('^-!');
       flush();
       expect(attempt).not.toHaveBeenCalled();
@@ -135,7 +136,7 @@ describe('UploadUrlPool', () => {
         pool.release('bucket', u.u1);
         const sent = cold('-a-(b|)', { a: 'a', b: 'b' });
         const attempt = jasmine.createSpy('attempt').and.returnValue(sent);
-        const upload$ = pool.upload('bucket', fakeFetch(), attempt, retry(scheduler));
+        const upload$ = pool.upload('bucket', fakeFetch(), attempt, retry(scheduler), scheduler);
         expect(attempt).not.toHaveBeenCalled();
         expectObservable(upload$).toBe('-a-(b|)', { a: 'a', b: 'b' });
         expectSubscriptions(sent.subscriptions).toBe('^--!');
@@ -152,7 +153,7 @@ describe('UploadUrlPool', () => {
         const fetch = fakeFetch(cold('(a|)', { a: u.u1 }), f2);
         const attempts = [cold<string>('--#', undefined, unavailable()), cold('-(r|)', { r: 'r' })];
         const attempt = jasmine.createSpy('attempt').and.callFake((_url: UploadUrl, n: number) => attempts[n - 1]);
-        expectObservable(pool.upload('bucket', fetch, attempt, retry(scheduler))).toBe('--------------(r|)', { r: 'r' });
+        expectObservable(pool.upload('bucket', fetch, attempt, retry(scheduler), scheduler)).toBe('--------------(r|)', { r: 'r' });
         expectSubscriptions(f2.subscriptions).toBe('------------^-!');
         flush();
         expect(attempt.calls.allArgs()).toEqual([
@@ -162,7 +163,7 @@ describe('UploadUrlPool', () => {
         // u1 dropped, u2 given back.
         expect(pool.idleCount('bucket')).toBe(1);
         let next: UploadUrl | undefined;
-        pool.upload('bucket', fakeFetch(), (x) => ((next = x), of(x)), { maxAttempts: 1 }).subscribe();
+        pool.upload('bucket', fakeFetch(), (x) => ((next = x), of(x)), { maxAttempts: 1 }, scheduler).subscribe();
         expect(next).toEqual(u.u2);
       });
     });
@@ -185,10 +186,14 @@ describe('UploadUrlPool', () => {
       scheduler.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
         const pool = new UploadUrlPool();
         const refused = new B2Error({ status: 400, code: 'bad_request', message: 'refused' });
-        expectObservable(pool.upload('bucket', fakeFetch(cold('(a|)', { a: u.u1 })), () => cold('-#', undefined, refused), retry(scheduler))).toBe('-#', undefined, refused);
+        expectObservable(pool.upload('bucket', fakeFetch(cold('(a|)', { a: u.u1 })), () => cold('-#', undefined, refused), retry(scheduler), scheduler)).toBe(
+          '-#',
+          undefined,
+          refused,
+        );
         const long = cold('-----(r|)', { r: 'r' });
         expectObservable(
-          pool.upload('bucket', fakeFetch(cold('(a|)', { a: u.u2 })), () => long, retry(scheduler)),
+          pool.upload('bucket', fakeFetch(cold('(a|)', { a: u.u2 })), () => long, retry(scheduler), scheduler),
           '^--!',
         ).toBe('');
         expectSubscriptions(long.subscriptions).toBe('^--!');

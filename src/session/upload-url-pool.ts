@@ -20,8 +20,8 @@ export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
    * retried by B2's rules (`retry`, every `needsNewUploadUrl` failure included), each retry with
    * a URL of its own. Emits the attempts' events; completes with the attempt that completed;
    * errors with the last failure. Unsubscribing aborts the attempt in flight (its URL dropped) or
-   * the wait before the next. `scheduler`, when given, times the waits instead of `retry.scheduler`
-   * (the options are copied only once an attempt failed).
+   * the wait before the next. `scheduler` times the waits between attempts: the pipelines' one
+   * scheduler (a scheduler in `retry` is not used).
    *
    * Speed: the first attempt runs on its own and the retry machinery is built only once it
    * failed (that failure replayed into `retryB2` first, so its wait and the attempt count are the
@@ -30,7 +30,7 @@ export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
    * small uploads from files to an in-process emulator, client and server CPU per upload
    * 576–634 µs before this seam's work, 605–637 µs with it, 707–744 µs without it.
    */
-  upload<E>(key: string, fetch: () => Observable<U>, attempt: (url: U, n: number) => Observable<E>, retry: RetryB2Options, scheduler?: SchedulerLike): Observable<E> {
+  upload<E>(key: string, fetch: () => Observable<U>, attempt: (url: U, n: number) => Observable<E>, retry: RetryB2Options, scheduler: SchedulerLike): Observable<E> {
     return new Observable<E>((subscriber) => {
       let n = 0;
       /** The URL the current attempt holds. */
@@ -60,7 +60,7 @@ export class UploadUrlPool<U extends UploadUrl = UploadUrl> {
         });
         subscriber.add(
           attempts
-            .pipe(retryB2<E>({ ...retry, scheduler: scheduler ?? retry.scheduler, alsoRetry: (e) => e.needsNewUploadUrl || (retry.alsoRetry?.(e) ?? false) }))
+            .pipe(retryB2<E>({ ...retry, scheduler, alsoRetry: (e) => e.needsNewUploadUrl || (retry.alsoRetry?.(e) ?? false) }))
             .subscribe({ next, complete, error: (err: unknown) => subscriber.error(err) }),
         );
       };

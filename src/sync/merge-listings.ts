@@ -3,7 +3,7 @@
  * and a page is asked for only when the merge has used up the previous one (`readAhead` lets a
  * side fetch one page early), so the memory held is a few pages whatever the number of names.
  */
-import { Observable, ReplaySubject, defer, forkJoin, map, mergeMap, of, reduce, tap, type Subscription } from 'rxjs';
+import { Observable, ReplaySubject, defer, forkJoin, map, mergeMap, of, reduce, tap, type OperatorFunction, type Subscription } from 'rxjs';
 import { B2Error } from '../http/b2-error';
 import { compareNames } from './names';
 
@@ -25,18 +25,7 @@ export function readAhead<T>(pager: Pager<T>, lifetime: Subscription): Pager<T> 
   let ahead: ReplaySubject<readonly T[]> | undefined;
   const read = (): ReplaySubject<readonly T[]> => {
     const page = new ReplaySubject<readonly T[]>(1);
-    let items: readonly T[] = [];
-    lifetime.add(
-      pager().subscribe({
-        // One array (the usual case) is kept as it is; several are concatenated.
-        next: (part) => (items = items.length === 0 ? part : items.concat(part)),
-        error: (err: unknown) => page.error(err),
-        complete: () => {
-          page.next(items);
-          page.complete();
-        },
-      }),
-    );
+    lifetime.add(pager().pipe(wholePage()).subscribe(page));
     return page;
   };
   return () =>
@@ -46,6 +35,11 @@ export function readAhead<T>(pager: Pager<T>, lifetime: Subscription): Pager<T> 
       // The end (an empty page) is not read past.
       return page.pipe(tap((items) => (ahead = items.length > 0 ? read() : undefined)));
     });
+}
+
+/** A page that came as several arrays, as one (one array, the usual case, kept as it is; none: the empty page, the end). */
+function wholePage<T>(): OperatorFunction<readonly T[], readonly T[]> {
+  return reduce((page: readonly T[], part: readonly T[]) => (page.length === 0 ? part : page.concat(part)), []);
 }
 
 /** A name on one side, the other, or both. */
@@ -75,8 +69,7 @@ export function mergeListings<L, R>(local: Pager<L>, remote: Pager<R>, nameOf: {
   let lastName: string | undefined;
   const read = <T>(side: Side<T>): Observable<void> =>
     side.next().pipe(
-      // One array (the usual case) taken as it is; several concatenated.
-      reduce((page: readonly T[], part: readonly T[]) => (page.length === 0 ? part : page.concat(part)), []),
+      wholePage(),
       map((page) => {
         side.page = page;
         side.at = 0;
